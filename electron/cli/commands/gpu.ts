@@ -1,0 +1,61 @@
+import { command, jsonOption, printJson } from '../command'
+import type { GpuSnapshot } from '../../../core/gpu/types'
+
+function mib(value: number | null): string {
+  return value === null ? 'n/a' : `${(value / 1024).toFixed(1)} GiB`
+}
+
+export function formatSnapshot(s: GpuSnapshot): string {
+  const lines = [`Driver ${s.driver_version ?? 'unknown'}, CUDA ${s.cuda_version ?? 'unknown'}`]
+  if (s.gpus.length === 0) lines.push('No NVIDIA GPU found.')
+  for (const g of s.gpus) {
+    lines.push(
+      `GPU ${g.index}: ${g.name ?? 'unknown'} | ${mib(g.memory_used_mib)} / ${mib(g.memory_total_mib)} used | ` +
+        `${g.utilization_percent ?? 'n/a'}% busy | ${g.temperature_c ?? 'n/a'} °C`,
+    )
+  }
+  return `${lines.join('\n')}\n`
+}
+
+export const gpuCommands = [
+  command({
+    path: ['gpu', 'list'],
+    summary: 'List NVIDIA GPUs (memory, use, temperature)',
+    options: { ...jsonOption },
+    async run({ values }, ctx) {
+      const snapshot = await ctx.call('gpu.list', {})
+      if (values.json) printJson(ctx.io, snapshot)
+      else ctx.io.stdout(formatSnapshot(snapshot))
+      return 0
+    },
+  }),
+  command({
+    path: ['gpu', 'watch'],
+    summary: 'Print a GPU reading every second until Ctrl-C (--json: one JSON document per line)',
+    options: { ...jsonOption, count: { type: 'string' } },
+    async run({ values }, ctx) {
+      const limit = values.count === undefined ? Infinity : Number(values.count)
+      const monitor = ctx.services().gpu.monitor
+      let seen = 0
+      let failed = false
+      await new Promise<void>((resolve) => {
+        const stop = monitor.subscribe((reading) => {
+          seen++
+          if (values.json) ctx.io.stdout(`${JSON.stringify(reading)}\n`)
+          else if (reading.ok) ctx.io.stdout(formatSnapshot(reading.snapshot))
+          else ctx.io.stderr(`${reading.error.message}\n`)
+          failed = !reading.ok
+          if (seen >= limit) {
+            stop()
+            resolve()
+          }
+        })
+        void ctx.io.interrupted.then(() => {
+          stop()
+          resolve()
+        })
+      })
+      return failed ? 1 : 0
+    },
+  }),
+]

@@ -1,0 +1,17 @@
+import type { CliCommand } from './command'
+import { configsCommands } from './commands/configs'
+import { envCommands } from './commands/env'
+import { gpuCommands } from './commands/gpu'
+import { runsCommands } from './commands/runs'
+import { serveCommands } from './commands/serve'
+import { vramCommands } from './commands/vram'
+
+/** Every CLI command. A domain adds its commands in its own file under commands/. */
+export const cliCommands: CliCommand[] = [
+  ...gpuCommands,
+  ...serveCommands,
+  ...envCommands,
+  ...configsCommands,
+  ...runsCommands,
+  ...vramCommands,
+]

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs'
+import { ApiError } from '../../core/api/errors'
+import { createServices, type Services } from '../services'
+import { defaultDataDir } from '../services/paths'
+import { CliUsageError, formatError, parseCommandArgs, type CliCommand, type CliIo } from './command'
+import { cliCommands } from './registry'
+
+export function appVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string
+    }
+    return pkg.version
+  } catch {
+    return '0.0.0'
+  }
+}
+
+function findCommand(words: string[]): { cmd: CliCommand; rest: string[] } | null {
+  let best: { cmd: CliCommand; rest: string[] } | null = null
+  for (const cmd of cliCommands) {
+    const n = cmd.path.length
+    if (words.length >= n && cmd.path.every((w, i) => words[i] === w)) {
+      if (!best || n > best.cmd.path.length) best = { cmd, rest: words.slice(n) }
+    }
+  }
+  return best
+}
+
+function usage(): string {
+  const width = Math.max(...cliCommands.map((c) => `${c.path.join(' ')} ${c.args ?? ''}`.length))
+  const lines = cliCommands.map(
+    (c) => `  ${`${c.path.join(' ')} ${c.args ?? ''}`.padEnd(width)}  ${c.summary}`,
+  )
+  return `SDXL Studio command line\n\nUsage: npm run -s cli -- <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nAdd --help to a command for its options.\n`
+}
+
+function commandHelp(cmd: CliCommand): string {
+  const opts = Object.entries(cmd.options).map(
+    ([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : ''}`,
+  )
+  return `${cmd.summary}\n\nUsage: npm run -s cli -- ${cmd.path.join(' ')} ${cmd.args ?? ''}\n${opts.length ? `\nOptions:\n${opts.join('\n')}\n` : ''}`
+}
+
+/** Runs one CLI invocation; returns the exit code. Used by main.ts and by tests in-process. */
+export async function runCli(
+  argv: string[],
+  io: CliIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
+    io.stdout(usage())
+    return argv.length === 0 ? 1 : 0
+  }
+  const found = findCommand(argv)
+  if (!found) {
+    io.stderr(`Unknown command: ${argv.join(' ')}\n\n${usage()}`)
+    return 2
+  }
+  const { cmd, rest } = found
+  if (rest.includes('--help')) {
+    io.stdout(commandHelp(cmd))
+    return 0
+  }
+  let services: Services | null = null
+  const getServices = () =>
+    (services ??= createServices({ dataDir: defaultDataDir(env), mode: 'cli', env, version: appVersion() }))
+  try {
+    let parsed
+    try {
+      parsed = parseCommandArgs(cmd, rest)
+    } catch (error) {
+      throw new CliUsageError(`${formatError(error)}\n\n${commandHelp(cmd)}`)
+    }
+    return await cmd.run(parsed, {
+      io,
+      services: getServices,
+      call: async (method, input) => {
+        const result = await getServices().router.call(method, input, { transport: 'cli' })
+        if (!result.ok) throw ApiError.from(result.error)
+        return result.result
+      },
+    })
+  } catch (error) {
+    io.stderr(`Error: ${formatError(error)}\n`)
+    return error instanceof CliUsageError ? 2 : 1
+  } finally {
+    await (services as Services | null)?.dispose()
+  }
+}

@@ -1,0 +1,57 @@
+import { createAppDomain } from './app/domain'
+import { createConfigsDomain } from './configs/domain'
+import type { ServiceOptions } from './context'
+import { createEnvDomain } from './env/domain'
+import { createGpuDomain } from './gpu/domain'
+import { createRouter, type RequestHandlers, type Router, type SubscriptionHandlers } from './router'
+import { createRunsDomain } from './runs/domain'
+import { createVramDomain } from './vram/domain'
+
+export type { ServiceOptions } from './context'
+
+/**
+ * Builds every domain and the one router over them. Both transports (IPC, WebSocket) and the CLI
+ * call this; nothing here knows which transport is in use.
+ */
+export function createServices(options: ServiceOptions) {
+  const app = createAppDomain(options)
+  const gpu = createGpuDomain(options)
+  const env = createEnvDomain(options)
+  const configs = createConfigsDomain(options)
+  const runs = createRunsDomain(options)
+  const vram = createVramDomain(options)
+  const domains = [app, gpu, env, configs, runs, vram]
+
+  const requests: RequestHandlers = {
+    ...app.requests,
+    ...gpu.requests,
+    ...env.requests,
+    ...configs.requests,
+    ...runs.requests,
+    ...vram.requests,
+  }
+  const subscriptions: SubscriptionHandlers = {
+    ...app.subscriptions,
+    ...gpu.subscriptions,
+    ...env.subscriptions,
+    ...configs.subscriptions,
+    ...runs.subscriptions,
+    ...vram.subscriptions,
+  }
+  const router: Router = createRouter(requests, subscriptions)
+  return {
+    router,
+    app,
+    gpu,
+    env,
+    configs,
+    runs,
+    vram,
+    options,
+    dispose: async () => {
+      for (const d of domains.reverse()) await d.dispose()
+    },
+  }
+}
+
+export type Services = ReturnType<typeof createServices>

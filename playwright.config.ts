@@ -1,0 +1,13 @@
+import { defineConfig } from '@playwright/test'
+
+/** Browser tests run in Debian's Chromium against headless mode (the real services, WebSocket transport). */
+export default defineConfig({
+  testDir: 'tests/e2e',
+  timeout: 60_000,
+  workers: 1,
+  reporter: [['list']],
+  use: {
+    launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' },
+    viewport: { width: 1280, height: 860 },
+  },
+})

@@ -1,0 +1,12 @@
+import { Stack, Text, Title } from '@mantine/core'
+import { useTranslation } from 'react-i18next'
+
+export default function TrainPage() {
+  const { t } = useTranslation(['train', 'common'])
+  return (
+    <Stack>
+      <Title order={2}>{t('title')}</Title>
+      <Text c="dimmed">{t('common:comingSoon')}</Text>
+    </Stack>
+  )
+}
