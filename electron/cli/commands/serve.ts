@@ -10,7 +10,6 @@ import {
   startHeadlessServer,
 } from '../../server/server'
 import { CliUsageError, command, jsonOption, type CliCommand } from '../command'
-import { appVersion } from '../run-cli'
 
 function parsePort(value: unknown): number {
   if (value === undefined) return DEFAULT_PORT
@@ -53,6 +52,8 @@ export const serveCommands: CliCommand[] = [
             'Run `npm run serve` (it builds first) or `npx electron-vite build`.',
         )
       }
+      // Imported here, not at the top: run-cli imports the registry, which imports this file.
+      const { appVersion } = await import('../run-cli')
       const services = createServices({
         dataDir: defaultDataDir(process.env),
         mode: 'headless',
