@@ -1,11 +1,12 @@
+import type { Page } from '@playwright/test'
 import { expect, test } from './fixtures'
 
 /** Opens a WebSocket to /api from inside the page and reports whether it opened or failed. */
-async function tryWebSocket(page: import('@playwright/test').Page): Promise<'open' | 'failed'> {
+async function tryWebSocket(page: Page, origin: string): Promise<'open' | 'failed'> {
   return page.evaluate(
-    () =>
+    (url) =>
       new Promise<'open' | 'failed'>((resolve) => {
-        const ws = new WebSocket(new URL('/api', location.href).href.replace(/^http/, 'ws'))
+        const ws = new WebSocket(url)
         ws.onopen = () => {
           ws.close()
           resolve('open')
@@ -13,6 +14,7 @@ async function tryWebSocket(page: import('@playwright/test').Page): Promise<'ope
         ws.onerror = () => resolve('failed')
         ws.onclose = () => resolve('failed')
       }),
+    `${origin.replace(/^http/, 'ws')}/api`,
   )
 }
 
@@ -36,14 +38,14 @@ test('a page without the cookie cannot open the API WebSocket; with it, it can',
   const strangerPage = await stranger.newPage()
   const response = await strangerPage.goto(`${server.origin}/`)
   expect(response?.status()).toBe(401)
-  expect(await tryWebSocket(strangerPage)).toBe('failed')
+  expect(await tryWebSocket(strangerPage, server.origin)).toBe('failed')
   await stranger.close()
 
   const user = await browser.newContext()
   const userPage = await user.newPage()
   await userPage.goto(server.url)
   await expect(userPage.getByTestId('nav-gpu')).toBeVisible()
-  expect(await tryWebSocket(userPage)).toBe('open')
+  expect(await tryWebSocket(userPage, server.origin)).toBe('open')
   await user.close()
 })
 

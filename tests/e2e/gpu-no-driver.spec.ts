@@ -3,10 +3,7 @@ import { expect, test } from './fixtures'
 // PATH holds node and nothing else: no nvidia-smi anywhere.
 test.use({ serverOptions: { nvidiaSmi: 'none' } })
 
-test('without nvidia-smi the GPU page explains that no NVIDIA driver was found', async ({
-  page,
-  server,
-}) => {
+test('without nvidia-smi the GPU page explains that no NVIDIA driver was found', async ({ page, server }) => {
   await page.goto(`${server.url}`)
   await page.getByTestId('nav-gpu').click()
   const state = page.getByTestId('gpu-state-no-driver')

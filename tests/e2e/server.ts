@@ -22,7 +22,8 @@ export function ensureRendererBuilt(): void {
     cwd: repoRoot,
     stdio: ['ignore', 'inherit', 'inherit'],
   })
-  if (r.status !== 0) throw new Error(`Building the renderer failed (exit ${r.status}); see the output above.`)
+  if (r.status !== 0)
+    throw new Error(`Building the renderer failed (exit ${r.status}); see the output above.`)
 }
 
 /**
@@ -95,7 +96,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const info = await new Promise<ServeInfo>((resolve, reject) => {
       let stdout = ''
       const timer = setTimeout(
-        () => reject(new Error(`serve printed no JSON line in ${options.timeoutMs ?? 30_000} ms.\n${stderr}`)),
+        () =>
+          reject(new Error(`serve printed no JSON line in ${options.timeoutMs ?? 30_000} ms.\n${stderr}`)),
         options.timeoutMs ?? 30_000,
       )
       child.stdout?.setEncoding('utf8').on('data', (d: string) => {
@@ -106,7 +108,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         try {
           resolve(ServeLine.parse(JSON.parse(stdout.slice(0, newline))))
         } catch (error) {
-          reject(new Error(`serve printed an unexpected first line: ${stdout.slice(0, newline)} (${String(error)})`))
+          reject(
+            new Error(
+              `serve printed an unexpected first line: ${stdout.slice(0, newline)} (${String(error)})`,
+            ),
+          )
         }
       })
       child.once('exit', (code, signal) => {

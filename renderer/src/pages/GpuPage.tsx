@@ -40,6 +40,13 @@ function useFormat() {
   return {
     gib: (mib: number | null) => (mib === null ? t('notAvailable') : gib.format(mib / MIB_PER_GIB)),
     whole: (n: number | null) => (n === null ? t('notAvailable') : whole.format(n)),
+    /** Small amounts (a process's few MiB) in MiB, the rest in GiB. */
+    memory: (mib: number | null) =>
+      mib === null
+        ? t('notAvailable')
+        : mib < MIB_PER_GIB
+          ? t('mibValue', { value: whole.format(mib) })
+          : t('gibValue', { value: gib.format(mib / MIB_PER_GIB) }),
   }
 }
 
@@ -126,9 +133,7 @@ function GpuCard({ gpu, processes }: { gpu: GpuInfo; processes: GpuProcess[] }) 
             {processes.map((p) => (
               <Table.Tr key={p.pid}>
                 <Table.Td>{p.pid}</Table.Td>
-                <Table.Td ta="right">
-                  {f.gib(p.used_memory_mib)} {t('gib')}
-                </Table.Td>
+                <Table.Td ta="right">{f.memory(p.used_memory_mib)}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
