@@ -55,8 +55,8 @@ export interface KeyUse {
 }
 
 /**
- * Finds static translation keys in one source file: t('key'), t('ns:key'), i18next.t('key') and
- * <Trans i18nKey="key">. A key without a prefix belongs to the nearest useTranslation(...) above it
+ * Finds static translation keys in one source file: t('key'), t('ns:key'), i18next.t('key'),
+ * <Trans i18nKey="key"> and labelKey: 'key'. A key without a prefix belongs to the nearest useTranslation(...) above it
  * (react-i18next looks through that list in order); with no useTranslation in the file it may come
  * from any namespace (a `t` handed in as a prop). Keys built at run time (`failed.${kind}`) are skipped.
  */
@@ -67,9 +67,11 @@ export function findKeyUses(source: string, allNamespaces: readonly string[]): K
     hooks.push({ at: m.index, namespaces: list.length ? list : [DEFAULT_NS] })
   }
   const uses: KeyUse[] = []
-  const calls = /(?<![\w$.])(?:i18n(?:ext)?\.)?t\(\s*(['"`])((?:(?!\1)[^\\$\n])+)\1|i18nKey=(['"])([^'"]+)\3/g
+  // t('…'), i18n.t('…'), <Trans i18nKey="…">, and { labelKey: '…' } (keys kept in data, e.g. the nav).
+  const calls =
+    /(?<![\w$.])(?:i18n(?:ext)?\.)?t\(\s*(['"`])((?:(?!\1)[^\\$\n])+)\1|i18nKey=(['"])([^'"]+)\3|\blabelKey:\s*(['"])([^'"]+)\5/g
   for (const m of source.matchAll(calls)) {
-    const raw = m[2] ?? m[4] ?? ''
+    const raw = m[2] ?? m[4] ?? m[6] ?? ''
     const line = source.slice(0, m.index).split('\n').length
     const colon = raw.indexOf(':')
     if (colon > 0 && allNamespaces.includes(raw.slice(0, colon))) {
@@ -182,8 +184,14 @@ describe('translation key scanner', () => {
   })
 
   it('defaults to common for useTranslation() and ignores look-alikes', () => {
-    const source = "const { t } = useTranslation()\nt('appName'); format('x'); obj.t('y'); it('z')"
-    expect(findKeyUses(source, all)).toEqual([{ key: 'appName', namespaces: ['common'], line: 2 }])
+    const source = [
+      "const pages = [{ id: 'gpu', labelKey: 'nav.gpu' }]",
+      "const { t } = useTranslation()\nt('appName'); format('x'); obj.t('y'); it('z')",
+    ].join('\n')
+    expect(findKeyUses(source, all)).toEqual([
+      { key: 'nav.gpu', namespaces: ['common'], line: 1 },
+      { key: 'appName', namespaces: ['common'], line: 3 },
+    ])
   })
 
   it('lists nested keys as dotted paths', () => {
