@@ -1,6 +1,6 @@
 import { useMantineColorScheme, type MantineColorSchemeManager } from '@mantine/core'
-import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react'
-import type { Settings } from '../../core/api/domains/app'
+import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react'
+import type { Settings, SettingsPatch } from '../../core/api/domains/app'
 import { getApiClient } from './api/client'
 import i18next, { applyLanguage } from './i18n'
 
@@ -10,7 +10,7 @@ export const defaultSettings: Settings = { language: 'en', theme: 'auto' }
 interface SettingsContextValue {
   settings: Settings
   /** Persists a change through settings.update, then applies it (language, theme). */
-  update: (patch: Partial<Settings>) => Promise<void>
+  update: (patch: SettingsPatch) => Promise<void>
 }
 
 const SettingsContext = createContext<SettingsContextValue | null>(null)
@@ -33,12 +33,20 @@ export function SettingsProvider({ initial, children }: { initial: Settings; chi
   const [settings, setSettings] = useState(initial)
   const { setColorScheme } = useMantineColorScheme()
 
+  // One change at a time: applying a language may wait for its strings to load, and a quicker second
+  // change must not finish first and then be overwritten by the first one's older answer.
+  const queue = useRef<Promise<unknown>>(Promise.resolve())
   const update = useCallback(
-    async (patch: Partial<Settings>) => {
-      const next = await getApiClient().call('settings.update', patch)
-      if (next.language !== i18next.language) await applyLanguage(next.language)
-      setColorScheme(next.theme)
-      setSettings(next)
+    (patch: SettingsPatch) => {
+      const run = async () => {
+        const next = await getApiClient().call('settings.update', patch)
+        if (next.language !== i18next.language) await applyLanguage(next.language)
+        setColorScheme(next.theme)
+        setSettings(next)
+      }
+      const result = queue.current.then(run, run)
+      queue.current = result.catch(() => undefined)
+      return result
     },
     [setColorScheme],
   )

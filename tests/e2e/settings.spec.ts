@@ -29,6 +29,24 @@ test('switching to Russian translates the navigation and survives a reload', asy
   await expect(page.getByTestId('nav-train')).toHaveText('Train')
 })
 
+test('changing one setting leaves the others as they were, even in quick succession', async ({
+  page,
+  server,
+}) => {
+  await page.goto(server.url)
+  await page.getByTestId('nav-settings').click()
+  // Two clicks without waiting: the second update must not undo the first.
+  await page.getByTestId('settings-language-ru').click()
+  await page.getByTestId('settings-theme-dark').click()
+  await expect(page.locator('html')).toHaveAttribute('data-mantine-color-scheme', 'dark')
+  await expect(page.getByTestId('nav-gpu')).toHaveText('Видеокарты')
+  await page.reload()
+  await expect(page.getByTestId('nav-gpu')).toHaveText('Видеокарты')
+  await expect(page.locator('html')).toHaveAttribute('data-mantine-color-scheme', 'dark')
+  const saved = JSON.parse(readFileSync(path.join(server.dataDir, 'settings.json'), 'utf8')) as unknown
+  expect(saved).toEqual({ language: 'ru', theme: 'dark' })
+})
+
 test('the theme follows the setting and persists', async ({ page, server }) => {
   await page.emulateMedia({ colorScheme: 'light' })
   await page.goto(server.url)

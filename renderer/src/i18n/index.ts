@@ -16,6 +16,7 @@ void i18next.use(initReactI18next).init({
   interpolation: { escapeValue: false },
   returnNull: false,
   initAsync: false,
+  showSupportNotice: false,
 })
 
 /** Loads a language's strings if needed, then switches every view to it. */

@@ -1,7 +1,7 @@
 import { Alert, Code, SegmentedControl, Stack, Text, Title } from '@mantine/core'
 import { useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
-import type { Language, Settings } from '../../../core/api/domains/app'
+import type { Language, Settings, SettingsPatch } from '../../../core/api/domains/app'
 import { useApiCall } from '../api/hooks'
 import { toApiError } from '../api/client'
 import { supportedLanguages } from '../i18n'
@@ -24,7 +24,7 @@ export default function SettingsPage() {
   const info = useApiCall('app.info', {})
   const [saveError, setSaveError] = useState<string | null>(null)
 
-  const save = (patch: Partial<Settings>) => {
+  const save = (patch: SettingsPatch) => {
     setSaveError(null)
     update(patch).catch((e: unknown) => setSaveError(toApiError(e).message))
   }
@@ -42,7 +42,10 @@ export default function SettingsPage() {
           data-testid="settings-language"
           value={settings.language}
           onChange={(value) => save({ language: value as Language })}
-          data={supportedLanguages.map((lng) => ({ value: lng, label: t(`language.names.${lng}`) }))}
+          data={supportedLanguages.map((lng) => ({
+            value: lng,
+            label: <span data-testid={`settings-language-${lng}`}>{t(`language.names.${lng}`)}</span>,
+          }))}
         />
       </Section>
       <Section title={t('theme.label')}>
@@ -50,7 +53,10 @@ export default function SettingsPage() {
           data-testid="settings-theme"
           value={settings.theme}
           onChange={(value) => save({ theme: value as Settings['theme'] })}
-          data={themes.map((theme) => ({ value: theme, label: t(`theme.${theme}`) }))}
+          data={themes.map((theme) => ({
+            value: theme,
+            label: <span data-testid={`settings-theme-${theme}`}>{t(`theme.${theme}`)}</span>,
+          }))}
         />
       </Section>
       <Section title={t('dataDir.label')}>
