@@ -4,6 +4,8 @@ import { ensureRendererBuilt, startServer, type RunningServer, type StartOptions
 export { expect }
 
 interface Fixtures {
+  /** Console errors and uncaught exceptions in `page` fail the test unless a test expects them. */
+  allowPageErrors: boolean
   /** How the server is started (PATH, extra env); set per file or test with test.use(). */
   serverOptions: StartOptions
   /** A fresh headless server with its own empty data folder, stopped after the test. */
@@ -24,6 +26,16 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
     { scope: 'worker', timeout: 180_000 },
   ],
   serverOptions: [{}, { option: true }],
+  allowPageErrors: [false, { option: true }],
+  page: async ({ page, allowPageErrors }, use) => {
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`))
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(`console.error: ${message.text()}`)
+    })
+    await use(page)
+    if (!allowPageErrors) expect(errors, 'errors in the page').toEqual([])
+  },
   server: async ({ serverOptions, rendererBuilt }, use) => {
     void rendererBuilt
     const server = await startServer(serverOptions)
