@@ -67,10 +67,13 @@ function start(): void {
   }
 
   async function createWindow(): Promise<void> {
-    const workAreas = screen.getAllDisplays().map((d) => d.workArea)
-    const primary = screen.getPrimaryDisplay().workArea
-    const ordered = [primary, ...workAreas.filter((a) => a !== primary)]
-    const restored = restoreWindowState(await loadWindowState(dataDir), ordered)
+    // Primary display first: the default size is fitted to it.
+    const primary = screen.getPrimaryDisplay()
+    const displays = [primary, ...screen.getAllDisplays().filter((d) => d.id !== primary.id)]
+    const restored = restoreWindowState(
+      await loadWindowState(dataDir),
+      displays.map((d) => d.workArea),
+    )
     const win = new BrowserWindow({
       ...restored.bounds,
       minWidth: 800,
