@@ -20,6 +20,8 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 function start(): void {
+  // Belt and braces: every renderer sandboxed, whatever a BrowserWindow's options say.
+  app.enableSandbox()
   const dataDir = defaultDataDir()
   const services = createServices({ dataDir, mode: 'electron', env: process.env, version: app.getVersion() })
   const trusted: TrustedOrigins = {
