@@ -151,9 +151,13 @@ function start(): void {
     const ses = session.defaultSession
     ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
     ses.setPermissionCheckHandler(() => false)
-    ses.webRequest.onHeadersReceived((details, callback) => {
-      callback({ responseHeaders: withCsp(details.responseHeaders) })
-    })
+    // Packaged app: the policy also arrives as a header. In development the Vite dev server injects
+    // an inline React-refresh preamble, so there the page's own meta tag is the only policy.
+    if (!trusted.devServerUrl) {
+      ses.webRequest.onHeadersReceived((details, callback) => {
+        callback({ responseHeaders: withCsp(details.responseHeaders) })
+      })
+    }
     await createWindow()
   })
 
