@@ -1,18 +1,8 @@
 import type { ServerResponse } from 'node:http'
+import { RENDERER_CSP } from '../main/csp'
 
-/** The app's policy: the same as renderer/index.html, plus what only a header can say. */
-export const APP_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self' ws: wss:",
-  "font-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ')
+/** The app's policy: the same as the desktop window's (renderer/index.html plus header-only directives). */
+export const APP_CSP = RENDERER_CSP
 
 /** The login page runs no script at all; its inline <style> is the only inline content. */
 export const LOGIN_CSP = [
