@@ -325,7 +325,7 @@ const PROCESS_ROW =
  */
 export function parseNvidiaSmiTable(text: string): ParseResult<NvidiaSmiTable> {
   const lines = text.split(/\r\n|\r|\n/)
-  const headerLine = lines.find((l) => /NVIDIA-SMI\s+\S+/.test(l) || /Driver Version:/.test(l))
+  const headerLine = lines.find((l) => /NVIDIA-SMI\s+\d/.test(l) || /Driver Version:\s*\d/.test(l))
   if (headerLine === undefined) {
     const first = lines.find((l) => l.trim() !== '') ?? ''
     return fail(
