@@ -132,11 +132,13 @@ export function runNvidiaSmi(args: readonly string[], options: NvidiaSmiOptions)
     let bytes = 0
     let settled = false
     let stopReason: 'timeout' | 'abort' | 'too_much_output' | null = null
+    let afterExit: NodeJS.Timeout | null = null
 
     const finish = (fn: () => void) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
+      if (afterExit) clearTimeout(afterExit)
       options.signal?.removeEventListener('abort', onAbort)
       fn()
     }
@@ -171,46 +173,57 @@ export function runNvidiaSmi(args: readonly string[], options: NvidiaSmiOptions)
       })
     })
 
-    // 'exit' rather than 'close': a killed child's pipes may stay open if it left a grandchild.
+    // Normally settle on 'close' (output complete). A killed child's pipes may stay open if it
+    // left a grandchild holding them, so after 'exit' settle anyway a little later.
+    let exitCode: number | null = null
+    let exitSignal: NodeJS.Signals | null = null
+    const settle = () =>
+      finish(() => {
+        const out = Buffer.concat(stdout).toString('utf8')
+        const err = Buffer.concat(stderr).toString('utf8')
+        if (stopReason === 'timeout') {
+          reject(
+            new GpuError(
+              'timeout',
+              `nvidia-smi did not answer within ${timeoutMs / 1000} s and was stopped. The driver may be hung; ` +
+                'close programs using the GPU or restart the computer.',
+            ),
+          )
+        } else if (stopReason === 'abort') {
+          reject(new GpuError('failed', 'nvidia-smi was stopped: the reading was cancelled.'))
+        } else if (stopReason === 'too_much_output') {
+          reject(
+            new GpuError(
+              'unparseable',
+              'nvidia-smi printed far more than a GPU list (over 4 MiB) and was stopped. Check which program is on PATH as nvidia-smi.',
+            ),
+          )
+        } else if (exitCode === 0) {
+          resolve(out)
+        } else {
+          const said = summarise(err) || summarise(out)
+          const how =
+            exitCode === null
+              ? `was stopped by ${exitSignal ?? 'a signal'}`
+              : `failed (exit code ${exitCode})`
+          reject(
+            new GpuError(
+              'failed',
+              said ? `nvidia-smi ${how}: ${said}` : `nvidia-smi ${how} without saying why.`,
+              err.trim() ? err : out,
+            ),
+          )
+        }
+      })
     child.on('exit', (code, signal) => {
-      // Let the last chunks of output arrive before reading them.
-      setImmediate(() =>
-        finish(() => {
-          const out = Buffer.concat(stdout).toString('utf8')
-          const err = Buffer.concat(stderr).toString('utf8')
-          if (stopReason === 'timeout') {
-            reject(
-              new GpuError(
-                'timeout',
-                `nvidia-smi did not answer within ${timeoutMs / 1000} s and was stopped. The driver may be hung; ` +
-                  'close programs using the GPU or restart the computer.',
-              ),
-            )
-          } else if (stopReason === 'abort') {
-            reject(new GpuError('failed', 'nvidia-smi was stopped: the reading was cancelled.'))
-          } else if (stopReason === 'too_much_output') {
-            reject(
-              new GpuError(
-                'unparseable',
-                'nvidia-smi printed far more than a GPU list (over 4 MiB) and was stopped. Check which program is on PATH as nvidia-smi.',
-              ),
-            )
-          } else if (code === 0) {
-            resolve(out)
-          } else {
-            const said = summarise(err) || summarise(out)
-            const how =
-              code === null ? `was stopped by ${signal ?? 'a signal'}` : `failed (exit code ${code})`
-            reject(
-              new GpuError(
-                'failed',
-                said ? `nvidia-smi ${how}: ${said}` : `nvidia-smi ${how} without saying why.`,
-                err.trim() ? err : out,
-              ),
-            )
-          }
-        }),
-      )
+      exitCode = code
+      exitSignal = signal
+      afterExit = setTimeout(settle, stopReason ? 50 : 1000)
+    })
+    child.on('close', (code, signal) => {
+      exitCode = code ?? exitCode
+      exitSignal = signal ?? exitSignal
+      settle()
     })
   })
 }
