@@ -74,7 +74,7 @@ function GpuCard({ gpu, processes }: { gpu: GpuInfo; processes: GpuProcess[] }) 
           aria-label={t('memoryGauge', { percent: Math.round(percent) })}
           label={
             <Text ta="center" size="sm" fw={600}>
-              {Math.round(percent)}%
+              {t('percent', { value: Math.round(percent) })}
             </Text>
           }
         />
@@ -175,7 +175,7 @@ function ReadingFailed({ kind, message }: { kind: string; message: string }) {
 }
 
 function Reading({ reading }: { reading: Extract<GpuReading, { ok: true }> }) {
-  const { t } = useTranslation('gpu')
+  const { t, i18n } = useTranslation('gpu')
   const { snapshot, processes } = reading
   return (
     <Stack>
@@ -187,7 +187,7 @@ function Reading({ reading }: { reading: Extract<GpuReading, { ok: true }> }) {
           {t('cuda')}: <b data-testid="gpu-cuda">{snapshot.cuda_version ?? t('notAvailable')}</b>
         </Text>
         <Text size="xs" c="dimmed" data-testid="gpu-updated">
-          {t('updatedAt', { time: new Date(reading.at).toLocaleTimeString() })}
+          {t('updatedAt', { time: new Date(reading.at).toLocaleTimeString(i18n.language) })}
         </Text>
       </Group>
       {snapshot.gpus.length === 0 ? (
