@@ -8,6 +8,7 @@ import type {
   RequestOutput,
 } from '../../../core/api/contract'
 import type { ApiError } from '../../../core/api/api-error'
+import type { Subscription } from '../../../core/api/client'
 import { getApiClient, toApiError } from './client'
 
 /*
@@ -100,6 +101,8 @@ export interface SubscriptionState<T> {
   /** Why the stream ended with an error, if it did. */
   error: ApiError | undefined
   ended: boolean
+  /** For flow-controlled streams (terminal output): acknowledge what has been processed (e.g. parsed by xterm). */
+  processed: (units: number) => void
 }
 
 /**
@@ -109,9 +112,15 @@ export interface SubscriptionState<T> {
 export function useSubscription<E extends EventName>(
   event: E,
   params: EventParams<E>,
-  options: { enabled?: boolean; onData?: (payload: EventPayload<E>) => void } = {},
+  options: {
+    enabled?: boolean
+    onData?: (payload: EventPayload<E>) => void
+    /** false: do not keep (and re-render for) each payload; for high-volume streams handled in onData. */
+    keepLatest?: boolean
+  } = {},
 ): SubscriptionState<EventPayload<E>> {
   const enabled = options.enabled ?? true
+  const keepLatest = options.keepLatest ?? true
   const paramsJson = JSON.stringify(params) ?? '{}'
   const key = `${event} ${paramsJson}`
   const [state, setState] = useState<{
@@ -122,6 +131,7 @@ export function useSubscription<E extends EventName>(
   } | null>(null)
   const onData = options.onData
   const onDataRef = useRef(onData)
+  const subRef = useRef<Subscription | null>(null)
   useEffect(() => {
     onDataRef.current = onData
   }, [onData])
@@ -133,6 +143,7 @@ export function useSubscription<E extends EventName>(
       data: (payload) => {
         if (!live) return
         onDataRef.current?.(payload)
+        if (!keepLatest) return
         setState((s) => ({ key, data: payload, error: s?.key === key ? s.error : undefined, ended: false }))
       },
       end: (error) => {
@@ -140,12 +151,15 @@ export function useSubscription<E extends EventName>(
         setState((s) => ({ key, data: s?.key === key ? s.data : undefined, error, ended: true }))
       },
     })
+    subRef.current = sub
     return () => {
       live = false
+      if (subRef.current === sub) subRef.current = null
       sub.close()
     }
-  }, [event, paramsJson, key, enabled])
+  }, [event, paramsJson, key, enabled, keepLatest])
 
+  const processed = useCallback((units: number) => subRef.current?.processed(units), [])
   const current = state?.key === key ? state : null
-  return { data: current?.data, error: current?.error, ended: current?.ended ?? false }
+  return { data: current?.data, error: current?.error, ended: current?.ended ?? false, processed }
 }
