@@ -20,6 +20,8 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 function start(): void {
+  // Belt and braces: every renderer sandboxed, whatever a BrowserWindow's options say.
+  app.enableSandbox()
   const dataDir = defaultDataDir()
   const services = createServices({ dataDir, mode: 'electron', env: process.env, version: app.getVersion() })
   const trusted: TrustedOrigins = {
@@ -67,10 +69,13 @@ function start(): void {
   }
 
   async function createWindow(): Promise<void> {
-    const workAreas = screen.getAllDisplays().map((d) => d.workArea)
-    const primary = screen.getPrimaryDisplay().workArea
-    const ordered = [primary, ...workAreas.filter((a) => a !== primary)]
-    const restored = restoreWindowState(await loadWindowState(dataDir), ordered)
+    // Primary display first: the default size is fitted to it.
+    const primary = screen.getPrimaryDisplay()
+    const displays = [primary, ...screen.getAllDisplays().filter((d) => d.id !== primary.id)]
+    const restored = restoreWindowState(
+      await loadWindowState(dataDir),
+      displays.map((d) => d.workArea),
+    )
     const win = new BrowserWindow({
       ...restored.bounds,
       minWidth: 800,
@@ -146,9 +151,13 @@ function start(): void {
     const ses = session.defaultSession
     ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
     ses.setPermissionCheckHandler(() => false)
-    ses.webRequest.onHeadersReceived((details, callback) => {
-      callback({ responseHeaders: withCsp(details.responseHeaders) })
-    })
+    // Packaged app: the policy also arrives as a header. In development the Vite dev server injects
+    // an inline React-refresh preamble, so there the page's own meta tag is the only policy.
+    if (!trusted.devServerUrl) {
+      ses.webRequest.onHeadersReceived((details, callback) => {
+        callback({ responseHeaders: withCsp(details.responseHeaders) })
+      })
+    }
     await createWindow()
   })
 

@@ -24,6 +24,8 @@ function startServe(args: string[]) {
     cwd: repoRoot,
     env: { ...process.env, SDXL_STUDIO_DATA_DIR: path.join(base, 'data') },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // tsx is a .cmd shim on Windows, which Node only starts through a shell.
+    shell: process.platform === 'win32',
   })
   children.push(child)
   let stdout = ''

@@ -27,7 +27,10 @@ export function exposureWarning(host: string, port: number): string {
     `WARNING: listening on ${host}, so other machines on the network can reach this server.\n` +
     `Anyone with the token can train models and run programs here as you. Keep the token secret,\n` +
     `allow port ${port} only from trusted addresses in the firewall, or rather listen on 127.0.0.1 and\n` +
-    `use an SSH tunnel: ssh -L ${port}:127.0.0.1:${port} <this machine>\n`
+    `use an SSH tunnel: ssh -L ${port}:127.0.0.1:${port} <this machine>\n` +
+    (host === '0.0.0.0' || host === '::'
+      ? `From another machine, open the URL below with this machine's address in place of the host.\n`
+      : '')
   )
 }
 
