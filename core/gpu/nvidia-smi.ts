@@ -108,7 +108,8 @@ function parseCsvRows(text: string, fields: readonly string[]): ParseResult<Row[
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim()
     if (line === '' || isNoticeLine(line)) continue
-    let parts = line.split(',').map((p) => p.trim())
+    const raw = line.split(',')
+    let parts = raw.map((p) => p.trim())
     // A header line (someone passed --format=csv without noheader): "index, uuid, memory.total [MiB]".
     if (!seenRow && canonical(parts[0]!.replace(/\s*\[[^\]]*\]$/, '')) === names[0]) {
       seenRow = true
@@ -117,7 +118,10 @@ function parseCsvRows(text: string, fields: readonly string[]): ParseResult<Row[
     seenRow = true
     if (parts.length > names.length && freeIndex >= 0) {
       const extra = parts.length - names.length
-      const glued = parts.slice(freeIndex, freeIndex + extra + 1).join(', ')
+      const glued = raw
+        .slice(freeIndex, freeIndex + extra + 1)
+        .join(',')
+        .trim()
       parts = [...parts.slice(0, freeIndex), glued, ...parts.slice(freeIndex + extra + 1)]
     }
     if (parts.length !== names.length) {

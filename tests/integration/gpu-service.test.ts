@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,6 +8,7 @@ import { createServices } from '../../electron/services'
 import { GpuMonitor } from '../../electron/services/gpu/domain'
 import {
   GpuError,
+  locateNvidiaSmi,
   NvidiaSmi,
   queryComputeCapabilities,
   queryDriverInfo,
@@ -266,6 +267,33 @@ describe('nvidia-smi service', () => {
     expect(results[0]!.gpus).toHaveLength(2)
     expect(runs()).toHaveLength(6)
     expectOneAtATime(runs())
+  })
+})
+
+describe('locateNvidiaSmi', () => {
+  it('takes the first nvidia-smi on PATH', () => {
+    const empty = scratch()
+    expect(locateNvidiaSmi({ PATH: [empty, binDir, nodeDir].join(path.delimiter) }, 'linux')).toBe(
+      path.join(binDir, 'nvidia-smi'),
+    )
+    expect(locateNvidiaSmi({ PATH: empty }, 'linux')).toBeNull()
+    expect(locateNvidiaSmi({}, 'linux')).toBeNull()
+  })
+
+  it('on Windows, reads "Path" and falls back to Program Files\\NVIDIA Corporation\\NVSMI', () => {
+    const programFiles = scratch()
+    const nvsmi = path.join(programFiles, 'NVIDIA Corporation', 'NVSMI')
+    mkdirSync(nvsmi, { recursive: true })
+    writeFileSync(path.join(nvsmi, 'nvidia-smi.exe'), '')
+    expect(locateNvidiaSmi({ Path: scratch(), ProgramFiles: programFiles }, 'win32')).toBe(
+      path.join(nvsmi, 'nvidia-smi.exe'),
+    )
+    const onPath = scratch()
+    writeFileSync(path.join(onPath, 'nvidia-smi.exe'), '')
+    expect(locateNvidiaSmi({ Path: onPath, ProgramFiles: programFiles }, 'win32')).toBe(
+      path.join(onPath, 'nvidia-smi.exe'),
+    )
+    expect(locateNvidiaSmi({ Path: scratch() }, 'win32')).toBeNull()
   })
 })
 

@@ -193,9 +193,9 @@ describe('parseGpuQuery: outputs that must be read', () => {
 
   it('reads another field order, numbering GPUs in order when index is not queried', () => {
     const fields = ['memory.free', 'name', 'memory.total']
-    const parsed = value(parseGpuQuery('100, A, B, 200\n300, C, 400\n', fields))
+    const parsed = value(parseGpuQuery('100, A,B, 200\n300, C, 400\n', fields))
     expect(parsed.gpus.map((g) => [g.index, g.name, g.memory_free_mib, g.memory_total_mib])).toEqual([
-      [0, 'A, B', 100, 200],
+      [0, 'A,B', 100, 200],
       [1, 'C', 300, 400],
     ])
     expect(parsed.driverVersion).toBeNull()

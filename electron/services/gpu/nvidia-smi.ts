@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import { statSync } from 'node:fs'
+import path from 'node:path'
 import {
   COMPUTE_APPS_FIELDS,
   COMPUTE_CAP_FIELDS,
@@ -52,6 +54,47 @@ export function timeoutFromEnv(env: NodeJS.ProcessEnv): number {
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_TIMEOUT_MS
 }
 
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile()
+  } catch {
+    return false
+  }
+}
+
+/** process.env is case-insensitive on Windows, a copied object is not: find "Path" as well as "PATH". */
+function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const key = Object.keys(env).find((k) => k.toUpperCase() === name.toUpperCase())
+  return key === undefined ? undefined : env[key]
+}
+
+/**
+ * Where nvidia-smi is: the first one on PATH, else (Windows drivers before about 2020 did not put it
+ * on PATH) Program Files\NVIDIA Corporation\NVSMI. Null when there is none.
+ */
+export function locateNvidiaSmi(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+): string | null {
+  const windows = platform === 'win32'
+  const names = windows ? ['nvidia-smi.exe', 'nvidia-smi'] : ['nvidia-smi']
+  const dirs = (envValue(env, 'PATH') ?? '').split(windows ? ';' : ':').filter(Boolean)
+  for (const dir of dirs) {
+    for (const name of names) {
+      const file = path.join(dir.replace(/^"(.*)"$/, '$1'), name)
+      if (isFile(file)) return file
+    }
+  }
+  if (windows) {
+    for (const base of [envValue(env, 'ProgramW6432'), envValue(env, 'ProgramFiles')]) {
+      if (!base) continue
+      const file = path.join(base, 'NVIDIA Corporation', 'NVSMI', 'nvidia-smi.exe')
+      if (isFile(file)) return file
+    }
+  }
+  return null
+}
+
 /** First lines of what nvidia-smi said, on one line, for an error message. */
 function summarise(output: string): string {
   const lines = output
@@ -74,7 +117,12 @@ export function runNvidiaSmi(args: readonly string[], options: NvidiaSmiOptions)
       reject(new GpuError('failed', 'nvidia-smi was not started: the reading was cancelled.'))
       return
     }
-    const child = spawn('nvidia-smi', args, {
+    const command = locateNvidiaSmi(options.env)
+    if (command === null) {
+      reject(new GpuError('not_found', NOT_FOUND_MESSAGE))
+      return
+    }
+    const child = spawn(command, args, {
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       windowsHide: true,
@@ -84,11 +132,13 @@ export function runNvidiaSmi(args: readonly string[], options: NvidiaSmiOptions)
     let bytes = 0
     let settled = false
     let stopReason: 'timeout' | 'abort' | 'too_much_output' | null = null
+    let afterExit: NodeJS.Timeout | null = null
 
     const finish = (fn: () => void) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
+      if (afterExit) clearTimeout(afterExit)
       options.signal?.removeEventListener('abort', onAbort)
       fn()
     }
@@ -123,46 +173,57 @@ export function runNvidiaSmi(args: readonly string[], options: NvidiaSmiOptions)
       })
     })
 
-    // 'exit' rather than 'close': a killed child's pipes may stay open if it left a grandchild.
+    // Normally settle on 'close' (output complete). A killed child's pipes may stay open if it
+    // left a grandchild holding them, so after 'exit' settle anyway a little later.
+    let exitCode: number | null = null
+    let exitSignal: NodeJS.Signals | null = null
+    const settle = () =>
+      finish(() => {
+        const out = Buffer.concat(stdout).toString('utf8')
+        const err = Buffer.concat(stderr).toString('utf8')
+        if (stopReason === 'timeout') {
+          reject(
+            new GpuError(
+              'timeout',
+              `nvidia-smi did not answer within ${timeoutMs / 1000} s and was stopped. The driver may be hung; ` +
+                'close programs using the GPU or restart the computer.',
+            ),
+          )
+        } else if (stopReason === 'abort') {
+          reject(new GpuError('failed', 'nvidia-smi was stopped: the reading was cancelled.'))
+        } else if (stopReason === 'too_much_output') {
+          reject(
+            new GpuError(
+              'unparseable',
+              'nvidia-smi printed far more than a GPU list (over 4 MiB) and was stopped. Check which program is on PATH as nvidia-smi.',
+            ),
+          )
+        } else if (exitCode === 0) {
+          resolve(out)
+        } else {
+          const said = summarise(err) || summarise(out)
+          const how =
+            exitCode === null
+              ? `was stopped by ${exitSignal ?? 'a signal'}`
+              : `failed (exit code ${exitCode})`
+          reject(
+            new GpuError(
+              'failed',
+              said ? `nvidia-smi ${how}: ${said}` : `nvidia-smi ${how} without saying why.`,
+              err.trim() ? err : out,
+            ),
+          )
+        }
+      })
     child.on('exit', (code, signal) => {
-      // Let the last chunks of output arrive before reading them.
-      setImmediate(() =>
-        finish(() => {
-          const out = Buffer.concat(stdout).toString('utf8')
-          const err = Buffer.concat(stderr).toString('utf8')
-          if (stopReason === 'timeout') {
-            reject(
-              new GpuError(
-                'timeout',
-                `nvidia-smi did not answer within ${timeoutMs / 1000} s and was stopped. The driver may be hung; ` +
-                  'close programs using the GPU or restart the computer.',
-              ),
-            )
-          } else if (stopReason === 'abort') {
-            reject(new GpuError('failed', 'nvidia-smi was stopped: the reading was cancelled.'))
-          } else if (stopReason === 'too_much_output') {
-            reject(
-              new GpuError(
-                'unparseable',
-                'nvidia-smi printed far more than a GPU list (over 4 MiB) and was stopped. Check which program is on PATH as nvidia-smi.',
-              ),
-            )
-          } else if (code === 0) {
-            resolve(out)
-          } else {
-            const said = summarise(err) || summarise(out)
-            const how =
-              code === null ? `was stopped by ${signal ?? 'a signal'}` : `failed (exit code ${code})`
-            reject(
-              new GpuError(
-                'failed',
-                said ? `nvidia-smi ${how}: ${said}` : `nvidia-smi ${how} without saying why.`,
-                err.trim() ? err : out,
-              ),
-            )
-          }
-        }),
-      )
+      exitCode = code
+      exitSignal = signal
+      afterExit = setTimeout(settle, stopReason ? 50 : 1000)
+    })
+    child.on('close', (code, signal) => {
+      exitCode = code ?? exitCode
+      exitSignal = signal ?? exitSignal
+      settle()
     })
   })
 }
