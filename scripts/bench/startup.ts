@@ -95,6 +95,7 @@ interface Sample {
 
 async function main(): Promise<void> {
   const runs = parseRuns(process.argv.slice(2))
+  const loadAtStart = os.loadavg()[0]!
   ensureRendererBuilt()
   const assets = initialAssets()
 
@@ -146,6 +147,10 @@ async function main(): Promise<void> {
   console.log(`SDXL Studio startup benchmark (${runs} runs after one warm-up; median, min–max)`)
   console.log(
     `machine: ${cpu} ×${os.cpus().length}, ${os.platform()} ${os.release()}, node ${process.version}`,
+  )
+  // Other work on the machine distorts every figure; say how busy it was (at the start and now).
+  console.log(
+    `load average (1 min) at start: ${loadAtStart.toFixed(1)}, at end: ${os.loadavg()[0]!.toFixed(1)}`,
   )
   console.log(`browser: Chromium ${browser.version()}`)
   console.log('')
