@@ -1,6 +1,9 @@
 import { isNetworkType, TrainingConfig, type TrainingConfig as Config } from '../config/schema'
 import { expansionsOf, optionInfo } from './args'
 import { coerceExtraArg, scriptFor } from './render'
+import { setPath } from '../config/set-path'
+
+export { setPath }
 
 /**
  * Checks a config against what sd-scripts v0.10.1 really does, before anything is launched.
@@ -787,23 +790,6 @@ export function validateConfig(config: Config, ctx: ValidationContext = {}): Iss
 
 export function hasErrors(issues: Issue[]): boolean {
   return issues.some((i) => i.severity === 'error')
-}
-
-function setPath(root: unknown, path: string, value: unknown): unknown {
-  const [head, ...rest] = path.split('.')
-  if (head === undefined) return value
-  if (Array.isArray(root)) {
-    const copy = [...root]
-    const i = Number(head)
-    copy[i] = rest.length ? setPath(copy[i], rest.join('.'), value) : value
-    return copy
-  }
-  const obj = { ...((root ?? {}) as Record<string, unknown>) }
-  if (!rest.length) {
-    if (value === undefined) delete obj[head]
-    else obj[head] = value
-  } else obj[head] = setPath(obj[head], rest.join('.'), value)
-  return obj
 }
 
 /** Applies a fix and re-parses, so the result is a valid config (defaults restored for removed fields). */
