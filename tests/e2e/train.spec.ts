@@ -1,0 +1,71 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { expect, test } from './fixtures'
+
+/** A tiny safetensors file with SDXL key names, a dataset folder and an output folder. */
+function inputs() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sdxl-train-e2e-'))
+  const header = JSON.stringify({
+    'model.diffusion_model.input_blocks.0.0.weight': { dtype: 'F16', shape: [2], data_offsets: [0, 4] },
+    'conditioner.embedders.1.model.token_embedding.weight': {
+      dtype: 'F16',
+      shape: [2],
+      data_offsets: [4, 8],
+    },
+  })
+  const buf = Buffer.alloc(8 + header.length + 8)
+  buf.writeBigUInt64LE(BigInt(header.length), 0)
+  buf.write(header, 8)
+  const model = path.join(dir, 'sd_xl_base.safetensors')
+  writeFileSync(model, buf)
+  const images = path.join(dir, 'data', '10_sks dog')
+  mkdirSync(images, { recursive: true })
+  for (let i = 0; i < 4; i++) {
+    writeFileSync(path.join(images, `${i}.png`), 'x')
+    writeFileSync(path.join(images, `${i}.txt`), 'sks dog')
+  }
+  const out = path.join(dir, 'out')
+  mkdirSync(out)
+  return { model, images, out }
+}
+
+test('pick a preset, break a rule, see the message, apply the fix, see the command', async ({
+  page,
+  server,
+}) => {
+  const { model, images, out } = inputs()
+  await page.goto(server.url)
+  await expect(page.getByRole('heading', { level: 2 })).toHaveText('Train')
+
+  await page.getByTestId('train-preset').click()
+  await page.getByRole('option', { name: 'SDXL LoRA · 12 GB' }).click()
+  await expect(page.getByTestId('train-preset-rationale')).toContainText('12 GB')
+
+  await page.getByTestId('train-base-model').fill(model)
+  await page.getByTestId('train-add-folder').click()
+  await page.getByTestId('train-subset-0').getByLabel('Image folder').fill(images)
+  await page.getByTestId('train-subset-0').getByLabel('Class tokens').fill('sks dog')
+  await page.getByTestId('train-output-dir').fill(out)
+
+  await expect(page.getByTestId('train-model-ok')).toContainText('SDXL base')
+  await expect(page.getByTestId('train-steps')).toContainText('40 steps per epoch')
+  await expect(page.getByTestId('train-valid')).toHaveText('Ready')
+
+  // Break a rule: text encoder outputs are cached (preset), so the text encoders cannot be trained.
+  await page.getByTestId('train-advanced-toggle').click()
+  await page.getByLabel('Train U-Net only').uncheck()
+  const issue = page.getByTestId('issue-te_cache.needs_unet_only')
+  await expect(issue).toContainText('Train U-Net only')
+  await expect(page.getByTestId('train-valid')).toHaveText('Needs changes')
+
+  await page.getByTestId('fix-te_cache.needs_unet_only').click()
+  await expect(issue).toHaveCount(0)
+  await expect(page.getByLabel('Train U-Net only')).toBeChecked()
+  await expect(page.getByTestId('train-valid')).toHaveText('Ready')
+
+  const command = page.getByTestId('train-command')
+  await expect(command).toContainText('sdxl_train_network.py')
+  await expect(command).toContainText('--config_file')
+  await expect(command).toContainText('--dataset_config')
+})
