@@ -521,6 +521,11 @@ export class RunService {
     return live ? { proc: live.proc, ...live.proc.subscribe(listener) } : null
   }
 
+  /** Bytes read from the run's pty so far (null when not running here): for flow-control checks. */
+  bytesRead(id: string): number | null {
+    return this.live.get(id)?.proc.bytesIn ?? null
+  }
+
   /** Waits until the run has ended (for the CLI and tests). */
   async waitFor(id: string): Promise<RunRecord> {
     const rec = await this.get(id)
