@@ -31,9 +31,13 @@ export class LineSplitter {
       }
     }
     const n = chunk.length
+    // Next positions of each line end, found once and reused: rescanning from every line start for a
+    // `\r` that is far away (or absent) would make a chunk of many short lines quadratic.
+    let nl = chunk.indexOf('\n', i)
+    let cr = chunk.indexOf('\r', i)
     while (i < n) {
-      const nl = chunk.indexOf('\n', i)
-      const cr = chunk.indexOf('\r', i)
+      if (nl !== -1 && nl < i) nl = chunk.indexOf('\n', i)
+      if (cr !== -1 && cr < i) cr = chunk.indexOf('\r', i)
       let stop = nl === -1 ? cr : cr === -1 ? nl : Math.min(nl, cr)
       if (stop === -1) {
         this.append(chunk.slice(i), out)

@@ -165,28 +165,76 @@ export class ProgressParser {
 
   /** Recognises one message; returns false when it is not one we know. */
   private message(line: string, msg: string, out: RunEvent[]): boolean {
+    // Dispatch on the first letter: every known message starts with one of a few, and most lines of a
+    // chatty run are none of them, so they skip the expressions below (a 200 MB log stays fast).
+    if (this.known(msg.charCodeAt(0), msg, out)) return true
+    if (this.afterSampling > 0) {
+      this.afterSampling--
+      if (msg.startsWith('prompt: ')) {
+        out.push({ type: 'sample_prompt', prompt: msg.slice(8) })
+        return true
+      }
+    }
+    return this.failure(line, msg, out)
+  }
+
+  private known(first: number, msg: string, out: RunEvent[]): boolean {
     let m: RegExpExecArray | null
-    if ((m = EPOCH.exec(msg))) {
-      out.push({ type: 'epoch', epoch: Number(m[1]), total: Number(m[2]) })
-      return true
+    switch (first) {
+      case 101: // e
+        if ((m = EPOCH.exec(msg))) {
+          out.push({ type: 'epoch', epoch: Number(m[1]), total: Number(m[2]) })
+          return true
+        }
+        return false
+      case 114: // r
+        if (msg.startsWith('running training')) {
+          this.startup = emptyStartup()
+          return true
+        }
+        if ((m = /^removing old checkpoint: (.+)$/.exec(msg)))
+          return this.checkpoint('removed', m[1] ?? '', out)
+        return false
+      case 110: // n
+      case 98: // b
+      case 103: // g
+      case 116: // t
+        if ((m = SUMMARY_FIELD.exec(msg))) {
+          this.summaryField(m[1] ?? '', m[2] ?? '', out)
+          return true
+        }
+        if (first === 103 && (m = /^generating sample images at step\b[^:]*:\s*(\d+)/.exec(msg))) {
+          out.push({ type: 'sampling', step: Number(m[1]) })
+          this.afterSampling = 12
+          return true
+        }
+        return false
+      case 99: // c
+      case 67: // C
+        if (/^caching latents/i.test(msg)) return this.startCaching('latents', out)
+        if (/^caching text encoder outputs/i.test(msg)) return this.startCaching('text_encoder', out)
+        return false
+      case 115: // s
+        return this.saving(msg, out)
+      case 109: // m
+        if (/^model saved\.?$/.test(msg)) {
+          out.push({ type: 'model_saved' })
+          return true
+        }
+        return false
+      default:
+        return false
     }
-    if (msg.startsWith('running training')) {
-      this.startup = emptyStartup()
-      return true
-    }
-    if ((m = SUMMARY_FIELD.exec(msg))) {
-      this.summaryField(m[1] ?? '', m[2] ?? '', out)
-      return true
-    }
-    if (/^caching latents/i.test(msg)) return this.startCaching('latents', out)
-    if (/^caching text encoder outputs/i.test(msg)) return this.startCaching('text_encoder', out)
+  }
+
+  private saving(msg: string, out: RunEvent[]): boolean {
+    let m: RegExpExecArray | null
     if ((m = /^saving checkpoint: (.+)$/.exec(msg)) || (m = /^saving model: (.+)$/.exec(msg))) {
       return this.checkpoint('saved', m[1] ?? '', out)
     }
     if ((m = /^save trained model as (?:StableDiffusion checkpoint|Diffusers) to (.+)$/.exec(msg))) {
       return this.checkpoint('saved', m[1] ?? '', out)
     }
-    if ((m = /^removing old checkpoint: (.+)$/.exec(msg))) return this.checkpoint('removed', m[1] ?? '', out)
     if ((m = /^saving state at (epoch|step) (\d+)/.exec(msg))) {
       const n = Number(m[2])
       out.push({
@@ -205,29 +253,13 @@ export class ProgressParser {
       out.push({ type: 'state_saved', epoch: Number(m[2]), step: Number(m[3]), path: m[1] ?? null })
       return true
     }
-    if ((m = /^generating sample images at step\b[^:]*:\s*(\d+)/.exec(msg))) {
-      out.push({ type: 'sampling', step: Number(m[1]) })
-      this.afterSampling = 12
-      return true
-    }
-    if (this.afterSampling > 0) {
-      this.afterSampling--
-      if ((m = /^prompt: (.*)$/.exec(msg))) {
-        out.push({ type: 'sample_prompt', prompt: m[1] ?? '' })
-        return true
-      }
-    }
-    if (/^model saved\.?$/.test(msg)) {
-      out.push({ type: 'model_saved' })
-      return true
-    }
-    return this.failure(line, msg, out)
+    return false
   }
 
   private failure(line: string, msg: string, out: RunEvent[]): boolean {
     let known = false
     let m: RegExpExecArray | null
-    if (TRACEBACK.test(line)) {
+    if (line.includes('Traceback (most') && TRACEBACK.test(line)) {
       this.inTraceback = true
       this.fail(out, 'traceback', msg.replace(/^[\s─╭╮│]+|[\s─╭╮│]+$/g, ''), null)
       return true
@@ -241,19 +273,19 @@ export class ProgressParser {
       this.fail(out, 'exception', line.trim(), cls.split('.').pop() ?? cls)
       known = true
     }
-    if (OOM.test(line)) {
+    if ((line.includes('out of memory') || line.includes('OutOfMemory')) && OOM.test(line)) {
       this.fail(out, 'oom', line.trim(), null)
       known = true
     }
-    if ((m = MISSING_MODULE.exec(line))) {
+    if (line.includes('No module named') && (m = MISSING_MODULE.exec(line))) {
       this.fail(out, 'missing_module', line.trim(), m[1] ?? null)
       known = true
     }
-    if (NO_DATA.test(msg)) {
+    if (msg.startsWith('No data') && NO_DATA.test(msg)) {
       this.fail(out, 'no_data', msg, null)
       known = true
     }
-    if (NAN.test(msg) && !this.nanReported) {
+    if (msg.includes('NaN') && NAN.test(msg) && !this.nanReported) {
       this.nanReported = true
       this.fail(out, 'nan_loss', msg, null)
       known = true

@@ -1,6 +1,7 @@
 /**
  * Collects output and hands it on in batches: at most every `intervalMs` or once `maxBytes` have
- * piled up (Hyper's 16 ms / 200 KB), so a chatty trainer costs a few messages a second, not thousands.
+ * piled up, so a chatty trainer costs a few messages a second, not thousands. Hyper uses 16 ms / 200 KB;
+ * 64 KB keeps one batch below the 100k-unit flow window, so the next can be sent before the first is acked.
  */
 export class OutputBatcher {
   private chunks: Buffer[] = []
@@ -10,7 +11,7 @@ export class OutputBatcher {
   constructor(
     private readonly flushTo: (data: Buffer) => void,
     private readonly intervalMs = 16,
-    private readonly maxBytes = 200 * 1024,
+    private readonly maxBytes = 64 * 1024,
   ) {}
 
   push(chunk: Buffer): void {
