@@ -298,6 +298,32 @@ describe('runner with the stand-in trainer (real pty, real python)', () => {
   }, 60_000)
 })
 
+describe('GPU memory', () => {
+  it("records the peak GPU memory of the run's processes (launcher child included)", async () => {
+    const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'runs-gpu-')), 'pids.txt')
+    let call = 0
+    const { dir, service } = setup({
+      gpuPollMs: 100,
+      // Stands in for nvidia-smi's process list: the trainer's child holds memory, an unrelated pid too.
+      gpuProcesses: async () => {
+        const [, child] = pidsIn(pidFile)
+        if (child) call++
+        return [
+          { pid: 1, used_memory_mib: 99_999 },
+          ...(child ? [{ pid: child, used_memory_mib: call < 5 ? 1000 + call * 100 : 500 }] : []),
+        ]
+      },
+    })
+    const rec = await service.start(
+      fake(dir, ['--steps', '30', '--delay', '0.05', '--spawn_child', '--pid_file', pidFile]),
+    )
+    const done = await service.waitFor(rec.id)
+    expect(done.state).toBe('finished')
+    expect(done.peak_gpu_memory_mib).toBeGreaterThanOrEqual(1100)
+    expect(done.peak_gpu_memory_mib).toBeLessThanOrEqual(1400)
+  })
+})
+
 describe('queue', () => {
   it('runs on the same GPU wait their turn; other GPUs run at once; order can change', async () => {
     const { dir, service } = setup()

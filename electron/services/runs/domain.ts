@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises'
 import { ApiError } from '../../../core/api/errors'
 import type { ServiceOptions } from '../context'
 import type { RequestHandlers, SubscriptionHandlers } from '../router'
+import { queryProcesses } from '../gpu/nvidia-smi'
 import { RunService } from './run-service'
 
 async function readTail(file: string, max: number): Promise<{ text: string; truncated: boolean }> {
@@ -25,7 +26,12 @@ async function readTail(file: string, max: number): Promise<{ text: string; trun
 export function createRunsDomain(options: ServiceOptions) {
   let service: RunService | null = null
   // Built on first use, so commands that never touch runs (gpu list, --help) do no recovery work.
-  const runs = () => (service ??= new RunService({ dataDir: options.dataDir, env: options.env }))
+  const runs = () =>
+    (service ??= new RunService({
+      dataDir: options.dataDir,
+      env: options.env,
+      gpuProcesses: () => queryProcesses({ env: options.env }),
+    }))
 
   const requests = {
     'run.start': (input) => runs().start(input),

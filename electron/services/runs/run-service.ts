@@ -13,7 +13,7 @@ import {
   type StopMode,
 } from '../../../core/runs/record'
 import { SummaryReducer } from '../../../core/runs/summary'
-import { isAlive, killTree, processStartTime, startWatchdog } from './process-tree'
+import { descendants, isAlive, killTree, processStartTime, startWatchdog } from './process-tree'
 import { buildRunEnv, resolveProgram } from './run-env'
 import { RunProcess } from './run-process'
 import { RunStore } from './run-store'
@@ -29,6 +29,9 @@ export interface RunServiceOptions {
   watchdog?: boolean
   /** How often the sample folder is looked at while a run trains. */
   samplePollMs?: number
+  /** GPU processes and their memory (nvidia-smi); gives each run its peak GPU memory. */
+  gpuProcesses?: () => Promise<Array<{ pid: number; used_memory_mib: number | null }>>
+  gpuPollMs?: number
 }
 
 /** What run.progress subscribers get: the record as it is now and the events since the last update. */
@@ -44,6 +47,7 @@ interface Live {
   lastTrainStep: number | null
   savedSinceStop: boolean
   sampleTimer: NodeJS.Timeout | null
+  gpuTimer: NodeJS.Timeout | null
   updateTimer: NodeJS.Timeout | null
   lastSave: number
 }
@@ -284,6 +288,7 @@ export class RunService {
       lastTrainStep: null,
       savedSinceStop: false,
       sampleTimer: null,
+      gpuTimer: null,
       updateTimer: null,
       lastSave: 0,
     }
@@ -302,8 +307,13 @@ export class RunService {
     if (rec.output_dir) {
       live.sampleTimer = setInterval(() => void this.scanSamples(rec), this.options.samplePollMs ?? 1500)
     }
+    if (this.options.gpuProcesses) {
+      live.gpuTimer = setInterval(() => void this.sampleGpu(rec, live), this.options.gpuPollMs ?? 2000)
+      void this.sampleGpu(rec, live)
+    }
     if (rec.stop_requested === 'now') proc.interrupt()
     const exit = await proc.exited
+    if (live.gpuTimer) clearInterval(live.gpuTimer)
     if (live.sampleTimer) clearInterval(live.sampleTimer)
     if (live.updateTimer) clearTimeout(live.updateTimer)
     await this.scanSamples(rec)
@@ -423,6 +433,26 @@ export class RunService {
     const events = live.pending
     live.pending = []
     this.publish(rec, events)
+  }
+
+  /** Peak GPU memory of the run's processes (the launcher's child is the one that holds it). */
+  private gpuFailed = false
+  private async sampleGpu(rec: RunRecord, live: Live): Promise<void> {
+    if (this.gpuFailed || live.proc.done || !this.options.gpuProcesses) return
+    let list
+    try {
+      list = await this.options.gpuProcesses()
+    } catch {
+      // No nvidia-smi (or it failed): stop asking for the rest of the session.
+      this.gpuFailed = true
+      return
+    }
+    const pids = new Set([live.proc.pid, ...(await descendants(live.proc.pid))])
+    const used = list.filter((p) => pids.has(p.pid)).reduce((n, p) => n + (p.used_memory_mib ?? 0), 0)
+    if (used > (rec.peak_gpu_memory_mib ?? 0)) {
+      rec.peak_gpu_memory_mib = used
+      this.publish(rec)
+    }
   }
 
   private async scanSamples(rec: RunRecord): Promise<void> {
