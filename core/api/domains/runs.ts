@@ -43,6 +43,11 @@ export const requests = {
   ),
   'run.delete': request(Id, z.object({ deleted: z.literal(true) }), 'Delete an ended run and its folder'),
   'run.rerun': request(Id, RunRecord, 'Queue a new run with the same command and settings'),
+  'run.sample': request(
+    z.object({ id: z.string().min(1), name: z.string().min(1) }).strict(),
+    z.object({ data_url: z.string() }),
+    "One of a run's sample images (as listed in its record), as a data: URL",
+  ),
   'run.resize': request(
     z
       .object({

@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises'
+import { open, readFile } from 'node:fs/promises'
+import path from 'node:path'
 import { ApiError } from '../../../core/api/errors'
 import type { ServiceOptions } from '../context'
 import type { RequestHandlers, SubscriptionHandlers } from '../router'
@@ -63,6 +64,16 @@ export function createRunsDomain(options: ServiceOptions) {
       return { deleted: true as const }
     },
     'run.rerun': ({ id }) => runs().rerun(id),
+    'run.sample': async ({ id, name }) => {
+      const rec = await runs().get(id)
+      // Only files the record lists: the name can never point elsewhere.
+      if (!rec.output_dir || !rec.samples.includes(name))
+        throw new ApiError('not_found', `Run ${id} has no sample image named ${name}.`)
+      const ext = name.toLowerCase().split('.').pop()
+      const mime = ext === 'png' ? 'image/png' : ext === 'webp' ? 'image/webp' : 'image/jpeg'
+      const data = await readFile(path.join(rec.output_dir, 'sample', name))
+      return { data_url: `data:${mime};base64,${data.toString('base64')}` }
+    },
     'run.resize': async ({ id, cols, rows }) => {
       const out = runs().subscribeOutput(id, () => undefined)
       if (!out) throw new ApiError('conflict', `Run ${id} is not running in this app.`)
