@@ -30,8 +30,11 @@ export const ACT_NOGC_DEFAULT_ATTN_P2 = 17.9
 export const ACT_GC_PERSISTENT = 0.618
 /** GC: the largest block's saved set during recomputation, SDPA: 0.241 GB × P (vram.md §4). */
 export const ACT_GC_BLOCK_SDPA = 0.241
-/** GC, default attention: the largest block's set ≈ 1.2 GB × P² (vram.md §4 fit). */
-export const ACT_GC_BLOCK_DEFAULT_P2 = 1.2
+/**
+ * GC, default attention: the largest block additionally holds its attention matrices, ≈ 0.96 GB × P²
+ * (vram.md §4 table: 1.82 − 0.86 GB at 1024²; gives 0.12 vs 0.115 GB at 512² and 16.4 vs 16.0 GB at 2048²).
+ */
+export const ACT_GC_BLOCK_DEFAULT_P2 = 0.96
 /**
  * Text encoders trained: saved activations per 77-token chunk per sample. Our estimate from the CLIP shapes
  * (per layer ≈ 77 tokens × (8 widths + 3 MLP widths) + attention probabilities, bf16): CLIP-L ≈ 0.03 GB,

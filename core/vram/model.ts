@@ -28,7 +28,7 @@ import { TE_EMBEDDING_PARAMS, TE_PARAMS, UNET_PARAMS, VAE_PARAMS, TE1_FROZEN_PAR
  *
  * Memory is traced through four moments of a step; the peak is the largest:
  *  - forward:      end of forward / start of backward (saved activations and weight copies held)
- *  - backward:     end of backward (all gradients; under GC, checkpoint inputs of the first blocks still held)
+ *  - backward:     end of backward (all gradients; the saved inputs of the first blocks still held)
  *  - optimizer:    the optimizer step (gradients + the step's temporaries)
  *  - vae_encode:   start of a step when latents are not cached (gradients already freed)
  * Every term is physics (bytes of weights, gradients, states, counted activations) except the five fitted
@@ -143,6 +143,12 @@ export function phaseTerms(s: VramScenario): PhaseTerms[] {
   // ---- activations (per sample, scaled by the fitted multiplier for GC / no GC) ----
   let perSample: number
   const defaultAttn = s.attention === 'none'
+  // What checkpointing keeps: checkpoint inputs + the largest block's recomputed set. Without GC the same
+  // tensors of the first blocks are also still alive at the end of backward, so the backward phase holds
+  // this amount either way (and GC can never predict more than no GC).
+  let gcPerSample =
+    (ACT_GC_PERSISTENT + ACT_GC_BLOCK_SDPA) * P + (defaultAttn ? ACT_GC_BLOCK_DEFAULT_P2 * P * P : 0)
+  if (s.train_text_encoder) gcPerSample += ACT_TE_GC * chunks
   if (!gc) {
     if (network) {
       perSample = ACT_NOGC_BASE * P + ACT_NOGC_PER_RANK * s.network_dim * P
@@ -153,12 +159,11 @@ export function phaseTerms(s: VramScenario): PhaseTerms[] {
     if (defaultAttn) perSample += ACT_NOGC_DEFAULT_ATTN_P2 * P * P
     if (s.train_text_encoder) perSample += ACT_TE_NOGC * chunks
   } else {
-    perSample =
-      ACT_GC_PERSISTENT * P + (defaultAttn ? ACT_GC_BLOCK_DEFAULT_P2 * P * P : ACT_GC_BLOCK_SDPA * P)
-    if (s.train_text_encoder) perSample += ACT_TE_GC * chunks
+    perSample = gcPerSample
   }
   const actGb = perSample * bs * actScale
   const activations = term('activations', 0, gc ? { gc: actGb } : { nogc: actGb })
+  const heldAtBackwardEnd = term('activations', 0, { gc: gcPerSample * bs * actScale })
 
   // ---- weight copies held for backward ----
   const fwdExtra: LinearTerm[] = []
@@ -180,10 +185,9 @@ export function phaseTerms(s: VramScenario): PhaseTerms[] {
 
   const forward: LinearTerm[] = [...statics, activations, ...fwdExtra]
   if (accumulating) forward.push(grads)
-  // End of backward: all gradients. Under GC the checkpoint inputs of the first (high-resolution) blocks are
-  // freed last, when nearly every gradient exists: count the GC activations in full (conservative).
-  const backward: LinearTerm[] = [...statics, grads]
-  if (gc) backward.push(activations)
+  // End of backward: all gradients, while the saved inputs of the first (high-resolution) blocks are freed
+  // last, when nearly every gradient exists: count them in full (conservative).
+  const backward: LinearTerm[] = [...statics, grads, heldAtBackwardEnd]
   const stepBytes = optimizerStepBytes(s.optimizer, {
     params: nTrain,
     paramBytes: pb,

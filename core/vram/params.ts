@@ -23,12 +23,7 @@ function isLinearLike(l: Layer): boolean {
   return l.kind === 'linear' || (l.kind === 'conv' && l.k === 1)
 }
 
-/** U-Net layers a network wraps, split into those using network_dim and those using conv_dim. */
-function unetTargets(s: VramScenario): { linear: Layer[]; conv: Layer[] } {
-  const convDim = effectiveConvDim(s)
-  // networks.lora: Transformer2DModel linears / 1x1 convs; with conv_dim also the resnet/down/up modules.
-  // lycoris.kohya preset "full": all four module classes, always (its conv_dim falls back to network_dim).
-  const withResnets = isLycoris(s) || convDim > 0
+function buildTargets(withResnets: boolean): { linear: Layer[]; conv: Layer[] } {
   const linear: Layer[] = []
   const conv: Layer[] = []
   for (const l of UNET_LAYERS) {
@@ -36,9 +31,21 @@ function unetTargets(s: VramScenario): { linear: Layer[]; conv: Layer[] } {
     const targeted = l.owner === 'transformer' || (withResnets && RESNET_LIKE.has(l.owner))
     if (!targeted) continue
     if (isLinearLike(l)) linear.push(l)
-    else if (convDim > 0) conv.push(l)
+    else conv.push(l)
   }
   return { linear, conv }
+}
+const TRANSFORMER_TARGETS = buildTargets(false)
+const ALL_TARGETS = buildTargets(true)
+
+/** U-Net layers a network wraps, split into those using network_dim and those using conv_dim. */
+function unetTargets(s: VramScenario): { linear: Layer[]; conv: Layer[] } {
+  const convDim = effectiveConvDim(s)
+  // networks.lora: Transformer2DModel linears / 1x1 convs; with conv_dim also the resnet/down/up modules.
+  // lycoris.kohya preset "full": all four module classes, always (its conv_dim falls back to network_dim).
+  const withResnets = isLycoris(s) || convDim > 0
+  const t = withResnets ? ALL_TARGETS : TRANSFORMER_TARGETS
+  return convDim > 0 ? t : { linear: t.linear, conv: [] }
 }
 
 function teTargets(): Layer[] {
@@ -47,7 +54,19 @@ function teTargets(): Layer[] {
 const TE_TARGETS = teTargets()
 
 /** LyCORIS `factorization(dimension, factor)`: the split m·n = dimension with m ≤ n, m as close to √ as the factor allows. */
+const factorCache = new Map<number, [number, number]>()
+
 export function factorization(dimension: number, factor = -1): [number, number] {
+  const key = dimension * 100_000 + factor
+  let hit = factorCache.get(key)
+  if (!hit) {
+    hit = factorize(dimension, factor)
+    factorCache.set(key, hit)
+  }
+  return hit
+}
+
+function factorize(dimension: number, factor: number): [number, number] {
   if (factor > 0 && dimension % factor === 0) {
     const m = factor
     const n = dimension / factor
@@ -88,14 +107,17 @@ export function moduleAdafactorState(
   factor = -1,
 ): number {
   const conv = l.kind === 'conv'
-  // (a, b) matrix → a + b; a 4-D conv tensor (a, b, k, k) → 2·a·b·k
-  const mat = (a: number, b: number, k = 1) => (conv ? 2 * a * b * k : a + b)
-  if (algo === 'lora') return mat(r, l.in, l.k) + mat(l.out, r)
-  if (algo === 'loha') return 2 * (l.out + r + r + l.in * l.k * l.k) // hada_w*_a (out, r), hada_w*_b (r, in·k·k): 2-D
+  const kk = l.k * l.k
+  if (algo === 'lora') {
+    // down (r, in[, k, k]) and up (out, r[, 1, 1]); a 4-D conv tensor (a, b, k, k) has factors of a·b·k each
+    return conv ? 2 * r * l.in * l.k + 2 * l.out * r : r + l.in + l.out + r
+  }
+  if (algo === 'loha') return 2 * (l.out + r + r + l.in * kk) // hada_w*_a (out, r), hada_w*_b (r, in·k·k): 2-D
   const [inM, inN] = factorization(l.in, factor)
   const [outL, outK] = factorization(l.out, factor)
-  const kk = l.k * l.k
-  const w2 = r < Math.max(outK, inN) / 2 ? outK + r + r + inN * kk : mat(outK, inN, l.k)
+  let w2: number
+  if (r < Math.max(outK, inN) / 2) w2 = outK + r + r + inN * kk
+  else w2 = conv ? 2 * outK * inN * l.k : outK + inN
   return outL + inM + w2
 }
 
