@@ -468,7 +468,11 @@ export function plan(rawInput: PlanInput): PlanResult {
     id: 'extras',
     title: `Install LyCORIS and optimizer packages (${version.extras.join(', ')})`,
     estimateBytes: version.sizes.extras,
-    commands: version.extras.length ? [install([...version.extras, ...constraintArgs])] : [],
+    // Without torch (managed by the user) the extras must not pull one from PyPI: their other
+    // dependencies (einops, toml, tqdm) come with sd-scripts' requirements.
+    commands: version.extras.length
+      ? [install([...version.extras, ...constraintArgs, ...(torchChoice ? [] : ['--no-deps'])])]
+      : [],
     ...(version.extras.length ? {} : { skipReason: 'This version needs no extra packages.' }),
   })
 

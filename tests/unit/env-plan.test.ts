@@ -173,6 +173,8 @@ describe('plan: torch build from driver CUDA and GPU generation', () => {
     // No constraints file without torch: nothing to pin.
     const req = byId.requirements!.commands[0]!
     expect(req.kind === 'run' && req.argv).not.toContain('-c')
+    const extras = byId.extras!.commands[0]!
+    expect(extras.kind === 'run' && extras.argv).toContain('--no-deps')
   })
 })
 
