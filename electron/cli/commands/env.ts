@@ -47,6 +47,12 @@ function planRequest(values: Values) {
 
 const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GB`
 
+function formatBytes(n: number): string {
+  if (n >= 1024 ** 3) return gib(n)
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`
+  return `${Math.max(1, Math.round(n / 1024))} KB`
+}
+
 function describeCommand(c: StepCommand): string {
   switch (c.kind) {
     case 'run':
@@ -87,7 +93,7 @@ function formatProgress(p: InstallProgress): string {
   return p.steps
     .map((s) => {
       const d = s.durationMs !== null ? ` ${(s.durationMs / 1000).toFixed(1)} s` : ''
-      const b = s.bytes ? `, ${(s.bytes / 1024 ** 2).toFixed(0)} MB` : ''
+      const b = s.bytes ? `, ${formatBytes(s.bytes)}` : ''
       return `  [${s.state}] ${s.title}${d}${b}${s.error ? `\n      ${s.error.replace(/\n/g, '\n      ')}` : ''}`
     })
     .join('\n')
