@@ -108,13 +108,12 @@ export function minimalPath(root: string, withGit: boolean): string {
 /** Environment for services under test: shared caches, the test Python, no GPU, a given PATH. */
 export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   mkdirSync(sharedCache, { recursive: true })
+  // The real environment (proxies, CA bundles) as a user's app would have it, plus test settings.
   return {
-    HOME: process.env.HOME ?? os.homedir(),
-    PATH: process.env.PATH ?? '',
+    ...process.env,
     PIP_CACHE_DIR: path.join(sharedCache, 'pip'),
     UV_CACHE_DIR: path.join(sharedCache, 'uv'),
     SDXL_STUDIO_PYTHON: realPython(),
-    // pip's machine config (if any) applies as in real use.
     ...extra,
   }
 }

@@ -441,8 +441,9 @@ export class EnvManager {
           this.runningName = null
         }
       })
-    // Never an unhandled rejection: callers that only await `started` still see the error there.
+    // Never an unhandled rejection: callers still see the error on the promise they await.
     done.catch(() => undefined)
+    started.catch(() => undefined)
     return { started, done }
   }
 
