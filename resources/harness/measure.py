@@ -419,6 +419,7 @@ def main() -> int:
     ap.add_argument("--tokenizers", type=Path, required=True)
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--logs", type=Path, help="where each job's training log is kept (default: beside --out)")
     ap.add_argument("--dry-run", action="store_true")
     ap.add_argument("--checkpoint", type=Path)
     ap.add_argument("--steps", type=int, default=12)
@@ -554,8 +555,8 @@ def main() -> int:
             "started_at": t0,
             "ended_at": time.time(),
         }
-        keep_log = opts.out.parent / "logs"
-        keep_log.mkdir(exist_ok=True)
+        keep_log = opts.logs or opts.out.parent / "logs"
+        keep_log.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(log_path, keep_log / f"{job['id']}.log")
         append_record(opts.out, record)
         print(
