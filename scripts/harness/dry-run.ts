@@ -16,7 +16,7 @@ import { cacheDir, exportPresets, harnessDir, makeTokenizers, parseOptions, repo
 // torch is not in sd-scripts' requirements; 2.6.0 is the version it is tested with. PyPI's
 // Linux wheel carries CUDA libraries (about 3 GB to download) and runs fine on a CPU.
 const TORCH = ['torch==2.6.0', 'torchvision==0.21.0']
-const EXTRA = ['lycoris-lora==4.1.3']
+const EXTRA = ['lycoris-lora==3.4.0']
 
 function venvPython(venv: string): string {
   return process.platform === 'win32'
