@@ -521,6 +521,7 @@ def main() -> int:
             status = "timeout"
         if progress["out_of_memory"]:
             status = "oom"
+        sampled = sampler is not None and sampler.samples > 0
         record = {
             "version": 1,
             "id": job["id"],
@@ -539,9 +540,10 @@ def main() -> int:
             "steps_requested": job["steps"],
             "steps_done": (progress["last"] or {}).get("step"),
             "settings": job["settings"],
-            "peak_nvidia_smi_process_mib": round(sampler.peak_process_mib, 1) if sampler else None,
-            "peak_nvidia_smi_all_processes_mib": round(sampler.peak_all_processes_mib, 1) if sampler else None,
-            "peak_device_used_mib": round(sampler.peak_device_used_mib, 1) if sampler else None,
+            # No samples (no NVML, no nvidia-smi) means unknown, not zero.
+            "peak_nvidia_smi_process_mib": round(sampler.peak_process_mib, 1) if sampled else None,
+            "peak_nvidia_smi_all_processes_mib": round(sampler.peak_all_processes_mib, 1) if sampled else None,
+            "peak_device_used_mib": round(sampler.peak_device_used_mib, 1) if sampled else None,
             "memory_samples": sampler.samples if sampler else 0,
             "memory_source": sampler.source if sampler else None,
             "memory_sampler_error": sampler.error if sampler else None,

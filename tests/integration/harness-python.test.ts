@@ -214,3 +214,143 @@ describe.skipIf(!hasSdScripts || !hp || !wheel)('CPU dry run against real sd-scr
     },
   )
 })
+
+describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
+  function jobsDir(): string {
+    const jobs = path.join(work, `jobs-${Math.random().toString(36).slice(2)}`)
+    cpSync(path.join(harness, 'configs/lora-base'), path.join(jobs, 'a'), { recursive: true })
+    cpSync(path.join(harness, 'configs/dreambooth-base'), path.join(jobs, 'b'), { recursive: true })
+    writeFileSync(path.join(jobs, 'order.txt'), 'b\na\n')
+    return jobs
+  }
+
+  it('records jobs it has no time for as skipped-budget, in order.txt order, and runs nothing', () => {
+    const jobs = jobsDir()
+    const ckpt = path.join(work, 'fake.safetensors')
+    writeFileSync(ckpt, 'x')
+    const out = path.join(work, 'budget.jsonl')
+    const args = [
+      path.join(harness, 'measure.py'),
+      '--jobs',
+      jobs,
+      '--sd-scripts',
+      work,
+      '--tokenizers',
+      work,
+    ]
+    const r = py('python3', [
+      ...args,
+      '--work',
+      path.join(work, 'w'),
+      '--out',
+      out,
+      '--checkpoint',
+      ckpt,
+      '--budget-s',
+      '0',
+    ])
+    expect(r.code, r.out).toBe(0)
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; status: string })
+    expect(lines.map((l) => [l.id, l.status])).toEqual([
+      ['b', 'skipped-budget'],
+      ['a', 'skipped-budget'],
+    ])
+  })
+
+  it('refuses to measure without a checkpoint and names the fix', () => {
+    const r = py('python3', [
+      path.join(harness, 'measure.py'),
+      '--jobs',
+      jobsDir(),
+      '--sd-scripts',
+      work,
+      '--tokenizers',
+      work,
+      '--work',
+      path.join(work, 'w2'),
+      '--out',
+      path.join(work, 'none.jsonl'),
+    ])
+    expect(r.code).toBe(2)
+    expect(r.out).toMatch(/make_checkpoint\.py/)
+  })
+
+  it('dry run refuses a job folder without dataset.toml, naming the export command', () => {
+    const jobs = jobsDir()
+    rmSync(path.join(jobs, 'a/dataset.toml'))
+    writeFileSync(path.join(jobs, 'order.txt'), 'a\n')
+    const out = path.join(work, 'missing.json')
+    const r = py('python3', [
+      path.join(harness, 'measure.py'),
+      '--dry-run',
+      '--jobs',
+      jobs,
+      '--sd-scripts',
+      work,
+      '--tokenizers',
+      work,
+      '--work',
+      path.join(work, 'w3'),
+      '--out',
+      out,
+    ])
+    expect(r.code).toBe(1)
+    expect(r.out).toMatch(/\[a\] refused: .*dataset\.toml is missing; export the preset/)
+    expect(JSON.parse(readFileSync(out, 'utf8')).jobs[0].status).toBe('refused')
+  })
+
+  it.skipIf(!hasSdScripts || !hp || !wheel)(
+    'a measured run that sd-scripts fails records the error, versions and no invented numbers',
+    { timeout: 300_000 },
+    () => {
+      const tokenizers = path.join(work, 'm-tokenizers')
+      expect(
+        py('python3', [
+          path.join(harness, 'make_tokenizers.py'),
+          '--source',
+          wheel ?? '',
+          '--out',
+          tokenizers,
+        ]).code,
+      ).toBe(0)
+      const jobs = jobsDir()
+      writeFileSync(path.join(jobs, 'order.txt'), 'a\n')
+      const ckpt = path.join(work, 'not-a-model.safetensors')
+      writeFileSync(ckpt, 'not a model')
+      const out = path.join(work, 'failed.jsonl')
+      const r = py(hp ?? '', [
+        path.join(harness, 'measure.py'),
+        '--jobs',
+        jobs,
+        '--sd-scripts',
+        sdScripts ?? '',
+        '--tokenizers',
+        tokenizers,
+        '--work',
+        path.join(work, 'w4'),
+        '--out',
+        out,
+        '--checkpoint',
+        ckpt,
+      ])
+      expect(r.code, r.out).toBe(0)
+      const rec = JSON.parse(readFileSync(out, 'utf8').trim()) as Record<string, unknown>
+      expect(rec).toMatchObject({
+        id: 'a',
+        status: 'failed',
+        script: 'sdxl_train_network.py',
+        resolution: [1024, 1024],
+        batch_size: 1,
+      })
+      expect(String(rec.error)).toMatch(/SafetensorError|header/i)
+      expect(String(rec.torch)).toMatch(/^\d+\.\d+/)
+      expect(rec.torch_max_allocated_mib).toBeNull()
+      expect(rec.peak_nvidia_smi_process_mib).toBeNull()
+      expect(rec.it_per_s_steady).toBeNull()
+      expect(existsSync(path.join(work, 'logs/a.log'))).toBe(true)
+    },
+  )
+})
