@@ -1,5 +1,5 @@
 // npm run harness:bundle -- --sd-scripts <path> [--out .bundle] [--python python3]
-//   [--check-python <python with transformers>] [--predictions <file.json>] [--no-presets]
+//   [--check-python <python with transformers>] [--predictions <file.json>] [--no-presets] [--cli-dir <checkout>]
 //
 // Builds the offline bundle the GPU machine needs to run real sd-scripts on our configs
 // (see docs/harness.md): sd-scripts' SDXL sources, wheels for its pinned requirements and
@@ -33,7 +33,17 @@ import { cacheDir, exportPresets, harnessDir, makeTokenizers, parseOptions, repo
 const WheelList = z.object({
   python_version: z.string(),
   platforms: z.array(z.string()).min(1),
-  wheels: z.array(z.object({ spec: z.string(), why: z.string(), build_from_sdist: z.boolean().optional() })),
+  wheels: z.array(
+    z.object({
+      spec: z.string(),
+      why: z.string(),
+      build_from_sdist: z.boolean().optional(),
+      /** platform tags for this wheel only (pip matches manylinux_2_N exactly) */
+      platforms: z.array(z.string()).optional(),
+      /** members to drop from the wheel (slim_wheel.py), e.g. native libraries for other CUDA versions */
+      slim_drop: z.string().optional(),
+    }),
+  ),
   left_out: z.array(z.object({ name: z.string(), why: z.string() })),
 })
 
@@ -66,7 +76,7 @@ function downloadWheels(python: string, list: z.infer<typeof WheelList>, dest: s
         // Pure-Python sdist: a wheel built here installs the same on the device.
         run(python, ['-m', 'pip', 'wheel', '-q', '--no-deps', '-w', cache, w.spec])
       } else {
-        const platforms = list.platforms.flatMap((p) => ['--platform', p])
+        const platforms = [...list.platforms, ...(w.platforms ?? [])].flatMap((p) => ['--platform', p])
         run(python, [
           '-m',
           'pip',
@@ -90,7 +100,17 @@ function downloadWheels(python: string, list: z.infer<typeof WheelList>, dest: s
       throw new Error(
         `No wheel for ${w.spec} in ${cache} after pip ran; check the spec in resources/harness/wheels.json.`,
       )
-    copyFileSync(path.join(cache, file), path.join(dest, file))
+    if (w.slim_drop) {
+      run(python, [
+        path.join(harnessDir, 'slim_wheel.py'),
+        path.join(cache, file),
+        path.join(dest, file),
+        '--drop',
+        w.slim_drop,
+      ])
+    } else {
+      copyFileSync(path.join(cache, file), path.join(dest, file))
+    }
   }
 }
 
@@ -159,7 +179,7 @@ function main(): number {
     : {}
   const exported = opts.get('no-presets')
     ? { presets: null, note: 'presets skipped (--no-presets)' }
-    : exportPresets(path.join(cacheDir, 'presets'))
+    : exportPresets(path.join(cacheDir, 'presets'), path.resolve(opts.get('cli-dir') ?? repoRoot))
   notes.push(exported.note)
   const plan = readPlan(path.join(harnessDir, 'plan.json'))
   const jobs = materializeJobs(

@@ -171,9 +171,30 @@ export function orderPresets(presets: ExportedPreset[]): ExportedPreset[] {
   return [...presets].sort((a, b) => rank(a.id) - rank(b.id) || a.id.localeCompare(b.id))
 }
 
+/** `*` for all, or comma-separated ids with `*` wildcards (`*-8gb,*-12gb`). */
+export function presetMatcher(pattern: string): (id: string) => boolean {
+  const res = pattern
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map(
+      (p) =>
+        new RegExp(
+          '^' +
+            p
+              .split('*')
+              .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+              .join('.*') +
+            '$',
+        ),
+    )
+  return (id) => res.some((re) => re.test(id))
+}
+
 /**
  * Write one folder per job (config.toml, dataset.toml, optional command.txt, job.json) and
- * order.txt, in plan order. `preset:*` expands to every exported preset; `preset:<id>` to one.
+ * order.txt, in plan order. `preset:<pattern>` expands to the exported presets it matches
+ * (see presetMatcher), 8 GB and 12 GB ones first.
  * Returns the job ids written and notes about what was skipped.
  */
 export function materializeJobs(
@@ -219,9 +240,11 @@ export function materializeJobs(
         notes.push(`${job.id}: presets are not available (no configs CLI); ${job.base} skipped`)
         continue
       }
-      const wanted = job.base.slice('preset:'.length)
-      const chosen = wanted === '*' ? orderPresets(presets) : presets.filter((p) => p.id === wanted)
-      if (chosen.length === 0) notes.push(`${job.id}: no exported preset matches ${job.base}`)
+      const matches = presetMatcher(job.base.slice('preset:'.length))
+      // A preset already written by an earlier, narrower entry is not measured twice.
+      const chosen = orderPresets(presets).filter((p) => matches(p.id) && !ids.includes(`preset-${p.id}`))
+      if (chosen.length === 0)
+        notes.push(`${job.id}: no exported preset (not yet in the plan) matches ${job.base}`)
       for (const p of chosen) {
         const id = `preset-${p.id}`
         write(id, p.dir, {

@@ -1,5 +1,5 @@
 // npm run harness:dry-run -- --sd-scripts <path> [--venv .harness-venv] [--python python3]
-//   [--only id,id] [--no-presets]
+//   [--only id,id] [--no-presets] [--cli-dir <checkout whose CLI exports the presets>]
 //
 // CPU check that real sd-scripts accepts every config we would measure and every preset as
 // exported: creates (or reuses) a virtual environment with sd-scripts' requirements and a
@@ -66,7 +66,7 @@ function main(): number {
 
   const exported = opts.get('no-presets')
     ? { presets: null, note: 'presets skipped (--no-presets)' }
-    : exportPresets(path.join(cacheDir, 'presets'))
+    : exportPresets(path.join(cacheDir, 'presets'), path.resolve(opts.get('cli-dir') ?? repoRoot))
   console.log(exported.note)
   const plan = readPlan(path.join(harnessDir, 'plan.json'))
   const jobs = materializeJobs(

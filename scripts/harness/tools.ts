@@ -77,10 +77,16 @@ export function makeTokenizers(python: string, checkPython: string, out: string)
  * Export every preset through the configs CLI (`preset list --json`, `preset export <id> --out`).
  * Returns null when that CLI is not there yet (the configs work is merged separately).
  */
-export function exportPresets(outDir: string): { presets: ExportedPreset[] | null; note: string } {
+/** `cliDir`: the checkout whose CLI exports them (default: this one). */
+export function exportPresets(
+  outDir: string,
+  cliDir: string = repoRoot,
+): { presets: ExportedPreset[] | null; note: string } {
   let listed: unknown
   try {
-    listed = JSON.parse(run('npm', ['run', '-s', 'cli', '--', 'preset', 'list', '--json'], { quiet: true }))
+    listed = JSON.parse(
+      run('npm', ['run', '-s', 'cli', '--', 'preset', 'list', '--json'], { quiet: true, cwd: cliDir }),
+    )
   } catch (e) {
     const first = (e instanceof Error ? e.message : String(e)).split('\n')[0]
     return { presets: null, note: `presets not exported: \`preset list --json\` is not available (${first})` }
@@ -105,7 +111,7 @@ export function exportPresets(outDir: string): { presets: ExportedPreset[] | nul
   for (const id of ids) {
     const dir = path.join(outDir, id)
     mkdirSync(dir, { recursive: true })
-    run('npm', ['run', '-s', 'cli', '--', 'preset', 'export', id, '--out', dir], { quiet: true })
+    run('npm', ['run', '-s', 'cli', '--', 'preset', 'export', id, '--out', dir], { quiet: true, cwd: cliDir })
     if (!existsSync(path.join(dir, 'config.toml')))
       throw new Error(`preset export ${id} wrote no config.toml in ${dir}.`)
     presets.push({ id, dir, hash: hashExport(dir) })

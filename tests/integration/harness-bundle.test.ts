@@ -179,6 +179,35 @@ describe('measurement plan', () => {
     expect(existsSync(path.join(out, 'preset-db-12gb/command.txt'))).toBe(true)
   })
 
+  it('expands preset patterns once each: a narrow entry first, the rest later', () => {
+    const presetDir = temp()
+    put(presetDir, 'config.toml', 5)
+    put(presetDir, 'dataset.toml', 5)
+    const presets = ['lora-24gb', 'lora-8gb', 'loha-12gb', 'dreambooth-16gb'].map((id) => ({
+      id,
+      dir: presetDir,
+      hash: 'h',
+    }))
+    const twoStep: Plan = {
+      version: 1,
+      jobs: [
+        { id: 'small', base: 'preset:*-8gb,*-12gb', question: '', config: {}, dataset: {}, drop: [] },
+        { id: 'one', base: 'base', question: '', config: {}, dataset: {}, drop: [] },
+        { id: 'rest', base: 'preset:*', question: '', config: {}, dataset: {}, drop: [] },
+        { id: 'none', base: 'preset:nothing-*', question: '', config: {}, dataset: {}, drop: [] },
+      ],
+    }
+    const r = materializeJobs(twoStep, fakeConfigs(), presets, {}, temp())
+    expect(r.ids).toEqual([
+      'preset-lora-8gb',
+      'preset-loha-12gb',
+      'one',
+      'preset-dreambooth-16gb',
+      'preset-lora-24gb',
+    ])
+    expect(r.notes).toEqual(['none: no exported preset (not yet in the plan) matches preset:nothing-*'])
+  })
+
   it('notes the skipped preset jobs when no presets could be exported', () => {
     const out = temp()
     const r = materializeJobs(plan, fakeConfigs(), null, {}, out)
