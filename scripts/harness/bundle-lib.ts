@@ -271,10 +271,13 @@ export function materializeJobs(
   return { ids, notes }
 }
 
-/** sha256 over an exported preset's files, as its version reference in the results. */
+/**
+ * sha256 over an exported preset's two TOML files, as its version reference in the results.
+ * command.txt is left out: it names the folder the export was written to.
+ */
 export function hashExport(dir: string): string {
   const hash = createHash('sha256')
-  for (const f of ['config.toml', 'dataset.toml', 'command.txt']) {
+  for (const f of ['config.toml', 'dataset.toml']) {
     try {
       hash
         .update(f)
