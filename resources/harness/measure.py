@@ -429,6 +429,11 @@ def main() -> int:
     ap.add_argument("--python", default=sys.executable, help="python that runs sd-scripts")
     ap.add_argument("--only", help="comma-separated job ids")
     ap.add_argument("--sd-scripts-version", default=None)
+    ap.add_argument(
+        "--parse-log-cmd",
+        help="also parse each log with the app's own parser where node is available, e.g. "
+        "'npm run -s cli -- run parse-log {log} --json' (its JSON goes to the record's parsed_log)",
+    )
     opts = ap.parse_args()
 
     started = time.monotonic()
@@ -557,6 +562,8 @@ def main() -> int:
             "started_at": t0,
             "ended_at": time.time(),
         }
+        if opts.parse_log_cmd:
+            record["parsed_log"] = parse_with_app(opts.parse_log_cmd, log_path)
         keep_log = opts.logs or opts.out.parent / "logs"
         keep_log.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(log_path, keep_log / f"{job['id']}.log")
@@ -576,6 +583,22 @@ def main() -> int:
         print(f"dry run: {accepted} accepted, {len(dry_results) - accepted} refused of {len(dry_results)}")
         return 0 if accepted == len(dry_results) else 1
     return 0
+
+
+def parse_with_app(command: str, log_path: Path) -> Any:
+    """The app's log parser (core/runs) through its CLI; the Python fallback above always runs too."""
+    import shlex
+
+    try:
+        r = subprocess.run(
+            [a.replace("{log}", str(log_path)) for a in shlex.split(command)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return json.loads(r.stdout) if r.returncode == 0 else {"error": r.stderr[-500:]}
+    except Exception as e:  # noqa: BLE001 - optional extra; never fails the measurement
+        return {"error": f"{type(e).__name__}: {e}"}
 
 
 def mib(value: Any) -> float | None:
