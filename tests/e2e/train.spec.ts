@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { expect, test } from './fixtures'
+import { repoRoot } from './server'
 
 /** A tiny safetensors file with SDXL key names, a dataset folder and an output folder. */
 function inputs() {
@@ -44,8 +45,18 @@ test('pick a preset, break a rule, see the message, apply the fix, see the comma
 
   await page.getByTestId('train-base-model').fill(model)
   await page.getByTestId('train-add-folder').click()
-  await page.getByTestId('train-subset-0').getByLabel('Image folder').fill(images)
-  await page.getByTestId('train-subset-0').getByLabel('Class tokens').fill('sks dog')
+  // Pick the dataset folder with the server-side browser: its name gives repeats and class tokens.
+  const subset = page.getByTestId('train-subset-0')
+  await subset.getByLabel('Image folder').fill(path.dirname(images))
+  await page.getByTestId('train-browse-folder-0').click()
+  await expect(page.getByTestId('browse-path')).toHaveText(path.dirname(images))
+  await page.getByRole('dialog').getByText('10_sks dog').click()
+  await expect(page.getByTestId('browse-path')).toHaveText(images)
+  await expect(page.getByRole('dialog')).toContainText('4 images in this folder')
+  await page.getByTestId('browse-choose').click()
+  await expect(subset.getByLabel('Image folder')).toHaveValue(images)
+  await expect(subset.getByLabel('Class tokens')).toHaveValue('sks dog')
+  await expect(subset.getByLabel('Repeats')).toHaveValue('10')
   await page.getByTestId('train-output-dir').fill(out)
 
   await expect(page.getByTestId('train-model-ok')).toContainText('SDXL base')
@@ -68,4 +79,16 @@ test('pick a preset, break a rule, see the message, apply the fix, see the comma
   await expect(command).toContainText('sdxl_train_network.py')
   await expect(command).toContainText('--config_file')
   await expect(command).toContainText('--dataset_config')
+})
+
+test('imports a kohya_ss config and reports what it could not map', async ({ page, server }) => {
+  await page.goto(server.url)
+  const [chooser] = await Promise.all([
+    page.waitForEvent('filechooser'),
+    page.getByTestId('train-import-kohya').click(),
+  ])
+  await chooser.setFiles(path.join(repoRoot, 'tests/fixtures/kohya/lycoris-locon-strings.json'))
+  await expect(page.getByTestId('train-import-note')).toContainText('my_custom_field')
+  await expect(page.getByTestId('train-type').getByRole('radio', { name: 'LoCon' })).toBeChecked()
+  await expect(page.getByTestId('train-command')).toContainText('sdxl_train_network.py')
 })

@@ -197,6 +197,26 @@ export const requests = {
     DatasetSummary,
     'Count images and captions per folder; steps per epoch and total',
   ),
+  'paths.browse': request(
+    z
+      .object({ path: z.string().optional(), mode: z.enum(['folders', 'models']).default('folders') })
+      .strict(),
+    z.object({
+      path: z.string(),
+      parent: z.string().nullable(),
+      entries: z.array(
+        z.object({
+          name: z.string(),
+          path: z.string(),
+          kind: z.enum(['dir', 'file']),
+          size: z.number().nullable(),
+        }),
+      ),
+      images: z.number(),
+      roots: z.array(z.string()),
+    }),
+    'List one folder (sub-folders, and model files in models mode) for the path pickers',
+  ),
   'model.inspect': request(
     z.object({ path: z.string().min(1) }).strict(),
     ModelInspection,

@@ -6,8 +6,12 @@ import {
   Button,
   Checkbox,
   Code,
+  FileButton,
   Group,
+  Modal,
+  NavLink,
   NumberInput,
+  ScrollArea,
   Paper,
   SegmentedControl,
   Select,
@@ -31,6 +35,7 @@ import {
   type TrainingType,
 } from '../../../core/config/schema'
 import { setPath } from '../../../core/config/set-path'
+import { parseRepeatsFolder } from '../../../core/config/steps'
 import { getApiClient, toApiError } from '../api/client'
 import { useApiAction, useApiCall } from '../api/hooks'
 
@@ -93,6 +98,91 @@ function useLiveCheck(draft: TrainingConfig) {
   return result
 }
 
+/**
+ * Picks a folder or a model file through the backend's folder listing (paths.browse), so the same
+ * picker works in the desktop window and in a browser talking to headless mode.
+ */
+function BrowseButton({
+  mode,
+  start,
+  onPick,
+  testId,
+}: {
+  mode: 'folders' | 'models'
+  start: string
+  onPick: (path: string) => void
+  testId: string
+}) {
+  const { t } = useTranslation(['train', 'common'])
+  const [open, setOpen] = useState(false)
+  const [at, setAt] = useState<string | undefined>(undefined)
+  const listing = useApiCall('paths.browse', { path: at, mode }, { enabled: open })
+  const show = () => {
+    // Start next to what is already entered (its folder for a file).
+    setAt(start ? (mode === 'models' ? start.replace(/[\\/][^\\/]*$/, '') || start : start) : undefined)
+    setOpen(true)
+  }
+  const data = listing.data
+  return (
+    <>
+      <Button variant="default" onClick={show} data-testid={testId}>
+        {t('browse')}
+      </Button>
+      <Modal
+        opened={open}
+        onClose={() => setOpen(false)}
+        title={mode === 'models' ? t('pickModel') : t('pickFolder')}
+        size="lg"
+      >
+        <Stack gap="xs">
+          <Group gap="xs">
+            {data?.roots.map((r) => (
+              <Button key={r} size="compact-xs" variant="light" onClick={() => setAt(r)}>
+                {r}
+              </Button>
+            ))}
+          </Group>
+          <Code data-testid="browse-path">{data?.path ?? at ?? ''}</Code>
+          {listing.error && <Alert color="red">{listing.error.message}</Alert>}
+          <ScrollArea h={320}>
+            {data?.parent && <NavLink label=".." onClick={() => setAt(data.parent ?? undefined)} />}
+            {data?.entries.map((e) => (
+              <NavLink
+                key={e.path}
+                label={e.kind === 'dir' ? `📁 ${e.name}` : e.name}
+                description={e.size !== null ? `${(e.size / 1e9).toFixed(2)} GB` : undefined}
+                onClick={() => {
+                  if (e.kind === 'dir') setAt(e.path)
+                  else {
+                    onPick(e.path)
+                    setOpen(false)
+                  }
+                }}
+              />
+            ))}
+          </ScrollArea>
+          {mode === 'folders' && data && (
+            <Group justify="space-between">
+              <Text size="sm" c="dimmed">
+                {t('imagesHere', { count: data.images })}
+              </Text>
+              <Button
+                data-testid="browse-choose"
+                onClick={() => {
+                  onPick(data.path)
+                  setOpen(false)
+                }}
+              >
+                {t('chooseFolder')}
+              </Button>
+            </Group>
+          )}
+        </Stack>
+      </Modal>
+    </>
+  )
+}
+
 function Field({ label, children }: { label: string; children: ReactNode }) {
   return (
     <Stack gap={4}>
@@ -114,6 +204,32 @@ export default function TrainPage() {
   const getPreset = useApiAction('presets.get')
   const applyFix = useApiAction('config.applyFix')
   const savePreset = useApiAction('presets.save')
+  const importKohya = useApiAction('config.importKohya')
+  const [importNote, setImportNote] = useState<{
+    unmapped: string[]
+    warnings: string[]
+    error?: string
+  } | null>(null)
+
+  const importFile = async (file: File | null) => {
+    if (!file) return
+    setImportNote(null)
+    let json: unknown
+    try {
+      json = JSON.parse(await file.text())
+    } catch {
+      setImportNote({ unmapped: [], warnings: [], error: t('importNotJson', { name: file.name }) })
+      return
+    }
+    try {
+      const r = await importKohya.run({ json })
+      setPresetId(null)
+      setDraft(r.config)
+      setImportNote({ unmapped: r.unmapped, warnings: r.warnings })
+    } catch (e) {
+      setImportNote({ unmapped: [], warnings: [], error: toApiError(e).message })
+    }
+  }
   const check = useLiveCheck(draft)
   const net = isNetworkType(draft.type)
 
@@ -188,7 +304,37 @@ export default function TrainPage() {
           w={300}
           clearable
         />
+        <FileButton onChange={(f) => void importFile(f)} accept="application/json,.json">
+          {(props) => (
+            <Button variant="default" {...props} data-testid="train-import-kohya">
+              {t('importKohya')}
+            </Button>
+          )}
+        </FileButton>
       </Group>
+      {importNote && (
+        <Alert
+          color={importNote.error ? 'red' : importNote.unmapped.length ? 'yellow' : 'teal'}
+          withCloseButton
+          onClose={() => setImportNote(null)}
+          data-testid="train-import-note"
+        >
+          {importNote.error ?? (
+            <Stack gap={2}>
+              <Text size="sm">
+                {importNote.unmapped.length
+                  ? t('importUnmapped', { keys: importNote.unmapped.join(', ') })
+                  : t('importAllMapped')}
+              </Text>
+              {importNote.warnings.map((w) => (
+                <Text size="sm" key={w}>
+                  {w}
+                </Text>
+              ))}
+            </Stack>
+          )}
+        </Alert>
+      )}
       {presetId && (
         <Text size="sm" c="dimmed" data-testid="train-preset-rationale">
           {presets.data?.find((p) => p.id === presetId)?.rationale}
@@ -198,14 +344,25 @@ export default function TrainPage() {
       <Paper withBorder p="md">
         <Stack gap="sm">
           <Title order={4}>{t('basic')}</Title>
-          <TextInput
-            data-testid="train-base-model"
-            label={t('baseModel')}
-            description={t('baseModelHint')}
-            value={draft.base_model}
-            onChange={(e) => set('base_model', e.currentTarget.value)}
-            error={issuesFor('base_model').find((i) => i.severity === 'error')?.message}
-          />
+          <Group align="flex-start" wrap="nowrap">
+            <TextInput
+              style={{ flex: 1 }}
+              data-testid="train-base-model"
+              label={t('baseModel')}
+              description={t('baseModelHint')}
+              value={draft.base_model}
+              onChange={(e) => set('base_model', e.currentTarget.value)}
+              error={issuesFor('base_model').find((i) => i.severity === 'error')?.message}
+            />
+            <Stack gap={0} pt={44}>
+              <BrowseButton
+                mode="models"
+                start={draft.base_model}
+                onPick={(p) => set('base_model', p)}
+                testId="train-browse-model"
+              />
+            </Stack>
+          </Group>
           {check.validation?.model && !check.validation.model.problem && (
             <Text size="sm" c="teal" data-testid="train-model-ok">
               {check.validation.model.description}
@@ -223,6 +380,24 @@ export default function TrainPage() {
                 value={s.image_dir}
                 onChange={(e) => set(`dataset.subsets.${i}.image_dir`, e.currentTarget.value)}
                 error={issuesFor(`dataset.subsets.${i}.image_dir`)[0]?.message}
+              />
+              <BrowseButton
+                mode="folders"
+                start={s.image_dir}
+                testId={`train-browse-folder-${i}`}
+                onPick={(p) =>
+                  setDraft((d) => {
+                    // A `10_sks dog` folder name also gives repeats and class tokens, as sd-scripts reads them.
+                    const named = parseRepeatsFolder(p.split(/[\\/]/).pop() ?? '')
+                    let next = setPath(d, `dataset.subsets.${i}.image_dir`, p)
+                    if (named) {
+                      next = setPath(next, `dataset.subsets.${i}.num_repeats`, named.num_repeats)
+                      if (!d.dataset.subsets[i]?.class_tokens && named.class_tokens)
+                        next = setPath(next, `dataset.subsets.${i}.class_tokens`, named.class_tokens)
+                    }
+                    return next as TrainingConfig
+                  })
+                }
               />
               <NumberInput
                 w={100}
