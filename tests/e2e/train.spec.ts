@@ -92,3 +92,17 @@ test('imports a kohya_ss config and reports what it could not map', async ({ pag
   await expect(page.getByTestId('train-type').getByRole('radio', { name: 'LoCon' })).toBeChecked()
   await expect(page.getByTestId('train-command')).toContainText('sdxl_train_network.py')
 })
+
+test('shows checks and fixes in Russian', async ({ page, server }) => {
+  await page.goto(server.url)
+  await page.getByTestId('nav-settings').click()
+  await page.getByTestId('settings-language-ru').click()
+  await page.getByTestId('nav-train').click()
+  await expect(page.getByTestId('issue-model.missing')).toContainText('Выберите базовую модель SDXL')
+  await page.getByTestId('train-advanced-toggle').click()
+  await page.getByTestId('train-attention').click()
+  await page.getByRole('option', { name: 'Нет (намного больше памяти)' }).click()
+  await expect(page.getByTestId('fix-attention.none')).toHaveText('Исправить: Использовать SDPA')
+  await page.getByTestId('fix-attention.none').click()
+  await expect(page.getByTestId('issue-attention.none')).toHaveCount(0)
+})

@@ -18,12 +18,21 @@ export const PresetDetail = PresetSummary.extend({ config: TrainingConfig })
 export type PresetDetail = z.infer<typeof PresetDetail>
 
 export const FixOp = z.object({ path: z.string().min(1), value: z.unknown().optional() })
-export const Fix = z.object({ label: z.string(), set: z.array(FixOp) })
+const Params = z.record(z.string(), z.union([z.string(), z.number()]))
+/** `code`/`params` name the text in core/sdscripts/messages.ts, so the UI can translate it. */
+export const Fix = z.object({
+  label: z.string(),
+  code: z.string().optional(),
+  params: Params.optional(),
+  set: z.array(FixOp),
+})
 
 export const Issue = z.object({
   rule: z.string(),
   severity: z.enum(['error', 'warning', 'info']),
   message: z.string(),
+  code: z.string().optional(),
+  params: Params.optional(),
   field: z.string().optional(),
   fix: Fix.optional(),
 })

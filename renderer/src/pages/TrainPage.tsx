@@ -678,7 +678,11 @@ export default function TrainPage() {
               data-testid={`issue-${issue.rule}`}
             >
               <Group justify="space-between" wrap="nowrap" align="flex-start">
-                <Text size="sm">{issue.message}</Text>
+                <Text size="sm">
+                  {issue.code
+                    ? t(`issues.${issue.code}`, { ...issue.params, defaultValue: issue.message })
+                    : issue.message}
+                </Text>
                 {issue.fix && (
                   <Button
                     size="compact-xs"
@@ -686,7 +690,11 @@ export default function TrainPage() {
                     onClick={() => void fix(issue)}
                     data-testid={`fix-${issue.rule}`}
                   >
-                    {t('fixButton', { label: issue.fix.label })}
+                    {t('fixButton', {
+                      label: issue.fix.code
+                        ? t(`fixes.${issue.fix.code}`, { ...issue.fix.params, defaultValue: issue.fix.label })
+                        : issue.fix.label,
+                    })}
                   </Button>
                 )}
               </Group>
