@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { expect, test } from './fixtures'
@@ -105,4 +105,35 @@ test('shows checks and fixes in Russian', async ({ page, server }) => {
   await expect(page.getByTestId('fix-attention.none')).toHaveText('Исправить: Использовать SDPA')
   await page.getByTestId('fix-attention.none').click()
   await expect(page.getByTestId('issue-attention.none')).toHaveCount(0)
+})
+
+test('saves, renames, duplicates and deletes a user preset', async ({ page, server }) => {
+  await page.goto(server.url)
+  await page.getByTestId('train-preset').click()
+  await page.getByRole('option', { name: 'SDXL LoRA · 8 GB' }).click()
+  const presetDir = path.join(server.dataDir, 'presets')
+
+  await page.getByTestId('train-preset-name').fill('My dog')
+  await page.getByTestId('train-save-preset').click()
+  await expect(page.getByTestId('train-preset-saved')).toHaveText('Saved as "My dog".')
+  await expect(page.getByTestId('train-preset')).toHaveValue('My dog (yours)')
+  expect(readdirSync(presetDir)).toHaveLength(1)
+
+  await page.getByTestId('train-preset-name').fill('My dog v2')
+  await page.getByTestId('train-rename-preset').click()
+  await expect(page.getByTestId('train-preset-saved')).toHaveText('Renamed to "My dog v2".')
+  await expect(page.getByTestId('train-preset')).toHaveValue('My dog v2 (yours)')
+
+  await page.getByTestId('train-preset-name').fill('')
+  await page.getByTestId('train-duplicate-preset').click()
+  await expect(page.getByTestId('train-preset-saved')).toHaveText('Copied as "My dog v2 (copy)".')
+  expect(readdirSync(presetDir)).toHaveLength(2)
+
+  await page.getByTestId('train-delete-preset').click()
+  await expect(page.getByTestId('train-preset-saved')).toHaveText('Deleted "My dog v2 (copy)".')
+  expect(readdirSync(presetDir)).toHaveLength(1)
+  const left = JSON.parse(readFileSync(path.join(presetDir, readdirSync(presetDir)[0]!), 'utf8')) as {
+    name: string
+  }
+  expect(left.name).toBe('My dog v2')
 })

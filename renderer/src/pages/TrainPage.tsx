@@ -183,6 +183,22 @@ function BrowseButton({
   )
 }
 
+type PresetNote = 'presetSaved' | 'presetUpdated' | 'presetRenamed' | 'presetDuplicated'
+
+function usePresetActions() {
+  const save = useApiAction('presets.save')
+  const rename = useApiAction('presets.rename')
+  const duplicate = useApiAction('presets.duplicate')
+  const remove = useApiAction('presets.delete')
+  return {
+    save: save.run,
+    rename: rename.run,
+    duplicate: duplicate.run,
+    remove: remove.run,
+    pending: save.pending || rename.pending || duplicate.pending || remove.pending,
+  }
+}
+
 function Field({ label, children }: { label: string; children: ReactNode }) {
   return (
     <Stack gap={4}>
@@ -203,7 +219,21 @@ export default function TrainPage() {
   const presets = useApiCall('presets.list', {})
   const getPreset = useApiAction('presets.get')
   const applyFix = useApiAction('config.applyFix')
-  const savePreset = useApiAction('presets.save')
+  const presetAction = usePresetActions()
+  const selected = presets.data?.find((p) => p.id === presetId)
+
+  /** Runs a preset change, then selects the preset it returns and refreshes the list. */
+  const runPresetAction = async (action: () => Promise<{ id: string; name: string }>, note: PresetNote) => {
+    setSavedNote(null)
+    try {
+      const p = await action()
+      presets.reload()
+      setPresetId(p.id)
+      setSavedNote(t(note, { name: p.name }))
+    } catch (e) {
+      setSavedNote(toApiError(e).message)
+    }
+  }
   const importKohya = useApiAction('config.importKohya')
   const [importNote, setImportNote] = useState<{
     unmapped: string[]
@@ -242,7 +272,7 @@ export default function TrainPage() {
         .filter((p) => p.type === draft.type)
         .map((p) => ({
           value: p.id,
-          label: p.vram_tier_gb ? `${p.name}` : `${p.name} (${t('userPreset')})`,
+          label: p.builtin ? p.name : `${p.name} (${t('userPreset')})`,
         })),
     [presets.data, draft.type, t],
   )
@@ -774,44 +804,104 @@ export default function TrainPage() {
         </Paper>
       )}
 
-      <Paper withBorder p="md">
-        <Group align="flex-end">
-          <TextInput
-            label={t('savePresetName')}
-            value={presetName}
-            onChange={(e) => setPresetName(e.currentTarget.value)}
-            data-testid="train-preset-name"
-          />
-          <Button
-            disabled={!presetName.trim() || !check.validation?.config}
-            loading={savePreset.pending}
-            data-testid="train-save-preset"
-            onClick={() => {
-              const config = check.validation?.config
-              if (!config) return
-              setSavedNote(null)
-              savePreset.run({ name: presetName.trim(), config }).then(
-                (p) => {
-                  setSavedNote(t('presetSaved', { name: p.name }))
-                  presets.reload()
-                },
-                () => undefined,
-              )
-            }}
-          >
-            {t('savePreset')}
-          </Button>
+      <Paper withBorder p="md" data-testid="train-presets-panel">
+        <Stack gap="xs">
+          <Title order={4}>{t('myPresets')}</Title>
+          <Group align="flex-end">
+            <TextInput
+              label={t('presetName')}
+              value={presetName}
+              onChange={(e) => setPresetName(e.currentTarget.value)}
+              data-testid="train-preset-name"
+            />
+            <Button
+              disabled={!presetName.trim() || !check.validation?.config}
+              loading={presetAction.pending}
+              data-testid="train-save-preset"
+              onClick={() => {
+                const config = check.validation?.config
+                if (config)
+                  void runPresetAction(
+                    () => presetAction.save({ name: presetName.trim(), config }),
+                    'presetSaved',
+                  )
+              }}
+            >
+              {t('savePreset')}
+            </Button>
+            {selected && !selected.builtin && (
+              <>
+                <Button
+                  variant="light"
+                  disabled={!check.validation?.config}
+                  data-testid="train-update-preset"
+                  onClick={() => {
+                    const config = check.validation?.config
+                    if (config)
+                      void runPresetAction(
+                        () => presetAction.save({ id: selected.id, name: selected.name, config }),
+                        'presetUpdated',
+                      )
+                  }}
+                >
+                  {t('updatePreset')}
+                </Button>
+                <Button
+                  variant="light"
+                  disabled={!presetName.trim()}
+                  data-testid="train-rename-preset"
+                  onClick={() =>
+                    void runPresetAction(
+                      () => presetAction.rename({ id: selected.id, name: presetName.trim() }),
+                      'presetRenamed',
+                    )
+                  }
+                >
+                  {t('renamePreset')}
+                </Button>
+              </>
+            )}
+            {selected && (
+              <Button
+                variant="light"
+                data-testid="train-duplicate-preset"
+                onClick={() =>
+                  void runPresetAction(
+                    () => presetAction.duplicate({ id: selected.id, name: presetName.trim() || undefined }),
+                    'presetDuplicated',
+                  )
+                }
+              >
+                {t('duplicatePreset')}
+              </Button>
+            )}
+            {selected && !selected.builtin && (
+              <Button
+                variant="light"
+                color="red"
+                data-testid="train-delete-preset"
+                onClick={() => {
+                  const name = selected.name
+                  void presetAction.remove({ id: selected.id }).then(
+                    () => {
+                      setPresetId(null)
+                      setSavedNote(t('presetDeleted', { name }))
+                      presets.reload()
+                    },
+                    (e: unknown) => setSavedNote(toApiError(e).message),
+                  )
+                }}
+              >
+                {t('deletePreset')}
+              </Button>
+            )}
+          </Group>
           {savedNote && (
-            <Text size="sm" c="teal" data-testid="train-preset-saved">
+            <Text size="sm" data-testid="train-preset-saved">
               {savedNote}
             </Text>
           )}
-          {savePreset.error && (
-            <Text size="sm" c="red">
-              {savePreset.error.message}
-            </Text>
-          )}
-        </Group>
+        </Stack>
       </Paper>
     </Stack>
   )
