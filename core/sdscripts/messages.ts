@@ -53,6 +53,9 @@ export const ISSUE_MESSAGES = {
   fp16_vae: "With fp16 the SDXL VAE can produce NaN (loss=nan). Keep the VAE in float32 with 'No half VAE'.",
   save_format:
     'A {{type}} network cannot be saved as {{format}}; the LoRA script accepts safetensors, ckpt or pt.',
+  save_format_dreambooth:
+    'Dreambooth (sdxl_train.py) cannot save as pt; use safetensors, ckpt or a Diffusers folder.',
+  extra_overrides: '--{{name}} is also set by the form; the extra argument replaces the form value.',
   output_dir: 'Choose an output folder for the trained model.',
   output_name: 'The output name must be a plain file name without \\ / : * ? " < > |.',
   model_missing: 'Choose the SDXL base model (.safetensors file or Diffusers folder).',

@@ -1,6 +1,6 @@
 import { isNetworkType, TrainingConfig, type TrainingConfig as Config } from '../config/schema'
 import { expansionsOf, optionInfo } from './args'
-import { coerceExtraArg, scriptFor } from './render'
+import { buildConfigArgs, coerceExtraArg, scriptFor } from './render'
 import { label, msg, type Params } from './messages'
 import { setPath } from '../config/set-path'
 
@@ -585,21 +585,39 @@ const rules: Rule[] = [
   },
   {
     id: 'save.format',
-    check: (c) =>
-      isNetworkType(c.type) && c.saving.save_model_as.startsWith('diffusers')
-        ? [
-            {
-              rule: 'save.format',
-              severity: 'error',
-              field: 'saving.save_model_as',
-              ...msg('save_format', { type: c.type, format: c.saving.save_model_as }),
-              fix: {
-                ...label('save_safetensors'),
-                set: [{ path: 'saving.save_model_as', value: 'safetensors' }],
-              },
-            },
-          ]
-        : [],
+    check: (c) => {
+      const format = c.saving.save_model_as
+      const net = isNetworkType(c.type)
+      if (net ? !format.startsWith('diffusers') : format !== 'pt') return []
+      return [
+        {
+          rule: 'save.format',
+          severity: 'error',
+          field: 'saving.save_model_as',
+          ...(net ? msg('save_format', { type: c.type, format }) : msg('save_format_dreambooth')),
+          fix: {
+            ...label('save_safetensors'),
+            set: [{ path: 'saving.save_model_as', value: 'safetensors' }],
+          },
+        },
+      ]
+    },
+  },
+  {
+    id: 'extra_args.overrides',
+    check: (c) => {
+      if (!Object.keys(c.extra_args).length) return []
+      const { args } = buildConfigArgs({ ...c, extra_args: {} })
+      return Object.keys(c.extra_args)
+        .filter((k) => k in args)
+        .map((k) => ({
+          rule: 'extra_args.overrides',
+          severity: 'info' as const,
+          field: `extra_args.${k}`,
+          ...msg('extra_overrides', { name: k }),
+          fix: { ...label('remove_arg', { name: k }), set: [{ path: `extra_args.${k}`, value: undefined }] },
+        }))
+    },
   },
   {
     id: 'save.output',

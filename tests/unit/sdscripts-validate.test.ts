@@ -243,6 +243,18 @@ const cases: Case[] = [
     fixable: true,
   },
   {
+    rule: 'save.format',
+    fires: (c) => ((c.type = 'dreambooth'), (c.saving = { ...c.saving, save_model_as: 'pt' })),
+    silent: (c) => (c.saving = { ...c.saving, save_model_as: 'pt' }),
+    fixable: true,
+  },
+  {
+    rule: 'extra_args.overrides',
+    fires: (c) => (c.extra_args = { learning_rate: 1e-5 }),
+    silent: (c) => (c.extra_args = { vae_batch_size: 2 }),
+    fixable: true,
+  },
+  {
     rule: 'save.output',
     fires: (c) => (c.saving = { output_dir: '', output_name: 'x' }),
     silent: (c) => (c.saving = { output_dir: '/o', output_name: 'x' }),
