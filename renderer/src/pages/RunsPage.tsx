@@ -47,6 +47,22 @@ function interval(seconds: number | null): string {
   return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`
 }
 
+/**
+ * WebGL only on a real GPU: a software rasteriser (SwiftShader, llvmpipe: VMs, remote desktops,
+ * headless browsers) draws the terminal slower than the DOM renderer does.
+ */
+function hardwareWebgl(): boolean {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2')
+    if (!gl) return false
+    const info = gl.getExtension('WEBGL_debug_renderer_info')
+    const renderer = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : ''
+    return !/swiftshader|llvmpipe|software|basic render/i.test(renderer)
+  } catch {
+    return false
+  }
+}
+
 /** The run's pseudo-terminal: bounded scrollback, WebGL when it works, DOM otherwise; acks what it has written. */
 function RunTerminal({ id }: { id: string }) {
   const host = useRef<HTMLDivElement>(null)
@@ -57,14 +73,14 @@ function RunTerminal({ id }: { id: string }) {
     const fit = new FitAddon()
     term.loadAddon(fit)
     term.open(el)
-    try {
-      if (document.createElement('canvas').getContext('webgl2')) {
+    if (hardwareWebgl()) {
+      try {
         const webgl = new WebglAddon()
         webgl.onContextLoss(() => webgl.dispose()) // back to the DOM renderer
         term.loadAddon(webgl)
+      } catch {
+        // WebGL failed to start: the DOM renderer stays.
       }
-    } catch {
-      // No WebGL: the DOM renderer stays.
     }
     const resize = () => {
       try {
