@@ -18,7 +18,7 @@ afterEach(async () => {
 })
 
 function setup(opts: Partial<ConstructorParameters<typeof RunService>[0]> = {}) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'runs-it-'))
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'runs it кошка-'))
   const service = new RunService({ dataDir: dir, env: process.env, samplePollMs: 200, ...opts })
   services.push(service)
   return { dir, service }
