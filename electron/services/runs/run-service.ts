@@ -320,23 +320,29 @@ export class RunService {
     this.flushUpdate(rec)
     this.live.delete(rec.id)
     await this.store.writePids(rec.id, null)
-    await this.finish(rec, { ...this.outcome(rec, exit.exitCode, exit.signal), exit: exit.exitCode })
+    await this.finish(rec, {
+      ...this.outcome(rec, exit.exitCode, exit.signal, proc.interrupted),
+      exit: exit.exitCode,
+    })
   }
 
   private outcome(
     rec: RunRecord,
     exitCode: number | null,
     signal: number | null,
+    interrupted: boolean,
   ): { state: 'finished' | 'failed' | 'stopped'; reason: string | null } {
-    if (rec.stop_requested) {
+    // A "stop after checkpoint" that never had to interrupt (training ended first) is a normal end.
+    if (rec.stop_requested === 'now' || (rec.stop_requested && interrupted)) {
       const last = rec.summary.saved_checkpoints.at(-1)
       return {
         state: 'stopped',
         reason:
-          rec.reason ??
-          (rec.stop_requested === 'after_checkpoint' && last
+          rec.stop_requested === 'after_checkpoint' && last
             ? `Stopped after saving ${last}.`
-            : 'Stopped by the user. sd-scripts saves nothing when interrupted; only checkpoints already saved remain.'),
+            : rec.stop_requested === 'now' && rec.reason?.includes('app quit')
+              ? rec.reason
+              : 'Stopped by the user. sd-scripts saves nothing when interrupted; only checkpoints already saved remain.',
       }
     }
     const f = rec.failure
@@ -401,7 +407,8 @@ export class RunService {
         live
       ) {
         live.savedSinceStop = true
-      } else if ((e.type === 'epoch' || e.type === 'model_saved') && live?.savedSinceStop) {
+      } else if (e.type === 'epoch' && live?.savedSinceStop) {
+        // (After the final save, "model saved." ends training anyway: nothing to interrupt.)
         checkpointDone = true
       }
       keep.push(e)
