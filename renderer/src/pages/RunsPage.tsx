@@ -324,6 +324,11 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
       <Text size="xs" ff="monospace" c="dimmed" data-testid="run-command">
         {run.display_command}
       </Text>
+      {run.output_dir ? (
+        <Text size="xs" c="dimmed">
+          {t('outputDir')}: <span style={{ fontFamily: 'monospace' }}>{run.output_dir}</span>
+        </Text>
+      ) : null}
       {run.state !== 'queued' ? <RunTerminal key={`${run.id}-${live}`} id={run.id} /> : null}
     </Stack>
   )
@@ -380,10 +385,94 @@ function NewRun({ onStarted }: { onStarted: (id: string) => void }) {
   )
 }
 
+/** Queued runs in start order, with buttons to move them; and the hold after a stop-on-failure run failed. */
+function QueuePanel({
+  queued,
+  heldBy,
+  onChanged,
+}: {
+  queued: RunRecord[]
+  heldBy: string | null
+  onChanged: (queue: string[] | null) => void
+}) {
+  const { t } = useTranslation('runs')
+  const reorder = useApiAction('queue.reorder')
+  const resume = useApiAction('queue.resume')
+  const move = (i: number, by: number) => {
+    const ids = queued.map((r) => r.id)
+    const j = i + by
+    if (j < 0 || j >= ids.length) return
+    ;[ids[i], ids[j]] = [ids[j] as string, ids[i] as string]
+    void reorder
+      .run({ ids })
+      .then((r) => onChanged(r.queue))
+      .catch(() => onChanged(null))
+  }
+  if (queued.length === 0 && !heldBy) return null
+  return (
+    <Card withBorder data-testid="run-queue">
+      <Stack gap={4}>
+        <Text fw={500}>{t('queue.title')}</Text>
+        {heldBy ? (
+          <Alert color="orange" p="xs">
+            <Text size="xs">{t('queue.held')}</Text>
+            <Button
+              size="xs"
+              mt={4}
+              onClick={() =>
+                void resume
+                  .run({})
+                  .then(() => onChanged(null))
+                  .catch(() => undefined)
+              }
+            >
+              {t('queue.resume')}
+            </Button>
+          </Alert>
+        ) : null}
+        {queued.map((r, i) => (
+          <Group key={r.id} justify="space-between" wrap="nowrap" data-testid={`queue-item-${i}`}>
+            <Text size="xs" truncate>
+              {i + 1}. {r.name}
+            </Text>
+            <Group gap={2} wrap="nowrap">
+              <Button
+                size="compact-xs"
+                variant="subtle"
+                disabled={i === 0}
+                onClick={() => move(i, -1)}
+                aria-label={t('queue.up')}
+              >
+                ↑
+              </Button>
+              <Button
+                size="compact-xs"
+                variant="subtle"
+                disabled={i === queued.length - 1}
+                onClick={() => move(i, 1)}
+                aria-label={t('queue.down')}
+              >
+                ↓
+              </Button>
+            </Group>
+          </Group>
+        ))}
+        {reorder.error ? (
+          <Text size="xs" c="red">
+            {reorder.error.message}
+          </Text>
+        ) : null}
+      </Stack>
+    </Card>
+  )
+}
+
 export default function RunsPage() {
   const { t } = useTranslation(['runs', 'common'])
   const list = useApiCall('run.list', {})
+  const reloadList = list.reload
   const [updates, setUpdates] = useState<Map<string, RunRecord | null>>(new Map())
+  const [queueOrder, setQueueOrder] = useState<string[] | null>(null)
   const [selected, setSelected] = useState<string | null>(null)
   // The list as loaded, overlaid with live updates (null: deleted here).
   const runs = useMemo(() => {
@@ -398,19 +487,38 @@ export default function RunsPage() {
     'run.progress',
     {},
     {
-      onData: useCallback((u: { run: RunRecord }) => {
-        setUpdates((old) => new Map(old).set(u.run.id, u.run))
-      }, []),
+      onData: useCallback(
+        (u: { run: RunRecord }) => {
+          setUpdates((old) => new Map(old).set(u.run.id, u.run))
+          // A run ended or started: the queue (and its hold) may have changed.
+          if (u.run.state !== 'running' && u.run.state !== 'stopping') {
+            setQueueOrder(null)
+            reloadList()
+          }
+        },
+        [reloadList],
+      ),
     },
   )
   const ordered = [...runs.values()].sort((a, b) => b.created_at.localeCompare(a.created_at))
   const current = (selected && runs.get(selected)) || ordered[0] || null
+  const queued = (queueOrder ?? list.data?.queue ?? [])
+    .map((id) => runs.get(id))
+    .filter((r): r is RunRecord => r?.state === 'queued')
   return (
     <Stack>
       <Title order={2}>{t('title')}</Title>
       <Group align="flex-start" wrap="nowrap">
         <Stack w={260} style={{ flexShrink: 0 }}>
           <NewRun onStarted={(id) => setSelected(id)} />
+          <QueuePanel
+            queued={queued}
+            heldBy={list.data?.held_by ?? null}
+            onChanged={(q) => {
+              setQueueOrder(q)
+              if (!q) reloadList()
+            }}
+          />
           <ScrollArea.Autosize mah={600}>
             <Stack gap={4} data-testid="run-list">
               {ordered.length === 0 ? <Text c="dimmed">{t('empty')}</Text> : null}
