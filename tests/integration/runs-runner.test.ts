@@ -334,6 +334,7 @@ describe('GPU memory', () => {
     expect(done.state).toBe('finished')
     expect(done.peak_gpu_memory_mib).toBeGreaterThanOrEqual(1100)
     expect(done.peak_gpu_memory_mib).toBeLessThanOrEqual(1400)
+    expect(done.gpu_memory_mib).toBeNull() // nothing held once it ended
   })
 })
 

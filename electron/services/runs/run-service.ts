@@ -192,6 +192,7 @@ export class RunService {
       remaining_s: null,
       failure: null,
       samples: [],
+      gpu_memory_mib: null,
       peak_gpu_memory_mib: null,
       predicted_peak_mib: input.predicted_peak_mib ?? null,
       rerun_of: rerunOf,
@@ -374,6 +375,7 @@ export class RunService {
     rec.exit_code = end.exit
     rec.ended_at = now()
     rec.pid = null
+    rec.gpu_memory_mib = null
     await this.store.save(rec)
     this.publish(rec)
     if (end.state === 'failed' && rec.stop_on_failure) this.queueHeld = rec.id
@@ -456,10 +458,11 @@ export class RunService {
     }
     const pids = new Set([live.proc.pid, ...(await descendants(live.proc.pid))])
     const used = list.filter((p) => pids.has(p.pid)).reduce((n, p) => n + (p.used_memory_mib ?? 0), 0)
-    if (used > (rec.peak_gpu_memory_mib ?? 0)) {
-      rec.peak_gpu_memory_mib = used
-      this.publish(rec)
-    }
+    if (live.proc.done) return
+    const changed = used !== rec.gpu_memory_mib
+    rec.gpu_memory_mib = used
+    if (used > (rec.peak_gpu_memory_mib ?? 0)) rec.peak_gpu_memory_mib = used
+    if (changed) this.publish(rec)
   }
 
   private async scanSamples(rec: RunRecord): Promise<void> {

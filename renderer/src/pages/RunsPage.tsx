@@ -140,6 +140,40 @@ function LossChart({ points }: { points: Array<[number, number]> }) {
   return <div ref={host} data-testid="run-loss-chart" data-points={points.length} />
 }
 
+/** The run's GPU memory now and at its peak, against the predicted peak when the VRAM model gave one. */
+function GpuMemory({ run }: { run: RunRecord }) {
+  const { t } = useTranslation('runs')
+  const gib = (mib: number | null) => (mib === null ? '—' : (mib / 1024).toFixed(1))
+  const scale = Math.max(run.predicted_peak_mib ?? 0, run.peak_gpu_memory_mib ?? 0) * 1.1
+  const over = run.predicted_peak_mib !== null && (run.peak_gpu_memory_mib ?? 0) > run.predicted_peak_mib
+  return (
+    <Stack gap={2} data-testid="run-gpu-memory">
+      <Text size="sm" c="dimmed">
+        {t('gpuMemory', {
+          now: gib(run.gpu_memory_mib),
+          peak: gib(run.peak_gpu_memory_mib),
+          predicted: gib(run.predicted_peak_mib),
+        })}
+      </Text>
+      {scale > 0 ? (
+        <Progress.Root size="sm">
+          <Progress.Section value={(100 * (run.gpu_memory_mib ?? 0)) / scale} color={over ? 'red' : 'teal'} />
+          <Progress.Section
+            value={(100 * Math.max(0, (run.peak_gpu_memory_mib ?? 0) - (run.gpu_memory_mib ?? 0))) / scale}
+            color={over ? 'red.3' : 'teal.2'}
+          />
+          {run.predicted_peak_mib !== null ? (
+            <Progress.Section
+              value={(100 * Math.max(0, run.predicted_peak_mib - (run.peak_gpu_memory_mib ?? 0))) / scale}
+              color="gray.3"
+            />
+          ) : null}
+        </Progress.Root>
+      ) : null}
+    </Stack>
+  )
+}
+
 function SampleImage({ id, name }: { id: string; name: string }) {
   const { data } = useApiCall('run.sample', { id, name })
   return (
@@ -290,12 +324,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
               avr_loss: <b data-testid="run-loss">{s.last_avr_loss ?? '—'}</b>
             </Text>
           </SimpleGrid>
-          <Text size="sm" c="dimmed">
-            {t('gpuMemory', {
-              peak: run.peak_gpu_memory_mib !== null ? (run.peak_gpu_memory_mib / 1024).toFixed(1) : '—',
-              predicted: run.predicted_peak_mib !== null ? (run.predicted_peak_mib / 1024).toFixed(1) : '—',
-            })}
-          </Text>
+          <GpuMemory run={run} />
           {s.saved_checkpoints.length ? (
             <Text size="sm">
               {t('checkpoints')}: {s.saved_checkpoints.join(', ')}
