@@ -4,6 +4,7 @@ import { ApiError } from '../../../core/api/errors'
 import type { ServiceOptions } from '../context'
 import type { RequestHandlers, SubscriptionHandlers } from '../router'
 import { queryProcesses } from '../gpu/nvidia-smi'
+import { ENDED_STATES } from '../../../core/runs/record'
 import { RunService } from './run-service'
 
 async function readTail(file: string, max: number): Promise<{ text: string; truncated: boolean }> {
@@ -93,23 +94,37 @@ export function createRunsDomain(options: ServiceOptions) {
       const s = runs()
       const rec = await s.get(id)
       const owner = {}
-      const sub = s.subscribeOutput(id, (data) => sink.emit({ data }, data.length))
-      if (!sub) {
-        // Not live here: the log's end, then the stream is over.
+      let sub: ReturnType<RunService['subscribeOutput']> = null
+      const tailThenEnd = async () => {
         const { text } = await readTail(s.store.file(id, 'log'), 256 * 1024)
         if (text) sink.emit({ data: text }, text.length)
         sink.end()
+      }
+      const attach = () => {
+        if (sub) return
+        sub = s.subscribeOutput(id, (data) => sink.emit({ data }, data.length))
+        if (sub?.replay) sink.emit({ data: sub.replay }, sub.replay.length)
+      }
+      sink.onPressure((paused) => sub?.proc.hold(owner, paused))
+      attach()
+      // Not live here and not about to be (ended, or run by another app process): the log's end.
+      if (!sub && rec.state !== 'queued' && rec.state !== 'starting') {
+        await tailThenEnd()
         return
       }
-      sink.onPressure((paused) => sub.proc.hold(owner, paused))
-      if (sub.replay) sink.emit({ data: sub.replay }, sub.replay.length)
+      // Live, or waiting for its turn: follow it until it ends.
       const off = s.onUpdate((u) => {
-        if (u.run.id === rec.id && ['finished', 'failed', 'stopped'].includes(u.run.state)) sink.end()
+        if (u.run.id !== id) return
+        if (u.run.state === 'running' || u.run.state === 'stopping') attach()
+        else if (ENDED_STATES.includes(u.run.state)) {
+          if (sub) sink.end()
+          else void tailThenEnd()
+        }
       })
       return () => {
         off()
-        sub.close()
-        sub.proc.hold(owner, false)
+        sub?.close()
+        sub?.proc.hold(owner, false)
       }
     },
     'run.progress': ({ id }, sink) => {

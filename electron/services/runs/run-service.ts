@@ -192,6 +192,7 @@ export class RunService {
       remaining_s: null,
       failure: null,
       samples: [],
+      gpu_memory_mib: null,
       peak_gpu_memory_mib: null,
       predicted_peak_mib: input.predicted_peak_mib ?? null,
       rerun_of: rerunOf,
@@ -320,23 +321,29 @@ export class RunService {
     this.flushUpdate(rec)
     this.live.delete(rec.id)
     await this.store.writePids(rec.id, null)
-    await this.finish(rec, { ...this.outcome(rec, exit.exitCode, exit.signal), exit: exit.exitCode })
+    await this.finish(rec, {
+      ...this.outcome(rec, exit.exitCode, exit.signal, proc.interrupted),
+      exit: exit.exitCode,
+    })
   }
 
   private outcome(
     rec: RunRecord,
     exitCode: number | null,
     signal: number | null,
+    interrupted: boolean,
   ): { state: 'finished' | 'failed' | 'stopped'; reason: string | null } {
-    if (rec.stop_requested) {
+    // A "stop after checkpoint" that never had to interrupt (training ended first) is a normal end.
+    if (rec.stop_requested === 'now' || (rec.stop_requested && interrupted)) {
       const last = rec.summary.saved_checkpoints.at(-1)
       return {
         state: 'stopped',
         reason:
-          rec.reason ??
-          (rec.stop_requested === 'after_checkpoint' && last
+          rec.stop_requested === 'after_checkpoint' && last
             ? `Stopped after saving ${last}.`
-            : 'Stopped by the user. sd-scripts saves nothing when interrupted; only checkpoints already saved remain.'),
+            : rec.stop_requested === 'now' && rec.reason?.includes('app quit')
+              ? rec.reason
+              : 'Stopped by the user. sd-scripts saves nothing when interrupted; only checkpoints already saved remain.',
       }
     }
     const f = rec.failure
@@ -368,6 +375,7 @@ export class RunService {
     rec.exit_code = end.exit
     rec.ended_at = now()
     rec.pid = null
+    rec.gpu_memory_mib = null
     await this.store.save(rec)
     this.publish(rec)
     if (end.state === 'failed' && rec.stop_on_failure) this.queueHeld = rec.id
@@ -401,7 +409,8 @@ export class RunService {
         live
       ) {
         live.savedSinceStop = true
-      } else if ((e.type === 'epoch' || e.type === 'model_saved') && live?.savedSinceStop) {
+      } else if (e.type === 'epoch' && live?.savedSinceStop) {
+        // (After the final save, "model saved." ends training anyway: nothing to interrupt.)
         checkpointDone = true
       }
       keep.push(e)
@@ -449,10 +458,11 @@ export class RunService {
     }
     const pids = new Set([live.proc.pid, ...(await descendants(live.proc.pid))])
     const used = list.filter((p) => pids.has(p.pid)).reduce((n, p) => n + (p.used_memory_mib ?? 0), 0)
-    if (used > (rec.peak_gpu_memory_mib ?? 0)) {
-      rec.peak_gpu_memory_mib = used
-      this.publish(rec)
-    }
+    if (live.proc.done) return
+    const changed = used !== rec.gpu_memory_mib
+    rec.gpu_memory_mib = used
+    if (used > (rec.peak_gpu_memory_mib ?? 0)) rec.peak_gpu_memory_mib = used
+    if (changed) this.publish(rec)
   }
 
   private async scanSamples(rec: RunRecord): Promise<void> {
