@@ -12,7 +12,7 @@ import {
 } from '@mantine/core'
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { adviseFor, type FitState } from '../../../core/vram/advice'
+import { adviseFor, type AdviceId, type FitState } from '../../../core/vram/advice'
 import type { ScenarioPatch, VramScenario } from '../../../core/vram/scenario'
 import { useSubscription } from '../api/hooks'
 import { RingGauge } from './RingGauge'
@@ -20,6 +20,7 @@ import { RingGauge } from './RingGauge'
 /** Planning targets when there is no GPU here (e.g. a rented box), GiB as cards are sold. */
 const TARGETS = [6, 8, 12, 16, 24, 48] as const
 const GPU = 'gpu'
+const NONE: readonly AdviceId[] = []
 
 const STATE_COLOR: Record<FitState, string> = { fits: 'teal', tight: 'orange', does_not_fit: 'red' }
 const SEVERITY_COLOR = { info: 'blue', warning: 'orange', danger: 'red' } as const
@@ -49,6 +50,8 @@ export interface VramGaugeProps {
   onApply: (patch: ScenarioPatch) => void
   /** How many single changes to list. */
   maxAdvice?: number
+  /** Changes the form cannot make (e.g. ['lycoris_bypass'] while the config has no bypass field). */
+  unavailable?: readonly AdviceId[]
 }
 
 /** The total the gauge compares against: a GPU of this machine (from gpu.watch) or a planning target. */
@@ -72,10 +75,13 @@ function useTotal() {
  * Predicted peak GPU memory of the run against the selected GPU or a target, what takes it, the best
  * changes (one click each) and "Make it fit". Recomputed locally on every change (well under 1 ms).
  */
-export function VramGauge({ scenario, onApply, maxAdvice = 6 }: VramGaugeProps) {
+export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE }: VramGaugeProps) {
   const { t, i18n } = useTranslation('vram')
   const { gpu, gpuTotal, selected, total, setChoice } = useTotal()
-  const a = useMemo(() => adviseFor(scenario, { totalGib: total }), [scenario, total])
+  const a = useMemo(
+    () => adviseFor(scenario, { totalGib: total, exclude: unavailable }),
+    [scenario, total, unavailable],
+  )
   const num = useMemo(
     () => new Intl.NumberFormat(i18n.language, { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
     [i18n.language],
