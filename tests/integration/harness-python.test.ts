@@ -261,6 +261,44 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
     ])
   })
 
+  it('skips jobs an earlier call on the same machine measured (ok or oom), not failed ones', () => {
+    const jobs = jobsDir()
+    const ckpt = path.join(work, 'fake2.safetensors')
+    writeFileSync(ckpt, 'x')
+    const done = path.join(work, 'all-results.jsonl')
+    writeFileSync(done, '{"id": "b", "status": "ok"}\n{"id": "a", "status": "failed"}\n{"id": "a", "sta')
+    const out = path.join(work, 'second.jsonl')
+    const args = [
+      path.join(harness, 'measure.py'),
+      '--jobs',
+      jobs,
+      '--sd-scripts',
+      work,
+      '--tokenizers',
+      work,
+    ]
+    const r = py('python3', [
+      ...args,
+      '--work',
+      path.join(work, 'w5'),
+      '--out',
+      out,
+      '--checkpoint',
+      ckpt,
+      '--budget-s',
+      '0',
+      '--skip-done',
+      done,
+    ])
+    expect(r.code, r.out).toBe(0)
+    expect(r.out).toContain('[b] already measured')
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; status: string })
+    expect(lines.map((l) => [l.id, l.status])).toEqual([['a', 'skipped-budget']])
+  })
+
   it('refuses to measure without a checkpoint and names the fix', () => {
     const r = py('python3', [
       path.join(harness, 'measure.py'),
