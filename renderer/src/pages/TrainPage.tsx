@@ -33,6 +33,7 @@ import {
 import { setPath } from '../../../core/config/set-path'
 import { getApiClient, toApiError } from '../api/client'
 import { useApiAction, useApiCall } from '../api/hooks'
+import { StartTrainingButton } from '../components/StartTrainingButton'
 
 /*
  * The Train page: pick a type and a preset, fill in paths, adjust settings (basic first, the rest
@@ -590,6 +591,8 @@ export default function TrainPage() {
           </Tabs>
         </Paper>
       )}
+
+      <StartTrainingButton config={draft} />
 
       <Paper withBorder p="md">
         <Group align="flex-end">
