@@ -2,7 +2,8 @@ import { open, readFile } from 'node:fs/promises'
 import { describeZodError } from '../../../core/api/errors'
 import { parseLog } from '../../../core/runs/parse-log'
 import { RunStartInput, type RunRecord } from '../../../core/runs/record'
-import { command, jsonOption, printJson, type CliCommand } from '../command'
+import { TRAINING_TYPES, type TrainingType } from '../../../core/config/schema'
+import { CliUsageError, command, jsonOption, printJson, type CliCommand } from '../command'
 
 export const runsCommands: CliCommand[] = [
   command({
@@ -47,7 +48,13 @@ function formatRun(r: RunRecord): string {
   return `${r.id}  ${r.state.padEnd(8)}  steps ${steps.padEnd(11)} loss ${loss.padEnd(7)} ${r.name}${r.reason ? `\n    ${r.reason}` : ''}`
 }
 
-async function readStartFile(file: string): Promise<RunStartInput> {
+/**
+ * A start file is either a run description ({"command": [...], "cwd": ...}) or one of our training
+ * configs (docs/configs.md), told apart by schema; a config goes through train.start.
+ */
+type StartFile = { kind: 'run'; input: RunStartInput } | { kind: 'config'; config: unknown }
+
+async function readStartFile(file: string): Promise<StartFile> {
   let raw: unknown
   try {
     raw = JSON.parse(await readFile(file, 'utf8'))
@@ -55,12 +62,21 @@ async function readStartFile(file: string): Promise<RunStartInput> {
     throw new Error(`Cannot read ${file} as JSON: ${(error as Error).message}`)
   }
   const parsed = RunStartInput.safeParse(raw)
-  if (!parsed.success) {
-    throw new Error(
-      `${file} is not a run description: ${describeZodError(parsed.error)}. It needs {"command": ["program", "arg", …], "cwd": "folder"} and may have env, gpus, name, config, dataset_toml, output_dir.`,
-    )
-  }
-  return parsed.data
+  if (parsed.success) return { kind: 'run', input: parsed.data }
+  const o = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {}
+  if (!('command' in o) && TRAINING_TYPES.includes(o.type as TrainingType))
+    return { kind: 'config', config: raw }
+  throw new Error(
+    `${file} is not a run description: ${describeZodError(parsed.error)}. It needs {"command": ["program", "arg", …], "cwd": "folder"} and may have env, gpus, name, config, dataset_toml, output_dir, or it is a training config with "type": ${TRAINING_TYPES.join(' | ')}.`,
+  )
+}
+
+function parseGpus(value: unknown): number[] | undefined {
+  if (value === undefined) return undefined
+  const text = String(value).trim()
+  if (!/^\d+(,\d+)*$/.test(text))
+    throw new CliUsageError(`--gpus takes GPU indexes separated by commas, e.g. 0 or 0,1; got "${text}".`)
+  return text.split(',').map(Number)
 }
 
 const ended = (state: string) => state === 'finished' || state === 'failed' || state === 'stopped'
@@ -68,16 +84,21 @@ const ended = (state: string) => state === 'finished' || state === 'failed' || s
 runsCommands.push(
   command({
     path: ['run', 'start'],
-    args: '<run.json>',
+    args: '<run.json | config.json>',
     summary:
-      'Start a run from {"command": [...], "cwd": ...} and show its terminal until it ends (Ctrl-C stops it)',
-    options: { ...jsonOption },
+      'Start a run from {"command": [...], "cwd": ...} or a training config (--gpus 0,1) and show its terminal until it ends (Ctrl-C stops it)',
+    options: { ...jsonOption, gpus: { type: 'string' } },
     async run({ values, positionals }, ctx) {
       const file = positionals[0]
-      if (!file) throw new Error('Give the run description file: run start <run.json>')
-      const input = await readStartFile(file)
+      if (!file)
+        throw new Error('Give the run description or config file: run start <run.json | config.json>')
+      const start = await readStartFile(file)
+      const gpus = parseGpus(values.gpus)
       const service = ctx.services().runs.service
-      const rec = await service.start(input)
+      const rec =
+        start.kind === 'config'
+          ? await ctx.call('train.start', { config: start.config, ...(gpus ? { gpus } : {}) })
+          : await service.start(gpus ? { ...start.input, gpus } : start.input)
       if (!values.json) ctx.io.stderr(`Run ${rec.id} queued: ${rec.display_command}\n`)
       let sub: { close: () => void } | null = null
       const off = service.onUpdate((u) => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { CliUsageError, command, jsonOption, printJson } from '../command'
 import type { VramAssessmentWire } from '../../../core/api/domains/vram'
 import en from '../../../renderer/src/i18n/locales/en/vram.json'
+import { measurementFromRecord } from '../../services/training/measurement'
 
 /** English labels from the renderer's 'vram' namespace, so the CLI and the gauge say the same thing. */
 function label(key: string, values: Record<string, string | number> = {}): string {
@@ -117,10 +118,12 @@ export const vramCommands = [
   }),
   command({
     path: ['vram', 'record'],
-    summary: 'Append a measured peak (nvidia-smi, per process) to your VRAM measurements',
-    args: '--scenario <json> --measured-gib N --source <text>',
+    summary:
+      "Append a measured peak (nvidia-smi, per process) to your VRAM measurements, or a finished run's (--run <id>)",
+    args: '--run <id> | --scenario <json> --measured-gib N --source <text>',
     options: {
       ...jsonOption,
+      run: { type: 'string' },
       scenario: { type: 'string' },
       'measured-gib': { type: 'string' },
       source: { type: 'string' },
@@ -129,7 +132,27 @@ export const vramCommands = [
       'sd-scripts': { type: 'string' },
     },
     async run({ values }, ctx) {
-      if (typeof values.scenario !== 'string') throw new CliUsageError('--scenario <file.json> is required.')
+      const fromRun =
+        typeof values.run === 'string'
+          ? measurementFromRecord(await ctx.call('run.get', { id: values.run }))
+          : null
+      if (fromRun) {
+        const result = await ctx.call('vram.record', {
+          scenario: fromRun.config,
+          measured_gib: fromRun.measured_gib,
+          source: typeof values.source === 'string' ? values.source : fromRun.source,
+          ...(typeof values.gpu === 'string' ? { gpu: values.gpu } : {}),
+          ...(typeof values['sd-scripts'] === 'string' ? { sd_scripts: values['sd-scripts'] } : {}),
+        })
+        if (values.json) printJson(ctx.io, result)
+        else
+          ctx.io.stdout(
+            `Recorded ${result.point.id}: measured ${result.point.measured_gib} GiB, predicted ${result.point.predicted_gib ?? '?'} GiB (${result.count} points in ${result.file}).\n`,
+          )
+        return 0
+      }
+      if (typeof values.scenario !== 'string')
+        throw new CliUsageError('--scenario <file.json> (or --run <id>) is required.')
       if (typeof values.source !== 'string' || values.source.trim() === '') {
         throw new CliUsageError(
           '--source is required: say where the number comes from (e.g. "my 4090, run 12").',

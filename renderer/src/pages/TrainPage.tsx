@@ -38,6 +38,7 @@ import { setPath } from '../../../core/config/set-path'
 import { parseRepeatsFolder } from '../../../core/config/steps'
 import { getApiClient, toApiError } from '../api/client'
 import { useApiAction, useApiCall } from '../api/hooks'
+import { StartTrainingButton } from '../components/StartTrainingButton'
 
 /*
  * The Train page: pick a type and a preset, fill in paths, adjust settings (basic first, the rest
@@ -803,6 +804,8 @@ export default function TrainPage() {
           </Tabs>
         </Paper>
       )}
+
+      <StartTrainingButton config={draft} />
 
       <Paper withBorder p="md" data-testid="train-presets-panel">
         <Stack gap="xs">
