@@ -4,6 +4,7 @@ import {
   Button,
   Card,
   Group,
+  Loader,
   Progress,
   SegmentedControl,
   Stack,
@@ -56,13 +57,17 @@ export interface VramGaugeProps {
 
 /** The total the gauge compares against: a GPU of this machine (from gpu.watch) or a planning target. */
 function useTotal() {
-  const { data } = useSubscription('gpu.watch', {})
+  const { data, error } = useSubscription('gpu.watch', {})
+  // Until the first reading, the default (GPU or 8 GB) is unknown: the target control waits for it, so a
+  // click on "8" is never overridden by a GPU that shows up a moment later.
+  const ready = data !== undefined || error !== undefined
   const gpus = data?.ok ? data.snapshot.gpus.filter((g) => g.memory_total_mib !== null) : []
   const [choice, setChoice] = useState<string | null>(null)
   const gpuTotal = gpus[0]?.memory_total_mib != null ? gpus[0].memory_total_mib / 1024 : null
   const selected = choice ?? (gpuTotal !== null ? GPU : '8')
   const total = selected === GPU ? gpuTotal : Number(selected)
   return {
+    ready,
     gpu: gpus[0] ?? null,
     gpuTotal,
     selected: total === null ? '8' : selected,
@@ -77,7 +82,7 @@ function useTotal() {
  */
 export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE }: VramGaugeProps) {
   const { t, i18n } = useTranslation('vram')
-  const { gpu, gpuTotal, selected, total, setChoice } = useTotal()
+  const { ready, gpu, gpuTotal, selected, total, setChoice } = useTotal()
   const a = useMemo(
     () => adviseFor(scenario, { totalGib: total, exclude: unavailable }),
     [scenario, total, unavailable],
@@ -96,12 +101,17 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
     return slowdown > 1 ? t('gauge.slower', { pct }) : t('gauge.faster', { pct })
   }
 
-  const targetOptions = [
-    ...(gpuTotal !== null
-      ? [{ value: GPU, label: t('gauge.gpu_total', { name: gpu?.name ?? 'GPU', gib: num.format(gpuTotal) }) }]
-      : []),
-    ...TARGETS.map((g) => ({ value: String(g), label: `${g}` })),
-  ]
+  // gpu.watch re-renders every second: keep the options (and so the control's layout) stable between readings.
+  const gpuName = gpu?.name ?? 'GPU'
+  const targetOptions = useMemo(
+    () => [
+      ...(gpuTotal !== null
+        ? [{ value: GPU, label: t('gauge.gpu_total', { name: gpuName, gib: num.format(gpuTotal) }) }]
+        : []),
+      ...TARGETS.map((g) => ({ value: String(g), label: `${g}` })),
+    ],
+    [gpuTotal, gpuName, num, t],
+  )
 
   return (
     <Card withBorder padding="md" radius="md" data-testid="vram-gauge" data-state={state}>
@@ -117,13 +127,17 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
           <Text size="xs" c="dimmed">
             {gpuTotal === null ? t('gauge.no_gpu') : t('gauge.target')}
           </Text>
-          <SegmentedControl
-            size="xs"
-            value={selected}
-            onChange={setChoice}
-            data={targetOptions}
-            data-testid="vram-target"
-          />
+          {ready ? (
+            <SegmentedControl
+              size="xs"
+              value={selected}
+              onChange={setChoice}
+              data={targetOptions}
+              data-testid="vram-target"
+            />
+          ) : (
+            <Loader size="xs" />
+          )}
         </Group>
 
         <Group wrap="nowrap" align="center">
