@@ -39,6 +39,8 @@ import { parseRepeatsFolder } from '../../../core/config/steps'
 import { getApiClient, toApiError } from '../api/client'
 import { useApiAction, useApiCall } from '../api/hooks'
 import { StartTrainingButton } from '../components/StartTrainingButton'
+import { VramGauge } from '../components/VramGauge'
+import { configPatchFromScenarioPatch, scenarioFromConfig } from '../../../core/vram/from-config'
 
 /*
  * The Train page: pick a type and a preset, fill in paths, adjust settings (basic first, the rest
@@ -263,6 +265,20 @@ export default function TrainPage() {
   }
   const check = useLiveCheck(draft)
   const net = isNetworkType(draft.type)
+  // The VRAM gauge predicts from the draft on every change (microseconds); its one-click changes are
+  // scenario patches translated back into config fields.
+  const vram = useMemo(
+    () => scenarioFromConfig(draft, navigator.userAgent.includes('Windows') ? 'windows' : 'linux'),
+    [draft],
+  )
+  const applyVram = (p: Partial<typeof vram.scenario>) =>
+    setDraft((d) => {
+      let next: unknown = d
+      for (const [section, fields] of Object.entries(configPatchFromScenarioPatch(p, d.type).patch))
+        for (const [field, value] of Object.entries(fields))
+          next = setPath(next as TrainingConfig, `${section}.${field}`, value)
+      return next as TrainingConfig
+    })
 
   const set = (path: string, value: unknown) => setDraft((d) => setPath(d, path, value) as TrainingConfig)
   const num = (path: string) => (v: string | number) => set(path, v === '' ? undefined : Number(v))
@@ -312,6 +328,7 @@ export default function TrainPage() {
   return (
     <Stack gap="md" maw={1100}>
       <Title order={2}>{t('title')}</Title>
+      <VramGauge scenario={vram.scenario} onApply={applyVram} unavailable={['lycoris_bypass']} />
 
       <Group align="flex-end" wrap="wrap">
         <Field label={t('type')}>
