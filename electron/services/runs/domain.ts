@@ -1,4 +1,5 @@
-import { open, readFile } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { mkdir, open, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { ApiError } from '../../../core/api/errors'
 import type { ServiceOptions } from '../context'
@@ -23,6 +24,29 @@ async function readTail(file: string, max: number): Promise<{ text: string; trun
   } finally {
     await handle.close()
   }
+}
+
+/** The platform's file manager on a folder (explorer, open, xdg-open); fails with a message when it cannot. */
+export async function openFolder(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  const [cmd, args] =
+    process.platform === 'win32'
+      ? ['explorer.exe', [dir]]
+      : process.platform === 'darwin'
+        ? ['open', [dir]]
+        : ['xdg-open', [dir]]
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(cmd, args, { env, detached: true, stdio: 'ignore', windowsHide: false })
+    child.once('error', (error) =>
+      reject(
+        new ApiError('unavailable', `Could not open ${dir} with ${cmd}: ${error.message}. Open it by hand.`),
+      ),
+    )
+    child.once('spawn', () => {
+      child.unref()
+      resolve()
+    })
+  })
 }
 
 export function createRunsDomain(options: ServiceOptions) {
@@ -74,6 +98,20 @@ export function createRunsDomain(options: ServiceOptions) {
       const mime = ext === 'png' ? 'image/png' : ext === 'webp' ? 'image/webp' : 'image/jpeg'
       const data = await readFile(path.join(rec.output_dir, 'sample', name))
       return { data_url: `data:${mime};base64,${data.toString('base64')}` }
+    },
+    'run.open_output': async ({ id }) => {
+      const rec = await runs().get(id)
+      if (!rec.output_dir)
+        throw new ApiError('not_found', `Run ${id} has no output folder (no --output_dir).`)
+      if (options.mode !== 'electron') {
+        // Headless: the folder is on the machine running SDXL Studio, not the browser's.
+        throw new ApiError(
+          'unavailable',
+          `Open this folder on the machine running SDXL Studio: ${rec.output_dir}`,
+        )
+      }
+      await openFolder(rec.output_dir, options.env)
+      return { opened: rec.output_dir }
     },
     'run.resize': async ({ id, cols, rows }) => {
       const out = runs().subscribeOutput(id, () => undefined)

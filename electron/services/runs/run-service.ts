@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { promises as fs } from 'node:fs'
+import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
 import { ApiError } from '../../../core/api/errors'
 import type { ProgressEvent, RunEvent } from '../../../core/runs/events'
@@ -13,11 +13,11 @@ import {
   type StopMode,
 } from '../../../core/runs/record'
 import { SummaryReducer } from '../../../core/runs/summary'
-import { descendants, isAlive, killTree, processStartTime, startWatchdog } from './process-tree'
+import { descendants, isAlive, killTree, processStartTime, signalGroup, startWatchdog } from './process-tree'
 import { buildRunEnv, resolveProgram } from './run-env'
 import { RunProcess } from './run-process'
 import { RunStore } from './run-store'
-import { writeJsonAtomic } from '../store/atomic'
+import { writeFileAtomic, writeJsonAtomic } from '../store/atomic'
 
 export interface RunServiceOptions {
   dataDir: string
@@ -89,8 +89,11 @@ export class RunService {
       this.records.set(rec.id, rec)
       if (!ACTIVE_STATES.includes(rec.state)) continue
       const owner = rec.owner_pid
-      if (owner !== null && owner !== process.pid && isAlive(owner)) continue // another live app process owns it
       const pids = await this.store.readPids(rec.id)
+      const ownerStart = owner !== null ? processStartTime(owner) : null
+      const sameOwner = !pids?.owner_start_time || !ownerStart || pids.owner_start_time === ownerStart
+      // Another live app process (e.g. a CLI `run start`) owns it: leave it alone.
+      if (owner !== null && owner !== process.pid && isAlive(owner) && sameOwner) continue
       if (pids && isAlive(pids.pid)) {
         const st = processStartTime(pids.pid)
         if (pids.start_time === null || st === null || st === pids.start_time) await killTree(pids.pid)
@@ -301,6 +304,7 @@ export class RunService {
       pid: proc.pid,
       start_time: processStartTime(proc.pid),
       owner_pid: process.pid,
+      owner_start_time: processStartTime(process.pid),
       watchdog_pid: watchdog,
     })
     await this.store.save(rec)
@@ -314,6 +318,8 @@ export class RunService {
     }
     if (rec.stop_requested === 'now') proc.interrupt()
     const exit = await proc.exited
+    // `run stop` from another process leaves a note before it interrupts the group.
+    if (!rec.stop_requested && existsSync(this.store.file(rec.id, 'stopRequest'))) rec.stop_requested = 'now'
     if (live.gpuTimer) clearInterval(live.gpuTimer)
     if (live.sampleTimer) clearInterval(live.sampleTimer)
     if (live.updateTimer) clearTimeout(live.updateTimer)
@@ -501,13 +507,16 @@ export class RunService {
     const live = this.live.get(id)
     if (!live) {
       // Owned by another app process (e.g. a CLI): interrupt its group through the pid record.
+      if (mode === 'after_checkpoint')
+        throw new ApiError(
+          'conflict',
+          `Run ${id} is run by another SDXL Studio process; "stop after checkpoint" works only there. Stop it now, or use that window.`,
+        )
       const pids = await this.store.readPids(id)
       if (pids && isAlive(pids.pid)) {
-        try {
-          process.kill(process.platform === 'win32' ? pids.pid : -pids.pid, 'SIGINT')
-        } catch {
-          // gone meanwhile
-        }
+        await writeFileAtomic(this.store.file(id, 'stopRequest'), `${process.pid}\n`)
+        if (process.platform === 'win32') await killTree(pids.pid)
+        else signalGroup(pids.pid, 'SIGINT')
         return rec
       }
       throw new ApiError('conflict', `Run ${id} is ${rec.state} but no process of it is alive.`)

@@ -11,6 +11,8 @@ export const PidsFile = z.object({
   /** Linux start time of `pid`; a pid with another start time is a recycled, unrelated process. */
   start_time: z.string().nullable(),
   owner_pid: z.number().int(),
+  /** Linux start time of the owner, so a recycled owner pid does not pass for a live app. */
+  owner_start_time: z.string().nullable().default(null),
   watchdog_pid: z.number().int().nullable(),
 })
 export type PidsFile = z.infer<typeof PidsFile>
@@ -24,6 +26,7 @@ export const RUN_FILES = {
   log: 'console.log',
   events: 'events.jsonl',
   pids: 'pids.json',
+  stopRequest: 'stop-request',
 } as const
 
 /**

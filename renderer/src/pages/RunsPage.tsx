@@ -215,6 +215,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
   const stop = useApiAction('run.stop')
   const rerun = useApiAction('run.rerun')
   const del = useApiAction('run.delete')
+  const openOutput = useApiAction('run.open_output')
   const s = run.summary
   const percent = s.total_steps && s.last_step !== null ? (100 * s.last_step) / s.total_steps : 0
   const speed =
@@ -224,7 +225,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
         ? `${run.it_per_s.toFixed(2)} it/s`
         : `${(1 / run.it_per_s).toFixed(2)} s/it`
   const live = !ended(run.state)
-  const error = stop.error ?? rerun.error ?? del.error
+  const error = stop.error ?? rerun.error ?? del.error ?? openOutput.error
   return (
     <Stack data-testid="run-detail">
       <Group justify="space-between">
@@ -355,7 +356,15 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
       </Text>
       {run.output_dir ? (
         <Text size="xs" c="dimmed">
-          {t('outputDir')}: <span style={{ fontFamily: 'monospace' }}>{run.output_dir}</span>
+          {t('outputDir')}: <span style={{ fontFamily: 'monospace' }}>{run.output_dir}</span>{' '}
+          <Button
+            size="compact-xs"
+            variant="subtle"
+            onClick={() => void openOutput.run({ id: run.id }).catch(() => undefined)}
+            data-testid="run-open-output"
+          >
+            {t('openOutput')}
+          </Button>
         </Text>
       ) : null}
       {run.state !== 'queued' ? <RunTerminal key={`${run.id}-${live}`} id={run.id} /> : null}
