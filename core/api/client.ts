@@ -6,7 +6,7 @@ import type {
   RequestName,
   RequestOutput,
 } from './contract'
-import { ApiError, type ApiErrorShape } from './errors'
+import { ApiError, type ApiErrorShape } from './api-error'
 import { AckBatcher } from './flow'
 import type { ClientMessage, ServerMessage } from './protocol'
 

@@ -47,3 +47,11 @@ export const GpuReading = z.discriminatedUnion('ok', [
   }),
 ])
 export type GpuReading = z.infer<typeof GpuReading>
+
+/** A GPU's CUDA compute capability ("8.9"), for picking a torch build. Null where the driver cannot tell. */
+export const GpuComputeCapability = z.object({
+  index: z.number().int(),
+  name: z.string().nullable(),
+  compute_cap: z.string().nullable(),
+})
+export type GpuComputeCapability = z.infer<typeof GpuComputeCapability>

@@ -1,13 +1,15 @@
-import { AppShell, Group, NavLink, Title } from '@mantine/core'
-import { lazy, Suspense, useState, type ComponentType } from 'react'
+import { Alert, AppShell, Button, Group, Loader, NavLink, Title } from '@mantine/core'
+import { lazy, Suspense, useEffect, useState, type ComponentType } from 'react'
 import { useTranslation } from 'react-i18next'
-import EnvironmentPage from './pages/EnvironmentPage'
-import GpuPage from './pages/GpuPage'
-import SettingsPage from './pages/SettingsPage'
+import { useConnectionLost } from './api/connection'
 
-// Heavy pages (terminal, charts) load on demand so the first frame stays small.
+// Every page loads on demand: the first frame needs only the shell (nav, header, banner). Heavy views
+// (terminal, charts, forms) then never weigh on startup.
+const EnvironmentPage = lazy(() => import('./pages/EnvironmentPage'))
 const TrainPage = lazy(() => import('./pages/TrainPage'))
 const RunsPage = lazy(() => import('./pages/RunsPage'))
+const GpuPage = lazy(() => import('./pages/GpuPage'))
+const SettingsPage = lazy(() => import('./pages/SettingsPage'))
 
 export const pages: Array<{ id: string; labelKey: string; component: ComponentType }> = [
   { id: 'environment', labelKey: 'nav.environment', component: EnvironmentPage },
@@ -17,15 +19,62 @@ export const pages: Array<{ id: string; labelKey: string; component: ComponentTy
   { id: 'settings', labelKey: 'nav.settings', component: SettingsPage },
 ]
 
-function initialPage(): string {
+const defaultPage = 'train'
+
+function pageFromHash(): string {
   const hash = window.location.hash.replace(/^#\/?/, '')
-  return pages.some((p) => p.id === hash) ? hash : 'train'
+  return pages.some((p) => p.id === hash) ? hash : defaultPage
+}
+
+/** The page follows the URL hash (#/gpu), so reload and back/forward keep the user where they were. */
+function useHashPage(): [string, (id: string) => void] {
+  const [page, setPage] = useState(pageFromHash)
+  useEffect(() => {
+    const onHash = () => setPage(pageFromHash())
+    window.addEventListener('hashchange', onHash)
+    return () => window.removeEventListener('hashchange', onHash)
+  }, [])
+  const go = (id: string) => {
+    setPage(id)
+    window.location.hash = `/${id}`
+  }
+  return [page, go]
+}
+
+/** Marks the first frame in which the shell is on screen and clickable (read by bench:startup and e2e). */
+function useInteractiveMark(): void {
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => {
+      if (performance.getEntriesByName('sdxl:interactive').length === 0) {
+        performance.mark('sdxl:interactive')
+      }
+      document.documentElement.dataset.interactive = 'true'
+    })
+    return () => cancelAnimationFrame(frame)
+  }, [])
+}
+
+function ConnectionBanner() {
+  const { t } = useTranslation()
+  const lost = useConnectionLost()
+  if (lost === null) return null
+  return (
+    <Alert color="red" title={t('connectionLostTitle')} mb="md" data-testid="connection-lost">
+      <Group justify="space-between" wrap="nowrap">
+        <span>{t('connectionLost', { reason: lost })}</span>
+        <Button size="xs" variant="white" color="red" onClick={() => window.location.reload()}>
+          {t('reload')}
+        </Button>
+      </Group>
+    </Alert>
+  )
 }
 
 export function App() {
   const { t } = useTranslation()
-  const [page, setPage] = useState(initialPage)
-  const Current = pages.find((p) => p.id === page)?.component ?? GpuPage
+  const [page, go] = useHashPage()
+  useInteractiveMark()
+  const Current = pages.find((p) => p.id === page)?.component ?? TrainPage
   return (
     <AppShell header={{ height: 52 }} navbar={{ width: 200, breakpoint: 0 }} padding="md">
       <AppShell.Header>
@@ -33,22 +82,24 @@ export function App() {
           <Title order={3}>{t('appName')}</Title>
         </Group>
       </AppShell.Header>
-      <AppShell.Navbar p="xs">
+      <AppShell.Navbar p="xs" component="nav" aria-label={t('nav.label')} data-testid="nav">
         {pages.map((p) => (
           <NavLink
             key={p.id}
+            href={`#/${p.id}`}
             label={t(p.labelKey)}
             active={p.id === page}
             data-testid={`nav-${p.id}`}
-            onClick={() => {
-              setPage(p.id)
-              window.location.hash = `/${p.id}`
+            onClick={(e) => {
+              e.preventDefault()
+              go(p.id)
             }}
           />
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
-        <Suspense fallback={t('loading')}>
+        <ConnectionBanner />
+        <Suspense fallback={<Loader size="sm" aria-label={t('loading')} />}>
           <Current />
         </Suspense>
       </AppShell.Main>

@@ -1,5 +1,5 @@
-import { command, jsonOption, printJson } from '../command'
-import type { GpuSnapshot } from '../../../core/gpu/types'
+import { CliUsageError, command, jsonOption, printJson } from '../command'
+import type { GpuComputeCapability, GpuSnapshot } from '../../../core/gpu/types'
 
 function mib(value: number | null): string {
   return value === null ? 'n/a' : `${(value / 1024).toFixed(1)} GiB`
@@ -35,6 +35,9 @@ export const gpuCommands = [
     options: { ...jsonOption, count: { type: 'string' } },
     async run({ values }, ctx) {
       const limit = values.count === undefined ? Infinity : Number(values.count)
+      if (values.count !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+        throw new CliUsageError(`--count must be a whole number above 0 (got "${String(values.count)}").`)
+      }
       const monitor = ctx.services().gpu.monitor
       let seen = 0
       let failed = false
@@ -56,6 +59,35 @@ export const gpuCommands = [
         })
       })
       return failed ? 1 : 0
+    },
+  }),
+  command({
+    path: ['gpu', 'caps'],
+    summary: "Show the driver, its CUDA version and each GPU's compute capability (for the installer)",
+    options: { ...jsonOption },
+    async run({ values }, ctx) {
+      const smi = ctx.services().gpu.smi
+      const gpus: GpuComputeCapability[] = await smi.computeCapabilities()
+      const info =
+        gpus.length === 0
+          ? { driver_version: null, cuda_version: null }
+          : await smi.table().then(
+              (t) => ({ driver_version: t.driver_version, cuda_version: t.cuda_version }),
+              () => ({ driver_version: null, cuda_version: null }),
+            )
+      const result = { ...info, gpus }
+      if (values.json) printJson(ctx.io, result)
+      else {
+        const lines = [`Driver ${info.driver_version ?? 'unknown'}, CUDA ${info.cuda_version ?? 'unknown'}`]
+        if (gpus.length === 0) lines.push('No NVIDIA GPU found.')
+        for (const g of gpus) {
+          lines.push(
+            `GPU ${g.index}: ${g.name ?? 'unknown'} | compute capability ${g.compute_cap ?? 'unknown'}`,
+          )
+        }
+        ctx.io.stdout(`${lines.join('\n')}\n`)
+      }
+      return 0
     },
   }),
 ]

@@ -2,28 +2,37 @@ import type { GpuReading } from '../../../core/gpu/types'
 import { ApiError } from '../../../core/api/errors'
 import type { ServiceOptions } from '../context'
 import type { RequestHandlers, SubscriptionHandlers } from '../router'
-import { GpuError, queryProcesses, querySnapshot } from './nvidia-smi'
+import { GpuError, NvidiaSmi } from './nvidia-smi'
 
 /**
- * Polls nvidia-smi once a second, only while someone listens, and never starts a query while the
- * previous one is still running (a hung driver must not pile up processes).
+ * Polls nvidia-smi every `intervalMs`, only while someone listens. A tick that comes while the
+ * previous reading is still running is skipped, so a slow or hung driver never piles up processes;
+ * when the last listener leaves, the timer stops and a reading in flight is killed.
  */
 export class GpuMonitor {
   private listeners = new Set<(reading: GpuReading) => void>()
   private timer: NodeJS.Timeout | null = null
-  private inFlight = false
+  private inFlight: Promise<void> | null = null
+  private abort: AbortController | null = null
+  /** The CUDA version per driver version: it only changes with the driver, so read the table once. */
+  private cuda: { driver_version: string | null; cuda_version: string | null } | null = null
   last: GpuReading | null = null
+  /** Ticks skipped because a reading was still running (tests and diagnostics). */
+  skippedTicks = 0
 
   constructor(
-    private readonly options: ServiceOptions,
-    private readonly intervalMs = 1000,
+    readonly smi: NvidiaSmi,
+    readonly intervalMs = 1000,
   ) {}
 
-  async read(): Promise<GpuReading> {
+  /** One reading: the GPU list, then per-process memory (its failure leaves the list intact). */
+  async read(signal?: AbortSignal): Promise<GpuReading> {
     const at = Date.now()
     try {
-      const snapshot = await querySnapshot({ env: this.options.env })
-      const processes = await queryProcesses({ env: this.options.env }).catch(() => [])
+      const { cuda_from_table, ...snapshot } = await this.smi.snapshot(signal, this.cuda ?? undefined)
+      if (cuda_from_table)
+        this.cuda = { driver_version: snapshot.driver_version, cuda_version: snapshot.cuda_version }
+      const processes = snapshot.gpus.length === 0 ? [] : await this.smi.processes(signal).catch(() => [])
       return { ok: true, at, snapshot, processes }
     } catch (error) {
       const kind = error instanceof GpuError ? error.kind : 'failed'
@@ -37,17 +46,18 @@ export class GpuMonitor {
 
   subscribe(listener: (reading: GpuReading) => void): () => void {
     this.listeners.add(listener)
-    if (this.last) listener(this.last)
+    // A reading from an earlier watch may be stale; only a recent one is worth showing at once.
+    if (this.last && Date.now() - this.last.at < 2 * this.intervalMs) listener(this.last)
     if (!this.timer) {
-      void this.tick()
-      this.timer = setInterval(() => void this.tick(), this.intervalMs)
+      this.timer = setInterval(() => this.tick(), this.intervalMs)
+      this.tick()
     }
+    let active = true
     return () => {
+      if (!active) return
+      active = false
       this.listeners.delete(listener)
-      if (this.listeners.size === 0 && this.timer) {
-        clearInterval(this.timer)
-        this.timer = null
-      }
+      if (this.listeners.size === 0) this.stop()
     }
   }
 
@@ -55,31 +65,49 @@ export class GpuMonitor {
     return this.listeners.size
   }
 
-  private async tick(): Promise<void> {
-    if (this.inFlight) return
-    this.inFlight = true
-    try {
-      const reading = await this.read()
-      this.last = reading
-      for (const l of this.listeners) l(reading)
-    } finally {
-      this.inFlight = false
-    }
+  /** Whether a reading (an nvidia-smi process) is running now. */
+  get busy(): boolean {
+    return this.inFlight !== null
   }
 
-  dispose(): void {
+  private tick(): void {
+    if (this.inFlight) {
+      this.skippedTicks++
+      return
+    }
+    const abort = new AbortController()
+    this.abort = abort
+    this.inFlight = this.read(abort.signal).then((reading) => {
+      this.inFlight = null
+      this.abort = null
+      if (abort.signal.aborted) return
+      this.last = reading
+      for (const l of [...this.listeners]) l(reading)
+    })
+  }
+
+  private stop(): void {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
+    this.abort?.abort()
+  }
+
+  /** Stops polling and waits until no nvidia-smi started by this monitor is left running. */
+  async dispose(): Promise<void> {
     this.listeners.clear()
+    this.stop()
+    await this.inFlight
   }
 }
 
 export function createGpuDomain(options: ServiceOptions) {
-  const monitor = new GpuMonitor(options)
+  const smi = new NvidiaSmi(options.env)
+  const monitor = new GpuMonitor(smi)
   const requests = {
     'gpu.list': async () => {
       try {
-        return await querySnapshot({ env: options.env })
+        const { cuda_from_table: _, ...snapshot } = await smi.snapshot()
+        return snapshot
       } catch (error) {
         if (error instanceof GpuError) {
           throw new ApiError(error.kind === 'timeout' ? 'timeout' : 'unavailable', error.message, {
@@ -93,5 +121,5 @@ export function createGpuDomain(options: ServiceOptions) {
   const subscriptions = {
     'gpu.watch': (_params, sink) => monitor.subscribe((reading) => sink.emit(reading)),
   } satisfies Partial<SubscriptionHandlers>
-  return { requests, subscriptions, monitor, dispose: () => monitor.dispose() }
+  return { requests, subscriptions, monitor, smi, dispose: () => monitor.dispose() }
 }

@@ -1,38 +1,31 @@
-// Each namespace is one JSON file per language; a page owns its namespace.
+// Each namespace is one JSON file per language; a page owns its namespace. English ships in the
+// initial bundle (it is also the fallback); other languages load on demand (resources-ru.ts).
+import type { Language } from '../../../core/api/domains/app'
 import enCommon from './locales/en/common.json'
-import ruCommon from './locales/ru/common.json'
 import enGpu from './locales/en/gpu.json'
-import ruGpu from './locales/ru/gpu.json'
 import enSettings from './locales/en/settings.json'
-import ruSettings from './locales/ru/settings.json'
 import enEnv from './locales/en/env.json'
-import ruEnv from './locales/ru/env.json'
 import enTrain from './locales/en/train.json'
-import ruTrain from './locales/ru/train.json'
 import enRuns from './locales/en/runs.json'
-import ruRuns from './locales/ru/runs.json'
 import enVram from './locales/en/vram.json'
-import ruVram from './locales/ru/vram.json'
 
-export const resources = {
-  en: {
-    common: enCommon,
-    gpu: enGpu,
-    settings: enSettings,
-    env: enEnv,
-    train: enTrain,
-    runs: enRuns,
-    vram: enVram,
-  },
-  ru: {
-    common: ruCommon,
-    gpu: ruGpu,
-    settings: ruSettings,
-    env: ruEnv,
-    train: ruTrain,
-    runs: ruRuns,
-    vram: ruVram,
-  },
-} as const
+export const en = {
+  common: enCommon,
+  gpu: enGpu,
+  settings: enSettings,
+  env: enEnv,
+  train: enTrain,
+  runs: enRuns,
+  vram: enVram,
+}
 
-export const namespaces = Object.keys(resources.en) as Array<keyof typeof resources.en>
+export type Namespace = keyof typeof en
+/** One language's strings: every namespace English has. */
+export type LanguageResources = Record<Namespace, object>
+
+export const namespaces = Object.keys(en) as Namespace[]
+
+export const loadResources: Record<Language, () => Promise<LanguageResources>> = {
+  en: () => Promise.resolve(en),
+  ru: () => import('./resources-ru').then((m) => m.ru),
+}

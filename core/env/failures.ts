@@ -1,0 +1,79 @@
+import type { FailureKind } from './state'
+
+/**
+ * Reads the tail of a failed command's log and says what went wrong in words a user can act on.
+ * Patterns cover pip, uv, git and Python's own errors.
+ */
+const RULES: Array<{ kind: FailureKind; test: RegExp; advice: string }> = [
+  {
+    kind: 'disk_full',
+    test: /No space left on device|ENOSPC|\[Errno 28\]|not enough space on the disk|There is not enough space/i,
+    advice:
+      'The disk is full. Free some space (or choose an environment folder on another drive), then press Resume.',
+  },
+  {
+    kind: 'read_only',
+    test: /Read-only file system|EROFS|Permission denied|EACCES|EPERM|Operation not permitted|Access is denied/i,
+    advice:
+      'A folder could not be written (read-only or no permission). Make the environment folder writable (or choose another), then press Resume.',
+  },
+  {
+    kind: 'tag_missing',
+    test: /Remote branch \S+ not found|Could not find remote branch|did not match any file\(s\) known to git/i,
+    advice:
+      'The sd-scripts source has no such version tag. Check the source address (a mirror may lag behind) or pick another version.',
+  },
+  {
+    kind: 'bad_package',
+    test: /No matching distribution found|Could not find a version that satisfies|not found in the package registry|No solution found when resolving|Because [^\n]* was not found|ResolutionImpossible|is not available in the package index|versions? of [^\n]* (?:is|are) not available/i,
+    advice:
+      'A required package or version was not found on the package index. If you use a PyPI mirror (--index-url), check that it is complete; otherwise the requirement is wrong.',
+  },
+  {
+    kind: 'network',
+    test: /Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|Could not resolve host|getaddrinfo|Connection (?:refused|reset|timed out)|Read timed out|ECONNRESET|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Failed to fetch|error sending request|network is unreachable|SSL: CERTIFICATE_VERIFY_FAILED|unable to access/i,
+    advice:
+      'The network failed while downloading. Check the connection (or set a mirror: --index-url, --torch-index-url, --hf-endpoint), then press Resume.',
+  },
+]
+
+export interface Diagnosis {
+  kind: FailureKind
+  message: string
+}
+
+/** The lines that name the problem: the matching line if any, else the last non-empty lines. */
+function evidence(log: string, test: RegExp | null): string {
+  // Strip terminal colour codes and progress-bar carriage returns before quoting.
+  // eslint-disable-next-line no-control-regex
+  const clean = log.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r(?!\n)/g, '\n')
+  const lines = clean
+    .split(/\r?\n/)
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '')
+  if (test) {
+    const hit = lines.findLast((l) => test.test(l))
+    if (hit) return hit.trim()
+  }
+  return lines.slice(-5).join('\n')
+}
+
+export function diagnose(stepTitle: string, exitCode: number | null, log: string): Diagnosis {
+  for (const rule of RULES) {
+    if (rule.test.test(log)) {
+      return { kind: rule.kind, message: `${stepTitle} failed: ${evidence(log, rule.test)}\n${rule.advice}` }
+    }
+  }
+  const code = exitCode === null ? 'was stopped' : `exited with code ${exitCode}`
+  return {
+    kind: 'command',
+    message: `${stepTitle} failed: the command ${code}. Last lines of its log:\n${evidence(log, null)}\nFix the cause shown above, then press Resume.`,
+  }
+}
+
+/** Node's own file errors (write-file, copy, download) classified the same way. */
+export function diagnoseError(stepTitle: string, error: unknown): Diagnosis {
+  const e = error as { code?: string; message?: string }
+  const text = `${e.code ?? ''} ${e.message ?? String(error)}`
+  return diagnose(stepTitle, null, text)
+}

@@ -1,0 +1,588 @@
+import { z } from 'zod'
+import { cudaFromDriver } from './driver-cuda'
+import { envLayout, joinPath, type EnvOs } from './layout'
+import {
+  compareVersionPrefix,
+  findVersion,
+  pythonSupported,
+  SUPPORTED_VERSIONS,
+  type SdScriptsVersion,
+  type TorchBuild,
+} from './versions'
+
+export const EnvOsSchema = z.enum(['linux', 'win32'])
+
+export const Mirrors = z.object({
+  /** Replaces PyPI for every install (pip/uv --index-url). */
+  pypiIndex: z.string().nullable().default(null),
+  /** Replaces https://download.pytorch.org/whl; the CUDA suffix (/cu124) is appended. */
+  torchIndex: z.string().nullable().default(null),
+  /** Hugging Face endpoint for the tokenizer download (HF_ENDPOINT). */
+  hfEndpoint: z.string().nullable().default(null),
+})
+export type Mirrors = z.infer<typeof Mirrors>
+
+export const TorchChoice = z.enum(['auto', 'none', 'cpu'])
+export type TorchChoice = z.infer<typeof TorchChoice>
+export const InstallerChoice = z.enum(['uv', 'pip'])
+
+export const DEFAULT_SOURCE = 'https://github.com/kohya-ss/sd-scripts.git'
+export const DEFAULT_TORCH_INDEX = 'https://download.pytorch.org/whl'
+
+export const GpuFacts = z.object({
+  /** "CUDA Version" from nvidia-smi's header, e.g. "12.4"; null when the header has none. */
+  driverCuda: z.string().nullable(),
+  driverVersion: z.string().nullable().default(null),
+  /** compute_cap per GPU, e.g. [8.6]; may be empty where nvidia-smi is too old to report it. */
+  computeCaps: z.array(z.number()),
+  names: z.array(z.string()),
+})
+export type GpuFacts = z.infer<typeof GpuFacts>
+
+export const PlanInput = z.object({
+  version: z.string(),
+  os: EnvOsSchema,
+  pythonCandidates: z.array(z.object({ path: z.string(), version: z.string() })),
+  uvOnPath: z.string().nullable().optional(),
+  gitAvailable: z.boolean(),
+  gpu: GpuFacts.nullable(),
+  /** Folder holding the app's resources (env/probe.py, env/prefill_tokenizers.py). */
+  resourcesDir: z.string(),
+  choices: z.object({
+    torch: TorchChoice.default('auto'),
+    installer: InstallerChoice.default('uv'),
+    envDir: z.string().min(1),
+    source: z.string().min(1).default(DEFAULT_SOURCE),
+    mirrors: Mirrors.default({ pypiIndex: null, torchIndex: null, hfEndpoint: null }),
+  }),
+})
+export type PlanInput = z.input<typeof PlanInput>
+
+/** What a step does. `run` is a process; the others are done by the runner itself (portable, no shell). */
+export const StepCommand = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('run'),
+    argv: z.array(z.string()).min(1),
+    cwd: z.string().optional(),
+    env: z.record(z.string(), z.string()).optional(),
+  }),
+  z.object({ kind: z.literal('write-file'), path: z.string(), content: z.string() }),
+  z.object({ kind: z.literal('mkdir'), path: z.string() }),
+  /** Copies a folder, leaving out VCS metadata, virtual environments and caches. */
+  z.object({ kind: z.literal('copy-tree'), from: z.string(), to: z.string() }),
+  z.object({ kind: z.literal('download'), url: z.string(), to: z.string() }),
+  /** Deletes what a previous, interrupted attempt of this step left behind. */
+  z.object({ kind: z.literal('remove'), path: z.string() }),
+])
+export type StepCommand = z.infer<typeof StepCommand>
+
+export const StepId = z.enum([
+  'uv',
+  'python',
+  'source',
+  'venv',
+  'torch',
+  'requirements',
+  'extras',
+  'accelerate',
+  'tokenizers',
+  'verify',
+])
+export type StepId = z.infer<typeof StepId>
+
+export const ProbeExpectations = z.object({
+  torch: z.boolean(),
+  cuda: z.boolean(),
+  trainingScripts: z.boolean(),
+})
+export type ProbeExpectations = z.infer<typeof ProbeExpectations>
+
+export const PlanStep = z.object({
+  id: StepId,
+  title: z.string(),
+  commands: z.array(StepCommand),
+  estimateBytes: z.number().optional(),
+  /** Set when the step has nothing to do, with the reason shown to the user. */
+  skipReason: z.string().optional(),
+  /** The verify step: what the probe must find. */
+  probe: ProbeExpectations.optional(),
+})
+export type PlanStep = z.infer<typeof PlanStep>
+
+export const InstallPlan = z.object({
+  version: z.string(),
+  os: EnvOsSchema,
+  envDir: z.string(),
+  srcDir: z.string(),
+  venvDir: z.string(),
+  venvPython: z.string(),
+  installer: InstallerChoice,
+  torch: z
+    .object({
+      torch: z.string(),
+      torchvision: z.string(),
+      index: z.string(),
+      indexUrl: z.string(),
+      why: z.string(),
+    })
+    .nullable(),
+  /** Environment variables every later run in this environment needs (HF_HOME for accelerate's config). */
+  runEnv: z.record(z.string(), z.string()),
+  tokenizerCacheDir: z.string(),
+  totalBytes: z.number(),
+  steps: z.array(PlanStep),
+})
+export type InstallPlan = z.infer<typeof InstallPlan>
+
+export const PlanErrorKind = z.enum([
+  'unknown_version',
+  'no_gpu',
+  'driver_too_old',
+  'driver_unknown',
+  'gpu_unsupported',
+  'no_python',
+  'no_git',
+])
+export type PlanErrorKind = z.infer<typeof PlanErrorKind>
+export const PlanError = z.object({ kind: PlanErrorKind, message: z.string() })
+export type PlanError = z.infer<typeof PlanError>
+
+export type PlanResult = { ok: true; plan: InstallPlan } | { ok: false; error: PlanError }
+
+/** A git URL (https, ssh, git, file or scp-like user@host:path) rather than a local folder. */
+export function isGitUrl(source: string): boolean {
+  return /^(https?|ssh|git|file):\/\//i.test(source) || /^[\w.-]+@[\w.-]+:/.test(source)
+}
+
+/** GitHub serves each tag as a tarball; the fallback when git is missing. */
+export function githubArchiveUrl(source: string, tag: string): string | null {
+  const m = /^https?:\/\/github\.com\/([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/i.exec(source)
+  return m ? `https://github.com/${m[1]}/${m[2]}/archive/refs/tags/${tag}.tar.gz` : null
+}
+
+const fail = (kind: PlanErrorKind, message: string): PlanResult => ({ ok: false, error: { kind, message } })
+
+/** Picks the torch build for the GPU, or says why none fits. */
+export function chooseTorch(
+  version: SdScriptsVersion,
+  torch: TorchChoice,
+  gpu: GpuFacts | null,
+  os: EnvOs,
+): { build: TorchBuild; why: string } | { error: PlanError } | null {
+  if (torch === 'none') return null
+  if (torch === 'cpu') return { build: version.torch.cpu, why: 'CPU-only build, as chosen' }
+  const names = gpu?.names.filter((n) => n.trim() !== '') ?? []
+  if (!gpu || (names.length === 0 && gpu.computeCaps.length === 0)) {
+    return {
+      error: {
+        kind: 'no_gpu',
+        message:
+          'No NVIDIA GPU was found (nvidia-smi is missing or lists no GPU). sd-scripts trains on NVIDIA GPUs: ' +
+          'install or update the NVIDIA driver and check that `nvidia-smi` lists your card. To build a CPU-only ' +
+          'environment anyway (it cannot train SDXL in practice), choose torch "cpu" (--torch cpu); if you install ' +
+          'torch yourself, choose "none" (--torch none).',
+      },
+    }
+  }
+  const driverCuda = gpu.driverCuda ?? (gpu.driverVersion ? cudaFromDriver(gpu.driverVersion, os) : null)
+  if (!driverCuda) {
+    return {
+      error: {
+        kind: 'driver_unknown',
+        message:
+          'Could not tell which CUDA version the NVIDIA driver supports (nvidia-smi printed no CUDA version). ' +
+          'Update the NVIDIA driver to a current release, or choose the torch build yourself (--torch none, then install torch).',
+      },
+    }
+  }
+  const gpuLabel = names.length ? names.join(', ') : 'your GPU'
+  const maxCap = gpu.computeCaps.length ? Math.max(...gpu.computeCaps) : null
+  const minCap = gpu.computeCaps.length ? Math.min(...gpu.computeCaps) : null
+  // Compute capability is missing on old nvidia-smi; the name still identifies an RTX 50 card.
+  const newArch =
+    (maxCap !== null && maxCap >= version.torch.newArch.minComputeCapability) ||
+    names.some((n) => /RTX\s*50\d0|RTX PRO \d+ Blackwell|\bB200\b|\bGB10\b/i.test(n))
+  if (minCap !== null && minCap < version.torch.minComputeCapability) {
+    return {
+      error: {
+        kind: 'gpu_unsupported',
+        message:
+          `${gpuLabel} (compute capability ${minCap.toFixed(1)}) is too old for current PyTorch builds, which need ` +
+          `compute capability ${version.torch.minComputeCapability.toFixed(1)} or newer. Use a newer NVIDIA GPU.`,
+      },
+    }
+  }
+  const candidates = newArch ? version.torch.newArch.builds : version.torch.cuda
+  const fit = candidates.find(
+    (b) => b.minDriverCuda !== null && compareVersionPrefix(driverCuda, b.minDriverCuda) >= 0,
+  )
+  if (!fit) {
+    const need = candidates[candidates.length - 1]?.minDriverCuda ?? '?'
+    return {
+      error: {
+        kind: 'driver_too_old',
+        message: newArch
+          ? `${gpuLabel} needs PyTorch ${candidates[0]?.torch} built for CUDA ${need}, but the NVIDIA driver supports ` +
+            `CUDA ${driverCuda} at most. Update the NVIDIA driver (570 or newer), then plan again.`
+          : `The NVIDIA driver supports CUDA ${driverCuda} at most; PyTorch ${candidates[0]?.torch} needs CUDA ${need} ` +
+            `or newer. Update the NVIDIA driver (520 or newer; 550+ for CUDA 12.4), then plan again.`,
+      },
+    }
+  }
+  const why = newArch
+    ? `${gpuLabel} is an RTX 50 / Blackwell-class GPU: torch ${fit.torch} (${fit.index}); driver supports CUDA ${driverCuda}`
+    : `newest CUDA build the driver supports (CUDA ${driverCuda}) for ${gpuLabel}`
+  return { build: fit, why }
+}
+
+function pickPython(
+  version: SdScriptsVersion,
+  candidates: Array<{ path: string; version: string }>,
+  os: EnvOs,
+) {
+  // The Microsoft Store stub ("WindowsApps\python.exe") opens the Store instead of running Python.
+  const usable = candidates.filter((c) => !(os === 'win32' && /\\WindowsApps\\/i.test(c.path)))
+  const sorted = [...usable].sort((a, b) => compareVersionPrefix(b.version, a.version))
+  return {
+    supported: sorted.find((c) => pythonSupported(version, c.version)) ?? null,
+    // Any Python 3.8+ can host the tiny venv that pip-installs uv.
+    bootstrap:
+      sorted.find((c) => pythonSupported(version, c.version)) ??
+      sorted.find((c) => compareVersionPrefix(c.version, '3.8') >= 0) ??
+      null,
+    all: sorted,
+  }
+}
+
+/** Turns the facts and the user's choices into the ordered install steps, or a typed error. Pure. */
+export function plan(rawInput: PlanInput): PlanResult {
+  const input = PlanInput.parse(rawInput)
+  const { os, choices } = input
+  const version = findVersion(input.version)
+  if (!version) {
+    return fail(
+      'unknown_version',
+      `sd-scripts ${input.version} is not a supported version. Supported: ${SUPPORTED_VERSIONS.map((v) => v.tag).join(', ')}.`,
+    )
+  }
+  const L = envLayout(os, choices.envDir)
+  const j = (...p: string[]) => joinPath(os, ...p)
+  const mirrors = choices.mirrors
+  const indexArgs = mirrors.pypiIndex ? ['--index-url', mirrors.pypiIndex] : []
+  const steps: PlanStep[] = []
+  const installer = choices.installer
+
+  // --- Python and uv -------------------------------------------------------------------------
+  const py = pickPython(version, input.pythonCandidates, os)
+  const uvOnPath = input.uvOnPath ?? null
+  const range = `${version.python.min}–${version.python.max}`
+  if (installer === 'pip' && !py.supported) {
+    return fail(
+      'no_python',
+      py.all.length
+        ? `Found Python ${py.all.map((c) => c.version).join(', ')}, but sd-scripts ${version.tag} needs Python ${range}, ` +
+            `and the pip installer cannot fetch one. Install Python ${version.python.install}, or use the uv installer, which downloads it.`
+        : `No Python found. Install Python ${version.python.install} (python.org; on Windows tick "Add to PATH"), or use the uv installer.`,
+    )
+  }
+  if (installer === 'uv' && !uvOnPath && !py.bootstrap) {
+    return fail(
+      'no_python',
+      `Neither Python nor uv was found. Install Python ${version.python.install} (python.org; on Windows tick "Add to PATH") ` +
+        'or uv (https://docs.astral.sh/uv/), then plan again.',
+    )
+  }
+  const uv = installer === 'pip' ? null : (uvOnPath ?? L.bootstrapUv)
+  if (installer === 'pip') {
+    steps.push({ id: 'uv', title: 'Get uv', commands: [], skipReason: 'The pip installer was chosen.' })
+  } else if (uvOnPath) {
+    steps.push({ id: 'uv', title: 'Get uv', commands: [], skipReason: `Using uv at ${uvOnPath}.` })
+  } else {
+    const boot = py.bootstrap!
+    steps.push({
+      id: 'uv',
+      title: 'Install uv into a small bootstrap venv',
+      estimateBytes: version.sizes.uv,
+      commands: [
+        { kind: 'remove', path: L.bootstrapDir },
+        { kind: 'run', argv: [boot.path, '-m', 'venv', L.bootstrapDir] },
+        {
+          kind: 'run',
+          argv: [
+            L.bootstrapPython,
+            '-m',
+            'pip',
+            'install',
+            '--disable-pip-version-check',
+            ...indexArgs,
+            'uv',
+          ],
+        },
+      ],
+    })
+  }
+  if (py.supported) {
+    steps.push({
+      id: 'python',
+      title: `Get Python ${range}`,
+      commands: [],
+      skipReason: `Using Python ${py.supported.version} at ${py.supported.path}.`,
+    })
+  } else {
+    steps.push({
+      id: 'python',
+      title: `Install Python ${version.python.install} with uv`,
+      estimateBytes: version.sizes.python,
+      commands: [{ kind: 'run', argv: [uv!, 'python', 'install', version.python.install] }],
+    })
+  }
+  const pythonSpec = py.supported?.path ?? version.python.install
+
+  // --- sd-scripts source ---------------------------------------------------------------------
+  const source = choices.source
+  const sourceIsUrl = isGitUrl(source)
+  let sourceCommands: StepCommand[]
+  let sourceTitle: string
+  if (input.gitAvailable) {
+    sourceTitle = `Fetch sd-scripts ${version.tag} with git`
+    sourceCommands = [
+      { kind: 'remove', path: L.srcDir },
+      {
+        kind: 'run',
+        argv: [
+          'git',
+          '-c',
+          'advice.detachedHead=false',
+          'clone',
+          '--branch',
+          version.tag,
+          '--depth',
+          '1',
+          source,
+          L.srcDir,
+        ],
+      },
+    ]
+  } else if (!sourceIsUrl) {
+    sourceTitle = `Copy sd-scripts from ${source} (git is missing, so the folder is copied as it is)`
+    sourceCommands = [
+      { kind: 'remove', path: L.srcDir },
+      { kind: 'copy-tree', from: source, to: L.srcDir },
+    ]
+  } else {
+    const url = githubArchiveUrl(source, version.tag)
+    if (!url) {
+      return fail(
+        'no_git',
+        `git is not installed, and ${source} is not a GitHub address, so there is no release archive to download. ` +
+          'Install git (https://git-scm.com), or point the source at a local sd-scripts folder.',
+      )
+    }
+    const archive = j(L.downloadsDir, `sd-scripts-${version.tag}.tar.gz`)
+    sourceTitle = `Download the sd-scripts ${version.tag} release archive (git is missing)`
+    sourceCommands = [
+      { kind: 'remove', path: L.srcDir },
+      { kind: 'download', url, to: archive },
+      { kind: 'mkdir', path: L.srcDir },
+      { kind: 'run', argv: ['tar', '-xzf', archive, '--strip-components=1', '-C', L.srcDir] },
+    ]
+  }
+  steps.push({
+    id: 'source',
+    title: sourceTitle,
+    commands: sourceCommands,
+    estimateBytes: version.sizes.source,
+  })
+
+  // --- venv ----------------------------------------------------------------------------------
+  steps.push({
+    id: 'venv',
+    title: `Create the virtual environment (Python ${py.supported?.version ?? version.python.install})`,
+    estimateBytes: version.sizes.venv,
+    commands: [
+      { kind: 'remove', path: L.venvDir },
+      uv
+        ? { kind: 'run', argv: [uv, 'venv', L.venvDir, '--python', pythonSpec] }
+        : { kind: 'run', argv: [py.supported!.path, '-m', 'venv', L.venvDir] },
+    ],
+  })
+
+  const install = (args: string[], extra: Partial<{ cwd: string; index: string[] }> = {}): StepCommand => ({
+    kind: 'run',
+    argv: uv
+      ? [uv, 'pip', 'install', '--python', L.venvPython, ...(extra.index ?? indexArgs), ...args]
+      : [
+          L.venvPython,
+          '-m',
+          'pip',
+          'install',
+          '--disable-pip-version-check',
+          ...(extra.index ?? indexArgs),
+          ...args,
+        ],
+    ...(extra.cwd ? { cwd: extra.cwd } : {}),
+  })
+
+  // --- torch ---------------------------------------------------------------------------------
+  const torchChoice = chooseTorch(version, choices.torch, input.gpu, os)
+  if (torchChoice && 'error' in torchChoice) return { ok: false, error: torchChoice.error }
+  const torchIndexBase = (mirrors.torchIndex ?? DEFAULT_TORCH_INDEX).replace(/\/+$/, '')
+  let torchInfo: InstallPlan['torch'] = null
+  // Pinning torch for every later install keeps packages that depend on torch (LyCORIS, diffusers[torch])
+  // from replacing the CUDA build with another one from PyPI.
+  const constraintArgs = torchChoice ? ['-c', L.constraintsFile] : []
+  if (!torchChoice) {
+    steps.push({
+      id: 'torch',
+      title: 'Install torch and torchvision',
+      commands: [],
+      skipReason: 'torch is managed by you (torch: none).',
+    })
+  } else {
+    const b = torchChoice.build
+    const indexUrl = `${torchIndexBase}/${b.index}`
+    torchInfo = { torch: b.torch, torchvision: b.torchvision, index: b.index, indexUrl, why: torchChoice.why }
+    steps.push({
+      id: 'torch',
+      title: `Install torch ${b.torch} and torchvision ${b.torchvision} (${b.index})`,
+      estimateBytes: b.index === 'cpu' ? version.sizes.torchCpu : version.sizes.torchCuda,
+      commands: [
+        {
+          kind: 'write-file',
+          path: L.constraintsFile,
+          content: `torch==${b.torch}\ntorchvision==${b.torchvision}\n`,
+        },
+        install([`torch==${b.torch}`, `torchvision==${b.torchvision}`], { index: ['--index-url', indexUrl] }),
+      ],
+    })
+  }
+
+  // --- requirements and extras ---------------------------------------------------------------
+  steps.push({
+    id: 'requirements',
+    title: "Install sd-scripts' requirements (and its library package)",
+    estimateBytes: version.sizes.requirements,
+    commands: [install(['-r', 'requirements.txt', ...constraintArgs], { cwd: L.srcDir })],
+  })
+  steps.push({
+    id: 'extras',
+    title: `Install LyCORIS and optimizer packages (${version.extras.join(', ')})`,
+    estimateBytes: version.sizes.extras,
+    // Without torch (managed by the user) the extras must not pull one from PyPI: their other
+    // dependencies (einops, toml, tqdm) come with sd-scripts' requirements.
+    commands: version.extras.length
+      ? [install([...version.extras, ...constraintArgs, ...(torchChoice ? [] : ['--no-deps'])])]
+      : [],
+    ...(version.extras.length ? {} : { skipReason: 'This version needs no extra packages.' }),
+  })
+
+  // --- accelerate config ---------------------------------------------------------------------
+  steps.push({
+    id: 'accelerate',
+    title: "Write accelerate's default config",
+    commands: [
+      { kind: 'write-file', path: L.accelerateConfig, content: accelerateConfig(choices.torch !== 'cpu') },
+    ],
+  })
+
+  // --- tokenizers ----------------------------------------------------------------------------
+  const hfEnv: Record<string, string> = mirrors.hfEndpoint ? { HF_ENDPOINT: mirrors.hfEndpoint } : {}
+  if (choices.torch === 'none') {
+    steps.push({
+      id: 'tokenizers',
+      title: 'Pre-fill the tokenizer cache',
+      commands: [],
+      skipReason: 'Skipped with torch: none (the environment is not complete for training yet).',
+    })
+  } else {
+    steps.push({
+      id: 'tokenizers',
+      title: 'Pre-fill the SDXL tokenizer cache for offline training',
+      estimateBytes: version.sizes.tokenizers,
+      commands: [
+        {
+          kind: 'run',
+          argv: [
+            L.venvPython,
+            j(input.resourcesDir, 'env', 'prefill_tokenizers.py'),
+            '--out',
+            L.tokenizerCacheDir,
+          ],
+          env: { ...hfEnv, HF_HOME: L.hfHome },
+        },
+      ],
+    })
+  }
+
+  // --- verify --------------------------------------------------------------------------------
+  const probe: ProbeExpectations = {
+    torch: choices.torch !== 'none',
+    cuda: choices.torch === 'auto',
+    trainingScripts: choices.torch !== 'none',
+  }
+  steps.push({
+    id: 'verify',
+    title: 'Verify the environment',
+    probe,
+    commands: [
+      {
+        kind: 'run',
+        argv: [
+          L.venvPython,
+          j(input.resourcesDir, 'env', 'probe.py'),
+          '--sd-scripts',
+          L.srcDir,
+          '--out',
+          L.probeFile,
+          ...(probe.trainingScripts ? [] : ['--light']),
+        ],
+        env: { HF_HOME: L.hfHome },
+      },
+    ],
+  })
+
+  const totalBytes = steps.reduce((sum, s) => sum + (s.skipReason ? 0 : (s.estimateBytes ?? 0)), 0)
+  return {
+    ok: true,
+    plan: {
+      version: version.tag,
+      os,
+      envDir: choices.envDir,
+      srcDir: L.srcDir,
+      venvDir: L.venvDir,
+      venvPython: L.venvPython,
+      installer,
+      torch: torchInfo,
+      runEnv: { HF_HOME: L.hfHome },
+      tokenizerCacheDir: L.tokenizerCacheDir,
+      totalBytes,
+      steps,
+    },
+  }
+}
+
+/**
+ * accelerate's config for one local process, the answers sd-scripts' README gives to `accelerate config`
+ * (this machine, no distributed training, all GPUs, fp16). Written by us, so no interactive prompt.
+ */
+export function accelerateConfig(gpu: boolean): string {
+  return [
+    'compute_environment: LOCAL_MACHINE',
+    'debug: false',
+    "distributed_type: 'NO'",
+    "downcast_bf16: 'no'",
+    `gpu_ids: ${gpu ? 'all' : "'0'"}`,
+    'machine_rank: 0',
+    'main_training_function: main',
+    `mixed_precision: ${gpu ? 'fp16' : "'no'"}`,
+    'num_machines: 1',
+    'num_processes: 1',
+    'rdzv_backend: static',
+    'same_network: true',
+    'tpu_env: []',
+    'tpu_use_cluster: false',
+    'tpu_use_sudo: false',
+    `use_cpu: ${gpu ? 'false' : 'true'}`,
+    '',
+  ].join('\n')
+}

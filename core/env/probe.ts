@@ -1,0 +1,161 @@
+import { z } from 'zod'
+import type { ProbeExpectations, StepId } from './plan'
+
+/** What resources/env/probe.py prints. */
+export const ProbeReport = z.object({
+  schema: z.literal(1),
+  light: z.boolean(),
+  python: z.object({ version: z.string(), executable: z.string(), prefix: z.string(), in_venv: z.boolean() }),
+  packages: z.record(z.string(), z.string().nullable()),
+  requirements: z.object({
+    file: z.string().nullable(),
+    checked: z.number(),
+    missing: z.array(z.string()),
+    mismatched: z.array(z.object({ name: z.string(), required: z.string(), installed: z.string() })),
+  }),
+  sd_scripts: z.object({
+    path: z.string(),
+    exists: z.boolean(),
+    tag: z.string().nullable(),
+    commit: z.string().nullable(),
+  }),
+  library: z.object({ importable: z.boolean(), error: z.string().nullable(), path: z.string().nullable() }),
+  torch: z
+    .object({
+      imported: z.boolean(),
+      error: z.string().nullable(),
+      version: z.string().nullable(),
+      cuda_available: z.boolean(),
+      cuda_version: z.string().nullable(),
+      devices: z.array(z.object({ name: z.string(), memory_bytes: z.number(), capability: z.string() })),
+    })
+    .nullable(),
+  training_scripts: z
+    .array(z.object({ name: z.string(), ok: z.boolean(), error: z.string().nullable() }))
+    .nullable(),
+})
+export type ProbeReport = z.infer<typeof ProbeReport>
+
+export const ProbeCheck = z.enum([
+  'python',
+  'venv',
+  'source',
+  'version',
+  'requirements',
+  'library',
+  'extras',
+  'torch',
+  'cuda',
+  'training_scripts',
+])
+export const ProbeProblem = z.object({
+  check: ProbeCheck,
+  message: z.string(),
+  /** The install step that fixes it (Repair re-runs these). */
+  repair: z.array(z.string()),
+})
+export type ProbeProblem = z.infer<typeof ProbeProblem>
+
+export interface ProbeContext {
+  expect: ProbeExpectations
+  pythonRange: { min: string; max: string }
+  /** Tag the environment should be at; null for external installs of unknown version. */
+  tag: string | null
+  /** Extra packages the plan installs ("lycoris-lora==3.2.0.post2"); empty for external installs. */
+  extras: string[]
+}
+
+function cmpMinor(a: string, b: string): number {
+  const [a1 = 0, a2 = 0] = a.split('.').map(Number)
+  const [b1 = 0, b2 = 0] = b.split('.').map(Number)
+  return a1 - b1 || a2 - b2
+}
+
+/** Turns a probe report into the problems Verify shows and the steps Repair re-runs. Pure. */
+export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProblem[] {
+  const problems: ProbeProblem[] = []
+  const add = (check: ProbeProblem['check'], message: string, repair: StepId[]) =>
+    problems.push({ check, message, repair })
+  const py = report.python.version
+  if (cmpMinor(py, ctx.pythonRange.min) < 0 || cmpMinor(py, ctx.pythonRange.max) > 0) {
+    add(
+      'python',
+      `The environment runs Python ${py}; sd-scripts needs ${ctx.pythonRange.min}–${ctx.pythonRange.max}. Repair recreates the venv.`,
+      ['venv', 'torch', 'requirements', 'extras'],
+    )
+  }
+  if (!report.python.in_venv) {
+    add('venv', `${report.python.executable} is not a virtual environment.`, [
+      'venv',
+      'torch',
+      'requirements',
+      'extras',
+    ])
+  }
+  if (!report.sd_scripts.exists) {
+    add('source', `The sd-scripts folder is missing: ${report.sd_scripts.path}.`, ['source', 'requirements'])
+  } else if (ctx.tag && report.sd_scripts.tag && report.sd_scripts.tag !== ctx.tag) {
+    add('version', `sd-scripts is at ${report.sd_scripts.tag}, expected ${ctx.tag}.`, [
+      'source',
+      'requirements',
+    ])
+  }
+  const req = report.requirements
+  if (report.sd_scripts.exists && req.file === null) {
+    add('source', 'sd-scripts has no requirements.txt: the checkout is incomplete.', [
+      'source',
+      'requirements',
+    ])
+  }
+  if (req.missing.length || req.mismatched.length) {
+    const parts = [
+      ...(req.missing.length ? [`missing ${req.missing.join(', ')}`] : []),
+      ...req.mismatched.map((m) => `${m.name} ${m.installed} (needs ${m.required})`),
+    ]
+    add('requirements', `sd-scripts' requirements are not all installed: ${parts.join('; ')}.`, [
+      'requirements',
+    ])
+  }
+  if (!report.library.importable) {
+    add(
+      'library',
+      `sd-scripts' library package does not import: ${report.library.error ?? 'unknown error'}.`,
+      ['requirements'],
+    )
+  }
+  const missingExtras = ctx.extras
+    .map((spec) =>
+      spec
+        .split(/[=<>!~ ]/)[0]!
+        .toLowerCase()
+        .replace(/[_.]+/g, '-'),
+    )
+    .filter((name) => !report.packages[name])
+  if (missingExtras.length) {
+    add('extras', `Extra packages are missing: ${missingExtras.join(', ')}.`, ['extras'])
+  }
+  if (ctx.expect.torch) {
+    const t = report.torch
+    if (!t || !t.imported) {
+      add('torch', `torch does not import${t?.error ? `: ${t.error}` : ''}.`, ['torch'])
+    } else if (ctx.expect.cuda && !t.cuda_available) {
+      add(
+        'cuda',
+        `torch ${t.version} cannot use the GPU (CUDA is not available). Update the NVIDIA driver, or Repair to reinstall the CUDA build of torch.`,
+        ['torch'],
+      )
+    }
+  }
+  if (ctx.expect.trainingScripts) {
+    for (const s of report.training_scripts ?? []) {
+      if (!s.ok)
+        add('training_scripts', `${s.name}.py does not import: ${s.error ?? 'unknown error'}.`, [
+          'requirements',
+          'extras',
+        ])
+    }
+    if (report.training_scripts === null)
+      add('training_scripts', 'The training scripts were not checked.', [])
+  }
+  return problems
+}

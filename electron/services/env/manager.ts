@@ -1,0 +1,668 @@
+import { existsSync, promises as fs } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ApiError } from '../../../core/api/errors'
+import { envLayout } from '../../../core/env/layout'
+import {
+  DEFAULT_SOURCE,
+  isGitUrl,
+  plan as makePlan,
+  type GpuFacts,
+  type InstallPlan,
+  type Mirrors,
+  type PlanError,
+  type StepId,
+} from '../../../core/env/plan'
+import { evaluatePrechecks, type PrecheckReport } from '../../../core/env/prechecks'
+import { evaluateProbe, ProbeReport, type ProbeProblem } from '../../../core/env/probe'
+import { EnvRegistry, EnvSettings, type EnvChoices, type EnvRecord } from '../../../core/env/registry'
+import { toProgress, type InstallProgress, type InstallState } from '../../../core/env/state'
+import { DEFAULT_VERSION, findVersion } from '../../../core/env/versions'
+import type { ServiceOptions } from '../context'
+import { queryComputeCapabilities, querySnapshot } from '../gpu/nvidia-smi'
+import { readJsonFile, writeJsonAtomic } from '../store/atomic'
+import { execShort, findOnPath, findPythons, type PythonCandidate } from './detect'
+import { gatherPrecheckFacts } from './prechecks'
+import { InstallRunner, installEnv, readState, type RunOutcome } from './runner'
+
+export interface PlanRequest {
+  name: string
+  version?: string
+  torch?: 'auto' | 'none' | 'cpu'
+  installer?: 'uv' | 'pip'
+  source?: string | null
+  mirrors?: Partial<Mirrors>
+  /** Install somewhere other than <dataDir>/envs/<name>. */
+  envDir?: string | null
+}
+
+export interface MachineFacts {
+  os: 'linux' | 'win32'
+  pythons: PythonCandidate[]
+  uvOnPath: string | null
+  gitAvailable: boolean
+  gpu: GpuFacts | null
+}
+
+export interface PlanResponse {
+  ok: boolean
+  plan: InstallPlan | null
+  error: PlanError | null
+  prechecks: PrecheckReport | null
+  facts: MachineFacts
+  envDir: string
+}
+
+export interface VerifyResult {
+  name: string
+  ok: boolean
+  light: boolean
+  problems: ProbeProblem[]
+  probe: ProbeReport | null
+  /** Set when the probe itself could not run (no venv, Python broken). */
+  error: string | null
+}
+
+/** The app's resources folder (probe.py and the tokenizer helper), wherever the code runs from. */
+export function resourcesDir(env: NodeJS.ProcessEnv): string {
+  if (env.SDXL_STUDIO_RESOURCES) return path.resolve(env.SDXL_STUDIO_RESOURCES)
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(path.join(dir, 'resources', 'env', 'probe.py'))) return path.join(dir, 'resources')
+    const parent = path.dirname(dir)
+    if (parent === dir) break
+    dir = parent
+  }
+  return path.resolve('resources')
+}
+
+type Listener<T> = (value: T) => void
+
+const LOG_HISTORY = 256 * 1024
+
+/**
+ * Environments: the registry (<dataDir>/environments.json, one active), plans, installs, verify,
+ * repair, update, remove, and adopting an existing install. One install/repair at a time (lock file).
+ */
+export class EnvManager {
+  private readonly registryFile: string
+  private readonly settingsFile: string
+  private registryQueue: Promise<unknown> = Promise.resolve()
+  private runner: InstallRunner | null = null
+  private runningName: string | null = null
+  private readonly logListeners = new Set<Listener<{ name: string; data: string }>>()
+  private readonly progressListeners = new Set<Listener<InstallProgress>>()
+  private readonly pressured = new Set<number>()
+  private history = ''
+  private lastProgress = new Map<string, InstallProgress>()
+
+  constructor(private readonly options: ServiceOptions) {
+    this.registryFile = path.join(options.dataDir, 'environments.json')
+    this.settingsFile = path.join(options.dataDir, 'env-settings.json')
+  }
+
+  // --- registry and settings -----------------------------------------------------------------
+
+  async registry(): Promise<EnvRegistry> {
+    return readJsonFile(this.registryFile, EnvRegistry, () => ({
+      schema: 1 as const,
+      active: null,
+      environments: [],
+    }))
+  }
+
+  private updateRegistry(fn: (r: EnvRegistry) => EnvRegistry | void): Promise<EnvRegistry> {
+    const next = this.registryQueue.then(async () => {
+      const r = await this.registry()
+      const out = fn(r) ?? r
+      await writeJsonAtomic(this.registryFile, out)
+      return out
+    })
+    this.registryQueue = next.catch(() => undefined)
+    return next
+  }
+
+  async settings(): Promise<EnvSettings> {
+    return readJsonFile(this.settingsFile, EnvSettings, () => EnvSettings.parse({}))
+  }
+
+  async updateSettings(
+    patch: Partial<Omit<EnvSettings, 'mirrors'>> & { mirrors?: Partial<Mirrors> | undefined },
+  ): Promise<EnvSettings> {
+    const current = await this.settings()
+    const merged = EnvSettings.parse({
+      ...current,
+      ...patch,
+      mirrors: {
+        ...current.mirrors,
+        ...Object.fromEntries(Object.entries(patch.mirrors ?? {}).filter(([, v]) => v !== undefined)),
+      },
+    })
+    await writeJsonAtomic(this.settingsFile, merged)
+    return merged
+  }
+
+  async get(name: string): Promise<EnvRecord> {
+    const r = await this.registry()
+    const rec = r.environments.find((e) => e.name === name)
+    if (!rec) {
+      const known = r.environments.map((e) => e.name)
+      throw new ApiError(
+        'not_found',
+        `No environment named "${name}".${known.length ? ` Known: ${known.join(', ')}.` : ' Install one first (env install).'}`,
+      )
+    }
+    return rec
+  }
+
+  /** The name to act on: the one given, else the active one. */
+  async resolveName(name: string | undefined | null): Promise<string> {
+    if (name) return name
+    const r = await this.registry()
+    if (r.active) return r.active
+    throw new ApiError(
+      'not_found',
+      'No environment is active. Install one (env install) or name one (--name).',
+    )
+  }
+
+  async list() {
+    const r = await this.registry()
+    const environments = await Promise.all(
+      r.environments.map(async (e) => {
+        const state = e.kind === 'managed' ? await readState(e.envDir).catch(() => null) : null
+        return {
+          ...e,
+          active: r.active === e.name,
+          status: e.kind === 'external' ? ('external' as const) : (state?.status ?? ('missing' as const)),
+          running: this.runningName === e.name,
+        }
+      }),
+    )
+    return { active: r.active, environments }
+  }
+
+  async activate(name: string): Promise<void> {
+    await this.get(name)
+    await this.updateRegistry((r) => {
+      r.active = name
+    })
+  }
+
+  // --- events --------------------------------------------------------------------------------
+
+  onLog(listener: Listener<{ name: string; data: string }>, replay = true): () => void {
+    if (replay && this.history && this.runningName) listener({ name: this.runningName, data: this.history })
+    this.logListeners.add(listener)
+    return () => this.logListeners.delete(listener)
+  }
+
+  onProgress(listener: Listener<InstallProgress>): () => void {
+    for (const p of this.lastProgress.values()) listener(p)
+    this.progressListeners.add(listener)
+    return () => this.progressListeners.delete(listener)
+  }
+
+  /** A log consumer is behind (flow control): pause the running command's output until all catch up. */
+  setPressure(consumer: number, paused: boolean): void {
+    if (paused) this.pressured.add(consumer)
+    else this.pressured.delete(consumer)
+    this.runner?.setPaused(this.pressured.size > 0)
+  }
+
+  private emitLog(name: string, data: string): void {
+    this.history = (this.history + data).slice(-LOG_HISTORY)
+    for (const l of this.logListeners) l({ name, data })
+  }
+
+  private emitProgress(p: InstallProgress): void {
+    this.lastProgress.set(p.name, p)
+    for (const l of this.progressListeners) l(p)
+  }
+
+  async progress(name: string): Promise<InstallProgress | null> {
+    const live = this.lastProgress.get(name)
+    if (live && this.runningName === name) return live
+    const rec = await this.get(name)
+    const state = rec.kind === 'managed' ? await readState(rec.envDir) : null
+    return state ? toProgress(state) : null
+  }
+
+  // --- facts and plans -----------------------------------------------------------------------
+
+  private get env(): NodeJS.ProcessEnv {
+    return this.options.env
+  }
+
+  async gpuFacts(): Promise<GpuFacts | null> {
+    try {
+      const snap = await querySnapshot({ env: this.env })
+      if (snap.gpus.length === 0) return null
+      // Drivers older than the compute_cap field give null capabilities; the GPU name still tells RTX 50 apart.
+      const caps = await queryComputeCapabilities({ env: this.env }).catch(() => [])
+      const computeCaps = caps
+        .map((c) => (c.compute_cap === null ? Number.NaN : Number.parseFloat(c.compute_cap)))
+        .filter((n) => Number.isFinite(n))
+      return {
+        driverCuda: snap.cuda_version,
+        driverVersion: snap.driver_version,
+        computeCaps,
+        names: snap.gpus.map((g) => g.name ?? '').filter(Boolean),
+      }
+    } catch {
+      // nvidia-smi missing or failing (no driver, no device): no usable NVIDIA GPU.
+      return null
+    }
+  }
+
+  async machineFacts(): Promise<MachineFacts> {
+    const [pythons, uvOnPath, git, gpu] = await Promise.all([
+      findPythons(this.env),
+      findOnPath('uv', this.env),
+      findOnPath('git', this.env),
+      this.gpuFacts(),
+    ])
+    return {
+      os: process.platform === 'win32' ? 'win32' : 'linux',
+      pythons,
+      uvOnPath,
+      gitAvailable: !!git,
+      gpu,
+    }
+  }
+
+  defaultEnvDir(name: string): string {
+    return path.join(this.options.dataDir, 'envs', name)
+  }
+
+  async choicesFor(req: PlanRequest): Promise<EnvChoices> {
+    const s = await this.settings()
+    const mirrors: Mirrors = {
+      pypiIndex: req.mirrors?.pypiIndex ?? s.mirrors.pypiIndex,
+      torchIndex: req.mirrors?.torchIndex ?? s.mirrors.torchIndex,
+      hfEndpoint: req.mirrors?.hfEndpoint ?? s.mirrors.hfEndpoint,
+    }
+    const source = req.source ?? s.source ?? DEFAULT_SOURCE
+    return {
+      torch: req.torch ?? 'auto',
+      installer: req.installer ?? s.installer,
+      // A local folder is resolved now: the install runs in other working directories.
+      source: isGitUrl(source) ? source : path.resolve(source),
+      mirrors,
+    }
+  }
+
+  async plan(req: PlanRequest): Promise<PlanResponse> {
+    const facts = await this.machineFacts()
+    const choices = await this.choicesFor(req)
+    const envDir = path.resolve(req.envDir ?? this.defaultEnvDir(req.name))
+    const version = req.version ?? DEFAULT_VERSION
+    const result = makePlan({
+      version,
+      os: facts.os,
+      pythonCandidates: facts.pythons,
+      uvOnPath: facts.uvOnPath,
+      gitAvailable: facts.gitAvailable,
+      gpu: facts.gpu,
+      resourcesDir: resourcesDir(this.env),
+      choices: { ...choices, envDir },
+    })
+    if (!result.ok) return { ok: false, plan: null, error: result.error, prechecks: null, facts, envDir }
+    const report = evaluatePrechecks(
+      await gatherPrecheckFacts({
+        envDir,
+        neededBytes: result.plan.totalBytes,
+        gitAvailable: facts.gitAvailable,
+        sourceIsUrl: isGitUrl(choices.source),
+        pythonVersions: facts.pythons.map((p) => p.version),
+        uvAvailable: !!facts.uvOnPath,
+        installer: choices.installer,
+        env: this.env,
+      }),
+      findVersion(version)!,
+    )
+    return { ok: report.ok, plan: result.plan, error: null, prechecks: report, facts, envDir }
+  }
+
+  // --- install, resume, repair, update -------------------------------------------------------
+
+  private ensureIdle(): void {
+    if (this.runner) {
+      throw new ApiError(
+        'conflict',
+        `An install of "${this.runningName}" is running. Wait for it to finish, or stop it first.`,
+        { kind: 'busy' },
+      )
+    }
+  }
+
+  /**
+   * Plans, pre-checks, registers and runs an install. `started` resolves once the run has begun (the
+   * lock is held), so API callers can return while the CLI awaits `done`.
+   */
+  async install(req: PlanRequest): Promise<{ started: Promise<void>; done: Promise<RunOutcome> }> {
+    this.ensureIdle()
+    const existing = (await this.registry()).environments.find((e) => e.name === req.name)
+    if (existing?.kind === 'external') {
+      throw new ApiError(
+        'conflict',
+        `"${req.name}" is an existing install the app does not manage. Pick another name.`,
+      )
+    }
+    const planned = await this.plan(req)
+    if (!planned.plan) {
+      throw new ApiError('domain', planned.error!.message, { kind: planned.error!.kind })
+    }
+    if (!planned.ok) {
+      const errors = planned.prechecks!.problems.filter((p) => p.severity === 'error')
+      throw new ApiError('domain', errors.map((p) => p.message).join('\n'), {
+        kind: 'precheck',
+        problems: errors,
+      })
+    }
+    const choices = await this.choicesFor(req)
+    const p = planned.plan
+    await this.updateRegistry((r) => {
+      r.environments = r.environments.filter((e) => e.name !== req.name)
+      r.environments.push({
+        name: req.name,
+        kind: 'managed',
+        envDir: p.envDir,
+        srcDir: p.srcDir,
+        venvPython: p.venvPython,
+        version: p.version,
+        choices,
+        createdAt: existing?.createdAt ?? Date.now(),
+      })
+      r.active ??= req.name
+    })
+    return this.start(req.name, p, { fresh: true, action: 'install' })
+  }
+
+  private start(
+    name: string,
+    plan: InstallPlan,
+    opts: { fresh?: boolean; redo?: StepId[]; action: 'install' | 'repair' | 'update' },
+  ): { started: Promise<void>; done: Promise<RunOutcome> } {
+    this.ensureIdle()
+    const version = findVersion(plan.version)!
+    this.history = ''
+    const runner = new InstallRunner({
+      name,
+      plan,
+      dataDir: this.options.dataDir,
+      baseEnv: this.env,
+      probe: {
+        pythonRange: version.python,
+        tag: plan.version,
+        extras: version.extras,
+      },
+      onLog: (data) => this.emitLog(name, data),
+      onProgress: (p) => this.emitProgress(p),
+      ...(opts.redo ? { redo: opts.redo } : {}),
+      ...(opts.fresh ? { fresh: true } : {}),
+      action: opts.action,
+    })
+    this.runner = runner
+    this.runningName = name
+    runner.setPaused(this.pressured.size > 0)
+    let markStarted: () => void = () => undefined
+    let failStart: (e: unknown) => void = () => undefined
+    const started = new Promise<void>((resolve, reject) => {
+      markStarted = resolve
+      failStart = reject
+    })
+    const unsub = this.onProgressOnce(name, () => markStarted())
+    const done = runner
+      .run()
+      .then(async (outcome) => {
+        if (outcome.state.status === 'done') {
+          await this.updateRegistry((r) => {
+            const rec = r.environments.find((e) => e.name === name)
+            if (rec) rec.version = plan.version
+          })
+        }
+        return outcome
+      })
+      .catch((error: unknown) => {
+        failStart(error)
+        throw error
+      })
+      .finally(() => {
+        unsub()
+        if (this.runner === runner) {
+          this.runner = null
+          this.runningName = null
+        }
+      })
+    // Never an unhandled rejection: callers still see the error on the promise they await.
+    done.catch(() => undefined)
+    started.catch(() => undefined)
+    return { started, done }
+  }
+
+  private onProgressOnce(name: string, fn: () => void): () => void {
+    const l = (p: InstallProgress) => {
+      if (p.name === name) {
+        this.progressListeners.delete(l)
+        fn()
+      }
+    }
+    this.progressListeners.add(l)
+    return () => this.progressListeners.delete(l)
+  }
+
+  private async managedState(name: string): Promise<{ rec: EnvRecord; state: InstallState }> {
+    const rec = await this.get(name)
+    if (rec.kind === 'external') {
+      throw new ApiError(
+        'conflict',
+        `"${name}" is an existing install the app does not manage; it is never modified.`,
+      )
+    }
+    const state = await readState(rec.envDir)
+    if (!state) {
+      throw new ApiError('not_found', `"${name}" has no install record in ${rec.envDir}. Install it again.`)
+    }
+    return { rec, state }
+  }
+
+  async resume(name: string): Promise<{ started: Promise<void>; done: Promise<RunOutcome> }> {
+    this.ensureIdle()
+    const { state } = await this.managedState(name)
+    return this.start(name, state.plan, { action: 'install' })
+  }
+
+  /** Re-runs the steps that verify found broken (and verify itself). */
+  async repair(name: string): Promise<{
+    problems: ProbeProblem[]
+    run: { started: Promise<void>; done: Promise<RunOutcome> } | null
+  }> {
+    this.ensureIdle()
+    const { state } = await this.managedState(name)
+    const verify = await this.verify(name)
+    const unfinished = state.status !== 'done'
+    if (verify.ok && !unfinished) return { problems: [], run: null }
+    const redo = new Set<StepId>(['verify'])
+    for (const p of verify.problems) for (const s of p.repair) redo.add(s as StepId)
+    if (verify.error) for (const s of ['venv', 'torch', 'requirements', 'extras'] as const) redo.add(s)
+    return {
+      problems: verify.problems,
+      run: this.start(name, state.plan, { redo: [...redo], action: 'repair' }),
+    }
+  }
+
+  /** Moves an environment to another supported version: new checkout and requirements, same venv where possible. */
+  async update(
+    name: string,
+    version: string,
+  ): Promise<{ started: Promise<void>; done: Promise<RunOutcome> }> {
+    this.ensureIdle()
+    const { rec, state } = await this.managedState(name)
+    if (!findVersion(version)) {
+      throw new ApiError('bad_request', `sd-scripts ${version} is not a supported version.`)
+    }
+    const choices = rec.choices ?? (await this.choicesFor({ name }))
+    const planned = await this.plan({ name, version, envDir: rec.envDir, ...choices })
+    if (!planned.plan) throw new ApiError('domain', planned.error!.message, { kind: planned.error!.kind })
+    const sameTorch =
+      JSON.stringify(planned.plan.torch) === JSON.stringify(state.plan.torch) &&
+      state.steps.torch?.state === 'done'
+    const redo: StepId[] = ['source', 'requirements', 'extras', 'accelerate', 'tokenizers', 'verify']
+    if (!sameTorch) redo.push('torch')
+    return this.start(name, planned.plan, { redo, action: 'update' })
+  }
+
+  // --- verify --------------------------------------------------------------------------------
+
+  async verify(name: string, light?: boolean): Promise<VerifyResult> {
+    const rec = await this.get(name)
+    const state = rec.kind === 'managed' ? await readState(rec.envDir).catch(() => null) : null
+    const planned = state?.plan.steps.find((s) => s.id === 'verify')?.probe
+    const expect = planned ?? { torch: true, cuda: false, trainingScripts: true }
+    const isLight = light ?? !expect.trainingScripts
+    const effective = isLight ? { torch: false, cuda: false, trainingScripts: false } : expect
+    const version = findVersion(rec.version ?? DEFAULT_VERSION) ?? findVersion(DEFAULT_VERSION)!
+    const base: VerifyResult = { name, ok: false, light: isLight, problems: [], probe: null, error: null }
+    if (!existsSync(rec.venvPython)) {
+      return {
+        ...base,
+        error: `The environment's Python is missing: ${rec.venvPython}.${rec.kind === 'managed' ? ' Repair reinstalls it.' : ''}`,
+      }
+    }
+    const out = path.join(this.options.dataDir, 'tmp', `probe-${process.pid}-${Date.now()}.json`)
+    await fs.mkdir(path.dirname(out), { recursive: true })
+    const probeScript = path.join(resourcesDir(this.env), 'env', 'probe.py')
+    const env = installEnv(this.env, this.options.dataDir, {
+      HF_HOME: envLayout(process.platform === 'win32' ? 'win32' : 'linux', rec.envDir).hfHome,
+    })
+    const r = await execShort(
+      rec.venvPython,
+      [probeScript, '--sd-scripts', rec.srcDir, '--out', out, ...(isLight ? ['--light'] : [])],
+      { env, cwd: rec.srcDir, timeoutMs: 300_000 },
+    )
+    let raw: unknown = null
+    try {
+      raw = JSON.parse(await fs.readFile(out, 'utf8'))
+    } catch {
+      // handled below
+    } finally {
+      await fs.rm(out, { force: true })
+    }
+    const parsed = ProbeReport.safeParse(raw)
+    if (!parsed.success) {
+      return {
+        ...base,
+        error: `The environment's Python could not run the probe (exit ${r.code}): ${(r.stderr || r.error || '').trim().slice(-1000)}`,
+      }
+    }
+    const problems = evaluateProbe(parsed.data, {
+      expect: effective,
+      pythonRange: version.python,
+      tag: rec.kind === 'managed' ? rec.version : null,
+      extras: rec.kind === 'managed' ? version.extras : [],
+    })
+    return { ...base, ok: problems.length === 0, problems, probe: parsed.data }
+  }
+
+  // --- remove and adopt ----------------------------------------------------------------------
+
+  async remove(name: string, confirm: boolean): Promise<{ removed: boolean; deletedFiles: boolean }> {
+    if (!confirm) {
+      throw new ApiError('bad_request', 'Removing an environment needs confirmation (confirm: true).')
+    }
+    const rec = await this.get(name)
+    if (this.runningName === name) {
+      throw new ApiError('conflict', `"${name}" is being installed. Stop the install first.`)
+    }
+    let deleted = false
+    if (rec.kind === 'managed') {
+      // Only ever delete a folder we created: it must hold our install record.
+      const ours = existsSync(path.join(rec.envDir, 'install-state.json'))
+      if (ours) {
+        await fs.rm(rec.envDir, { recursive: true, force: true })
+        deleted = true
+      }
+    }
+    await this.updateRegistry((r) => {
+      r.environments = r.environments.filter((e) => e.name !== name)
+      if (r.active === name) r.active = r.environments[0]?.name ?? null
+    })
+    return { removed: true, deletedFiles: deleted }
+  }
+
+  /**
+   * Registers an existing sd-scripts install (an sd-scripts folder, or a kohya_ss folder holding one)
+   * with its venv, without changing anything in it, and verifies it.
+   */
+  async useExisting(
+    name: string,
+    folder: string,
+    venv?: string | null,
+  ): Promise<{ record: EnvRecord; verify: VerifyResult }> {
+    const root = path.resolve(folder)
+    const candidates = [root, path.join(root, 'sd-scripts')]
+    const srcDir = candidates.find(
+      (d) => existsSync(path.join(d, 'sdxl_train_network.py')) || existsSync(path.join(d, 'library')),
+    )
+    if (!srcDir) {
+      throw new ApiError(
+        'bad_request',
+        `No sd-scripts found in ${root}: expected sdxl_train_network.py (or a kohya_ss folder with sd-scripts/ inside). Choose the sd-scripts folder.`,
+      )
+    }
+    const bin = process.platform === 'win32' ? path.join('Scripts', 'python.exe') : path.join('bin', 'python')
+    const venvDirs = venv
+      ? [path.resolve(venv)]
+      : [
+          path.join(root, 'venv'),
+          path.join(root, '.venv'),
+          path.join(srcDir, 'venv'),
+          path.join(srcDir, '.venv'),
+        ]
+    const venvDir = venvDirs.find((d) => existsSync(path.join(d, bin)))
+    if (!venvDir) {
+      throw new ApiError(
+        'bad_request',
+        `No Python virtual environment found (looked in ${venvDirs.join(', ')}). Give its folder with --venv.`,
+      )
+    }
+    if ((await this.registry()).environments.some((e) => e.name === name)) {
+      throw new ApiError('conflict', `An environment named "${name}" exists already. Pick another name.`)
+    }
+    const record: EnvRecord = {
+      name,
+      kind: 'external',
+      envDir: root,
+      srcDir,
+      venvPython: path.join(venvDir, bin),
+      version: null,
+      choices: null,
+      createdAt: Date.now(),
+    }
+    await this.updateRegistry((r) => {
+      r.environments.push(record)
+      r.active ??= name
+    })
+    const verify = await this.verify(name)
+    const tag = verify.probe?.sd_scripts.tag ?? null
+    if (tag) {
+      await this.updateRegistry((r) => {
+        const rec = r.environments.find((e) => e.name === name)
+        if (rec) rec.version = tag
+      })
+      record.version = tag
+    }
+    return { record, verify }
+  }
+
+  stop(): void {
+    this.runner?.stop()
+  }
+
+  async dispose(): Promise<void> {
+    this.runner?.stop()
+    this.logListeners.clear()
+    this.progressListeners.clear()
+  }
+}

@@ -1,0 +1,396 @@
+import { promises as fs, readFileSync } from 'node:fs'
+import path from 'node:path'
+import * as pty from 'node-pty'
+import { diagnose, diagnoseError, type Diagnosis } from '../../../core/env/failures'
+import type { InstallPlan, PlanStep, StepCommand, StepId } from '../../../core/env/plan'
+import { evaluateProbe, ProbeReport, type ProbeContext, type ProbeProblem } from '../../../core/env/probe'
+import {
+  firstUnfinished,
+  initialState,
+  InstallState,
+  toProgress,
+  type InstallProgress,
+} from '../../../core/env/state'
+import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../store/atomic'
+import { findOnPath } from './detect'
+import { copyTree, dirSize, download } from './fsops'
+import { acquireInstallLock, pidAlive } from './lock'
+
+export interface RunnerOptions {
+  name: string
+  plan: InstallPlan
+  dataDir: string
+  baseEnv: NodeJS.ProcessEnv
+  probe: Omit<ProbeContext, 'expect'>
+  onLog?: (text: string) => void
+  onProgress?: (progress: InstallProgress) => void
+  /** Steps to run again even if recorded done (Repair, Update). */
+  redo?: StepId[]
+  /** Start over instead of resuming a recorded state. */
+  fresh?: boolean
+  action?: 'install' | 'repair' | 'update'
+}
+
+export interface RunOutcome {
+  state: InstallState
+  probe: ProbeReport | null
+  problems: ProbeProblem[]
+}
+
+class StepFailure extends Error {
+  constructor(readonly diagnosis: Diagnosis) {
+    super(diagnosis.message)
+  }
+}
+
+const LOG_TAIL = 64 * 1024
+
+export function stateFile(envDir: string): string {
+  return path.join(envDir, 'install-state.json')
+}
+
+export async function readState(envDir: string): Promise<InstallState | null> {
+  return readJsonFile(stateFile(envDir), InstallState.nullable(), () => null)
+}
+
+function quoteArg(a: string): string {
+  return /^[\w@%+=:,./\\-]+$/.test(a) ? a : `"${a.replace(/"/g, '\\"')}"`
+}
+
+/**
+ * Environment for every install command: the user's, minus variables that point Python elsewhere
+ * (an active venv, PYTHONHOME, PYTHONPATH), plus UTF-8 output and caches/managed Pythons kept in the
+ * app's data folder (on the same drive as the environments, not on a full system drive).
+ */
+export function installEnv(base: NodeJS.ProcessEnv, dataDir: string, extra: Record<string, string> = {}) {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(base)) {
+    if (v === undefined) continue
+    if (['VIRTUAL_ENV', 'PYTHONHOME', 'PYTHONPATH', 'CONDA_PREFIX', 'PIP_REQUIRE_VIRTUALENV'].includes(k))
+      continue
+    env[k] = v
+  }
+  env.PYTHONUNBUFFERED = '1'
+  env.PYTHONUTF8 = '1'
+  env.PYTHONNOUSERSITE = '1'
+  env.PIP_DISABLE_PIP_VERSION_CHECK = '1'
+  env.UV_CACHE_DIR ??= path.join(dataDir, 'cache', 'uv')
+  env.PIP_CACHE_DIR ??= path.join(dataDir, 'cache', 'pip')
+  env.UV_PYTHON_INSTALL_DIR ??= path.join(dataDir, 'python')
+  // uv would otherwise print a warning for every install across file systems.
+  env.UV_LINK_MODE ??= 'copy'
+  env.TERM ??= 'xterm-256color'
+  return { ...env, ...extra }
+}
+
+/** Which folder a step fills, to measure what it added on disk. */
+function measuredDir(plan: InstallPlan, id: StepId): string | null {
+  switch (id) {
+    case 'uv':
+      return path.join(plan.envDir, '.bootstrap')
+    case 'source':
+      return plan.srcDir
+    case 'venv':
+    case 'torch':
+    case 'requirements':
+    case 'extras':
+      return plan.venvDir
+    case 'tokenizers':
+      return plan.tokenizerCacheDir
+    default:
+      return null
+  }
+}
+
+/**
+ * Runs an install plan step by step under a pty, streaming the log, recording every step atomically in
+ * <envDir>/install-state.json, and stopping at the first failure with a diagnosis. Running it again on
+ * the same folder resumes at the first unfinished step.
+ */
+export class InstallRunner {
+  private child: pty.IPty | null = null
+  private stopped = false
+  private paused = false
+  private state: InstallState | null = null
+  private logFile: string
+  private logQueue: Promise<void> = Promise.resolve()
+
+  constructor(private readonly o: RunnerOptions) {
+    this.logFile = path.join(o.plan.envDir, 'logs', 'install.log')
+  }
+
+  get progress(): InstallProgress | null {
+    return this.state ? toProgress(this.state) : null
+  }
+
+  /** Flow control: pause reading the pty while the log's consumers are behind. */
+  setPaused(paused: boolean): void {
+    this.paused = paused
+    if (!this.child) return
+    if (paused) this.child.pause()
+    else this.child.resume()
+  }
+
+  /** Stops the running command (its whole process group); the step is recorded as interrupted. */
+  stop(): void {
+    this.stopped = true
+    this.killChild()
+  }
+
+  private killChild(): void {
+    const c = this.child
+    if (!c) return
+    try {
+      if (process.platform !== 'win32') process.kill(-c.pid, 'SIGTERM')
+      else c.kill()
+    } catch {
+      try {
+        c.kill()
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  private log(text: string): void {
+    this.o.onLog?.(text)
+    const file = this.logFile
+    this.logQueue = this.logQueue.then(() => fs.appendFile(file, text).catch(() => undefined))
+  }
+
+  private async save(): Promise<void> {
+    const s = this.state!
+    s.updatedAt = Date.now()
+    await writeJsonAtomic(stateFile(this.o.plan.envDir), s)
+    this.o.onProgress?.(toProgress(s))
+  }
+
+  async run(): Promise<RunOutcome> {
+    const release = await acquireInstallLock(this.o.dataDir, this.o.name, this.o.action ?? 'install')
+    try {
+      return await this.runLocked()
+    } finally {
+      await this.logQueue
+      await release()
+    }
+  }
+
+  private async runLocked(): Promise<RunOutcome> {
+    const { plan } = this.o
+    await fs.mkdir(path.join(plan.envDir, 'logs'), { recursive: true })
+    const previous = this.o.fresh ? null : await readState(plan.envDir)
+    if (previous) await this.reapOrphan(previous)
+    const state = previous ?? initialState(this.o.name, plan, Date.now())
+    // Resume passes the recorded plan; Update passes the new version's plan and the steps to redo.
+    state.plan = plan
+    for (const s of plan.steps) {
+      const rec = (state.steps[s.id] ??= { state: 'pending' })
+      if (s.skipReason) state.steps[s.id] = { state: 'skipped' }
+      else if (rec.state === 'skipped' || this.o.redo?.includes(s.id))
+        state.steps[s.id] = { state: 'pending' }
+    }
+    state.status = 'running'
+    state.lastError = null
+    state.runnerPid = process.pid
+    this.state = state
+    await this.save()
+    this.log(
+      `\r\n=== ${this.o.action ?? 'install'} sd-scripts ${plan.version} into ${plan.envDir} (${new Date().toISOString()})\r\n`,
+    )
+
+    let probe: ProbeReport | null = null
+    let problems: ProbeProblem[] = []
+    for (;;) {
+      const next = firstUnfinished(state)
+      if (!next) break
+      const step = plan.steps.find((s) => s.id === next)!
+      const started = Date.now()
+      state.steps[step.id] = { state: 'running', startedAt: started }
+      await this.save()
+      this.log(`\r\n==> ${step.title}\r\n`)
+      const dir = measuredDir(plan, step.id)
+      const before = dir && step.id !== 'venv' && step.id !== 'source' ? await dirSize(dir) : 0
+      try {
+        for (const cmd of step.commands) await this.exec(step, cmd)
+        if (step.probe) {
+          const result = await this.checkProbe(step)
+          probe = result.probe
+          problems = result.problems
+        }
+      } catch (error) {
+        const d =
+          error instanceof StepFailure
+            ? error.diagnosis
+            : this.stopped
+              ? {
+                  kind: 'interrupted' as const,
+                  message: `${step.title} was stopped. Press Resume to continue.`,
+                }
+              : diagnoseError(step.title, error)
+        const finished = Date.now()
+        state.steps[step.id] = {
+          state: 'failed',
+          startedAt: started,
+          finishedAt: finished,
+          durationMs: finished - started,
+          error: d,
+        }
+        state.status = d.kind === 'interrupted' ? 'interrupted' : 'failed'
+        state.lastError = { step: step.id, kind: d.kind, message: d.message }
+        state.childPid = null
+        this.log(`\r\n!!! ${d.message.replace(/\n/g, '\r\n')}\r\n`)
+        await this.save()
+        return { state, probe, problems }
+      }
+      const finished = Date.now()
+      const after = dir ? await dirSize(dir) : 0
+      state.steps[step.id] = {
+        state: 'done',
+        startedAt: started,
+        finishedAt: finished,
+        durationMs: finished - started,
+        ...(dir ? { bytes: Math.max(0, after - before) } : {}),
+      }
+      state.childPid = null
+      await this.save()
+    }
+    state.status = 'done'
+    state.runnerPid = null
+    await this.save()
+    this.log(`\r\n=== environment ready (${plan.envDir})\r\n`)
+    return { state, probe, problems }
+  }
+
+  /** A killed app may leave its last command running; stop it before redoing the step (Linux: check it is ours). */
+  private async reapOrphan(previous: InstallState): Promise<void> {
+    const pid = previous.childPid
+    if (!pid || !pidAlive(pid) || process.platform !== 'linux') return
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8')
+      if (!cmdline.includes(previous.plan.envDir) && !environ.includes(previous.plan.envDir)) return
+      process.kill(-pid, 'SIGKILL')
+    } catch {
+      // gone or not ours
+    }
+  }
+
+  private async exec(step: PlanStep, cmd: StepCommand): Promise<void> {
+    if (this.stopped)
+      throw new StepFailure({
+        kind: 'interrupted',
+        message: `${step.title} was stopped. Press Resume to continue.`,
+      })
+    switch (cmd.kind) {
+      case 'remove':
+        this.log(`$ (remove ${cmd.path})\r\n`)
+        await fs.rm(cmd.path, { recursive: true, force: true })
+        return
+      case 'mkdir':
+        await fs.mkdir(cmd.path, { recursive: true })
+        return
+      case 'write-file':
+        this.log(`$ (write ${cmd.path})\r\n`)
+        await fs.mkdir(path.dirname(cmd.path), { recursive: true })
+        await writeFileAtomic(cmd.path, cmd.content)
+        return
+      case 'copy-tree':
+        this.log(`$ (copy ${cmd.from} -> ${cmd.to})\r\n`)
+        await copyTree(cmd.from, cmd.to)
+        return
+      case 'download': {
+        this.log(`$ (download ${cmd.url})\r\n`)
+        const bytes = await download(cmd.url, cmd.to)
+        this.log(`downloaded ${bytes} bytes\r\n`)
+        return
+      }
+      case 'run':
+        await this.spawn(step, cmd)
+        return
+    }
+  }
+
+  private async spawn(step: PlanStep, cmd: Extract<StepCommand, { kind: 'run' }>): Promise<void> {
+    const env = installEnv(this.o.baseEnv, this.o.dataDir, cmd.env)
+    const [file, ...args] = cmd.argv as [string, ...string[]]
+    const resolved = path.isAbsolute(file) ? file : await findOnPath(file, env)
+    this.log(`$ ${cmd.argv.map(quoteArg).join(' ')}\r\n`)
+    if (!resolved) {
+      throw new StepFailure({
+        kind: 'command',
+        message: `${step.title} failed: "${file}" was not found on PATH. Install it (or fix PATH), then press Resume.`,
+      })
+    }
+    if (path.isAbsolute(file)) {
+      const exists = await fs.stat(file).catch(() => null)
+      if (!exists) {
+        throw new StepFailure({
+          kind: 'command',
+          message: `${step.title} failed: ${file} does not exist (an earlier step did not finish?). Repair the environment.`,
+        })
+      }
+    }
+    const cwd = cmd.cwd ?? this.o.plan.envDir
+    await fs.mkdir(cwd, { recursive: true }).catch(() => undefined)
+    let tail = ''
+    const exit = await new Promise<{ exitCode: number; signal?: number }>((resolve, reject) => {
+      let child: pty.IPty
+      try {
+        child = pty.spawn(resolved, args, { name: 'xterm-256color', cols: 120, rows: 30, cwd, env })
+      } catch (error) {
+        reject(error)
+        return
+      }
+      this.child = child
+      if (this.paused) child.pause()
+      this.state!.childPid = child.pid
+      void this.save().catch(() => undefined)
+      child.onData((data) => {
+        tail = (tail + data).slice(-LOG_TAIL)
+        this.log(data)
+      })
+      child.onExit((e) => resolve(e))
+    })
+    this.child = null
+    if (this.stopped) {
+      throw new StepFailure({
+        kind: 'interrupted',
+        message: `${step.title} was stopped. Press Resume to continue.`,
+      })
+    }
+    if (exit.exitCode !== 0) {
+      throw new StepFailure(diagnose(step.title, exit.signal ? null : exit.exitCode, tail))
+    }
+  }
+
+  private async checkProbe(step: PlanStep): Promise<{ probe: ProbeReport; problems: ProbeProblem[] }> {
+    const file = path.join(this.o.plan.envDir, 'probe.json')
+    let raw: unknown
+    try {
+      raw = JSON.parse(await fs.readFile(file, 'utf8'))
+    } catch {
+      throw new StepFailure({
+        kind: 'verify',
+        message: `${step.title} failed: the probe wrote no report (${file}).`,
+      })
+    }
+    const parsed = ProbeReport.safeParse(raw)
+    if (!parsed.success) {
+      throw new StepFailure({
+        kind: 'verify',
+        message: `${step.title} failed: the probe report has an unexpected shape.`,
+      })
+    }
+    const problems = evaluateProbe(parsed.data, { ...this.o.probe, expect: step.probe! })
+    if (problems.length) {
+      throw new StepFailure({
+        kind: 'verify',
+        message: `The environment does not verify:\n${problems.map((p) => `- ${p.message}`).join('\n')}\nPress Repair to fix it.`,
+      })
+    }
+    this.log(
+      `verified: Python ${parsed.data.python.version}, library ${parsed.data.library.importable ? 'imports' : 'broken'}\r\n`,
+    )
+    return { probe: parsed.data, problems }
+  }
+}

@@ -1,0 +1,19 @@
+// Russian strings, loaded only when Russian is chosen. Same namespaces as English (resources.ts).
+import type { LanguageResources } from './resources'
+import ruCommon from './locales/ru/common.json'
+import ruGpu from './locales/ru/gpu.json'
+import ruSettings from './locales/ru/settings.json'
+import ruEnv from './locales/ru/env.json'
+import ruTrain from './locales/ru/train.json'
+import ruRuns from './locales/ru/runs.json'
+import ruVram from './locales/ru/vram.json'
+
+export const ru = {
+  common: ruCommon,
+  gpu: ruGpu,
+  settings: ruSettings,
+  env: ruEnv,
+  train: ruTrain,
+  runs: ruRuns,
+  vram: ruVram,
+} satisfies LanguageResources

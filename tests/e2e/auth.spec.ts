@@ -1,0 +1,59 @@
+import type { Page } from '@playwright/test'
+import { expect, test } from './fixtures'
+
+/** Opens a WebSocket to /api from inside the page and reports whether it opened or failed. */
+async function tryWebSocket(page: Page, origin: string): Promise<'open' | 'failed'> {
+  return page.evaluate(
+    (url) =>
+      new Promise<'open' | 'failed'>((resolve) => {
+        const ws = new WebSocket(url)
+        ws.onopen = () => {
+          ws.close()
+          resolve('open')
+        }
+        ws.onerror = () => resolve('failed')
+        ws.onclose = () => resolve('failed')
+      }),
+    `${origin.replace(/^http/, 'ws')}/api`,
+  )
+}
+
+test('HTTP without the token is refused with 401', async ({ request, server }) => {
+  const plain = await request.get(`${server.origin}/`)
+  expect(plain.status()).toBe(401)
+  const wrong = await request.get(`${server.origin}/?token=not-the-token`, { maxRedirects: 0 })
+  expect(wrong.status()).toBe(401)
+  const asset = await request.get(`${server.origin}/index.html`)
+  expect(asset.status()).toBe(401)
+  // The right token is accepted (so the refusals above are about the token, not a broken server).
+  const right = await request.get(server.url)
+  expect(right.status()).toBe(200)
+})
+
+test('a page without the cookie cannot open the API WebSocket; with it, it can', async ({
+  browser,
+  server,
+}) => {
+  const stranger = await browser.newContext()
+  const strangerPage = await stranger.newPage()
+  const response = await strangerPage.goto(`${server.origin}/`)
+  expect(response?.status()).toBe(401)
+  expect(await tryWebSocket(strangerPage, server.origin)).toBe('failed')
+  await stranger.close()
+
+  const user = await browser.newContext()
+  const userPage = await user.newPage()
+  await userPage.goto(server.url)
+  await expect(userPage.getByTestId('nav-gpu')).toBeVisible()
+  expect(await tryWebSocket(userPage, server.origin)).toBe('open')
+  await user.close()
+})
+
+test('the app shows a connection-lost banner when the server goes away', async ({ page, server }) => {
+  await page.goto(server.url)
+  await expect(page.getByTestId('nav-gpu')).toBeVisible()
+  await expect(page.getByTestId('connection-lost')).toHaveCount(0)
+  await server.stop()
+  await expect(page.getByTestId('connection-lost')).toBeVisible()
+  await expect(page.getByTestId('connection-lost')).toContainText('No connection to SDXL Studio')
+})
