@@ -18,6 +18,7 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
+import { addPredictions } from './predict'
 import {
   DEVICE_LIMIT_BYTES,
   copyEntries,
@@ -202,6 +203,8 @@ function main(): number {
     path.join(out, 'jobs'),
   )
   notes.push(...jobs.notes)
+  // What the gauge predicts for each job now; measured records carry it (and its scenario).
+  notes.push(...addPredictions(path.join(out, 'jobs'), jobs.ids))
   console.log(`jobs: ${jobs.ids.length} (${jobs.ids.join(', ')})`)
 
   mkdirSync(path.join(out, 'harness'), { recursive: true })
