@@ -30,7 +30,10 @@ function useExisting(server: RunningServer, w: TrainingWorld) {
   expect(r.stdout).toContain('Registered "standin"')
 }
 
-test('Start training: refused without an environment, then starts and opens the Runs page', async ({
+// A run long enough to keep the queue busy while the test looks at the Train page again.
+test.use({ serverOptions: { env: { STANDIN_STEPS: '200', STANDIN_DELAY: '0.2' } } })
+
+test('Start training: refused without an environment, then starts, opens Runs, and queues the next', async ({
   page,
   server,
 }) => {
@@ -54,4 +57,9 @@ test('Start training: refused without an environment, then starts and opens the 
   await page.getByTestId('train-start').click()
   await expect(page).toHaveURL(/#\/runs$/)
   await expect(page.getByText('sdxl-model (lora)').first()).toBeVisible({ timeout: 20_000 })
+
+  // While it trains, the same button queues the next run.
+  await page.getByTestId('nav-train').click()
+  await expect(page.getByTestId('train-start')).toHaveText('Add to queue')
+  await expect(page.getByTestId('train-start-busy')).toBeVisible()
 })
