@@ -1,7 +1,9 @@
 /**
  * Accuracy report: for every shipped measurement, measured vs predicted peak and the error, then the
- * median and the largest error. Usage: npm run vram:report [-- --json]
+ * median and the largest error; then the generalisation checks (other published figures, not fitted).
+ * Usage: npm run vram:report [-- --json]
  */
+import { evaluateChecks } from '../core/vram/checks'
 import { shippedPoints } from '../core/vram/data'
 import { errorsFor } from '../core/vram/fit'
 import { FITTED } from '../core/vram/constants'
@@ -9,10 +11,11 @@ import { predict } from '../core/vram/model'
 
 const points = shippedPoints()
 const { errors, median_abs_error_pct, max_abs_error_pct } = errorsFor(points, FITTED)
+const checks = evaluateChecks()
 
 if (process.argv.includes('--json')) {
   process.stdout.write(
-    `${JSON.stringify({ points: errors, median_abs_error_pct, max_abs_error_pct }, null, 2)}\n`,
+    `${JSON.stringify({ points: errors, median_abs_error_pct, max_abs_error_pct, checks }, null, 2)}\n`,
   )
 } else {
   const rows = errors.map((e, i) => {
@@ -37,4 +40,12 @@ if (process.argv.includes('--json')) {
     `\n${points.length} points. Median |error| ${median_abs_error_pct.toFixed(2)} %, ` +
       `largest ${max_abs_error_pct.toFixed(2)} % (${worst.id}).\n`,
   )
+  process.stdout.write('\nGeneralisation checks (other published figures, not fitted):\n')
+  for (const c of checks) {
+    const what =
+      c.error_pct !== null
+        ? `measured ${c.expected_gib} GB, predicted ${c.predicted_gib.toFixed(2)} GiB (${c.error_pct >= 0 ? '+' : ''}${c.error_pct.toFixed(1)} %)`
+        : `fits in ${c.expected_gib} GB, predicted ${c.predicted_gib.toFixed(2)} GiB`
+    process.stdout.write(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.id.padEnd(32)} ${what}\n`)
+  }
 }

@@ -67,6 +67,8 @@ export const RunRecord = z.object({
   remaining_s: z.number().nullable(),
   failure: z.object({ kind: z.string(), message: z.string() }).nullable(),
   samples: z.array(z.string()),
+  /** GPU memory of the run's processes at the last reading (nvidia-smi), and the highest seen. */
+  gpu_memory_mib: z.number().nullable().default(null),
   peak_gpu_memory_mib: z.number().nullable(),
   predicted_peak_mib: z.number().nullable(),
   rerun_of: z.string().nullable(),

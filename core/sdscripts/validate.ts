@@ -1,6 +1,7 @@
 import { isNetworkType, TrainingConfig, type TrainingConfig as Config } from '../config/schema'
 import { expansionsOf, optionInfo } from './args'
-import { coerceExtraArg, scriptFor } from './render'
+import { buildConfigArgs, coerceExtraArg, scriptFor } from './render'
+import { label, msg, type Params } from './messages'
 import { setPath } from '../config/set-path'
 
 export { setPath }
@@ -22,13 +23,19 @@ export interface FixOp {
 
 export interface Fix {
   label: string
+  /** Translation code and parameters of the label (core/sdscripts/messages.ts). */
+  code?: string
+  params?: Params
   set: FixOp[]
 }
 
 export interface Issue {
   rule: string
   severity: Severity
+  /** English text; `code` and `params` let the UI show it in another language. */
   message: string
+  code?: string
+  params?: Params
   /** The field the message is about, for inline display. */
   field?: string
   fix?: Fix
@@ -59,14 +66,14 @@ function usesBitsandbytes(optimizer: string): boolean {
 function needsPackage(c: Config): Array<{ pkg: string; why: string }> {
   const out: Array<{ pkg: string; why: string }> = []
   const o = c.optimizer.type
-  if (usesBitsandbytes(o)) out.push({ pkg: 'bitsandbytes', why: `optimizer ${o}` })
-  if (DADAPT.test(o)) out.push({ pkg: 'dadaptation', why: `optimizer ${o}` })
-  if (/^prodigy$/i.test(o)) out.push({ pkg: 'prodigyopt', why: `optimizer ${o}` })
-  if (/schedulefree$/i.test(o)) out.push({ pkg: 'schedulefree', why: `optimizer ${o}` })
-  if (/^lion$/i.test(o)) out.push({ pkg: 'lion-pytorch', why: `optimizer ${o}` })
+  if (usesBitsandbytes(o)) out.push({ pkg: 'bitsandbytes', why: o })
+  if (DADAPT.test(o)) out.push({ pkg: 'dadaptation', why: o })
+  if (/^prodigy$/i.test(o)) out.push({ pkg: 'prodigyopt', why: o })
+  if (/schedulefree$/i.test(o)) out.push({ pkg: 'schedulefree', why: o })
+  if (/^lion$/i.test(o)) out.push({ pkg: 'lion-pytorch', why: o })
   if (c.type === 'loha' || c.type === 'lokr')
-    out.push({ pkg: 'lycoris-lora', why: `${c.type} (lycoris.kohya)` })
-  if (c.memory.attention === 'xformers') out.push({ pkg: 'xformers', why: 'attention backend xformers' })
+    out.push({ pkg: 'lycoris-lora', why: `${c.type === 'loha' ? 'LoHa' : 'LoKr'} (lycoris.kohya)` })
+  if (c.memory.attention === 'xformers') out.push({ pkg: 'xformers', why: 'xformers attention' })
   return out
 }
 
@@ -85,9 +92,8 @@ const rules: Rule[] = [
             rule: 'te_cache.needs_unet_only',
             severity: 'error',
             field: 'network.train_unet_only',
-            message:
-              'Caching text encoder outputs needs "Train U-Net only": the text encoders cannot be trained while their outputs are cached.',
-            fix: { label: 'Train the U-Net only', set: [{ path: 'network.train_unet_only', value: true }] },
+            ...msg('te_cache_unet_only'),
+            fix: { ...label('unet_only'), set: [{ path: 'network.train_unet_only', value: true }] },
           },
         ]
       if (!isNetworkType(c.type) && c.optimizer.train_text_encoder)
@@ -96,9 +102,9 @@ const rules: Rule[] = [
             rule: 'te_cache.needs_unet_only',
             severity: 'error',
             field: 'optimizer.train_text_encoder',
-            message: 'Caching text encoder outputs cannot be combined with training the text encoders.',
+            ...msg('te_cache_train_te'),
             fix: {
-              label: 'Do not train the text encoders',
+              ...label('no_te_training'),
               set: [{ path: 'optimizer.train_text_encoder', value: false }],
             },
           },
@@ -124,10 +130,9 @@ const rules: Rule[] = [
           rule: 'te_cache.caption_variation',
           severity: 'error',
           field: 'dataset.subsets',
-          message:
-            'Cached text encoder outputs are fixed per caption, so caption shuffle, caption/tag dropout and token warmup cannot be used with them. Turn those off, or turn off text encoder caching.',
+          ...msg('te_cache_caption_variation'),
           fix: {
-            label: 'Turn off caption shuffle, dropout and warmup',
+            ...label('captions_off'),
             set: [
               ...subsetsOps(c, 'shuffle_caption', false),
               ...subsetsOps(c, 'caption_dropout_rate', 0),
@@ -149,10 +154,9 @@ const rules: Rule[] = [
               rule: 'fp8.needs_mixed_precision',
               severity: 'error',
               field: 'memory.mixed_precision',
-              message:
-                'fp8 base weights need mixed precision (bf16 or fp16); sd-scripts stops with mixed precision "no".',
+              ...msg('fp8_mixed_precision'),
               fix: {
-                label: 'Use bf16 mixed precision',
+                ...label('use_bf16'),
                 set: [{ path: 'memory.mixed_precision', value: 'bf16' }],
               },
             },
@@ -168,9 +172,8 @@ const rules: Rule[] = [
               rule: 'fp8.lora_only',
               severity: 'error',
               field: 'memory.fp8_base',
-              message:
-                'fp8 base weights only work for LoRA-type training; sdxl_train.py (Dreambooth) accepts the flag but ignores it, so it would not save any memory.',
-              fix: { label: 'Turn off fp8 base', set: [{ path: 'memory.fp8_base', value: false }] },
+              ...msg('fp8_lora_only'),
+              fix: { ...label('fp8_off'), set: [{ path: 'memory.fp8_base', value: false }] },
             },
           ]
         : [],
@@ -184,10 +187,9 @@ const rules: Rule[] = [
               rule: 'fused_backward.dreambooth_only',
               severity: 'error',
               field: 'memory.fused_backward_pass',
-              message:
-                'The fused backward pass only works in Dreambooth (sdxl_train.py); the LoRA script checks its conditions but never uses it.',
+              ...msg('fused_dreambooth_only'),
               fix: {
-                label: 'Turn off fused backward pass',
+                ...label('fused_off'),
                 set: [{ path: 'memory.fused_backward_pass', value: false }],
               },
             },
@@ -203,9 +205,9 @@ const rules: Rule[] = [
               rule: 'fused_backward.needs_adafactor',
               severity: 'error',
               field: 'optimizer.type',
-              message: `The fused backward pass needs the Adafactor optimizer (now ${c.optimizer.type}).`,
+              ...msg('fused_adafactor', { optimizer: c.optimizer.type }),
               fix: {
-                label: 'Use Adafactor',
+                ...label('use_adafactor'),
                 set: [
                   { path: 'optimizer.type', value: 'Adafactor' },
                   {
@@ -227,10 +229,9 @@ const rules: Rule[] = [
               rule: 'fused_backward.no_grad_accumulation',
               severity: 'error',
               field: 'training.gradient_accumulation_steps',
-              message:
-                'The fused backward pass cannot be combined with gradient accumulation; set accumulation steps to 1.',
+              ...msg('fused_grad_accumulation'),
               fix: {
-                label: 'Set gradient accumulation to 1',
+                ...label('grad_accum_1'),
                 set: [{ path: 'training.gradient_accumulation_steps', value: 1 }],
               },
             },
@@ -246,24 +247,32 @@ const rules: Rule[] = [
         const name = raw.replace(/^-+/, '')
         if (name !== raw || optionInfo(script, name)) continue
         const full = expansionsOf(script, name)
-        let why = `sd-scripts v0.10.1's ${script}.py has no option --${name}.`
-        if (name === 'blocks_to_swap')
-          why = '--blocks_to_swap exists only for FLUX/SD3-type scripts, not for SDXL.'
-        else if (name === 'fused_optimizer_groups')
-          why = '--fused_optimizer_groups exists only in sdxl_train.py (Dreambooth), not in the LoRA script.'
-        else if (name === 'text_encoder_lr1' || name === 'text_encoder_lr2')
-          why = `--${name} does not exist (a mistake in sd-scripts' docs); use the text encoder learning rate field.`
-        else if (full.length)
-          why += ` Write the full option name (${full
-            .slice(0, 3)
-            .map((f) => `--${f}`)
-            .join(', ')}).`
+        const text =
+          name === 'blocks_to_swap'
+            ? msg('extra_blocks_to_swap')
+            : name === 'fused_optimizer_groups'
+              ? msg('extra_fused_optimizer_groups')
+              : name === 'text_encoder_lr1' || name === 'text_encoder_lr2'
+                ? msg('extra_text_encoder_lr_n', { name })
+                : full.length
+                  ? msg('extra_abbreviated', {
+                      name,
+                      script,
+                      full: full
+                        .slice(0, 3)
+                        .map((f) => `--${f}`)
+                        .join(', '),
+                    })
+                  : msg('extra_unknown', { name, script })
         out.push({
           rule: 'extra_args.unknown',
           severity: 'error',
           field: `extra_args.${raw}`,
-          message: `${why} sd-scripts would stop with "unrecognized arguments".`,
-          fix: { label: `Remove ${raw}`, set: [{ path: `extra_args.${raw}`, value: undefined }] },
+          ...text,
+          fix: {
+            ...label('remove_arg', { name: raw }),
+            set: [{ path: `extra_args.${raw}`, value: undefined }],
+          },
         })
       }
       return out
@@ -278,9 +287,9 @@ const rules: Rule[] = [
           rule: 'extra_args.dashes',
           severity: 'error' as const,
           field: `extra_args.${k}`,
-          message: `Write extra option names without dashes: "${k.replace(/^-+/, '')}", not "${k}".`,
+          ...msg('extra_dashes', { name: k.replace(/^-+/, ''), raw: k }),
           fix: {
-            label: 'Remove the dashes',
+            ...label('remove_dashes'),
             set: [
               { path: `extra_args.${k}`, value: undefined },
               { path: `extra_args.${k.replace(/^-+/, '')}`, value: c.extra_args[k] },
@@ -303,7 +312,13 @@ const rules: Rule[] = [
             rule: 'extra_args.bad_value',
             severity: 'error',
             field: `extra_args.${name}`,
-            message: `--${name} expects ${info.choices ? `one of ${info.choices.filter((x) => x !== null).join(', ')}` : `a value of type ${info.kind}`}; got ${JSON.stringify(value)}.`,
+            ...(info.choices
+              ? msg('extra_bad_choice', {
+                  name,
+                  choices: info.choices.filter((x) => x !== null).join(', '),
+                  value: JSON.stringify(value),
+                })
+              : msg('extra_bad_type', { name, kind: info.kind, value: JSON.stringify(value) })),
           })
       }
       return out
@@ -320,8 +335,11 @@ const rules: Rule[] = [
           rule: 'bucket.steps_multiple_of_32',
           severity: 'error',
           field: 'dataset.bucket_reso_steps',
-          message: `Bucket resolution steps must be a multiple of 32 for SDXL (now ${s}).`,
-          fix: { label: `Use ${fixed}`, set: [{ path: 'dataset.bucket_reso_steps', value: fixed }] },
+          ...msg('bucket_steps', { steps: s }),
+          fix: {
+            ...label('use_value', { value: fixed }),
+            set: [{ path: 'dataset.bucket_reso_steps', value: fixed }],
+          },
         },
       ]
     },
@@ -339,9 +357,9 @@ const rules: Rule[] = [
           rule: 'bucket.range',
           severity: 'error',
           field: 'dataset.min_bucket_reso',
-          message: `Bucket sizes must include the training resolution: min ${d.min_bucket_reso} ≤ ${side} and max ${d.max_bucket_reso} ≥ ${big}.`,
+          ...msg('bucket_range', { min: d.min_bucket_reso, side, max: d.max_bucket_reso, big }),
           fix: {
-            label: 'Widen the bucket range',
+            ...label('widen_buckets'),
             set: [
               { path: 'dataset.min_bucket_reso', value: Math.min(d.min_bucket_reso, side) },
               { path: 'dataset.max_bucket_reso', value: Math.max(d.max_bucket_reso, big) },
@@ -361,9 +379,9 @@ const rules: Rule[] = [
           rule: 'resolution.multiple_of_64',
           severity: 'warning',
           field: 'dataset.resolution',
-          message: `Resolution ${width}×${height} is not a multiple of 64; images are cropped to the nearest bucket.`,
+          ...msg('resolution_64', { width, height }),
           fix: {
-            label: 'Round to multiples of 64',
+            ...label('round_64'),
             set: [
               {
                 path: 'dataset.resolution',
@@ -384,9 +402,8 @@ const rules: Rule[] = [
               rule: 'attention.none',
               severity: 'warning',
               field: 'memory.attention',
-              message:
-                'No attention backend: the U-Net uses plain attention, which needs far more memory and time. Use SDPA (built into PyTorch).',
-              fix: { label: 'Use SDPA', set: [{ path: 'memory.attention', value: 'sdpa' }] },
+              ...msg('attention_none'),
+              fix: { ...label('use_sdpa'), set: [{ path: 'memory.attention', value: 'sdpa' }] },
             },
           ]
         : [],
@@ -404,9 +421,9 @@ const rules: Rule[] = [
           rule: 'sampling.size_default',
           severity: 'warning',
           field: 'sampling.prompts',
-          message: `${idx.length} sample prompt(s) have no size: sd-scripts then renders 512×512, which looks poor for SDXL.`,
+          ...msg('sampling_size', { count: idx.length }),
           fix: {
-            label: 'Use the training resolution',
+            ...label('sample_size'),
             set: idx.flatMap((i) => [
               {
                 path: `sampling.prompts.${i}.width`,
@@ -431,8 +448,8 @@ const rules: Rule[] = [
               rule: 'sampling.no_prompts',
               severity: 'error',
               field: 'sampling.prompts',
-              message: 'Sampling is on but there are no prompts. Add a prompt, or turn sampling off.',
-              fix: { label: 'Turn sampling off', set: [{ path: 'sampling.enabled', value: false }] },
+              ...msg('sampling_no_prompts'),
+              fix: { ...label('sampling_off'), set: [{ path: 'sampling.enabled', value: false }] },
             },
           ]
         : [],
@@ -449,8 +466,8 @@ const rules: Rule[] = [
               rule: 'sampling.no_schedule',
               severity: 'warning',
               field: 'sampling.every_n_epochs',
-              message: 'Sampling is on but no interval is set, so no sample images will be made.',
-              fix: { label: 'Sample every epoch', set: [{ path: 'sampling.every_n_epochs', value: 1 }] },
+              ...msg('sampling_no_schedule'),
+              fix: { ...label('sample_every_epoch'), set: [{ path: 'sampling.every_n_epochs', value: 1 }] },
             },
           ]
         : [],
@@ -468,9 +485,7 @@ const rules: Rule[] = [
             severity: missing ? ('error' as const) : ('info' as const),
             field:
               pkg === 'xformers' ? 'memory.attention' : pkg === 'lycoris-lora' ? 'type' : 'optimizer.type',
-            message: missing
-              ? `${why} needs the Python package "${pkg}", which is not installed in the training environment. Install it, or choose another option.`
-              : `${why} needs the Python package "${pkg}" in the training environment.`,
+            ...msg(missing ? 'package_missing' : 'package_needed', { what: why, pkg }),
           },
         ]
       }),
@@ -489,9 +504,9 @@ const rules: Rule[] = [
           rule: 'optimizer.adaptive_lr',
           severity: 'warning',
           field: 'optimizer.learning_rate',
-          message: `${o.type} finds its own step size; set the learning rates to about 1.0 (now ${lrs.join(', ')}).`,
+          ...msg('adaptive_lr', { optimizer: o.type, lrs: lrs.join(', ') }),
           fix: {
-            label: 'Set learning rates to 1.0',
+            ...label('lr_one'),
             set: [
               { path: 'optimizer.learning_rate', value: 1 },
               ...(o.unet_lr !== undefined ? [{ path: 'optimizer.unet_lr', value: 1 }] : []),
@@ -511,9 +526,9 @@ const rules: Rule[] = [
               rule: 'precision.full_bf16',
               severity: 'error',
               field: 'memory.full_bf16',
-              message: 'Full bf16 needs mixed precision bf16.',
+              ...msg('full_bf16'),
               fix: {
-                label: 'Use bf16 mixed precision',
+                ...label('use_bf16'),
                 set: [{ path: 'memory.mixed_precision', value: 'bf16' }],
               },
             },
@@ -529,9 +544,9 @@ const rules: Rule[] = [
               rule: 'precision.full_fp16',
               severity: 'error',
               field: 'memory.full_fp16',
-              message: 'Full fp16 needs mixed precision fp16.',
+              ...msg('full_fp16'),
               fix: {
-                label: 'Use fp16 mixed precision',
+                ...label('use_fp16'),
                 set: [{ path: 'memory.mixed_precision', value: 'fp16' }],
               },
             },
@@ -547,8 +562,8 @@ const rules: Rule[] = [
               rule: 'precision.both_full',
               severity: 'error',
               field: 'memory.full_fp16',
-              message: 'Choose full bf16 or full fp16, not both.',
-              fix: { label: 'Keep full bf16', set: [{ path: 'memory.full_fp16', value: false }] },
+              ...msg('both_full'),
+              fix: { ...label('keep_full_bf16'), set: [{ path: 'memory.full_fp16', value: false }] },
             },
           ]
         : [],
@@ -562,30 +577,47 @@ const rules: Rule[] = [
               rule: 'precision.fp16_vae',
               severity: 'warning',
               field: 'memory.no_half_vae',
-              message:
-                "With fp16 the SDXL VAE can produce NaN (loss=nan). Keep the VAE in float32 with 'No half VAE'.",
-              fix: { label: 'Keep the VAE in float32', set: [{ path: 'memory.no_half_vae', value: true }] },
+              ...msg('fp16_vae'),
+              fix: { ...label('vae_float32'), set: [{ path: 'memory.no_half_vae', value: true }] },
             },
           ]
         : [],
   },
   {
     id: 'save.format',
-    check: (c) =>
-      isNetworkType(c.type) && c.saving.save_model_as.startsWith('diffusers')
-        ? [
-            {
-              rule: 'save.format',
-              severity: 'error',
-              field: 'saving.save_model_as',
-              message: `A ${c.type} network cannot be saved as ${c.saving.save_model_as}; the LoRA script accepts safetensors, ckpt or pt.`,
-              fix: {
-                label: 'Save as safetensors',
-                set: [{ path: 'saving.save_model_as', value: 'safetensors' }],
-              },
-            },
-          ]
-        : [],
+    check: (c) => {
+      const format = c.saving.save_model_as
+      const net = isNetworkType(c.type)
+      if (net ? !format.startsWith('diffusers') : format !== 'pt') return []
+      return [
+        {
+          rule: 'save.format',
+          severity: 'error',
+          field: 'saving.save_model_as',
+          ...(net ? msg('save_format', { type: c.type, format }) : msg('save_format_dreambooth')),
+          fix: {
+            ...label('save_safetensors'),
+            set: [{ path: 'saving.save_model_as', value: 'safetensors' }],
+          },
+        },
+      ]
+    },
+  },
+  {
+    id: 'extra_args.overrides',
+    check: (c) => {
+      if (!Object.keys(c.extra_args).length) return []
+      const { args } = buildConfigArgs({ ...c, extra_args: {} })
+      return Object.keys(c.extra_args)
+        .filter((k) => k in args)
+        .map((k) => ({
+          rule: 'extra_args.overrides',
+          severity: 'info' as const,
+          field: `extra_args.${k}`,
+          ...msg('extra_overrides', { name: k }),
+          fix: { ...label('remove_arg', { name: k }), set: [{ path: `extra_args.${k}`, value: undefined }] },
+        }))
+    },
   },
   {
     id: 'save.output',
@@ -596,14 +628,14 @@ const rules: Rule[] = [
           rule: 'save.output',
           severity: 'error',
           field: 'saving.output_dir',
-          message: 'Choose an output folder for the trained model.',
+          ...msg('output_dir'),
         })
       if (!c.saving.output_name.trim() || /[\\/:*?"<>|]/.test(c.saving.output_name))
         out.push({
           rule: 'save.output',
           severity: 'error',
           field: 'saving.output_name',
-          message: 'The output name must be a plain file name without \\ / : * ? " < > |.',
+          ...msg('output_name'),
         })
       return out
     },
@@ -617,7 +649,7 @@ const rules: Rule[] = [
               rule: 'model.missing',
               severity: 'error',
               field: 'base_model',
-              message: 'Choose the SDXL base model (.safetensors file or Diffusers folder).',
+              ...msg('model_missing'),
             },
           ]
         : [],
@@ -632,7 +664,7 @@ const rules: Rule[] = [
           rule: 'dataset.subsets',
           severity: 'error',
           field: 'dataset.subsets',
-          message: 'Add at least one image folder that is not a regularization folder.',
+          ...msg('no_train_subset'),
         })
       c.dataset.subsets.forEach((s, i) => {
         if (!s.image_dir.trim() || PLACEHOLDER.test(s.image_dir))
@@ -640,7 +672,7 @@ const rules: Rule[] = [
             rule: 'dataset.subsets',
             severity: 'error',
             field: `dataset.subsets.${i}.image_dir`,
-            message: `Image folder ${i + 1}: choose a folder.`,
+            ...msg('subset_no_folder', { n: i + 1 }),
           })
       })
       return out
@@ -655,8 +687,8 @@ const rules: Rule[] = [
               rule: 'dataset.reg_dreambooth_loss',
               severity: 'warning',
               field: 'loss.prior_loss_weight',
-              message: 'sdxl_train.py (Dreambooth) has no prior loss weight option; the value is not used.',
-              fix: { label: 'Reset to 1', set: [{ path: 'loss.prior_loss_weight', value: 1 }] },
+              ...msg('dreambooth_prior_loss'),
+              fix: { ...label('reset_one'), set: [{ path: 'loss.prior_loss_weight', value: 1 }] },
             },
           ]
         : [],
@@ -670,8 +702,8 @@ const rules: Rule[] = [
               rule: 'length.unset',
               severity: 'warning',
               field: 'training.max_train_epochs',
-              message: 'Neither epochs nor steps are set: sd-scripts then trains 1600 steps.',
-              fix: { label: 'Train 10 epochs', set: [{ path: 'training.max_train_epochs', value: 10 }] },
+              ...msg('length_unset'),
+              fix: { ...label('ten_epochs'), set: [{ path: 'training.max_train_epochs', value: 10 }] },
             },
           ]
         : [],
@@ -685,9 +717,8 @@ const rules: Rule[] = [
               rule: 'network.conv_ignored',
               severity: 'info',
               field: 'network.conv_dim',
-              message:
-                'Plain LoRA does not train conv layers, so conv dim/alpha are not used. Choose LoCon to use them.',
-              fix: { label: 'Switch to LoCon', set: [{ path: 'type', value: 'locon' }] },
+              ...msg('conv_ignored'),
+              fix: { ...label('switch_locon'), set: [{ path: 'type', value: 'locon' }] },
             },
           ]
         : [],
@@ -701,8 +732,8 @@ const rules: Rule[] = [
               rule: 'network.alpha_above_dim',
               severity: 'warning',
               field: 'network.alpha',
-              message: `Network alpha (${c.network.alpha}) is above dim (${c.network.dim}); this scales updates up and often makes training unstable.`,
-              fix: { label: 'Set alpha = dim', set: [{ path: 'network.alpha', value: c.network.dim }] },
+              ...msg('alpha_above_dim', { alpha: c.network.alpha, dim: c.network.dim }),
+              fix: { ...label('alpha_dim'), set: [{ path: 'network.alpha', value: c.network.dim }] },
             },
           ]
         : [],
@@ -716,9 +747,9 @@ const rules: Rule[] = [
               rule: 'network.dreambooth_unet_only',
               severity: 'warning',
               field: 'optimizer.text_encoder_lr',
-              message: 'Text encoder training is on with a learning rate of 0; it only costs memory.',
+              ...msg('te_lr_zero'),
               fix: {
-                label: 'Do not train the text encoders',
+                ...label('no_te_training'),
                 set: [{ path: 'optimizer.train_text_encoder', value: false }],
               },
             },
@@ -734,9 +765,9 @@ const rules: Rule[] = [
               rule: 'warmup.constant',
               severity: 'warning',
               field: 'optimizer.lr_warmup_steps',
-              message: 'The "constant" scheduler has no warmup; use "constant_with_warmup".',
+              ...msg('warmup_constant'),
               fix: {
-                label: 'Use constant_with_warmup',
+                ...label('constant_with_warmup'),
                 set: [{ path: 'optimizer.lr_scheduler', value: 'constant_with_warmup' }],
               },
             },
@@ -753,8 +784,8 @@ const rules: Rule[] = [
               rule: 'warmup.ratio',
               severity: 'error',
               field: 'optimizer.lr_warmup_steps',
-              message: 'Warmup is a whole number of steps, or a ratio below 1 (e.g. 0.05 for 5%).',
-              fix: { label: 'Round', set: [{ path: 'optimizer.lr_warmup_steps', value: Math.round(w) }] },
+              ...msg('warmup_ratio'),
+              fix: { ...label('round'), set: [{ path: 'optimizer.lr_warmup_steps', value: Math.round(w) }] },
             },
           ]
         : []
@@ -770,9 +801,9 @@ const rules: Rule[] = [
               rule: 'launch.gpu_count',
               severity: 'error',
               field: 'launch.gpu_ids',
-              message: `${ids.length} GPU id(s) are given for ${c.launch.num_processes} process(es); use one process per GPU.`,
+              ...msg('gpu_count', { ids: ids.length, processes: c.launch.num_processes }),
               fix: {
-                label: 'One process per GPU',
+                ...label('process_per_gpu'),
                 set: [{ path: 'launch.num_processes', value: ids.length }],
               },
             },

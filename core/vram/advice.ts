@@ -88,7 +88,13 @@ const SLOWDOWN = {
 /** "Make it fit" treats a change of the training result like this much slowdown, to prefer pure-memory changes. */
 export const RESULT_CHANGE_PENALTY = 1.3
 
-function slots(s: VramScenario): Slot[] {
+function slots(s: VramScenario, exclude: readonly AdviceId[] = []): Slot[] {
+  return allSlots(s)
+    .map((slot) => slot.filter((c) => !exclude.includes(c.id)))
+    .filter((slot) => slot.length > 0)
+}
+
+function allSlots(s: VramScenario): Slot[] {
   const f = effectiveFlags(s)
   const network = isNetwork(s)
   const out: Slot[] = []
@@ -249,9 +255,13 @@ export function applyPatch(s: VramScenario, patch: ScenarioPatch): VramScenario 
 }
 
 /** Each single change that saves memory, best saving first. */
-export function adviceFor(s: VramScenario, base: VramPrediction = predict(s)): AdviceItem[] {
+export function adviceFor(
+  s: VramScenario,
+  base: VramPrediction = predict(s),
+  exclude: readonly AdviceId[] = [],
+): AdviceItem[] {
   const items: AdviceItem[] = []
-  for (const slot of slots(s)) {
+  for (const slot of slots(s, exclude)) {
     for (const c of slot) {
       const after = predict(applyPatch(s, c.patch))
       const saving = base.peak_gib - after.peak_gib
@@ -290,8 +300,12 @@ function cost(c: Candidate): number {
  * one that is only "tight" at equal cost; null when nothing fits. An exhaustive search over the slots:
  * a few hundred predictions for usual scenarios.
  */
-export function makeItFit(s: VramScenario, totalGib: number): MakeItFit | null {
-  const all = slots(s)
+export function makeItFit(
+  s: VramScenario,
+  totalGib: number,
+  exclude: readonly AdviceId[] = [],
+): MakeItFit | null {
+  const all = slots(s, exclude)
   const now = predict(s).peak_gib
   let best: { chosen: Candidate[]; peak: number; cost: number; state: FitState } | null = null
   const chosen: Candidate[] = []
@@ -389,17 +403,24 @@ export interface VramAssessment {
   make_it_fit: MakeItFit | null
 }
 
-/** Everything the gauge shows for a scenario and an optional total. */
-export function adviseFor(s: VramScenario, opts: { totalGib?: number | null } = {}): VramAssessment {
+/**
+ * Everything the gauge shows for a scenario and an optional total. `exclude` leaves out changes the
+ * caller cannot make (e.g. a form without a LyCORIS bypass field passes ['lycoris_bypass']).
+ */
+export function adviseFor(
+  s: VramScenario,
+  opts: { totalGib?: number | null; exclude?: readonly AdviceId[] } = {},
+): VramAssessment {
+  const exclude = opts.exclude ?? []
   const prediction = predict(s)
   const total = opts.totalGib ?? null
   const state = total === null ? null : fitState(prediction.peak_gib, total)
   return {
     prediction,
-    advice: adviceFor(s, prediction),
+    advice: adviceFor(s, prediction, exclude),
     warnings: warningsFor(s, prediction.peak_gib, total ?? undefined),
     total_gib: total,
     state,
-    make_it_fit: total === null || state === 'fits' ? null : makeItFit(s, total),
+    make_it_fit: total === null || state === 'fits' ? null : makeItFit(s, total, exclude),
   }
 }

@@ -1,11 +1,14 @@
 import publishedJson from '../../resources/vram/published-sd-scripts-0.8.3.json'
 import measuredJson from '../../resources/vram/measured.json'
+import checksJson from '../../resources/vram/checks-other-published.json'
 import {
+  ChecksFile,
   MeasurementsFile,
   PublishedTableFile,
   resolvePublished,
   resolveRecorded,
   rowToScenario,
+  type CheckPoint,
   type ResolvedPoint,
   type SeedRow,
 } from './measurements'
@@ -24,3 +27,6 @@ export function shippedPoints(): ResolvedPoint[] {
 export function seedRowToScenario(row: Omit<SeedRow, 'id'>): VramScenario {
   return rowToScenario(row, PUBLISHED_TABLE.assumptions)
 }
+
+/** Other published figures: checks of generalisation, not fitted (resources/vram/checks-other-published.json). */
+export const GENERALISATION_CHECKS: CheckPoint[] = ChecksFile.parse(checksJson).points

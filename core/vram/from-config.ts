@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { OptimizerType, VramScenario } from './scenario'
+import { OptimizerType, VramScenario, type ScenarioPatch } from './scenario'
 
 /**
  * TrainingConfig (core/config/schema.ts, branch `configs`) → VramScenario.
@@ -136,4 +136,72 @@ export function scenarioFromConfig(input: unknown, os: 'windows' | 'linux' = 'li
     os,
   })
   return { scenario, notes }
+}
+
+/** A deep patch of a TrainingConfig (sections → fields), to merge into the form's config. */
+export type ConfigPatch = Record<string, Record<string, unknown>>
+
+/**
+ * The inverse direction for the gauge's one-click changes: a scenario patch (advice, "make it fit") as a
+ * config patch with the config schema's field names. `unmapped` lists scenario fields the config cannot
+ * express (e.g. LyCORIS bypass mode, which has no config field yet), so the caller can say so.
+ */
+export function configPatchFromScenarioPatch(
+  patch: ScenarioPatch,
+  type: VramScenario['training_type'],
+): { patch: ConfigPatch; unmapped: string[] } {
+  const out: ConfigPatch = {}
+  const unmapped: string[] = []
+  const set = (section: string, field: string, value: unknown) => {
+    out[section] = { ...(out[section] ?? {}), [field]: value }
+  }
+  for (const [key, value] of Object.entries(patch) as [keyof VramScenario, unknown][]) {
+    switch (key) {
+      case 'network_dim':
+        set('network', 'dim', value)
+        break
+      case 'network_alpha':
+        set('network', 'alpha', value)
+        break
+      case 'conv_dim':
+        if (typeof value === 'number' && value > 0) set('network', 'conv_dim', value)
+        break
+      case 'lokr_factor':
+        set('network', 'factor', value)
+        break
+      case 'train_text_encoder':
+        if (type === 'dreambooth') set('optimizer', 'train_text_encoder', value)
+        else set('network', 'train_unet_only', !value)
+        break
+      case 'optimizer':
+        set('optimizer', 'type', value)
+        break
+      case 'resolution':
+        set('dataset', 'resolution', value)
+        break
+      case 'batch_size':
+      case 'gradient_accumulation_steps':
+      case 'max_token_length':
+        set('training', key, value)
+        break
+      case 'gradient_checkpointing':
+      case 'mixed_precision':
+      case 'full_bf16':
+      case 'full_fp16':
+      case 'fp8_base':
+      case 'cache_latents':
+      case 'cache_text_encoder_outputs':
+      case 'attention':
+      case 'fused_backward_pass':
+      case 'no_half_vae':
+        set('memory', key, value)
+        break
+      case 'training_type':
+      case 'os':
+        break // not something advice changes
+      default:
+        unmapped.push(key)
+    }
+  }
+  return { patch: out, unmapped }
 }

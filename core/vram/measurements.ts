@@ -153,3 +153,17 @@ export function measurementFromRun(args: {
     ...(args.recordedAt ? { recorded_at: args.recordedAt } : {}),
   })
 }
+
+/** Published figures used only to check generalisation (never fitted). */
+export const CheckPoint = z.object({
+  id: z.string(),
+  kind: z.enum(['measured', 'fits_in']),
+  value_gib: z.number().positive().optional(),
+  tolerance_pct: z.number().positive().optional(),
+  total_gib: z.number().positive().optional(),
+  source: Source,
+  scenario: VramScenario,
+  assumptions: z.array(z.string()),
+})
+export type CheckPoint = z.infer<typeof CheckPoint>
+export const ChecksFile = z.object({ $comment: z.string().optional(), points: z.array(CheckPoint) })

@@ -428,6 +428,11 @@ def main() -> int:
     ap.add_argument("--min-job-s", type=float, default=60.0, help="skip a job when less than this is left")
     ap.add_argument("--python", default=sys.executable, help="python that runs sd-scripts")
     ap.add_argument("--only", help="comma-separated job ids")
+    ap.add_argument(
+        "--skip-done",
+        type=Path,
+        help="results file of an earlier call (same machine): jobs recorded there as ok or oom are not run again",
+    )
     ap.add_argument("--sd-scripts-version", default=None)
     ap.add_argument(
         "--parse-log-cmd",
@@ -450,8 +455,12 @@ def main() -> int:
     env = dict(os.environ, PYTHONUNBUFFERED="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+    done = finished_ids(opts.skip_done) if opts.skip_done else set()
     dry_results: list[dict[str, Any]] = []
     for job_dir in job_dirs(opts.jobs, only):
+        if job_dir.name in done:
+            print(f"[{job_dir.name}] already measured in {opts.skip_done}", flush=True)
+            continue
         left = opts.budget_s - (time.monotonic() - started)
         if not opts.dry_run and left < opts.min_job_s:
             print(f"[{job_dir.name}] skipped: {left:.0f}s left of the budget", flush=True)
@@ -583,6 +592,20 @@ def main() -> int:
         print(f"dry run: {accepted} accepted, {len(dry_results) - accepted} refused of {len(dry_results)}")
         return 0 if accepted == len(dry_results) else 1
     return 0
+
+
+def finished_ids(path: Path) -> set[str]:
+    ids: set[str] = set()
+    if not path.is_file():
+        return ids
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # a line cut off by a killed run
+        if rec.get("status") in ("ok", "oom"):
+            ids.add(str(rec.get("id")))
+    return ids
 
 
 def parse_with_app(command: str, log_path: Path) -> Any:

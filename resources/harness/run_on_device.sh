@@ -3,7 +3,8 @@
 #   bash .bundle/harness/run_on_device.sh
 # Environment: OUT (results folder; the device tool sets it), HARNESS_BUDGET_S (whole script,
 # default 540 s, so a 600 s call ends cleanly), HARNESS_STEPS (steps per job, default 12),
-# HARNESS_ONLY (comma-separated job ids).
+# HARNESS_ONLY (comma-separated job ids). A second call on the still-warm machine reuses the
+# checkpoint and skips the jobs the first call measured (/tmp/harness/all-results.jsonl).
 # Writes to $OUT: env.txt, checkpoint.log, measure.log, results.jsonl, logs.tgz (5 files).
 set -uo pipefail
 T0=$(date +%s)
@@ -38,6 +39,9 @@ tail -3 "$OUT/checkpoint.log"
 LEFT=$((BUDGET - ($(date +%s) - T0) - 15))
 python3 "$B/harness/measure.py" --jobs "$B/jobs" --sd-scripts "$B/sd-scripts" --tokenizers "$B/tokenizers" \
   --work "$W/work" --logs "$W/logs" --out "$OUT/results.jsonl" --checkpoint "$W/sdxl-random.safetensors" \
-  --budget-s "$LEFT" --steps "$STEPS" ${HARNESS_ONLY:+--only "$HARNESS_ONLY"} 2>&1 | tee "$OUT/measure.log"
+  --budget-s "$LEFT" --steps "$STEPS" --skip-done "$W/all-results.jsonl" ${HARNESS_ONLY:+--only "$HARNESS_ONLY"} \
+  2>&1 | tee "$OUT/measure.log"
+# A later call on the same (warm) machine goes on with the jobs not measured yet.
+cat "$OUT/results.jsonl" >>"$W/all-results.jsonl" 2>/dev/null
 tar -czf "$OUT/logs.tgz" -C "$W" logs
 echo "done in $(($(date +%s) - T0)) s"

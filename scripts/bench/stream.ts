@@ -2,10 +2,12 @@
  * npm run bench:stream — pushes trainer-like output through the whole pipeline:
  *   stand-in trainer (python, under node-pty) → UTF-8 decode → raw log → parser → events
  *   → run.output (flow-controlled) → WebSocket → a client that acknowledges like xterm would.
- * The client is a separate Node process (not Chromium: the Runs page is not built yet), so the CPU
- * figure is the service side only. Prints MB/s end to end, service CPU seconds per 100 MB and peak RSS.
+ * Two legs: (1) a Node WebSocket client in a separate process, so the CPU figure is the service side
+ * only; (2) the real headless server and the Runs page's xterm terminal in Chromium (stream-chromium.ts).
+ * Prints MB/s end to end, CPU seconds per 100 MB, peak memory, and (Chromium) long frames.
  *
- * Options (env): BENCH_MB (default 200), BENCH_FILLER (bytes of filler per step, default 50000).
+ * Options (env): BENCH_MB (default 200), BENCH_FILLER (bytes of filler per step, default 50000),
+ * BENCH_CLIENT=node|chromium|both (default both).
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
   const onDisk = logFiles.reduce((n, f) => n + statSync(f).size, 0)
   const secs = (t1 - t0) / 1000
   const cpuS = (cpu.user + cpu.system) / 1e6
+  console.log('Node WebSocket client (service only)')
   console.log(`run: ${done.state}, ${done.summary.last_step}/${done.summary.total_steps} steps`)
   console.log(
     `streamed to the client: ${mb.toFixed(1)} MB; raw log on disk (capped): ${(onDisk / 2 ** 20).toFixed(1)} MB`,
@@ -138,4 +141,9 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true })
 }
 
-await main()
+const client = process.env.BENCH_CLIENT ?? 'both'
+if (client !== 'chromium') await main()
+if (client !== 'node') {
+  const { chromiumLeg } = await import('./stream-chromium')
+  await chromiumLeg(targetMb, filler)
+}

@@ -28,7 +28,17 @@ import {
   sizeRows,
   type SizeRow,
 } from './bundle-lib'
-import { cacheDir, exportPresets, harnessDir, makeTokenizers, parseOptions, repoRoot, run } from './tools'
+import {
+  cacheDir,
+  defaultVenv,
+  exportPresets,
+  harnessDir,
+  makeTokenizers,
+  parseOptions,
+  repoRoot,
+  run,
+  venvPython,
+} from './tools'
 
 const WheelList = z.object({
   python_version: z.string(),
@@ -147,7 +157,9 @@ function main(): number {
   }
   const out = path.resolve(repoRoot, opts.get('out') ?? '.bundle')
   const python = opts.get('python') ?? 'python3'
-  const checkPython = opts.get('check-python') ?? python
+  // transformers' CLIPTokenizer checks the tokenizers when the dry-run venv exists; else our own BPE check.
+  const venvPy = venvPython(defaultVenv())
+  const checkPython = opts.get('check-python') ?? (existsSync(venvPy) ? venvPy : python)
   const limit = Number(opts.get('limit-mib') ?? 64) * 1024 * 1024 || DEVICE_LIMIT_BYTES
 
   const sdFiles = selectSdScriptsFiles(path.resolve(sdScripts))

@@ -1,4 +1,4 @@
-// npm run harness:dry-run -- --sd-scripts <path> [--venv .harness-venv] [--python python3]
+// npm run harness:dry-run -- --sd-scripts <path> [--venv <dir>] [--python python3]
 //   [--only id,id] [--no-presets] [--cli-dir <checkout whose CLI exports the presets>]
 //
 // CPU check that real sd-scripts accepts every config we would measure and every preset as
@@ -11,18 +11,22 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { materializeJobs, readPlan } from './bundle-lib'
-import { cacheDir, exportPresets, harnessDir, makeTokenizers, parseOptions, repoRoot, run } from './tools'
+import {
+  cacheDir,
+  defaultVenv,
+  exportPresets,
+  harnessDir,
+  makeTokenizers,
+  parseOptions,
+  repoRoot,
+  run,
+  venvPython,
+} from './tools'
 
 // torch is not in sd-scripts' requirements; 2.6.0 is the version it is tested with. PyPI's
 // Linux wheel carries CUDA libraries (about 3 GB to download) and runs fine on a CPU.
 const TORCH = ['torch==2.6.0', 'torchvision==0.21.0']
 const EXTRA = ['lycoris-lora==3.4.0']
-
-function venvPython(venv: string): string {
-  return process.platform === 'win32'
-    ? path.join(venv, 'Scripts', 'python.exe')
-    : path.join(venv, 'bin', 'python')
-}
 
 function ensureVenv(python: string, venv: string, sdScripts: string): string {
   const py = venvPython(venv)
@@ -56,7 +60,7 @@ function main(): number {
     return 2
   }
   const python = opts.get('python') ?? 'python3'
-  const venv = path.resolve(repoRoot, opts.get('venv') ?? '.harness-venv')
+  const venv = path.resolve(repoRoot, opts.get('venv') ?? defaultVenv())
   const py = ensureVenv(python, venv, sdScripts)
 
   const work = path.join(repoRoot, '.harness/dry-run')

@@ -1,6 +1,7 @@
 // Process helpers shared by the harness scripts (bundle builder, CPU dry run).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync } from 'node:fs'
+import { homedir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { hashExport, type ExportedPreset } from './bundle-lib'
@@ -9,6 +10,20 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const harnessDir = path.join(repoRoot, 'resources/harness')
 export const cacheDir = path.join(repoRoot, '.harness/cache')
 export const OPEN_CLIP_SPEC = 'open-clip-torch==3.3.0'
+
+/**
+ * The dry run's virtual environment, outside the repository: a venv holds .js files (tensorboard,
+ * torch) that `eslint .` would lint. HARNESS_VENV overrides it; the integration tests look there too.
+ */
+export function defaultVenv(): string {
+  return process.env.HARNESS_VENV ?? path.join(homedir(), '.cache', 'sdxl-studio', 'harness-venv')
+}
+
+export function venvPython(venv: string): string {
+  return process.platform === 'win32'
+    ? path.join(venv, 'Scripts', 'python.exe')
+    : path.join(venv, 'bin', 'python')
+}
 
 export function run(cmd: string, args: string[], opts: { cwd?: string; quiet?: boolean } = {}): string {
   const r = spawnSync(cmd, args, {

@@ -61,8 +61,28 @@ test('start a stand-in run, watch progress, loss and a sample image, then stop i
   await expect(page.getByTestId('run-terminal').locator('.xterm')).toBeVisible()
   await expect(page.getByTestId('run-stop-after-checkpoint')).toBeVisible()
 
+  // Two more runs wait for the GPU (no GPUs given = all of them); their order can be changed.
+  for (const name of ['q-a', 'q-b']) {
+    await page
+      .getByTestId('new-run-json')
+      .fill(
+        JSON.stringify({ ...description, name, command: [python, trainer, '--steps', '2', '--delay', '0'] }),
+      )
+    await page.getByTestId('new-run-start').click()
+    await expect(page.getByTestId('run-list')).toContainText(name)
+  }
+  await expect(page.getByTestId('queue-item-0')).toContainText('q-a')
+  await expect(page.getByTestId('queue-item-1')).toContainText('q-b')
+  await page.getByTestId('queue-item-0').getByRole('button', { name: 'Move down' }).click()
+  await expect(page.getByTestId('queue-item-0')).toContainText('q-b')
+  await expect(page.getByTestId('queue-item-1')).toContainText('q-a')
+  await page.getByTestId('run-list').getByText('e2e stand-in').click()
+  await expect(detail.getByRole('heading', { name: 'e2e stand-in' })).toBeVisible()
+
   await page.getByTestId('run-stop').click()
   await expect(page.getByTestId('run-state')).toHaveText('stopped', { timeout: 20_000 })
   await expect(page.getByTestId('run-reason')).toContainText('saves nothing')
   await expect(page.getByTestId('run-stop')).toHaveCount(0)
+  // The queue goes on once the GPU is free.
+  await expect(page.getByTestId('run-queue')).toHaveCount(0, { timeout: 20_000 })
 })

@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { expect, test } from './fixtures'
+import { repoRoot } from './server'
 
 /** A tiny safetensors file with SDXL key names, a dataset folder and an output folder. */
 function inputs() {
@@ -44,8 +45,18 @@ test('pick a preset, break a rule, see the message, apply the fix, see the comma
 
   await page.getByTestId('train-base-model').fill(model)
   await page.getByTestId('train-add-folder').click()
-  await page.getByTestId('train-subset-0').getByLabel('Image folder').fill(images)
-  await page.getByTestId('train-subset-0').getByLabel('Class tokens').fill('sks dog')
+  // Pick the dataset folder with the server-side browser: its name gives repeats and class tokens.
+  const subset = page.getByTestId('train-subset-0')
+  await subset.getByLabel('Image folder').fill(path.dirname(images))
+  await page.getByTestId('train-browse-folder-0').click()
+  await expect(page.getByTestId('browse-path')).toHaveText(path.dirname(images))
+  await page.getByRole('dialog').getByText('10_sks dog').click()
+  await expect(page.getByTestId('browse-path')).toHaveText(images)
+  await expect(page.getByRole('dialog')).toContainText('4 images in this folder')
+  await page.getByTestId('browse-choose').click()
+  await expect(subset.getByLabel('Image folder')).toHaveValue(images)
+  await expect(subset.getByLabel('Class tokens')).toHaveValue('sks dog')
+  await expect(subset.getByLabel('Repeats')).toHaveValue('10')
   await page.getByTestId('train-output-dir').fill(out)
 
   await expect(page.getByTestId('train-model-ok')).toContainText('SDXL base')
@@ -68,4 +79,61 @@ test('pick a preset, break a rule, see the message, apply the fix, see the comma
   await expect(command).toContainText('sdxl_train_network.py')
   await expect(command).toContainText('--config_file')
   await expect(command).toContainText('--dataset_config')
+})
+
+test('imports a kohya_ss config and reports what it could not map', async ({ page, server }) => {
+  await page.goto(server.url)
+  const [chooser] = await Promise.all([
+    page.waitForEvent('filechooser'),
+    page.getByTestId('train-import-kohya').click(),
+  ])
+  await chooser.setFiles(path.join(repoRoot, 'tests/fixtures/kohya/lycoris-locon-strings.json'))
+  await expect(page.getByTestId('train-import-note')).toContainText('my_custom_field')
+  await expect(page.getByTestId('train-type').getByRole('radio', { name: 'LoCon' })).toBeChecked()
+  await expect(page.getByTestId('train-command')).toContainText('sdxl_train_network.py')
+})
+
+test('shows checks and fixes in Russian', async ({ page, server }) => {
+  await page.goto(server.url)
+  await page.getByTestId('nav-settings').click()
+  await page.getByTestId('settings-language-ru').click()
+  await page.getByTestId('nav-train').click()
+  await expect(page.getByTestId('issue-model.missing')).toContainText('Выберите базовую модель SDXL')
+  await page.getByTestId('train-advanced-toggle').click()
+  await page.getByTestId('train-attention').click()
+  await page.getByRole('option', { name: 'Нет (намного больше памяти)' }).click()
+  await expect(page.getByTestId('fix-attention.none')).toHaveText('Исправить: Использовать SDPA')
+  await page.getByTestId('fix-attention.none').click()
+  await expect(page.getByTestId('issue-attention.none')).toHaveCount(0)
+})
+
+test('saves, renames, duplicates and deletes a user preset', async ({ page, server }) => {
+  await page.goto(server.url)
+  await page.getByTestId('train-preset').click()
+  await page.getByRole('option', { name: 'SDXL LoRA · 8 GB' }).click()
+  const presetDir = path.join(server.dataDir, 'presets')
+
+  await page.getByTestId('train-preset-name').fill('My dog')
+  await page.getByTestId('train-save-preset').click()
+  await expect(page.getByTestId('train-preset-saved')).toHaveText('Saved as "My dog".')
+  await expect(page.getByTestId('train-preset')).toHaveValue('My dog (yours)')
+  expect(readdirSync(presetDir)).toHaveLength(1)
+
+  await page.getByTestId('train-preset-name').fill('My dog v2')
+  await page.getByTestId('train-rename-preset').click()
+  await expect(page.getByTestId('train-preset-saved')).toHaveText('Renamed to "My dog v2".')
+  await expect(page.getByTestId('train-preset')).toHaveValue('My dog v2 (yours)')
+
+  await page.getByTestId('train-preset-name').fill('')
+  await page.getByTestId('train-duplicate-preset').click()
+  await expect(page.getByTestId('train-preset-saved')).toHaveText('Copied as "My dog v2 (copy)".')
+  expect(readdirSync(presetDir)).toHaveLength(2)
+
+  await page.getByTestId('train-delete-preset').click()
+  await expect(page.getByTestId('train-preset-saved')).toHaveText('Deleted "My dog v2 (copy)".')
+  expect(readdirSync(presetDir)).toHaveLength(1)
+  const left = JSON.parse(readFileSync(path.join(presetDir, readdirSync(presetDir)[0]!), 'utf8')) as {
+    name: string
+  }
+  expect(left.name).toBe('My dog v2')
 })

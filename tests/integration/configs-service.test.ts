@@ -212,4 +212,27 @@ describe('configs service', () => {
     })
     expect(fixed.memory.attention).toBe('sdpa')
   })
+
+  it('browses folders for the pickers: sub-folders, model files, image count', async () => {
+    const { root, call } = setup()
+    const { img } = dataset(root)
+    sdxlFile(path.join(root, 'sdxl.safetensors'))
+    writeFileSync(path.join(root, 'notes.txt'), 'x')
+    const models = await call<{
+      path: string
+      parent: string
+      entries: Array<{ name: string; kind: string }>
+    }>('paths.browse', { path: root, mode: 'models' })
+    expect(models.entries.map((e) => `${e.kind}:${e.name}`).filter((e) => e !== 'dir:data')).toEqual([
+      'dir:img',
+      'dir:reg',
+      'file:sdxl.safetensors',
+    ])
+    expect(models.parent).toBe(path.dirname(root))
+    const folder = await call<{ images: number; entries: unknown[] }>('paths.browse', { path: img })
+    expect(folder).toMatchObject({ images: 5, entries: [] })
+    await expect(call('paths.browse', { path: path.join(root, 'missing') })).rejects.toMatchObject({
+      code: 'not_found',
+    })
+  })
 })

@@ -157,7 +157,10 @@ describe('measurement plan', () => {
       'accelerate launch sdxl_train.py --config_file config.toml',
     )
     const hash = hashExport(presetDir)
-    writeFileSync(path.join(presetDir, 'command.txt'), 'accelerate launch sdxl_train.py --config_file /elsewhere/config.toml')
+    writeFileSync(
+      path.join(presetDir, 'command.txt'),
+      'accelerate launch sdxl_train.py --config_file /elsewhere/config.toml',
+    )
     expect(hashExport(presetDir)).toBe(hash) // where it was exported does not change the reference
     const out = temp()
     const r = materializeJobs(

@@ -2,7 +2,7 @@
 // generator (against known CLIP token ids) and the CPU dry run against real sd-scripts.
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 
@@ -25,7 +25,8 @@ const hasPython3 = spawnSync('python3', ['--version']).status === 0
 
 /** A Python with sd-scripts' requirements (transformers, torch...): HARNESS_PYTHON or the dry-run venv. */
 function harnessPython(): string | null {
-  const candidates = [process.env.HARNESS_PYTHON, path.join(repoRoot, '.harness-venv/bin/python')].filter(
+  const venv = process.env.HARNESS_VENV ?? path.join(homedir(), '.cache/sdxl-studio/harness-venv')
+  const candidates = [process.env.HARNESS_PYTHON, path.join(venv, 'bin/python')].filter(
     (p): p is string => !!p && existsSync(p),
   )
   for (const p of candidates) {
@@ -97,7 +98,7 @@ if (!wheel)
   console.warn('SKIP tokenizer tests: the open-clip-torch==3.3.0 wheel could not be downloaded from PyPI.')
 if (!hp)
   console.warn(
-    'SKIP transformers/sd-scripts checks: no Python with transformers+torch (set HARNESS_PYTHON or run `npm run harness:dry-run -- --sd-scripts <path>` once to create .harness-venv).',
+    'SKIP transformers/sd-scripts checks: no Python with transformers+torch (set HARNESS_PYTHON or run `npm run harness:dry-run -- --sd-scripts <path>` once to create ~/.cache/sdxl-studio/harness-venv).',
   )
 if (!hasSdScripts)
   console.warn('SKIP dry-run test: set SD_SCRIPTS_DIR to a kohya-ss/sd-scripts v0.10.1 checkout.')
@@ -258,6 +259,44 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
       ['b', 'skipped-budget'],
       ['a', 'skipped-budget'],
     ])
+  })
+
+  it('skips jobs an earlier call on the same machine measured (ok or oom), not failed ones', () => {
+    const jobs = jobsDir()
+    const ckpt = path.join(work, 'fake2.safetensors')
+    writeFileSync(ckpt, 'x')
+    const done = path.join(work, 'all-results.jsonl')
+    writeFileSync(done, '{"id": "b", "status": "ok"}\n{"id": "a", "status": "failed"}\n{"id": "a", "sta')
+    const out = path.join(work, 'second.jsonl')
+    const args = [
+      path.join(harness, 'measure.py'),
+      '--jobs',
+      jobs,
+      '--sd-scripts',
+      work,
+      '--tokenizers',
+      work,
+    ]
+    const r = py('python3', [
+      ...args,
+      '--work',
+      path.join(work, 'w5'),
+      '--out',
+      out,
+      '--checkpoint',
+      ckpt,
+      '--budget-s',
+      '0',
+      '--skip-done',
+      done,
+    ])
+    expect(r.code, r.out).toBe(0)
+    expect(r.out).toContain('[b] already measured')
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; status: string })
+    expect(lines.map((l) => [l.id, l.status])).toEqual([['a', 'skipped-budget']])
   })
 
   it('refuses to measure without a checkpoint and names the fix', () => {

@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -49,6 +50,78 @@ describe('run start / list / get / log (CLI)', () => {
     const got = await cli(['run', 'get', id, '--json'], data)
     expect(JSON.parse(got.stdout)).toMatchObject({ id, summary: { last_step: 4 } })
   })
+
+  it('run stop from another process stops a run that a `run start` process owns', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'runs-cli-'))
+    const data = path.join(dir, 'data')
+    const spec = path.join(dir, 'run.json')
+    const pidFile = path.join(dir, 'pids.txt')
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        command: [
+          'python3',
+          trainer,
+          '--steps',
+          '500',
+          '--delay',
+          '0.05',
+          '--spawn_child',
+          '--pid_file',
+          pidFile,
+        ],
+        cwd: dir,
+      }),
+    )
+    const owner = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(repoRoot, 'electron/cli/main.ts'), 'run', 'start', spec],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, SDXL_STUDIO_DATA_DIR: data },
+        stdio: 'ignore',
+      },
+    )
+    const exited = new Promise<number | null>((r) => owner.on('exit', (code) => r(code)))
+    let id = ''
+    for (let i = 0; i < 300 && !id; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      const list = await cli(['run', 'list', '--json'], data)
+      const runs = (
+        JSON.parse(list.stdout || '{"runs":[]}') as {
+          runs: Array<{ id: string; state: string; summary: { last_step: number | null } }>
+        }
+      ).runs
+      if (runs[0]?.state === 'running' && (runs[0].summary.last_step ?? 0) > 0) id = runs[0].id
+    }
+    expect(id).not.toBe('')
+    // `run list` from this process must not have taken the live run for a crash leftover.
+    expect(JSON.parse((await cli(['run', 'get', id, '--json'], data)).stdout)).toMatchObject({
+      state: 'running',
+    })
+    const stop = await cli(['run', 'stop', id], data)
+    expect(stop.code).toBe(0)
+    expect(await exited).toBe(1)
+    const got = JSON.parse((await cli(['run', 'get', id, '--json'], data)).stdout) as {
+      state: string
+      reason: string
+    }
+    expect(got.state).toBe('stopped')
+    expect(got.reason).toMatch(/saves nothing/)
+    const pids = readFileSync(pidFile, 'utf8').split('\n').filter(Boolean).map(Number)
+    for (const pid of pids) {
+      let alive = true
+      for (let i = 0; i < 100 && alive; i++) {
+        try {
+          process.kill(pid, 0)
+          await new Promise((r) => setTimeout(r, 50))
+        } catch {
+          alive = false
+        }
+      }
+      expect(alive).toBe(false)
+    }
+  }, 60_000)
 
   it('a bad description names what is missing', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'runs-cli-'))

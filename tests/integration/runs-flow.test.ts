@@ -70,4 +70,50 @@ describe('run.output flow control (router FlowGate → pty pause/resume)', () =>
     await runs.stop(id)
     expect((await runs.waitFor(id)).state).toBe('stopped')
   })
+
+  it('a terminal opened on a queued run follows it once it starts; an ended run gives its log and ends', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'runs-flow-'))
+    services = createServices({ dataDir: dir, mode: 'headless', env: process.env, version: 'test' })
+    const ctx = { transport: 'test' } as const
+    const start = async (args: string[]) => {
+      const r = await services!.router.call(
+        'run.start',
+        {
+          command: ['python3', trainer, '--output_dir', path.join(dir, 'out'), ...args],
+          cwd: dir,
+          gpus: [0],
+        },
+        ctx,
+      )
+      if (!r.ok) throw new Error(r.error.message)
+      return r.result.id
+    }
+    const first = await start(['--steps', '10', '--delay', '0.05'])
+    const second = await start(['--steps', '3', '--delay', '0'])
+    expect((await services.runs.service.get(second)).state).toBe('queued')
+    const received: ServerMessage[] = []
+    const session = new RouterSession(services.router, (m) => received.push(m), ctx)
+    await session.receive({ t: 'sub', id: 7, event: 'run.output', params: { id: second } })
+    await services.runs.service.waitFor(second)
+    const waitEnd = async () => {
+      for (let i = 0; i < 100 && !received.some((m) => m.t === 'end' && m.id === 7); i++) await sleep(20)
+    }
+    await waitEnd()
+    const text = received
+      .filter((m) => m.t === 'evt' && m.id === 7)
+      .map((m) => (m as { data: { data: string } }).data.data)
+      .join('')
+    expect(text).toContain('running training')
+    expect(text).toContain('model saved.')
+    expect(received.some((m) => m.t === 'end' && m.id === 7 && !m.error)).toBe(true)
+    expect((await services.runs.service.get(first)).state).toBe('finished')
+
+    // Ended: the end of its log, then the stream ends.
+    received.length = 0
+    await session.receive({ t: 'sub', id: 8, event: 'run.output', params: { id: first } })
+    const ended = received.filter((m) => m.id === 8)
+    expect(ended.at(-1)).toEqual({ t: 'end', id: 8 })
+    expect((ended[0] as { data: { data: string } }).data.data).toContain('total optimization steps')
+    session.close()
+  })
 })

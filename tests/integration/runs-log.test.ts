@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BoundedLog } from '../../electron/services/runs/bounded-log'
 import { OutputBatcher } from '../../electron/services/runs/output-batcher'
+import { RunStore } from '../../electron/services/runs/run-store'
 
 describe('raw log and output batches', () => {
   it('the log rotates at its cap and never holds more than twice the cap', () => {
@@ -22,6 +23,32 @@ describe('raw log and output batches', () => {
     log2.append('кошка')
     log2.close()
     expect(readFileSync(path.join(dir, 'u.log'), 'utf8')).toBe('学習開始кошка')
+  })
+
+  it('events.jsonl stops keeping progress frames past its cap, but keeps everything else', () => {
+    const store = new RunStore(mkdtempSync(path.join(os.tmpdir(), 'runs-ev-')))
+    mkdirSync(store.dir('r1'), { recursive: true })
+    const progress = (step: number) =>
+      ({
+        type: 'progress',
+        bar: 'train',
+        desc: 'steps',
+        step,
+        total: 1000,
+        percent: null,
+        elapsed_s: null,
+        remaining_s: null,
+        rate: null,
+        it_per_s: null,
+        avr_loss: 0.1,
+        postfix: {},
+      }) as const
+    for (let i = 0; i < 100; i++) store.appendEvents('r1', [progress(i)], 2000)
+    store.appendEvents('r1', [progress(100), { type: 'epoch', epoch: 2, total: 3 }], 2000)
+    const events = store.readEvents('r1')
+    expect(events.length).toBeLessThan(30)
+    expect(events.at(-1)).toEqual({ type: 'epoch', epoch: 2, total: 3 })
+    expect(statSync(store.file('r1', 'events')).size).toBeLessThan(2000 + 400)
   })
 
   it('batches by size at once and by time otherwise', async () => {

@@ -18,7 +18,7 @@ afterEach(async () => {
 })
 
 function setup(opts: Partial<ConstructorParameters<typeof RunService>[0]> = {}) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'runs-it-'))
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'runs it кошка-'))
   const service = new RunService({ dataDir: dir, env: process.env, samplePollMs: 200, ...opts })
   services.push(service)
   return { dir, service }
@@ -214,9 +214,22 @@ describe('runner with the stand-in trainer (real pty, real python)', () => {
     const done = await service.waitFor(rec.id)
     expect(done.state).toBe('stopped')
     expect(done.summary.saved_checkpoints).toEqual(['last-000001.safetensors'])
-    expect(done.reason).toContain('last-000001.safetensors')
+    expect(done.reason).toBe('Stopped after saving last-000001.safetensors.')
     expect(done.summary.last_step).toBeLessThan(40)
     expect(existsSync(path.join(dir, 'out', 'last-000001.safetensors'))).toBe(true)
+  })
+
+  it('stop after checkpoint when the next save is the final one: the run just finishes', async () => {
+    const { dir, service } = setup()
+    const rec = await service.start(
+      fake(dir, ['--steps', '20', '--epochs', '1', '--delay', '0.03', '--save_every_n_epochs', '1']),
+    )
+    await until(async () => (await service.get(rec.id)).summary.last_step !== null, 15_000, 'first step')
+    await service.stop(rec.id, 'after_checkpoint')
+    const done = await service.waitFor(rec.id)
+    expect(done.state).toBe('finished')
+    expect(done.summary.last_step).toBe(20)
+    expect(done.summary.saved_checkpoints).toEqual(['last.safetensors'])
   })
 
   it('stop after checkpoint is refused when the run saves nothing before the end', async () => {
@@ -321,6 +334,7 @@ describe('GPU memory', () => {
     expect(done.state).toBe('finished')
     expect(done.peak_gpu_memory_mib).toBeGreaterThanOrEqual(1100)
     expect(done.peak_gpu_memory_mib).toBeLessThanOrEqual(1400)
+    expect(done.gpu_memory_mib).toBeNull() // nothing held once it ended
   })
 })
 

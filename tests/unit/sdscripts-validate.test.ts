@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TrainingConfig, type TrainingConfigInput } from '../../core/config/schema'
+import { FIX_LABELS, interpolate, ISSUE_MESSAGES } from '../../core/sdscripts/messages'
 import { applyFix, RULE_IDS, validateConfig, type ValidationContext } from '../../core/sdscripts/validate'
 
 /** A clean, valid LoRA config; each case below changes what it needs. */
@@ -242,6 +243,18 @@ const cases: Case[] = [
     fixable: true,
   },
   {
+    rule: 'save.format',
+    fires: (c) => ((c.type = 'dreambooth'), (c.saving = { ...c.saving, save_model_as: 'pt' })),
+    silent: (c) => (c.saving = { ...c.saving, save_model_as: 'pt' }),
+    fixable: true,
+  },
+  {
+    rule: 'extra_args.overrides',
+    fires: (c) => (c.extra_args = { learning_rate: 1e-5 }),
+    silent: (c) => (c.extra_args = { vae_batch_size: 2 }),
+    fixable: true,
+  },
+  {
     rule: 'save.output',
     fires: (c) => (c.saving = { output_dir: '', output_name: 'x' }),
     silent: (c) => (c.saving = { output_dir: '/o', output_name: 'x' }),
@@ -327,7 +340,17 @@ describe('validation rules', () => {
       const bad = cfg(k.fires)
       const hits = validateConfig(bad, ctx).filter((x) => x.rule === k.rule)
       expect(hits.length).toBeGreaterThan(0)
-      for (const h of hits) expect(h.message.length).toBeGreaterThan(20)
+      for (const h of hits) {
+        expect(h.message.length).toBeGreaterThan(20)
+        // Every message has a translation code whose English template gives exactly this text.
+        const template = ISSUE_MESSAGES[h.code as keyof typeof ISSUE_MESSAGES]
+        expect(template, `${h.rule} code ${h.code}`).toBeDefined()
+        expect(interpolate(template, h.params)).toBe(h.message)
+        if (h.fix)
+          expect(interpolate(FIX_LABELS[h.fix.code as keyof typeof FIX_LABELS], h.fix.params)).toBe(
+            h.fix.label,
+          )
+      }
       expect(validateConfig(cfg(k.silent), ctx).filter((x) => x.rule === k.rule)).toEqual([])
       if (k.fixable) {
         let fixed = bad

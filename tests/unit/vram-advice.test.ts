@@ -110,3 +110,14 @@ describe('warnings', () => {
     expect(ids({ full_bf16: true, mixed_precision: 'fp16' })).toContain('full_half_needs_mixed')
   })
 })
+
+describe('unavailable changes', () => {
+  it('are left out of the advice and of make-it-fit', () => {
+    const s = S({ training_type: 'loha', network_dim: 16, batch_size: 2 })
+    expect(adviseFor(s).advice.some((x) => x.id === 'lycoris_bypass')).toBe(true)
+    const a = adviseFor(s, { totalGib: 8, exclude: ['lycoris_bypass', 'gradient_checkpointing'] })
+    expect(a.advice.some((x) => x.id === 'lycoris_bypass' || x.id === 'gradient_checkpointing')).toBe(false)
+    for (const i of a.make_it_fit?.items ?? [])
+      expect(['lycoris_bypass', 'gradient_checkpointing']).not.toContain(i.id)
+  })
+})

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { looksLikeConfig, scenarioFromConfig } from '../../core/vram/from-config'
+import { adviceFor, applyPatch } from '../../core/vram/advice'
+import {
+  configPatchFromScenarioPatch,
+  looksLikeConfig,
+  scenarioFromConfig,
+} from '../../core/vram/from-config'
 
 // Objects shaped like core/config/schema.ts TrainingConfig (branch `configs`), written here by hand.
 describe('TrainingConfig → VramScenario', () => {
@@ -92,5 +97,67 @@ describe('TrainingConfig → VramScenario', () => {
   it('tells configs from scenarios', () => {
     expect(looksLikeConfig({ type: 'lora', network: {} })).toBe(true)
     expect(looksLikeConfig({ training_type: 'lora', network_dim: 8 })).toBe(false)
+  })
+})
+
+describe('scenario patch → config patch (one-click advice on the Train page)', () => {
+  it('maps every field advice and make-it-fit can set', () => {
+    const { patch, unmapped } = configPatchFromScenarioPatch(
+      {
+        gradient_checkpointing: true,
+        cache_text_encoder_outputs: true,
+        train_text_encoder: false,
+        fp8_base: true,
+        cache_latents: true,
+        attention: 'sdpa',
+        batch_size: 2,
+        gradient_accumulation_steps: 2,
+        network_dim: 16,
+        network_alpha: 8,
+        conv_dim: 8,
+        optimizer: 'Adafactor',
+        full_bf16: true,
+        mixed_precision: 'bf16',
+        lycoris_bypass_mode: true,
+      },
+      'locon',
+    )
+    expect(patch).toEqual({
+      memory: {
+        gradient_checkpointing: true,
+        cache_text_encoder_outputs: true,
+        fp8_base: true,
+        cache_latents: true,
+        attention: 'sdpa',
+        full_bf16: true,
+        mixed_precision: 'bf16',
+      },
+      network: { train_unet_only: true, dim: 16, alpha: 8, conv_dim: 8 },
+      training: { batch_size: 2, gradient_accumulation_steps: 2 },
+      optimizer: { type: 'Adafactor' },
+    })
+    expect(unmapped).toEqual(['lycoris_bypass_mode'])
+    expect(configPatchFromScenarioPatch({ train_text_encoder: false }, 'dreambooth').patch).toEqual({
+      optimizer: { train_text_encoder: false },
+    })
+  })
+
+  it('round-trips: applying advice through the config gives the advised scenario', () => {
+    const config = {
+      type: 'lora',
+      network: { dim: 32 },
+      training: { batch_size: 4 },
+      memory: { gradient_checkpointing: false },
+    }
+    const before = scenarioFromConfig(config).scenario
+    for (const advice of adviceFor(before)) {
+      const { patch, unmapped } = configPatchFromScenarioPatch(advice.patch, before.training_type)
+      if (unmapped.length > 0) continue
+      const merged: Record<string, unknown> = { ...config }
+      for (const [section, fields] of Object.entries(patch)) {
+        merged[section] = { ...((merged[section] as object | undefined) ?? {}), ...fields }
+      }
+      expect(scenarioFromConfig(merged).scenario).toEqual(applyPatch(before, advice.patch))
+    }
   })
 })

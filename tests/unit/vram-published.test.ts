@@ -6,6 +6,7 @@ import { FITTED, FittedFile } from '../../core/vram/constants'
 import { PUBLISHED_TABLE, shippedPoints } from '../../core/vram/data'
 import { fitConstants, fittedFileFor } from '../../core/vram/fit'
 import { predict } from '../../core/vram/model'
+import { evaluateChecks } from '../../core/vram/checks'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -81,5 +82,19 @@ describe('fitted constants', () => {
     const b = fitConstants(points)
     expect(a.constants).toEqual(b.constants)
     expect(a.max_abs_error_pct).toBeLessThan(10)
+  })
+})
+
+describe('generalisation: other published figures (not fitted)', () => {
+  const results = evaluateChecks()
+  it('has the checks', () => expect(results.length).toBeGreaterThanOrEqual(8))
+  it.each(results.map((r) => [r.id, r] as const))('%s', (_id, r) => {
+    if (r.error_pct !== null) expect(Math.abs(r.error_pct)).toBeLessThanOrEqual(25)
+    else expect(r.predicted_gib).toBeLessThanOrEqual(r.expected_gib)
+    expect(r.ok).toBe(true)
+  })
+  it('are not part of the fit', () => {
+    const fitted = new Set(shippedPoints().map((p) => p.id))
+    for (const r of results) expect(fitted.has(r.id)).toBe(false)
   })
 })

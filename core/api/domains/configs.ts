@@ -18,12 +18,21 @@ export const PresetDetail = PresetSummary.extend({ config: TrainingConfig })
 export type PresetDetail = z.infer<typeof PresetDetail>
 
 export const FixOp = z.object({ path: z.string().min(1), value: z.unknown().optional() })
-export const Fix = z.object({ label: z.string(), set: z.array(FixOp) })
+const Params = z.record(z.string(), z.union([z.string(), z.number()]))
+/** `code`/`params` name the text in core/sdscripts/messages.ts, so the UI can translate it. */
+export const Fix = z.object({
+  label: z.string(),
+  code: z.string().optional(),
+  params: Params.optional(),
+  set: z.array(FixOp),
+})
 
 export const Issue = z.object({
   rule: z.string(),
   severity: z.enum(['error', 'warning', 'info']),
   message: z.string(),
+  code: z.string().optional(),
+  params: Params.optional(),
   field: z.string().optional(),
   fix: Fix.optional(),
 })
@@ -196,6 +205,26 @@ export const requests = {
     z.object({ config: TrainingConfig }).strict(),
     DatasetSummary,
     'Count images and captions per folder; steps per epoch and total',
+  ),
+  'paths.browse': request(
+    z
+      .object({ path: z.string().optional(), mode: z.enum(['folders', 'models']).default('folders') })
+      .strict(),
+    z.object({
+      path: z.string(),
+      parent: z.string().nullable(),
+      entries: z.array(
+        z.object({
+          name: z.string(),
+          path: z.string(),
+          kind: z.enum(['dir', 'file']),
+          size: z.number().nullable(),
+        }),
+      ),
+      images: z.number(),
+      roots: z.array(z.string()),
+    }),
+    'List one folder (sub-folders, and model files in models mode) for the path pickers',
   ),
   'model.inspect': request(
     z.object({ path: z.string().min(1) }).strict(),

@@ -48,6 +48,11 @@ export const requests = {
     z.object({ data_url: z.string() }),
     "One of a run's sample images (as listed in its record), as a data: URL",
   ),
+  'run.open_output': request(
+    Id,
+    z.object({ opened: z.string() }),
+    "Open a run's output folder in the system file manager (desktop app only)",
+  ),
   'run.resize': request(
     z
       .object({

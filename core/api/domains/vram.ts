@@ -60,6 +60,8 @@ const PredictInput = z
     config: z.unknown().optional(),
     /** GPU total or planning target, GiB; without it no fit state or "make it fit". */
     target_gib: z.number().positive().max(4096).optional(),
+    /** Advice ids the caller cannot apply (left out of advice and "make it fit"). */
+    exclude: z.array(z.string().max(64)).max(32).optional(),
     /** For configs: the OS the run will use (default: this machine's). */
     os: z.enum(['windows', 'linux']).optional(),
   })

@@ -1,6 +1,7 @@
 import { isNetworkType, parseConfig, type TrainingConfig } from '../../../core/config/schema'
 import { estimateSteps } from '../../../core/config/steps'
 import type { DatasetSummary, Issue, ValidationResult } from '../../../core/api/domains/configs'
+import { label, msg } from '../../../core/sdscripts/messages'
 import { hasErrors, validateConfig } from '../../../core/sdscripts/validate'
 import { inspectImageFolder } from './dataset'
 import { inspectModel } from './model'
@@ -73,12 +74,20 @@ export async function validateWithFiles(
             message: s.problem,
           })
         else if (s.captioned < s.images) {
-          const tokens = config.dataset.subsets[i]?.class_tokens
+          const sub = config.dataset.subsets[i]
+          const params = {
+            missing: s.images - s.captioned,
+            total: s.images,
+            path: s.path,
+            ext: sub?.caption_extension ?? '',
+            examples: s.missingCaptionExamples.join(', '),
+            tokens: sub?.class_tokens ?? '',
+          }
           issues.push({
             rule: 'dataset.captions',
-            severity: tokens ? 'info' : 'warning',
+            severity: sub?.class_tokens ? 'info' : 'warning',
             field: `dataset.subsets.${i}.caption_extension`,
-            message: `${s.images - s.captioned} of ${s.images} images in ${s.path} have no ${config.dataset.subsets[i]?.caption_extension} caption file (e.g. ${s.missingCaptionExamples.join(', ')}); ${tokens ? `they are captioned "${tokens}"` : 'they train with an empty caption. Add captions or class tokens'}.`,
+            ...msg(sub?.class_tokens ? 'captions_missing_tokens' : 'captions_missing_empty', params),
           })
         }
         const sub = config.dataset.subsets[i]
@@ -87,9 +96,9 @@ export async function validateWithFiles(
             rule: 'dataset.repeats_name',
             severity: 'info',
             field: `dataset.subsets.${i}.num_repeats`,
-            message: `The folder name says ${s.fromName.num_repeats} repeats but the setting is ${sub.num_repeats}; with a dataset config sd-scripts uses the setting, not the folder name.`,
+            ...msg('repeats_name', { named: s.fromName.num_repeats, set: sub.num_repeats }),
             fix: {
-              label: `Use ${s.fromName.num_repeats} repeats`,
+              ...label('use_repeats', { value: s.fromName.num_repeats }),
               set: [{ path: `dataset.subsets.${i}.num_repeats`, value: s.fromName.num_repeats }],
             },
           })

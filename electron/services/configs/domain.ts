@@ -6,6 +6,7 @@ import { render } from '../../../core/sdscripts/render'
 import { applyFix } from '../../../core/sdscripts/validate'
 import type { ServiceOptions } from '../context'
 import type { RequestHandlers, SubscriptionHandlers } from '../router'
+import { browse } from './browse'
 import { inspectDataset, validateWithFiles } from './checks'
 import { listRepeatFolders } from './dataset'
 import { inspectModel } from './model'
@@ -83,6 +84,7 @@ export function createConfigsDomain(options: ServiceOptions) {
     'config.exportKohya': ({ config }) => exportKohya(config),
     'dataset.inspect': ({ config }) => inspectDataset(config),
     'model.inspect': ({ path }) => inspectModel(path),
+    'paths.browse': ({ path, mode }) => browse(path, mode),
   } satisfies Partial<RequestHandlers>
   const subscriptions = {} satisfies Partial<SubscriptionHandlers>
   return { requests, subscriptions, store, dispose: () => undefined }

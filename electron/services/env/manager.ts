@@ -19,7 +19,7 @@ import { EnvRegistry, EnvSettings, type EnvChoices, type EnvRecord } from '../..
 import { toProgress, type InstallProgress, type InstallState } from '../../../core/env/state'
 import { DEFAULT_VERSION, findVersion } from '../../../core/env/versions'
 import type { ServiceOptions } from '../context'
-import { querySnapshot } from '../gpu/nvidia-smi'
+import { queryComputeCapabilities, querySnapshot } from '../gpu/nvidia-smi'
 import { readJsonFile, writeJsonAtomic } from '../store/atomic'
 import { execShort, findOnPath, findPythons, type PythonCandidate } from './detect'
 import { gatherPrecheckFacts } from './prechecks'
@@ -238,18 +238,11 @@ export class EnvManager {
     try {
       const snap = await querySnapshot({ env: this.env })
       if (snap.gpus.length === 0) return null
-      // compute_cap needs driver ~510+; older drivers refuse the query, and the name still tells RTX 50 apart.
-      const caps = await execShort('nvidia-smi', ['--query-gpu=compute_cap', '--format=csv,noheader'], {
-        env: this.env,
-        timeoutMs: 15_000,
-      })
-      const computeCaps =
-        caps.code === 0
-          ? caps.stdout
-              .split(/\r?\n/)
-              .map((l) => Number.parseFloat(l.trim()))
-              .filter((n) => Number.isFinite(n))
-          : []
+      // Drivers older than the compute_cap field give null capabilities; the GPU name still tells RTX 50 apart.
+      const caps = await queryComputeCapabilities({ env: this.env }).catch(() => [])
+      const computeCaps = caps
+        .map((c) => (c.compute_cap === null ? Number.NaN : Number.parseFloat(c.compute_cap)))
+        .filter((n) => Number.isFinite(n))
       return {
         driverCuda: snap.cuda_version,
         driverVersion: snap.driver_version,
@@ -257,6 +250,7 @@ export class EnvManager {
         names: snap.gpus.map((g) => g.name ?? '').filter(Boolean),
       }
     } catch {
+      // nvidia-smi missing or failing (no driver, no device): no usable NVIDIA GPU.
       return null
     }
   }

@@ -1,9 +1,11 @@
-import { open, readFile } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { mkdir, open, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { ApiError } from '../../../core/api/errors'
 import type { ServiceOptions } from '../context'
 import type { RequestHandlers, SubscriptionHandlers } from '../router'
 import { queryProcesses } from '../gpu/nvidia-smi'
+import { ENDED_STATES } from '../../../core/runs/record'
 import { RunService } from './run-service'
 
 async function readTail(file: string, max: number): Promise<{ text: string; truncated: boolean }> {
@@ -22,6 +24,29 @@ async function readTail(file: string, max: number): Promise<{ text: string; trun
   } finally {
     await handle.close()
   }
+}
+
+/** The platform's file manager on a folder (explorer, open, xdg-open); fails with a message when it cannot. */
+export async function openFolder(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  const [cmd, args] =
+    process.platform === 'win32'
+      ? ['explorer.exe', [dir]]
+      : process.platform === 'darwin'
+        ? ['open', [dir]]
+        : ['xdg-open', [dir]]
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(cmd, args, { env, detached: true, stdio: 'ignore', windowsHide: false })
+    child.once('error', (error) =>
+      reject(
+        new ApiError('unavailable', `Could not open ${dir} with ${cmd}: ${error.message}. Open it by hand.`),
+      ),
+    )
+    child.once('spawn', () => {
+      child.unref()
+      resolve()
+    })
+  })
 }
 
 export function createRunsDomain(options: ServiceOptions) {
@@ -74,6 +99,20 @@ export function createRunsDomain(options: ServiceOptions) {
       const data = await readFile(path.join(rec.output_dir, 'sample', name))
       return { data_url: `data:${mime};base64,${data.toString('base64')}` }
     },
+    'run.open_output': async ({ id }) => {
+      const rec = await runs().get(id)
+      if (!rec.output_dir)
+        throw new ApiError('not_found', `Run ${id} has no output folder (no --output_dir).`)
+      if (options.mode !== 'electron') {
+        // Headless: the folder is on the machine running SDXL Studio, not the browser's.
+        throw new ApiError(
+          'unavailable',
+          `Open this folder on the machine running SDXL Studio: ${rec.output_dir}`,
+        )
+      }
+      await openFolder(rec.output_dir, options.env)
+      return { opened: rec.output_dir }
+    },
     'run.resize': async ({ id, cols, rows }) => {
       const out = runs().subscribeOutput(id, () => undefined)
       if (!out) throw new ApiError('conflict', `Run ${id} is not running in this app.`)
@@ -93,23 +132,37 @@ export function createRunsDomain(options: ServiceOptions) {
       const s = runs()
       const rec = await s.get(id)
       const owner = {}
-      const sub = s.subscribeOutput(id, (data) => sink.emit({ data }, data.length))
-      if (!sub) {
-        // Not live here: the log's end, then the stream is over.
+      let sub: ReturnType<RunService['subscribeOutput']> = null
+      const tailThenEnd = async () => {
         const { text } = await readTail(s.store.file(id, 'log'), 256 * 1024)
         if (text) sink.emit({ data: text }, text.length)
         sink.end()
+      }
+      const attach = () => {
+        if (sub) return
+        sub = s.subscribeOutput(id, (data) => sink.emit({ data }, data.length))
+        if (sub?.replay) sink.emit({ data: sub.replay }, sub.replay.length)
+      }
+      sink.onPressure((paused) => sub?.proc.hold(owner, paused))
+      attach()
+      // Not live here and not about to be (ended, or run by another app process): the log's end.
+      if (!sub && rec.state !== 'queued' && rec.state !== 'starting') {
+        await tailThenEnd()
         return
       }
-      sink.onPressure((paused) => sub.proc.hold(owner, paused))
-      if (sub.replay) sink.emit({ data: sub.replay }, sub.replay.length)
+      // Live, or waiting for its turn: follow it until it ends.
       const off = s.onUpdate((u) => {
-        if (u.run.id === rec.id && ['finished', 'failed', 'stopped'].includes(u.run.state)) sink.end()
+        if (u.run.id !== id) return
+        if (u.run.state === 'running' || u.run.state === 'stopping') attach()
+        else if (ENDED_STATES.includes(u.run.state)) {
+          if (sub) sink.end()
+          else void tailThenEnd()
+        }
       })
       return () => {
         off()
-        sub.close()
-        sub.proc.hold(owner, false)
+        sub?.close()
+        sub?.proc.hold(owner, false)
       }
     },
     'run.progress': ({ id }, sink) => {

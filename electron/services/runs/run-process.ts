@@ -47,6 +47,8 @@ export class RunProcess {
   private exitInfo: RunExit | null = null
   readonly exited: Promise<RunExit>
   bytesIn = 0
+  /** An interrupt was sent (a stop), as opposed to the trainer ending by itself. */
+  interrupted = false
 
   constructor(
     private readonly options: RunProcessOptions,
@@ -137,6 +139,7 @@ export class RunProcess {
    */
   interrupt(): void {
     if (this.done) return
+    this.interrupted = true
     // Held output would keep a dying trainer blocked on its writes.
     this.holds.clear()
     this.term.resume()

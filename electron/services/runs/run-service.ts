@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { promises as fs } from 'node:fs'
+import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
 import { ApiError } from '../../../core/api/errors'
 import type { ProgressEvent, RunEvent } from '../../../core/runs/events'
@@ -13,11 +13,11 @@ import {
   type StopMode,
 } from '../../../core/runs/record'
 import { SummaryReducer } from '../../../core/runs/summary'
-import { descendants, isAlive, killTree, processStartTime, startWatchdog } from './process-tree'
+import { descendants, isAlive, killTree, processStartTime, signalGroup, startWatchdog } from './process-tree'
 import { buildRunEnv, resolveProgram } from './run-env'
 import { RunProcess } from './run-process'
 import { RunStore } from './run-store'
-import { writeJsonAtomic } from '../store/atomic'
+import { writeFileAtomic, writeJsonAtomic } from '../store/atomic'
 
 export interface RunServiceOptions {
   dataDir: string
@@ -89,8 +89,11 @@ export class RunService {
       this.records.set(rec.id, rec)
       if (!ACTIVE_STATES.includes(rec.state)) continue
       const owner = rec.owner_pid
-      if (owner !== null && owner !== process.pid && isAlive(owner)) continue // another live app process owns it
       const pids = await this.store.readPids(rec.id)
+      const ownerStart = owner !== null ? processStartTime(owner) : null
+      const sameOwner = !pids?.owner_start_time || !ownerStart || pids.owner_start_time === ownerStart
+      // Another live app process (e.g. a CLI `run start`) owns it: leave it alone.
+      if (owner !== null && owner !== process.pid && isAlive(owner) && sameOwner) continue
       if (pids && isAlive(pids.pid)) {
         const st = processStartTime(pids.pid)
         if (pids.start_time === null || st === null || st === pids.start_time) await killTree(pids.pid)
@@ -192,6 +195,7 @@ export class RunService {
       remaining_s: null,
       failure: null,
       samples: [],
+      gpu_memory_mib: null,
       peak_gpu_memory_mib: null,
       predicted_peak_mib: input.predicted_peak_mib ?? null,
       rerun_of: rerunOf,
@@ -300,6 +304,7 @@ export class RunService {
       pid: proc.pid,
       start_time: processStartTime(proc.pid),
       owner_pid: process.pid,
+      owner_start_time: processStartTime(process.pid),
       watchdog_pid: watchdog,
     })
     await this.store.save(rec)
@@ -313,6 +318,8 @@ export class RunService {
     }
     if (rec.stop_requested === 'now') proc.interrupt()
     const exit = await proc.exited
+    // `run stop` from another process leaves a note before it interrupts the group.
+    if (!rec.stop_requested && existsSync(this.store.file(rec.id, 'stopRequest'))) rec.stop_requested = 'now'
     if (live.gpuTimer) clearInterval(live.gpuTimer)
     if (live.sampleTimer) clearInterval(live.sampleTimer)
     if (live.updateTimer) clearTimeout(live.updateTimer)
@@ -320,23 +327,29 @@ export class RunService {
     this.flushUpdate(rec)
     this.live.delete(rec.id)
     await this.store.writePids(rec.id, null)
-    await this.finish(rec, { ...this.outcome(rec, exit.exitCode, exit.signal), exit: exit.exitCode })
+    await this.finish(rec, {
+      ...this.outcome(rec, exit.exitCode, exit.signal, proc.interrupted),
+      exit: exit.exitCode,
+    })
   }
 
   private outcome(
     rec: RunRecord,
     exitCode: number | null,
     signal: number | null,
+    interrupted: boolean,
   ): { state: 'finished' | 'failed' | 'stopped'; reason: string | null } {
-    if (rec.stop_requested) {
+    // A "stop after checkpoint" that never had to interrupt (training ended first) is a normal end.
+    if (rec.stop_requested === 'now' || (rec.stop_requested && interrupted)) {
       const last = rec.summary.saved_checkpoints.at(-1)
       return {
         state: 'stopped',
         reason:
-          rec.reason ??
-          (rec.stop_requested === 'after_checkpoint' && last
+          rec.stop_requested === 'after_checkpoint' && last
             ? `Stopped after saving ${last}.`
-            : 'Stopped by the user. sd-scripts saves nothing when interrupted; only checkpoints already saved remain.'),
+            : rec.stop_requested === 'now' && rec.reason?.includes('app quit')
+              ? rec.reason
+              : 'Stopped by the user. sd-scripts saves nothing when interrupted; only checkpoints already saved remain.',
       }
     }
     const f = rec.failure
@@ -368,6 +381,7 @@ export class RunService {
     rec.exit_code = end.exit
     rec.ended_at = now()
     rec.pid = null
+    rec.gpu_memory_mib = null
     await this.store.save(rec)
     this.publish(rec)
     if (end.state === 'failed' && rec.stop_on_failure) this.queueHeld = rec.id
@@ -401,7 +415,8 @@ export class RunService {
         live
       ) {
         live.savedSinceStop = true
-      } else if ((e.type === 'epoch' || e.type === 'model_saved') && live?.savedSinceStop) {
+      } else if (e.type === 'epoch' && live?.savedSinceStop) {
+        // (After the final save, "model saved." ends training anyway: nothing to interrupt.)
         checkpointDone = true
       }
       keep.push(e)
@@ -449,10 +464,11 @@ export class RunService {
     }
     const pids = new Set([live.proc.pid, ...(await descendants(live.proc.pid))])
     const used = list.filter((p) => pids.has(p.pid)).reduce((n, p) => n + (p.used_memory_mib ?? 0), 0)
-    if (used > (rec.peak_gpu_memory_mib ?? 0)) {
-      rec.peak_gpu_memory_mib = used
-      this.publish(rec)
-    }
+    if (live.proc.done) return
+    const changed = used !== rec.gpu_memory_mib
+    rec.gpu_memory_mib = used
+    if (used > (rec.peak_gpu_memory_mib ?? 0)) rec.peak_gpu_memory_mib = used
+    if (changed) this.publish(rec)
   }
 
   private async scanSamples(rec: RunRecord): Promise<void> {
@@ -491,13 +507,16 @@ export class RunService {
     const live = this.live.get(id)
     if (!live) {
       // Owned by another app process (e.g. a CLI): interrupt its group through the pid record.
+      if (mode === 'after_checkpoint')
+        throw new ApiError(
+          'conflict',
+          `Run ${id} is run by another SDXL Studio process; "stop after checkpoint" works only there. Stop it now, or use that window.`,
+        )
       const pids = await this.store.readPids(id)
       if (pids && isAlive(pids.pid)) {
-        try {
-          process.kill(process.platform === 'win32' ? pids.pid : -pids.pid, 'SIGINT')
-        } catch {
-          // gone meanwhile
-        }
+        await writeFileAtomic(this.store.file(id, 'stopRequest'), `${process.pid}\n`)
+        if (process.platform === 'win32') await killTree(pids.pid)
+        else signalGroup(pids.pid, 'SIGINT')
         return rec
       }
       throw new ApiError('conflict', `Run ${id} is ${rec.state} but no process of it is alive.`)

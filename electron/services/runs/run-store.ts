@@ -1,4 +1,4 @@
-import { appendFileSync, promises as fs, readFileSync } from 'node:fs'
+import { appendFileSync, promises as fs, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { RunEvent } from '../../../core/runs/events'
@@ -11,6 +11,8 @@ export const PidsFile = z.object({
   /** Linux start time of `pid`; a pid with another start time is a recycled, unrelated process. */
   start_time: z.string().nullable(),
   owner_pid: z.number().int(),
+  /** Linux start time of the owner, so a recycled owner pid does not pass for a live app. */
+  owner_start_time: z.string().nullable().default(null),
   watchdog_pid: z.number().int().nullable(),
 })
 export type PidsFile = z.infer<typeof PidsFile>
@@ -24,6 +26,7 @@ export const RUN_FILES = {
   log: 'console.log',
   events: 'events.jsonl',
   pids: 'pids.json',
+  stopRequest: 'stop-request',
 } as const
 
 /**
@@ -110,9 +113,27 @@ export class RunStore {
     await fs.rm(this.dir(id), { recursive: true, force: true })
   }
 
-  appendEvents(id: string, events: RunEvent[]): void {
+  private eventBytes = new Map<string, number>()
+
+  /**
+   * Appends events as JSON lines. Bounded: past `maxEventBytes` progress frames are no longer kept
+   * (the loss curve already has plenty of points); everything else still is.
+   */
+  appendEvents(id: string, events: RunEvent[], maxEventBytes = 64 * 1024 * 1024): void {
     if (events.length === 0) return
-    appendFileSync(this.file(id, 'events'), events.map((e) => `${JSON.stringify(e)}\n`).join(''))
+    let size = this.eventBytes.get(id)
+    if (size === undefined) {
+      try {
+        size = statSync(this.file(id, 'events')).size
+      } catch {
+        size = 0
+      }
+    }
+    const keep = size > maxEventBytes ? events.filter((e) => e.type !== 'progress') : events
+    if (keep.length === 0) return
+    const text = keep.map((e) => `${JSON.stringify(e)}\n`).join('')
+    appendFileSync(this.file(id, 'events'), text)
+    this.eventBytes.set(id, size + Buffer.byteLength(text))
   }
 
   readEvents(id: string): RunEvent[] {

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { ApiError } from '../../../core/api/errors'
-import { adviseFor } from '../../../core/vram/advice'
+import { adviseFor, type AdviceId } from '../../../core/vram/advice'
 import { FITTED } from '../../../core/vram/constants'
 import { shippedPoints } from '../../../core/vram/data'
 import { errorsFor } from '../../../core/vram/fit'
@@ -63,7 +63,8 @@ export function createVramDomain(options: ServiceOptions) {
   const requests = {
     'vram.predict': async (input) => {
       const { scenario, notes } = resolveScenario(input, input.os ?? hostOs())
-      return { scenario, notes, ...adviseFor(scenario, { totalGib: input.target_gib ?? null }) }
+      const exclude = (input.exclude ?? []) as AdviceId[] // unknown ids simply match nothing
+      return { scenario, notes, ...adviseFor(scenario, { totalGib: input.target_gib ?? null, exclude }) }
     },
     'vram.record': async (input) => {
       const input2 = looksLikeConfig(input.scenario)

@@ -47,6 +47,22 @@ function interval(seconds: number | null): string {
   return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`
 }
 
+/**
+ * WebGL only on a real GPU: a software rasteriser (SwiftShader, llvmpipe: VMs, remote desktops,
+ * headless browsers) draws the terminal slower than the DOM renderer does.
+ */
+function hardwareWebgl(): boolean {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2')
+    if (!gl) return false
+    const info = gl.getExtension('WEBGL_debug_renderer_info')
+    const renderer = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : ''
+    return !/swiftshader|llvmpipe|software|basic render/i.test(renderer)
+  } catch {
+    return false
+  }
+}
+
 /** The run's pseudo-terminal: bounded scrollback, WebGL when it works, DOM otherwise; acks what it has written. */
 function RunTerminal({ id }: { id: string }) {
   const host = useRef<HTMLDivElement>(null)
@@ -57,14 +73,14 @@ function RunTerminal({ id }: { id: string }) {
     const fit = new FitAddon()
     term.loadAddon(fit)
     term.open(el)
-    try {
-      if (document.createElement('canvas').getContext('webgl2')) {
+    if (hardwareWebgl()) {
+      try {
         const webgl = new WebglAddon()
         webgl.onContextLoss(() => webgl.dispose()) // back to the DOM renderer
         term.loadAddon(webgl)
+      } catch {
+        // WebGL failed to start: the DOM renderer stays.
       }
-    } catch {
-      // No WebGL: the DOM renderer stays.
     }
     const resize = () => {
       try {
@@ -124,6 +140,40 @@ function LossChart({ points }: { points: Array<[number, number]> }) {
   return <div ref={host} data-testid="run-loss-chart" data-points={points.length} />
 }
 
+/** The run's GPU memory now and at its peak, against the predicted peak when the VRAM model gave one. */
+function GpuMemory({ run }: { run: RunRecord }) {
+  const { t } = useTranslation('runs')
+  const gib = (mib: number | null) => (mib === null ? '—' : (mib / 1024).toFixed(1))
+  const scale = Math.max(run.predicted_peak_mib ?? 0, run.peak_gpu_memory_mib ?? 0) * 1.1
+  const over = run.predicted_peak_mib !== null && (run.peak_gpu_memory_mib ?? 0) > run.predicted_peak_mib
+  return (
+    <Stack gap={2} data-testid="run-gpu-memory">
+      <Text size="sm" c="dimmed">
+        {t('gpuMemory', {
+          now: gib(run.gpu_memory_mib),
+          peak: gib(run.peak_gpu_memory_mib),
+          predicted: gib(run.predicted_peak_mib),
+        })}
+      </Text>
+      {scale > 0 ? (
+        <Progress.Root size="sm">
+          <Progress.Section value={(100 * (run.gpu_memory_mib ?? 0)) / scale} color={over ? 'red' : 'teal'} />
+          <Progress.Section
+            value={(100 * Math.max(0, (run.peak_gpu_memory_mib ?? 0) - (run.gpu_memory_mib ?? 0))) / scale}
+            color={over ? 'red.3' : 'teal.2'}
+          />
+          {run.predicted_peak_mib !== null ? (
+            <Progress.Section
+              value={(100 * Math.max(0, run.predicted_peak_mib - (run.peak_gpu_memory_mib ?? 0))) / scale}
+              color="gray.3"
+            />
+          ) : null}
+        </Progress.Root>
+      ) : null}
+    </Stack>
+  )
+}
+
 function SampleImage({ id, name }: { id: string; name: string }) {
   const { data } = useApiCall('run.sample', { id, name })
   return (
@@ -165,6 +215,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
   const stop = useApiAction('run.stop')
   const rerun = useApiAction('run.rerun')
   const del = useApiAction('run.delete')
+  const openOutput = useApiAction('run.open_output')
   const s = run.summary
   const percent = s.total_steps && s.last_step !== null ? (100 * s.last_step) / s.total_steps : 0
   const speed =
@@ -174,7 +225,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
         ? `${run.it_per_s.toFixed(2)} it/s`
         : `${(1 / run.it_per_s).toFixed(2)} s/it`
   const live = !ended(run.state)
-  const error = stop.error ?? rerun.error ?? del.error
+  const error = stop.error ?? rerun.error ?? del.error ?? openOutput.error
   return (
     <Stack data-testid="run-detail">
       <Group justify="space-between">
@@ -274,12 +325,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
               avr_loss: <b data-testid="run-loss">{s.last_avr_loss ?? '—'}</b>
             </Text>
           </SimpleGrid>
-          <Text size="sm" c="dimmed">
-            {t('gpuMemory', {
-              peak: run.peak_gpu_memory_mib !== null ? (run.peak_gpu_memory_mib / 1024).toFixed(1) : '—',
-              predicted: run.predicted_peak_mib !== null ? (run.predicted_peak_mib / 1024).toFixed(1) : '—',
-            })}
-          </Text>
+          <GpuMemory run={run} />
           {s.saved_checkpoints.length ? (
             <Text size="sm">
               {t('checkpoints')}: {s.saved_checkpoints.join(', ')}
@@ -308,6 +354,19 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
       <Text size="xs" ff="monospace" c="dimmed" data-testid="run-command">
         {run.display_command}
       </Text>
+      {run.output_dir ? (
+        <Text size="xs" c="dimmed">
+          {t('outputDir')}: <span style={{ fontFamily: 'monospace' }}>{run.output_dir}</span>{' '}
+          <Button
+            size="compact-xs"
+            variant="subtle"
+            onClick={() => void openOutput.run({ id: run.id }).catch(() => undefined)}
+            data-testid="run-open-output"
+          >
+            {t('openOutput')}
+          </Button>
+        </Text>
+      ) : null}
       {run.state !== 'queued' ? <RunTerminal key={`${run.id}-${live}`} id={run.id} /> : null}
     </Stack>
   )
@@ -364,10 +423,94 @@ function NewRun({ onStarted }: { onStarted: (id: string) => void }) {
   )
 }
 
+/** Queued runs in start order, with buttons to move them; and the hold after a stop-on-failure run failed. */
+function QueuePanel({
+  queued,
+  heldBy,
+  onChanged,
+}: {
+  queued: RunRecord[]
+  heldBy: string | null
+  onChanged: (queue: string[] | null) => void
+}) {
+  const { t } = useTranslation('runs')
+  const reorder = useApiAction('queue.reorder')
+  const resume = useApiAction('queue.resume')
+  const move = (i: number, by: number) => {
+    const ids = queued.map((r) => r.id)
+    const j = i + by
+    if (j < 0 || j >= ids.length) return
+    ;[ids[i], ids[j]] = [ids[j] as string, ids[i] as string]
+    void reorder
+      .run({ ids })
+      .then((r) => onChanged(r.queue))
+      .catch(() => onChanged(null))
+  }
+  if (queued.length === 0 && !heldBy) return null
+  return (
+    <Card withBorder data-testid="run-queue">
+      <Stack gap={4}>
+        <Text fw={500}>{t('queue.title')}</Text>
+        {heldBy ? (
+          <Alert color="orange" p="xs">
+            <Text size="xs">{t('queue.held')}</Text>
+            <Button
+              size="xs"
+              mt={4}
+              onClick={() =>
+                void resume
+                  .run({})
+                  .then(() => onChanged(null))
+                  .catch(() => undefined)
+              }
+            >
+              {t('queue.resume')}
+            </Button>
+          </Alert>
+        ) : null}
+        {queued.map((r, i) => (
+          <Group key={r.id} justify="space-between" wrap="nowrap" data-testid={`queue-item-${i}`}>
+            <Text size="xs" truncate>
+              {i + 1}. {r.name}
+            </Text>
+            <Group gap={2} wrap="nowrap">
+              <Button
+                size="compact-xs"
+                variant="subtle"
+                disabled={i === 0}
+                onClick={() => move(i, -1)}
+                aria-label={t('queue.up')}
+              >
+                ↑
+              </Button>
+              <Button
+                size="compact-xs"
+                variant="subtle"
+                disabled={i === queued.length - 1}
+                onClick={() => move(i, 1)}
+                aria-label={t('queue.down')}
+              >
+                ↓
+              </Button>
+            </Group>
+          </Group>
+        ))}
+        {reorder.error ? (
+          <Text size="xs" c="red">
+            {reorder.error.message}
+          </Text>
+        ) : null}
+      </Stack>
+    </Card>
+  )
+}
+
 export default function RunsPage() {
   const { t } = useTranslation(['runs', 'common'])
   const list = useApiCall('run.list', {})
+  const reloadList = list.reload
   const [updates, setUpdates] = useState<Map<string, RunRecord | null>>(new Map())
+  const [queueOrder, setQueueOrder] = useState<string[] | null>(null)
   const [selected, setSelected] = useState<string | null>(null)
   // The list as loaded, overlaid with live updates (null: deleted here).
   const runs = useMemo(() => {
@@ -382,19 +525,38 @@ export default function RunsPage() {
     'run.progress',
     {},
     {
-      onData: useCallback((u: { run: RunRecord }) => {
-        setUpdates((old) => new Map(old).set(u.run.id, u.run))
-      }, []),
+      onData: useCallback(
+        (u: { run: RunRecord }) => {
+          setUpdates((old) => new Map(old).set(u.run.id, u.run))
+          // A run ended or started: the queue (and its hold) may have changed.
+          if (u.run.state !== 'running' && u.run.state !== 'stopping') {
+            setQueueOrder(null)
+            reloadList()
+          }
+        },
+        [reloadList],
+      ),
     },
   )
   const ordered = [...runs.values()].sort((a, b) => b.created_at.localeCompare(a.created_at))
   const current = (selected && runs.get(selected)) || ordered[0] || null
+  const queued = (queueOrder ?? list.data?.queue ?? [])
+    .map((id) => runs.get(id))
+    .filter((r): r is RunRecord => r?.state === 'queued')
   return (
     <Stack>
       <Title order={2}>{t('title')}</Title>
       <Group align="flex-start" wrap="nowrap">
         <Stack w={260} style={{ flexShrink: 0 }}>
           <NewRun onStarted={(id) => setSelected(id)} />
+          <QueuePanel
+            queued={queued}
+            heldBy={list.data?.held_by ?? null}
+            onChanged={(q) => {
+              setQueueOrder(q)
+              if (!q) reloadList()
+            }}
+          />
           <ScrollArea.Autosize mah={600}>
             <Stack gap={4} data-testid="run-list">
               {ordered.length === 0 ? <Text c="dimmed">{t('empty')}</Text> : null}

@@ -6,8 +6,12 @@ import {
   Button,
   Checkbox,
   Code,
+  FileButton,
   Group,
+  Modal,
+  NavLink,
   NumberInput,
+  ScrollArea,
   Paper,
   SegmentedControl,
   Select,
@@ -31,9 +35,12 @@ import {
   type TrainingType,
 } from '../../../core/config/schema'
 import { setPath } from '../../../core/config/set-path'
+import { parseRepeatsFolder } from '../../../core/config/steps'
 import { getApiClient, toApiError } from '../api/client'
 import { useApiAction, useApiCall } from '../api/hooks'
 import { StartTrainingButton } from '../components/StartTrainingButton'
+import { VramGauge } from '../components/VramGauge'
+import { configPatchFromScenarioPatch, scenarioFromConfig } from '../../../core/vram/from-config'
 
 /*
  * The Train page: pick a type and a preset, fill in paths, adjust settings (basic first, the rest
@@ -94,6 +101,107 @@ function useLiveCheck(draft: TrainingConfig) {
   return result
 }
 
+/**
+ * Picks a folder or a model file through the backend's folder listing (paths.browse), so the same
+ * picker works in the desktop window and in a browser talking to headless mode.
+ */
+function BrowseButton({
+  mode,
+  start,
+  onPick,
+  testId,
+}: {
+  mode: 'folders' | 'models'
+  start: string
+  onPick: (path: string) => void
+  testId: string
+}) {
+  const { t } = useTranslation(['train', 'common'])
+  const [open, setOpen] = useState(false)
+  const [at, setAt] = useState<string | undefined>(undefined)
+  const listing = useApiCall('paths.browse', { path: at, mode }, { enabled: open })
+  const show = () => {
+    // Start next to what is already entered (its folder for a file).
+    setAt(start ? (mode === 'models' ? start.replace(/[\\/][^\\/]*$/, '') || start : start) : undefined)
+    setOpen(true)
+  }
+  const data = listing.data
+  return (
+    <>
+      <Button variant="default" onClick={show} data-testid={testId}>
+        {t('browse')}
+      </Button>
+      <Modal
+        opened={open}
+        onClose={() => setOpen(false)}
+        title={mode === 'models' ? t('pickModel') : t('pickFolder')}
+        size="lg"
+      >
+        <Stack gap="xs">
+          <Group gap="xs">
+            {data?.roots.map((r) => (
+              <Button key={r} size="compact-xs" variant="light" onClick={() => setAt(r)}>
+                {r}
+              </Button>
+            ))}
+          </Group>
+          <Code data-testid="browse-path">{data?.path ?? at ?? ''}</Code>
+          {listing.error && <Alert color="red">{listing.error.message}</Alert>}
+          <ScrollArea h={320}>
+            {data?.parent && <NavLink label=".." onClick={() => setAt(data.parent ?? undefined)} />}
+            {data?.entries.map((e) => (
+              <NavLink
+                key={e.path}
+                label={e.kind === 'dir' ? `📁 ${e.name}` : e.name}
+                description={e.size !== null ? `${(e.size / 1e9).toFixed(2)} GB` : undefined}
+                onClick={() => {
+                  if (e.kind === 'dir') setAt(e.path)
+                  else {
+                    onPick(e.path)
+                    setOpen(false)
+                  }
+                }}
+              />
+            ))}
+          </ScrollArea>
+          {mode === 'folders' && data && (
+            <Group justify="space-between">
+              <Text size="sm" c="dimmed">
+                {t('imagesHere', { count: data.images })}
+              </Text>
+              <Button
+                data-testid="browse-choose"
+                onClick={() => {
+                  onPick(data.path)
+                  setOpen(false)
+                }}
+              >
+                {t('chooseFolder')}
+              </Button>
+            </Group>
+          )}
+        </Stack>
+      </Modal>
+    </>
+  )
+}
+
+type PresetNote = 'presetSaved' | 'presetUpdated' | 'presetRenamed' | 'presetDuplicated'
+
+function usePresetActions() {
+  const save = useApiAction('presets.save')
+  const rename = useApiAction('presets.rename')
+  const duplicate = useApiAction('presets.duplicate')
+  const remove = useApiAction('presets.delete')
+  return {
+    save: save.run,
+    rename: rename.run,
+    duplicate: duplicate.run,
+    remove: remove.run,
+    pending: save.pending || rename.pending || duplicate.pending || remove.pending,
+  }
+}
+
 function Field({ label, children }: { label: string; children: ReactNode }) {
   return (
     <Stack gap={4}>
@@ -114,9 +222,63 @@ export default function TrainPage() {
   const presets = useApiCall('presets.list', {})
   const getPreset = useApiAction('presets.get')
   const applyFix = useApiAction('config.applyFix')
-  const savePreset = useApiAction('presets.save')
+  const presetAction = usePresetActions()
+  const selected = presets.data?.find((p) => p.id === presetId)
+
+  /** Runs a preset change, then selects the preset it returns and refreshes the list. */
+  const runPresetAction = async (action: () => Promise<{ id: string; name: string }>, note: PresetNote) => {
+    setSavedNote(null)
+    try {
+      const p = await action()
+      presets.reload()
+      setPresetId(p.id)
+      setSavedNote(t(note, { name: p.name }))
+    } catch (e) {
+      setSavedNote(toApiError(e).message)
+    }
+  }
+  const importKohya = useApiAction('config.importKohya')
+  const [importNote, setImportNote] = useState<{
+    unmapped: string[]
+    warnings: string[]
+    error?: string
+  } | null>(null)
+
+  const importFile = async (file: File | null) => {
+    if (!file) return
+    setImportNote(null)
+    let json: unknown
+    try {
+      json = JSON.parse(await file.text())
+    } catch {
+      setImportNote({ unmapped: [], warnings: [], error: t('importNotJson', { name: file.name }) })
+      return
+    }
+    try {
+      const r = await importKohya.run({ json })
+      setPresetId(null)
+      setDraft(r.config)
+      setImportNote({ unmapped: r.unmapped, warnings: r.warnings })
+    } catch (e) {
+      setImportNote({ unmapped: [], warnings: [], error: toApiError(e).message })
+    }
+  }
   const check = useLiveCheck(draft)
   const net = isNetworkType(draft.type)
+  // The VRAM gauge predicts from the draft on every change (microseconds); its one-click changes are
+  // scenario patches translated back into config fields.
+  const vram = useMemo(
+    () => scenarioFromConfig(draft, navigator.userAgent.includes('Windows') ? 'windows' : 'linux'),
+    [draft],
+  )
+  const applyVram = (p: Partial<typeof vram.scenario>) =>
+    setDraft((d) => {
+      let next: unknown = d
+      for (const [section, fields] of Object.entries(configPatchFromScenarioPatch(p, d.type).patch))
+        for (const [field, value] of Object.entries(fields))
+          next = setPath(next as TrainingConfig, `${section}.${field}`, value)
+      return next as TrainingConfig
+    })
 
   const set = (path: string, value: unknown) => setDraft((d) => setPath(d, path, value) as TrainingConfig)
   const num = (path: string) => (v: string | number) => set(path, v === '' ? undefined : Number(v))
@@ -127,7 +289,7 @@ export default function TrainPage() {
         .filter((p) => p.type === draft.type)
         .map((p) => ({
           value: p.id,
-          label: p.vram_tier_gb ? `${p.name}` : `${p.name} (${t('userPreset')})`,
+          label: p.builtin ? p.name : `${p.name} (${t('userPreset')})`,
         })),
     [presets.data, draft.type, t],
   )
@@ -166,6 +328,7 @@ export default function TrainPage() {
   return (
     <Stack gap="md" maw={1100}>
       <Title order={2}>{t('title')}</Title>
+      <VramGauge scenario={vram.scenario} onApply={applyVram} unavailable={['lycoris_bypass']} />
 
       <Group align="flex-end" wrap="wrap">
         <Field label={t('type')}>
@@ -189,7 +352,37 @@ export default function TrainPage() {
           w={300}
           clearable
         />
+        <FileButton onChange={(f) => void importFile(f)} accept="application/json,.json">
+          {(props) => (
+            <Button variant="default" {...props} data-testid="train-import-kohya">
+              {t('importKohya')}
+            </Button>
+          )}
+        </FileButton>
       </Group>
+      {importNote && (
+        <Alert
+          color={importNote.error ? 'red' : importNote.unmapped.length ? 'yellow' : 'teal'}
+          withCloseButton
+          onClose={() => setImportNote(null)}
+          data-testid="train-import-note"
+        >
+          {importNote.error ?? (
+            <Stack gap={2}>
+              <Text size="sm">
+                {importNote.unmapped.length
+                  ? t('importUnmapped', { keys: importNote.unmapped.join(', ') })
+                  : t('importAllMapped')}
+              </Text>
+              {importNote.warnings.map((w) => (
+                <Text size="sm" key={w}>
+                  {w}
+                </Text>
+              ))}
+            </Stack>
+          )}
+        </Alert>
+      )}
       {presetId && (
         <Text size="sm" c="dimmed" data-testid="train-preset-rationale">
           {presets.data?.find((p) => p.id === presetId)?.rationale}
@@ -199,14 +392,25 @@ export default function TrainPage() {
       <Paper withBorder p="md">
         <Stack gap="sm">
           <Title order={4}>{t('basic')}</Title>
-          <TextInput
-            data-testid="train-base-model"
-            label={t('baseModel')}
-            description={t('baseModelHint')}
-            value={draft.base_model}
-            onChange={(e) => set('base_model', e.currentTarget.value)}
-            error={issuesFor('base_model').find((i) => i.severity === 'error')?.message}
-          />
+          <Group align="flex-start" wrap="nowrap">
+            <TextInput
+              style={{ flex: 1 }}
+              data-testid="train-base-model"
+              label={t('baseModel')}
+              description={t('baseModelHint')}
+              value={draft.base_model}
+              onChange={(e) => set('base_model', e.currentTarget.value)}
+              error={issuesFor('base_model').find((i) => i.severity === 'error')?.message}
+            />
+            <Stack gap={0} pt={44}>
+              <BrowseButton
+                mode="models"
+                start={draft.base_model}
+                onPick={(p) => set('base_model', p)}
+                testId="train-browse-model"
+              />
+            </Stack>
+          </Group>
           {check.validation?.model && !check.validation.model.problem && (
             <Text size="sm" c="teal" data-testid="train-model-ok">
               {check.validation.model.description}
@@ -224,6 +428,24 @@ export default function TrainPage() {
                 value={s.image_dir}
                 onChange={(e) => set(`dataset.subsets.${i}.image_dir`, e.currentTarget.value)}
                 error={issuesFor(`dataset.subsets.${i}.image_dir`)[0]?.message}
+              />
+              <BrowseButton
+                mode="folders"
+                start={s.image_dir}
+                testId={`train-browse-folder-${i}`}
+                onPick={(p) =>
+                  setDraft((d) => {
+                    // A `10_sks dog` folder name also gives repeats and class tokens, as sd-scripts reads them.
+                    const named = parseRepeatsFolder(p.split(/[\\/]/).pop() ?? '')
+                    let next = setPath(d, `dataset.subsets.${i}.image_dir`, p)
+                    if (named) {
+                      next = setPath(next, `dataset.subsets.${i}.num_repeats`, named.num_repeats)
+                      if (!d.dataset.subsets[i]?.class_tokens && named.class_tokens)
+                        next = setPath(next, `dataset.subsets.${i}.class_tokens`, named.class_tokens)
+                    }
+                    return next as TrainingConfig
+                  })
+                }
               />
               <NumberInput
                 w={100}
@@ -504,7 +726,11 @@ export default function TrainPage() {
               data-testid={`issue-${issue.rule}`}
             >
               <Group justify="space-between" wrap="nowrap" align="flex-start">
-                <Text size="sm">{issue.message}</Text>
+                <Text size="sm">
+                  {issue.code
+                    ? t(`issues.${issue.code}`, { ...issue.params, defaultValue: issue.message })
+                    : issue.message}
+                </Text>
                 {issue.fix && (
                   <Button
                     size="compact-xs"
@@ -512,7 +738,11 @@ export default function TrainPage() {
                     onClick={() => void fix(issue)}
                     data-testid={`fix-${issue.rule}`}
                   >
-                    {t('fixButton', { label: issue.fix.label })}
+                    {t('fixButton', {
+                      label: issue.fix.code
+                        ? t(`fixes.${issue.fix.code}`, { ...issue.fix.params, defaultValue: issue.fix.label })
+                        : issue.fix.label,
+                    })}
                   </Button>
                 )}
               </Group>
@@ -594,44 +824,104 @@ export default function TrainPage() {
 
       <StartTrainingButton config={draft} />
 
-      <Paper withBorder p="md">
-        <Group align="flex-end">
-          <TextInput
-            label={t('savePresetName')}
-            value={presetName}
-            onChange={(e) => setPresetName(e.currentTarget.value)}
-            data-testid="train-preset-name"
-          />
-          <Button
-            disabled={!presetName.trim() || !check.validation?.config}
-            loading={savePreset.pending}
-            data-testid="train-save-preset"
-            onClick={() => {
-              const config = check.validation?.config
-              if (!config) return
-              setSavedNote(null)
-              savePreset.run({ name: presetName.trim(), config }).then(
-                (p) => {
-                  setSavedNote(t('presetSaved', { name: p.name }))
-                  presets.reload()
-                },
-                () => undefined,
-              )
-            }}
-          >
-            {t('savePreset')}
-          </Button>
+      <Paper withBorder p="md" data-testid="train-presets-panel">
+        <Stack gap="xs">
+          <Title order={4}>{t('myPresets')}</Title>
+          <Group align="flex-end">
+            <TextInput
+              label={t('presetName')}
+              value={presetName}
+              onChange={(e) => setPresetName(e.currentTarget.value)}
+              data-testid="train-preset-name"
+            />
+            <Button
+              disabled={!presetName.trim() || !check.validation?.config}
+              loading={presetAction.pending}
+              data-testid="train-save-preset"
+              onClick={() => {
+                const config = check.validation?.config
+                if (config)
+                  void runPresetAction(
+                    () => presetAction.save({ name: presetName.trim(), config }),
+                    'presetSaved',
+                  )
+              }}
+            >
+              {t('savePreset')}
+            </Button>
+            {selected && !selected.builtin && (
+              <>
+                <Button
+                  variant="light"
+                  disabled={!check.validation?.config}
+                  data-testid="train-update-preset"
+                  onClick={() => {
+                    const config = check.validation?.config
+                    if (config)
+                      void runPresetAction(
+                        () => presetAction.save({ id: selected.id, name: selected.name, config }),
+                        'presetUpdated',
+                      )
+                  }}
+                >
+                  {t('updatePreset')}
+                </Button>
+                <Button
+                  variant="light"
+                  disabled={!presetName.trim()}
+                  data-testid="train-rename-preset"
+                  onClick={() =>
+                    void runPresetAction(
+                      () => presetAction.rename({ id: selected.id, name: presetName.trim() }),
+                      'presetRenamed',
+                    )
+                  }
+                >
+                  {t('renamePreset')}
+                </Button>
+              </>
+            )}
+            {selected && (
+              <Button
+                variant="light"
+                data-testid="train-duplicate-preset"
+                onClick={() =>
+                  void runPresetAction(
+                    () => presetAction.duplicate({ id: selected.id, name: presetName.trim() || undefined }),
+                    'presetDuplicated',
+                  )
+                }
+              >
+                {t('duplicatePreset')}
+              </Button>
+            )}
+            {selected && !selected.builtin && (
+              <Button
+                variant="light"
+                color="red"
+                data-testid="train-delete-preset"
+                onClick={() => {
+                  const name = selected.name
+                  void presetAction.remove({ id: selected.id }).then(
+                    () => {
+                      setPresetId(null)
+                      setSavedNote(t('presetDeleted', { name }))
+                      presets.reload()
+                    },
+                    (e: unknown) => setSavedNote(toApiError(e).message),
+                  )
+                }}
+              >
+                {t('deletePreset')}
+              </Button>
+            )}
+          </Group>
           {savedNote && (
-            <Text size="sm" c="teal" data-testid="train-preset-saved">
+            <Text size="sm" data-testid="train-preset-saved">
               {savedNote}
             </Text>
           )}
-          {savePreset.error && (
-            <Text size="sm" c="red">
-              {savePreset.error.message}
-            </Text>
-          )}
-        </Group>
+        </Stack>
       </Paper>
     </Stack>
   )

@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { createStandinRepo, sharedCache } from '../integration/env-helpers'
+import { expect, test } from './fixtures'
+
+/*
+ * A fixture install through the Environment page in Chromium: the headless server installs a local
+ * sd-scripts stand-in for real (uv from PyPI, a venv, pip packages), and the page shows the step states
+ * and the live log while it runs. The server's PATH has node and the stand-in nvidia-smi only, so git
+ * is missing and the local folder is copied, as on a machine without git.
+ */
+const scratch = mkdtempSync(path.join(tmpdir(), 'sdxl-e2e-env-'))
+const standin = createStandinRepo(path.join(scratch, 'sd-scripts-standin'))
+const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {
+  encoding: 'utf8',
+}).trim()
+const passThrough = Object.fromEntries(
+  Object.entries(process.env).filter(
+    (e): e is [string, string] => e[1] !== undefined && !['PATH', 'SDXL_STUDIO_DATA_DIR'].includes(e[0]),
+  ),
+)
+
+test.use({
+  serverOptions: {
+    env: {
+      ...passThrough,
+      SDXL_STUDIO_PYTHON: python,
+      PIP_CACHE_DIR: path.join(sharedCache, 'pip'),
+      UV_CACHE_DIR: path.join(sharedCache, 'uv'),
+      // Slow the stand-in's build a little so the running state is on screen for a while.
+      STANDIN_SLOW_BUILD: '2',
+    },
+    timeoutMs: 60_000,
+  },
+})
+test.afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+test('installs a fixture environment with live step states and log', async ({ page, server }) => {
+  test.setTimeout(240_000)
+  await page.goto(`${server.url}#/environment`)
+  await page.getByTestId('env-source').fill(standin)
+  await page.getByTestId('env-torch').getByText('I manage torch myself').click()
+  await page.getByTestId('env-plan-button').click()
+  await expect(page.getByTestId('env-plan')).toContainText('git is missing')
+  await page.getByTestId('env-install').click()
+
+  await expect(page.getByTestId('env-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 })
+  await expect(page.getByTestId('env-step-requirements')).toHaveAttribute('data-state', 'running', {
+    timeout: 120_000,
+  })
+  await expect(page.getByTestId('env-step-source')).toHaveAttribute('data-state', 'done')
+  await expect(page.getByTestId('env-step-torch')).toHaveAttribute('data-state', 'skipped')
+  await expect(page.getByTestId('env-log')).toContainText('sd-scripts', { timeout: 30_000 })
+
+  await expect(page.getByTestId('env-status')).toHaveAttribute('data-status', 'done', { timeout: 180_000 })
+  await expect(page.getByTestId('env-step-verify')).toHaveAttribute('data-state', 'done')
+  await expect(page.getByTestId('env-log')).toContainText('environment ready')
+  await expect(page.getByTestId('env-list')).toContainText('default')
+
+  await page.getByTestId('env-verify-button').click()
+  await expect(page.getByTestId('env-verify')).toContainText('The environment verifies')
+})
