@@ -39,6 +39,10 @@ test('Start training: refused without an environment, then starts, opens Runs, a
 }) => {
   const w = makeWorld('training-e2e-')
   await page.goto(server.url)
+  // An empty form: every blocking check is listed where the button is.
+  await page.getByTestId('train-start').click()
+  await expect(page.getByTestId('train-start-refused')).toContainText('Choose the SDXL base model')
+
   await page.getByTestId('train-preset').click()
   await page.getByRole('option', { name: 'SDXL LoRA · 12 GB' }).click()
   await page.getByTestId('train-base-model').fill(w.model)
