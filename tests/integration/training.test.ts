@@ -256,6 +256,17 @@ describe('train.start without an environment', () => {
         environment: null,
         argv: null,
       })
+      // An invalid config without an environment: every reason in one refusal, the environment last.
+      const both = await s.router.call(
+        'train.start',
+        { config: { ...config, base_model: '' } },
+        { transport: 'test' },
+      )
+      if (both.ok) throw new Error('started')
+      const errors = (both.error.details as { errors: string[] }).errors
+      expect(errors.length).toBeGreaterThanOrEqual(2)
+      expect(errors.at(-1)).toBe(NO_ENVIRONMENT)
+      expect(both.error.message).toContain(NO_ENVIRONMENT)
       expect(existsSync(path.join(other.dataDir, 'runs'))).toBe(false)
     } finally {
       await s.dispose()

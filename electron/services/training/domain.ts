@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readdir, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
-import type { ValidationResult } from '../../../core/api/domains/configs'
+import type { Issue, ValidationResult } from '../../../core/api/domains/configs'
 import type { TrainPreview, TrainStartInput } from '../../../core/api/domains/training'
 import { ApiError } from '../../../core/api/errors'
 import { parseConfig } from '../../../core/config/schema'
@@ -122,8 +122,10 @@ export function createTrainingDomain(options: ServiceOptions, deps: TrainingDeps
 
   async function start(input: TrainStartInput): Promise<RunRecord> {
     const p = await prepare(input)
-    const errors = p.validation.issues.filter((i) => i.severity === 'error')
+    const errors: Issue[] = p.validation.issues.filter((i) => i.severity === 'error')
     if (errors.length > 0) {
+      // Every reason at once, the missing environment included (rule "environment").
+      if (p.envError) errors.push({ rule: 'environment', severity: 'error', message: p.envError.message })
       throw new ApiError(
         'domain',
         `The config cannot start training:\n${errors.map((e) => `- ${e.message}`).join('\n')}`,

@@ -14,6 +14,7 @@ import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
 const WAITING = new Set(['queued', 'starting', 'running', 'stopping'])
 
 interface RefusedIssue {
+  rule?: string
   message: string
   code?: string
   params?: Record<string, string | number>
@@ -91,9 +92,11 @@ export function StartTrainingButton({ config }: { config: unknown }) {
             <List size="sm">
               {refusalIssues(refusal).map((issue, i) => (
                 <List.Item key={i}>
-                  {issue.code
-                    ? t(`issues.${issue.code}`, { ...issue.params, defaultValue: issue.message })
-                    : issue.message}
+                  {issue.rule === 'environment'
+                    ? t('start.noEnvironment')
+                    : issue.code
+                      ? t(`issues.${issue.code}`, { ...issue.params, defaultValue: issue.message })
+                      : issue.message}
                 </List.Item>
               ))}
             </List>
