@@ -15,7 +15,7 @@ async function cli(args: string[], dataDir: string) {
   return { code, stdout, stderr }
 }
 
-describe('CLI: run start <config.json>, vram record --run', () => {
+describe('CLI: train preview, run start <config.json>, vram record --run', () => {
   it('starts a training config through train.start and turns the finished run into a measurement', async () => {
     const w = makeWorld('training-cli-')
     const used = await cli(['env', 'use-existing', w.installDir, '--name', 'standin', '--json'], w.dataDir)
@@ -28,9 +28,23 @@ describe('CLI: run start <config.json>, vram record --run', () => {
     const file = path.join(w.root, 'config.json')
     writeFileSync(file, JSON.stringify(withFiles(preset.config, w, 'cli-locon')))
 
+    const preview = await cli(['train', 'preview', file, '--gpus', '0'], w.dataDir)
+    expect(preview.code, preview.stderr).toBe(0)
+    expect(preview.stdout).toContain('Ready to start.')
+    expect(preview.stdout).toContain(
+      `${w.venvPython} ${path.join(w.sdScripts, 'sdxl_train_network.py')} --config_file`,
+    )
+    expect(preview.stdout).toContain('CUDA_VISIBLE_DEVICES=0')
+    expect(preview.stdout).toMatch(/predicted peak: \d+\.\d GiB per GPU/)
+    const previewJson = JSON.parse((await cli(['train', 'preview', file, '--json'], w.dataDir)).stdout) as {
+      ready: boolean
+      files: Record<string, string>
+    }
+    expect(previewJson.ready).toBe(true)
+    expect(Object.keys(previewJson.files).sort()).toEqual(['config.toml', 'dataset.toml'])
+
     const started = await cli(['run', 'start', file, '--gpus', '0'], w.dataDir)
     expect(started.code, started.stderr).toBe(0)
-    expect(started.stdout).toContain('running training / 学習開始')
     expect(started.stderr).toContain('sdxl_train_network.py')
     expect(started.stderr).toMatch(/finished\s+steps 3\/3/)
 
@@ -43,6 +57,9 @@ describe('CLI: run start <config.json>, vram record --run', () => {
       }>
     }
     const run = list.runs[0]!
+    // The trainer's output (the terminal the command showed may have attached after a 3-step run ended).
+    const log = await cli(['run', 'log', run.id], w.dataDir)
+    expect(log.stdout).toContain('running training / 学習開始')
     expect(run.input.config.type).toBe('locon')
     expect(run.gpus).toEqual([0])
     expect(run.predicted_peak_mib).toBeGreaterThan(0)
@@ -76,6 +93,10 @@ describe('CLI: run start <config.json>, vram record --run', () => {
 
     // A config file that is not valid: refused with its messages, no new run.
     writeFileSync(file, JSON.stringify({ ...withFiles(preset.config, w), base_model: '' }))
+    const notReady = await cli(['train', 'preview', file], w.dataDir)
+    expect(notReady.code).toBe(1)
+    expect(notReady.stdout).toContain('Cannot start yet:')
+    expect(notReady.stdout).toContain('Choose the SDXL base model')
     const refused = await cli(['run', 'start', file], w.dataDir)
     expect(refused.code).not.toBe(0)
     expect(refused.stderr).toMatch(/cannot start training/)

@@ -34,7 +34,9 @@ keys = ["CUDA_VISIBLE_DEVICES", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "OMP_N
 with open(os.path.join(out, "launch.json"), "w") as f:
     json.dump({"script": ${JSON.stringify(script)}, "argv": argv, "executable": sys.executable, "cwd": os.getcwd(),
                "env": {k: os.environ.get(k) for k in keys}, "config": cfg, "dataset": ds}, f)
-sys.argv = [FAKE, "--steps", "3", "--epochs", "1", "--delay", "0", "--output_dir", out,
+# STANDIN_STEPS / STANDIN_DELAY make a longer run (a busy queue in the browser test).
+sys.argv = [FAKE, "--steps", os.environ.get("STANDIN_STEPS", "3"), "--epochs", "1",
+            "--delay", os.environ.get("STANDIN_DELAY", "0"), "--output_dir", out,
             "--output_name", cfg.get("output_name", "last")]
 runpy.run_path(FAKE, run_name="__main__")
 `

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RequestName } from '../../core/api/contract'
@@ -157,6 +157,44 @@ describe('train.start (config → run)', () => {
     expect(rec.predicted_peak_mib).toBeGreaterThan(10_000) // full fine-tune: far above a LoRA
   }, 60_000)
 
+  it('prunes inputs folders of deleted runs (old ones only) when a run starts', async () => {
+    const root = path.join(w.dataDir, 'training')
+    const first = (await call('train.start', { config: withFiles(await preset('lora-8gb'), w) })) as {
+      id: string
+      command: string[]
+    }
+    await services.runs.service.waitFor(first.id)
+    const firstDir = path.dirname(first.command[first.command.indexOf('--config_file') + 1]!)
+    const orphan = path.join(root, '20250101-000000-abcdef')
+    const young = path.join(root, 'young-orphan')
+    mkdirSync(orphan)
+    mkdirSync(young)
+    writeFileSync(path.join(orphan, 'config.toml'), '')
+    const old = new Date(Date.now() - 2 * 3600_000)
+    utimesSync(orphan, old, old)
+    utimesSync(firstDir, old, old)
+    await call('run.delete', { id: first.id })
+    const live = ((await call('run.list', {})) as { runs: Array<{ command: string[] }> }).runs
+      .map((r) => r.command.find((a) => a.endsWith('config.toml')))
+      .filter((f): f is string => !!f && f.startsWith(root))
+    expect(live.length).toBeGreaterThanOrEqual(1)
+    for (const f of live) utimesSync(path.dirname(f), old, old)
+
+    const second = (await call('train.start', { config: withFiles(await preset('lora-8gb'), w) })) as {
+      id: string
+    }
+    await services.runs.service.waitFor(second.id)
+    expect(existsSync(orphan)).toBe(false)
+    expect(existsSync(firstDir)).toBe(false) // its run was deleted
+    expect(existsSync(young)).toBe(true) // another process may be about to record its run
+    // Folders of runs that still exist are kept, however old.
+    const kept = ((await call('run.list', {})) as { runs: Array<{ command: string[] }> }).runs
+      .map((r) => r.command.find((a) => a.endsWith('config.toml')))
+      .filter((f): f is string => !!f && f.startsWith(root))
+    expect(kept.length).toBe(live.length + 1)
+    for (const f of kept) expect(existsSync(f)).toBe(true)
+  }, 60_000)
+
   it('preview: several GPUs → accelerate launch from the venv; a filled tokenizer cache → offline', async () => {
     const config = withFiles(await preset('lora-12gb'), w)
     const multi = (await call('train.preview', { config, gpus: [1, 0] })) as {
@@ -218,6 +256,17 @@ describe('train.start without an environment', () => {
         environment: null,
         argv: null,
       })
+      // An invalid config without an environment: every reason in one refusal, the environment last.
+      const both = await s.router.call(
+        'train.start',
+        { config: { ...config, base_model: '' } },
+        { transport: 'test' },
+      )
+      if (both.ok) throw new Error('started')
+      const errors = (both.error.details as { errors: string[] }).errors
+      expect(errors.length).toBeGreaterThanOrEqual(2)
+      expect(errors.at(-1)).toBe(NO_ENVIRONMENT)
+      expect(both.error.message).toContain(NO_ENVIRONMENT)
       expect(existsSync(path.join(other.dataDir, 'runs'))).toBe(false)
     } finally {
       await s.dispose()

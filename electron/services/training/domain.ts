@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { rm } from 'node:fs/promises'
+import { readdir, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
-import type { ValidationResult } from '../../../core/api/domains/configs'
+import type { Issue, ValidationResult } from '../../../core/api/domains/configs'
 import type { TrainPreview, TrainStartInput } from '../../../core/api/domains/training'
 import { ApiError } from '../../../core/api/errors'
 import { parseConfig } from '../../../core/config/schema'
@@ -24,6 +24,40 @@ export interface TrainingDeps {
 export function newInputsDir(dataDir: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')
   return path.join(dataDir, 'training', `${stamp}-${randomBytes(3).toString('hex')}`)
+}
+
+/** Inputs folders younger than this are never pruned: another process may be about to record its run. */
+const PRUNE_AFTER_MS = 60 * 60 * 1000
+
+/**
+ * Removes inputs folders no run record refers to any more (their run was deleted). Runs are deleted in
+ * the runs service, which does not know about these folders; this keeps <dataDir>/training from growing.
+ */
+export async function pruneInputs(dataDir: string, runs: RunRecord[], now = Date.now()): Promise<string[]> {
+  const root = path.join(dataDir, 'training')
+  let names: string[]
+  try {
+    names = await readdir(root)
+  } catch {
+    return []
+  }
+  const used = new Set<string>()
+  for (const r of runs)
+    for (const arg of r.command)
+      if (arg.startsWith(root + path.sep)) used.add(path.relative(root, arg).split(path.sep)[0]!)
+  const removed: string[] = []
+  for (const name of names) {
+    if (used.has(name)) continue
+    const dir = path.join(root, name)
+    try {
+      if (now - (await stat(dir)).mtimeMs < PRUNE_AFTER_MS) continue
+      await rm(dir, { recursive: true, force: true })
+      removed.push(dir)
+    } catch {
+      // Gone already, or not ours to remove: try again next time.
+    }
+  }
+  return removed
 }
 
 interface Prepared {
@@ -73,10 +107,25 @@ export function createTrainingDomain(options: ServiceOptions, deps: TrainingDeps
     return { validation, environment, blocking, envError, plan, inputsDir }
   }
 
+  /**
+   * Records are read from disk, not from this process's memory: the app and a headless server (or a
+   * CLI) may each have started runs. A record that cannot be read stops the pruning (its folder may
+   * still be in use).
+   */
+  async function pruneUnused(): Promise<void> {
+    const store = deps.runs().store
+    const records = await store.list()
+    const folders = (await readdir(path.join(options.dataDir, 'runs'))).filter((n) => /^[\w-]+$/.test(n))
+    if (records.length < folders.length) return
+    await pruneInputs(options.dataDir, records)
+  }
+
   async function start(input: TrainStartInput): Promise<RunRecord> {
     const p = await prepare(input)
-    const errors = p.validation.issues.filter((i) => i.severity === 'error')
+    const errors: Issue[] = p.validation.issues.filter((i) => i.severity === 'error')
     if (errors.length > 0) {
+      // Every reason at once, the missing environment included (rule "environment").
+      if (p.envError) errors.push({ rule: 'environment', severity: 'error', message: p.envError.message })
       throw new ApiError(
         'domain',
         `The config cannot start training:\n${errors.map((e) => `- ${e.message}`).join('\n')}`,
@@ -87,10 +136,11 @@ export function createTrainingDomain(options: ServiceOptions, deps: TrainingDeps
     const plan = p.plan
     if (!plan) throw new ApiError('internal', 'The run could not be prepared.')
     const c = plan.config
+    let rec: RunRecord
     try {
       for (const [name, content] of Object.entries(plan.files))
         await writeFileAtomic(path.join(p.inputsDir, name), content)
-      return await deps.runs().start({
+      rec = await deps.runs().start({
         command: plan.argv,
         cwd: plan.cwd,
         env: plan.env,
@@ -107,6 +157,8 @@ export function createTrainingDomain(options: ServiceOptions, deps: TrainingDeps
       await rm(p.inputsDir, { recursive: true, force: true })
       throw error
     }
+    await pruneUnused().catch(() => undefined)
+    return rec
   }
 
   async function preview(input: TrainStartInput): Promise<TrainPreview> {

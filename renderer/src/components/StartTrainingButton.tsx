@@ -13,11 +13,19 @@ import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
 
 const WAITING = new Set(['queued', 'starting', 'running', 'stopping'])
 
-function refusalLines(error: ApiError): string[] {
-  const details = error.details as { errors?: unknown } | undefined
-  if (details && Array.isArray(details.errors) && details.errors.every((e) => typeof e === 'string'))
-    return details.errors as string[]
-  return [error.message]
+interface RefusedIssue {
+  rule?: string
+  message: string
+  code?: string
+  params?: Record<string, string | number>
+}
+
+/** The refusal's issues (with codes, so they are translated like the page's checks), or its message. */
+function refusalIssues(error: ApiError): RefusedIssue[] {
+  const details = error.details as { issues?: unknown } | undefined
+  const issues = Array.isArray(details?.issues) ? (details.issues as RefusedIssue[]) : null
+  if (!issues || !issues.every((i) => typeof i?.message === 'string')) return [{ message: error.message }]
+  return issues
 }
 
 export function StartTrainingButton({ config }: { config: unknown }) {
@@ -82,8 +90,14 @@ export function StartTrainingButton({ config }: { config: unknown }) {
             </Stack>
           ) : (
             <List size="sm">
-              {refusalLines(refusal).map((line, i) => (
-                <List.Item key={i}>{line}</List.Item>
+              {refusalIssues(refusal).map((issue, i) => (
+                <List.Item key={i}>
+                  {issue.rule === 'environment'
+                    ? t('start.noEnvironment')
+                    : issue.code
+                      ? t(`issues.${issue.code}`, { ...issue.params, defaultValue: issue.message })
+                      : issue.message}
+                </List.Item>
               ))}
             </List>
           )}
