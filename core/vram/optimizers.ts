@@ -40,8 +40,10 @@ export function optimizerStateBytes(opt: OptimizerType, a: StateArgs): number {
     case 'SGDNesterov8bit':
       return a.params * 1
     case 'Adafactor':
-      // transformers Adafactor, beta1 = None (as sd-scripts recommends): factored rows/columns, in grad dtype.
-      return a.adafactorStateElements * w
+      // transformers Adafactor, beta1 = None (as sd-scripts recommends): factored rows/columns. Always fp32:
+      // the step casts a bf16/fp16 grad to fp32 first and creates/moves the state with `.to(grad)`, so
+      // full_bf16 / full_fp16 do not halve it (vram.md §5: 0.977 GB for the whole U-Net either way).
+      return a.adafactorStateElements * 4
     case 'Prodigy':
       // s, exp_avg, exp_avg_sq full size, p0 full size except for all-zero params (LoRA's lora_up): 3.5 × for
       // networks, 4 × for a full fine-tune (prodigyopt source, vram.md §5).

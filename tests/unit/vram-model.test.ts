@@ -84,6 +84,14 @@ describe('trainable parameters, gradients, optimizer state', () => {
     expect(
       termIn({ training_type: 'dreambooth', optimizer: 'Adafactor' }, 'forward', 'optimizer_state'),
     ).toBeCloseTo(0.977, 2)
+    // ...also under full_bf16: the step upcasts the bf16 gradient and builds the state from it (`.to(grad)`)
+    expect(
+      termIn(
+        { training_type: 'dreambooth', optimizer: 'Adafactor', full_bf16: true },
+        'forward',
+        'optimizer_state',
+      ),
+    ).toBeCloseTo(0.977, 2)
   })
   it('fused backward pass (sdxl_train.py + Adafactor) keeps about one gradient; ignored for LoRA', () => {
     const fused = { training_type: 'dreambooth', optimizer: 'Adafactor', fused_backward_pass: true } as const
