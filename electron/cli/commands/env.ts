@@ -330,6 +330,51 @@ export const envCommands: CliCommand[] = [
     },
   }),
   command({
+    path: ['env', 'settings'],
+    summary:
+      'Show or change the default sd-scripts source, installer and mirrors (--source, --installer, --index-url, --torch-index-url, --hf-endpoint; "" clears)',
+    options: {
+      source: { type: 'string' },
+      installer: { type: 'string' },
+      'index-url': { type: 'string' },
+      'torch-index-url': { type: 'string' },
+      'hf-endpoint': { type: 'string' },
+      ...jsonOption,
+    },
+    async run({ values }, ctx) {
+      // An empty value clears a setting back to the default.
+      const opt = (v: Values[string]) => (typeof v === 'string' ? (v === '' ? null : v) : undefined)
+      const mirrors = Object.fromEntries(
+        [
+          ['pypiIndex', opt(values['index-url'])],
+          ['torchIndex', opt(values['torch-index-url'])],
+          ['hfEndpoint', opt(values['hf-endpoint'])],
+        ].filter(([, v]) => v !== undefined),
+      )
+      const patch = {
+        ...(opt(values.source) !== undefined ? { source: opt(values.source) } : {}),
+        ...(str(values.installer) ? { installer: str(values.installer) } : {}),
+        ...(Object.keys(mirrors).length ? { mirrors } : {}),
+      }
+      const settings = Object.keys(patch).length
+        ? await ctx.call('env.settings.update', patch)
+        : await ctx.call('env.settings.get', {})
+      if (values.json) printJson(ctx.io, settings)
+      else
+        ctx.io.stdout(
+          [
+            `source: ${settings.source ?? 'https://github.com/kohya-ss/sd-scripts.git (default)'}`,
+            `installer: ${settings.installer}`,
+            `PyPI index: ${settings.mirrors.pypiIndex ?? 'default'}`,
+            `torch index: ${settings.mirrors.torchIndex ?? 'https://download.pytorch.org/whl (default)'}`,
+            `Hugging Face endpoint: ${settings.mirrors.hfEndpoint ?? 'default'}`,
+            '',
+          ].join('\n'),
+        )
+      return 0
+    },
+  }),
+  command({
     path: ['env', 'activate'],
     summary: 'Make an environment the active one',
     args: '<name>',
