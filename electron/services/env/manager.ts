@@ -376,10 +376,11 @@ export class EnvManager {
       })
       r.active ??= req.name
     })
-    return this.start(req.name, p, { fresh: true, action: 'install' })
+    return this.runPlan(req.name, p, { fresh: true, action: 'install' })
   }
 
-  private start(
+  /** Runs a plan (install, resume, repair and update all come here); exposed for tests of the runner chain. */
+  runPlan(
     name: string,
     plan: InstallPlan,
     opts: { fresh?: boolean; redo?: StepId[]; action: 'install' | 'repair' | 'update' },
@@ -470,7 +471,7 @@ export class EnvManager {
   async resume(name: string): Promise<{ started: Promise<void>; done: Promise<RunOutcome> }> {
     this.ensureIdle()
     const { state } = await this.managedState(name)
-    return this.start(name, state.plan, { action: 'install' })
+    return this.runPlan(name, state.plan, { action: 'install' })
   }
 
   /** Re-runs the steps that verify found broken (and verify itself). */
@@ -488,7 +489,7 @@ export class EnvManager {
     if (verify.error) for (const s of ['venv', 'torch', 'requirements', 'extras'] as const) redo.add(s)
     return {
       problems: verify.problems,
-      run: this.start(name, state.plan, { redo: [...redo], action: 'repair' }),
+      run: this.runPlan(name, state.plan, { redo: [...redo], action: 'repair' }),
     }
   }
 
@@ -510,7 +511,7 @@ export class EnvManager {
       state.steps.torch?.state === 'done'
     const redo: StepId[] = ['source', 'requirements', 'extras', 'accelerate', 'tokenizers', 'verify']
     if (!sameTorch) redo.push('torch')
-    return this.start(name, planned.plan, { redo, action: 'update' })
+    return this.runPlan(name, planned.plan, { redo, action: 'update' })
   }
 
   // --- verify --------------------------------------------------------------------------------
