@@ -11,6 +11,7 @@ import {
   nearestExisting,
   writeError,
 } from '../../electron/services/env/prechecks'
+import { dirSize } from '../../electron/services/env/fsops'
 import { tempDir } from './env-helpers'
 
 let root: string
@@ -88,4 +89,20 @@ describe('pre-check facts from the real file system', () => {
       }
     },
   )
+
+  it('dirSize adds up every file of a deep tree (the step sizes on the Environment page)', async () => {
+    const tree = path.join(root, 'tree')
+    let expected = 0
+    for (let d = 0; d < 20; d++) {
+      const dir = path.join(tree, `d${d}`, 'sub')
+      await fs.mkdir(dir, { recursive: true })
+      for (let f = 0; f < 30; f++) {
+        const size = 100 + d * 30 + f
+        await fs.writeFile(path.join(dir, `f${f}`), Buffer.alloc(size))
+        expected += size
+      }
+    }
+    expect(await dirSize(tree)).toBe(expected)
+    expect(await dirSize(path.join(root, 'absent'))).toBe(0)
+  })
 })
