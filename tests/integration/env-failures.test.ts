@@ -164,6 +164,71 @@ describe('env install failures leave a resumable state with a clear message', ()
     }
   }, 240_000)
 
+  it('Ctrl-C in the CLI stops the running command (its whole process group), records "interrupted", exits 1; resume finishes', async () => {
+    const standin = createStandinRepo(path.join(root, 'standin-sigint'))
+    const dataDir = path.join(root, 'data-sigint')
+    const env = {
+      ...process.env,
+      ...testEnv({ PATH: `${uvBin}:${process.env.PATH}` }),
+      SDXL_STUDIO_DATA_DIR: dataDir,
+      STANDIN_SLOW_BUILD: '300',
+    }
+    const cli = spawn(
+      path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
+      [
+        'electron/cli/main.ts',
+        'env',
+        'install',
+        '--name',
+        'c',
+        '--source',
+        standin,
+        '--torch',
+        'none',
+        '--yes',
+      ],
+      { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let stderr = ''
+    cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    cli.stdout.resume()
+    const envDir = path.join(dataDir, 'envs', 'c')
+    const running = await waitFor(
+      async () => {
+        const s = await readState(envDir)
+        return s && s.steps.requirements?.state === 'running' && s.childPid ? s : null
+      },
+      120_000,
+      'the requirements step to start',
+    )
+    await new Promise((r) => setTimeout(r, 1500))
+    const lock = JSON.parse(await fs.readFile(path.join(dataDir, 'env-install.lock'), 'utf8')) as {
+      pid: number
+    }
+    process.kill(lock.pid, 'SIGINT')
+    const code = await new Promise<number | null>((r) => cli.once('exit', r))
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/was stopped/)
+    expect(stderr).toMatch(/env resume --name c/)
+    const state = (await readState(envDir))!
+    expect(state.status).toBe('interrupted')
+    expect(state.steps.requirements).toMatchObject({ state: 'failed', error: { kind: 'interrupted' } })
+    expect(pidAlive(running.childPid!)).toBe(false)
+    expect(existsSync(path.join(dataDir, 'env-install.lock'))).toBe(false)
+
+    const same = createServices({
+      dataDir,
+      mode: 'test',
+      env: testEnv({ PATH: `${uvBin}:${process.env.PATH}` }),
+      version: '0.0.0',
+    })
+    try {
+      expect((await (await same.env.manager.resume('c')).done).state.status).toBe('done')
+    } finally {
+      await same.dispose()
+    }
+  }, 240_000)
+
   it('one install at a time in a data folder: a second install is refused while the first runs', async () => {
     const standin = createStandinRepo(path.join(root, 'standin-lock'))
     const { services } = servicesFor('lock', { STANDIN_SLOW_BUILD: '3' })
