@@ -2,7 +2,8 @@ import type { FailureKind } from './state'
 
 /**
  * Reads the tail of a failed command's log and says what went wrong in words a user can act on.
- * Patterns cover pip, uv, git and Python's own errors.
+ * Patterns cover pip, uv, git and Python's own errors. Order matters: a resolver that could not reach
+ * the index also reports packages as missing, so network errors are recognised before bad packages.
  */
 const RULES: Array<{ kind: FailureKind; test: RegExp; advice: string }> = [
   {
@@ -24,16 +25,16 @@ const RULES: Array<{ kind: FailureKind; test: RegExp; advice: string }> = [
       'The sd-scripts source has no such version tag. Check the source address (a mirror may lag behind) or pick another version.',
   },
   {
-    kind: 'bad_package',
-    test: /No matching distribution found|Could not find a version that satisfies|not found in the package registry|No solution found when resolving|Because [^\n]* was not found|ResolutionImpossible|is not available in the package index|versions? of [^\n]* (?:is|are) not available/i,
-    advice:
-      'A required package or version was not found on the package index. If you use a PyPI mirror (--index-url), check that it is complete; otherwise the requirement is wrong.',
-  },
-  {
     kind: 'network',
     test: /Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|Could not resolve host|getaddrinfo|Connection (?:refused|reset|timed out)|Read timed out|ECONNRESET|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Failed to fetch|error sending request|network is unreachable|SSL: CERTIFICATE_VERIFY_FAILED|unable to access/i,
     advice:
       'The network failed while downloading. Check the connection (or set a mirror: --index-url, --torch-index-url, --hf-endpoint), then press Resume.',
+  },
+  {
+    kind: 'bad_package',
+    test: /No matching distribution found|Could not find a version that satisfies|not found in the package registry|No solution found when resolving|Because [^\n]* was not found|ResolutionImpossible|is not available in the package index|versions? of [^\n]* (?:is|are) not available/i,
+    advice:
+      'A required package or version was not found on the package index. If you use a PyPI mirror (--index-url), check that it is complete; otherwise the requirement is wrong.',
   },
 ]
 

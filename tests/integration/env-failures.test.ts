@@ -229,6 +229,38 @@ describe('env install failures leave a resumable state with a clear message', ()
     }
   }, 240_000)
 
+  it('network failure (an index that refuses connections): clear message; resume with a working mirror finishes', async () => {
+    const standin = createStandinRepo(path.join(root, 'standin-net'))
+    const { services } = servicesFor('net')
+    try {
+      const m = services.env.manager
+      const dead = 'http://127.0.0.1:9/simple'
+      const outcome = await (
+        await m.install({ name: 'net', source: standin, torch: 'none', mirrors: { pypiIndex: dead } })
+      ).done
+      expect(outcome.state.lastError).toMatchObject({ step: 'requirements', kind: 'network' })
+      expect(outcome.state.lastError!.message).toMatch(/network failed.*--index-url/s)
+      const r = await services.router.call(
+        'env.resume',
+        { name: 'net', mirrors: { pypiIndex: 'https://pypi.org/simple' } },
+        { transport: 'test' },
+      )
+      if (!r.ok) throw new Error(r.error.message)
+      const done = await waitFor(
+        async () => {
+          const p = await m.progress('net')
+          return p && p.status !== 'running' ? p : null
+        },
+        120_000,
+        'the resumed install to end',
+      )
+      expect(done.status).toBe('done')
+      expect((await m.get('net')).choices?.mirrors.pypiIndex).toBe('https://pypi.org/simple')
+    } finally {
+      await services.dispose()
+    }
+  }, 240_000)
+
   it('one install at a time in a data folder: a second install is refused while the first runs', async () => {
     const standin = createStandinRepo(path.join(root, 'standin-lock'))
     const { services } = servicesFor('lock', { STANDIN_SLOW_BUILD: '3' })

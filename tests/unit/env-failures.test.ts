@@ -57,6 +57,12 @@ describe('diagnose: what a failed step tells the user', () => {
     })
   }
 
+  it('an unreachable index is a network failure, even though the resolver then reports packages missing', () => {
+    const log =
+      '  × No solution found when resolving: `setuptools>=40.8.0`\n  ├─▶ Request failed after 3 retries\n  ├─▶ Failed to fetch: `http://127.0.0.1:9/simple/setuptools/`\n  ╰─▶ Connection refused (os error 111)\n'
+    expect(diagnose(title, 1, log).kind).toBe('network')
+  })
+
   it('unknown failures quote the last lines without terminal codes', () => {
     const log =
       'line 1\n\x1b[31mTraceback (most recent call last):\x1b[0m\r\n  File "x.py"\r\nValueError: boom\r\n'

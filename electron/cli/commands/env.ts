@@ -234,12 +234,22 @@ export const envCommands: CliCommand[] = [
   }),
   command({
     path: ['env', 'resume'],
-    summary: 'Continue an interrupted or failed install from its first unfinished step',
-    options: { name: { type: 'string' }, ...jsonOption },
+    summary: 'Continue an interrupted or failed install from its first unfinished step (new mirrors allowed)',
+    options: {
+      name: { type: 'string' },
+      'index-url': { type: 'string' },
+      'torch-index-url': { type: 'string' },
+      'hf-endpoint': { type: 'string' },
+      ...jsonOption,
+    },
     async run({ values }, ctx) {
       const manager = ctx.services().env.manager
       const name = await manager.resolveName(str(values.name))
-      const run = await manager.resume(name)
+      const run = await manager.resume(name, {
+        ...(str(values['index-url']) ? { pypiIndex: str(values['index-url']) } : {}),
+        ...(str(values['torch-index-url']) ? { torchIndex: str(values['torch-index-url']) } : {}),
+        ...(str(values['hf-endpoint']) ? { hfEndpoint: str(values['hf-endpoint']) } : {}),
+      })
       return follow(ctx, name, run, values.json === true)
     },
   }),
