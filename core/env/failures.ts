@@ -43,25 +43,38 @@ export interface Diagnosis {
   message: string
 }
 
-/** The lines that name the problem: the matching line if any, else the last non-empty lines. */
-function evidence(log: string, test: RegExp | null): string {
-  // Strip terminal colour codes and progress-bar carriage returns before quoting.
+/** Terminal colour codes and progress-bar carriage returns, removed before reading a log. */
+function clean(log: string): string {
   // eslint-disable-next-line no-control-regex
-  const clean = log.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r(?!\n)/g, '\n')
-  const lines = clean
+  return log.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r(?!\n)/g, '\n')
+}
+
+/** Tools wrap long messages at the terminal width ("No\n space left"): read them as one line. */
+function unwrap(text: string): string {
+  return text.replace(/[ \t]*\r?\n[ \t]*/g, ' ')
+}
+
+/** The text that names the problem: the matching line, the matching wrapped sentence, or the last lines. */
+function evidence(log: string, test: RegExp | null): string {
+  const text = clean(log)
+  const lines = text
     .split(/\r?\n/)
     .map((l) => l.trimEnd())
     .filter((l) => l.trim() !== '')
   if (test) {
     const hit = lines.findLast((l) => test.test(l))
     if (hit) return hit.trim()
+    const flat = unwrap(text)
+    const m = test.exec(flat)
+    if (m) return flat.slice(Math.max(0, m.index - 160), m.index + m[0].length + 40).trim()
   }
   return lines.slice(-5).join('\n')
 }
 
 export function diagnose(stepTitle: string, exitCode: number | null, log: string): Diagnosis {
+  const flat = unwrap(clean(log))
   for (const rule of RULES) {
-    if (rule.test.test(log)) {
+    if (rule.test.test(flat)) {
       return { kind: rule.kind, message: `${stepTitle} failed: ${evidence(log, rule.test)}\n${rule.advice}` }
     }
   }

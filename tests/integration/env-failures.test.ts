@@ -327,6 +327,61 @@ describe('env install failures leave a resumable state with a clear message', ()
     180_000,
   )
 
+  let mountable = false
+  if (isRoot) {
+    const probe = tempDir('mount-probe')
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'ignore' })
+      execFileSync('umount', [probe])
+      mountable = true
+    } catch {
+      mountable = false
+    } finally {
+      execFileSync('rmdir', [probe])
+    }
+  }
+  it.skipIf(!mountable)(
+    'disk full mid-install: stops with a disk message; resume finishes once there is room',
+    async () => {
+      const standin = createStandinRepo(path.join(root, 'standin-full'))
+      const envDir = path.join(root, 'env-full')
+      await fs.mkdir(envDir)
+      // An 800 KB disk: the checkout, the venv and the small requirements fit; LyCORIS does not.
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=800k', 'tmpfs', envDir])
+      try {
+        const planned = plan({
+          version: 'v0.10.1',
+          os: 'linux',
+          pythonCandidates: [{ path: realPython(), version: '3.11.0' }],
+          uvOnPath: path.join(uvBin, 'uv'),
+          gitAvailable: true,
+          gpu: null,
+          resourcesDir: resourcesDir(process.env),
+          choices: { torch: 'none', envDir, source: standin },
+        })
+        if (!planned.ok) throw new Error(planned.error.message)
+        const version = findVersion('v0.10.1')!
+        const options = {
+          name: 'full',
+          plan: planned.plan,
+          dataDir: path.join(root, 'data-full'),
+          baseEnv: testEnv({ PATH: `${uvBin}:${process.env.PATH}` }),
+          probe: { pythonRange: version.python, tag: 'v0.10.1', extras: version.extras },
+        }
+        const failed = await new InstallRunner(options).run()
+        expect(failed.state.status).toBe('failed')
+        expect(failed.state.lastError?.kind).toBe('disk_full')
+        expect(failed.state.lastError!.message).toMatch(/disk is full.*Resume/s)
+        execFileSync('mount', ['-o', 'remount,size=200m', envDir])
+        const done = await new InstallRunner(options).run()
+        expect(done.state.status).toBe('done')
+      } finally {
+        execFileSync('umount', ['-l', envDir])
+      }
+    },
+    180_000,
+  )
+
   it('git missing: a step that needs git fails clearly and resumes once git is back; a local folder is copied; other URLs are refused up front', async () => {
     const standin = createStandinRepo(path.join(root, 'standin-nogit'))
     const envDir = path.join(root, 'env-nogit')

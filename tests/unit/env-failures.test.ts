@@ -63,6 +63,14 @@ describe('diagnose: what a failed step tells the user', () => {
     expect(diagnose(title, 1, log).kind).toBe('network')
   })
 
+  it('reads messages the tool wrapped at the terminal width', () => {
+    const log =
+      '  cause: failed to copy file from /cache/lycoris/modules/lokr.py\r\n         to /env/venv/lib/python3.11/site-packages/lycoris/modules/.tmpBqRmsr: No\r\n         space left on device (os error 28)\r\n'
+    const d = diagnose(title, 2, log)
+    expect(d.kind).toBe('disk_full')
+    expect(d.message).toMatch(/No space left on device/)
+  })
+
   it('unknown failures quote the last lines without terminal codes', () => {
     const log =
       'line 1\n\x1b[31mTraceback (most recent call last):\x1b[0m\r\n  File "x.py"\r\nValueError: boom\r\n'
