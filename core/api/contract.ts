@@ -5,6 +5,7 @@ import * as configs from './domains/configs'
 import * as env from './domains/env'
 import * as gpu from './domains/gpu'
 import * as runs from './domains/runs'
+import * as training from './domains/training'
 import * as vram from './domains/vram'
 
 /**
@@ -18,6 +19,7 @@ export const requests = {
   ...configs.requests,
   ...runs.requests,
   ...vram.requests,
+  ...training.requests,
 } satisfies Record<string, RequestDef>
 
 export const events = {
@@ -27,6 +29,7 @@ export const events = {
   ...configs.events,
   ...runs.events,
   ...vram.events,
+  ...training.events,
 } satisfies Record<string, EventDef>
 
 export type Requests = typeof requests

@@ -4,6 +4,7 @@ import { envCommands } from './commands/env'
 import { gpuCommands } from './commands/gpu'
 import { runsCommands } from './commands/runs'
 import { serveCommands } from './commands/serve'
+import { trainingCommands } from './commands/training'
 import { vramCommands } from './commands/vram'
 
 /** Every CLI command. A domain adds its commands in its own file under commands/. */
@@ -14,4 +15,5 @@ export const cliCommands: CliCommand[] = [
   ...configsCommands,
   ...runsCommands,
   ...vramCommands,
+  ...trainingCommands,
 ]

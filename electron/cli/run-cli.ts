@@ -28,9 +28,9 @@ function findCommand(words: string[]): { cmd: CliCommand; rest: string[] } | nul
 }
 
 function usage(): string {
-  const width = Math.max(...cliCommands.map((c) => `${c.path.join(' ')} ${c.args ?? ''}`.length))
+  // Command and arguments on one line, the summary indented below: arguments can be long.
   const lines = cliCommands.map(
-    (c) => `  ${`${c.path.join(' ')} ${c.args ?? ''}`.padEnd(width)}  ${c.summary}`,
+    (c) => `  ${`${c.path.join(' ')} ${c.args ?? ''}`.trimEnd()}\n      ${c.summary}`,
   )
   return `SDXL Studio command line\n\nUsage: npm run -s cli -- <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nAdd --help to a command for its options.\n`
 }

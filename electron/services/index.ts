@@ -5,6 +5,7 @@ import { createEnvDomain } from './env/domain'
 import { createGpuDomain } from './gpu/domain'
 import { createRouter, type RequestHandlers, type Router, type SubscriptionHandlers } from './router'
 import { createRunsDomain } from './runs/domain'
+import { createTrainingDomain } from './training/domain'
 import { createVramDomain } from './vram/domain'
 
 export type { ServiceOptions } from './context'
@@ -20,7 +21,8 @@ export function createServices(options: ServiceOptions) {
   const configs = createConfigsDomain(options)
   const runs = createRunsDomain(options)
   const vram = createVramDomain(options)
-  const domains = [app, gpu, env, configs, runs, vram]
+  const training = createTrainingDomain(options, { env: env.manager, runs: () => runs.service })
+  const domains = [app, gpu, env, configs, runs, vram, training]
 
   const requests: RequestHandlers = {
     ...app.requests,
@@ -29,6 +31,7 @@ export function createServices(options: ServiceOptions) {
     ...configs.requests,
     ...runs.requests,
     ...vram.requests,
+    ...training.requests,
   }
   const subscriptions: SubscriptionHandlers = {
     ...app.subscriptions,
@@ -37,6 +40,7 @@ export function createServices(options: ServiceOptions) {
     ...configs.subscriptions,
     ...runs.subscriptions,
     ...vram.subscriptions,
+    ...training.subscriptions,
   }
   const router: Router = createRouter(requests, subscriptions)
   return {
@@ -47,6 +51,7 @@ export function createServices(options: ServiceOptions) {
     configs,
     runs,
     vram,
+    training,
     options,
     dispose: async () => {
       for (const d of domains.reverse()) await d.dispose()

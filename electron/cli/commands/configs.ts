@@ -1,3 +1,232 @@
-import type { CliCommand } from '../command'
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import type { Issue } from '../../../core/api/domains/configs'
+import { withPlaceholders } from '../../../core/config/presets'
+import { parseConfig, type TrainingConfig } from '../../../core/config/schema'
+import { render } from '../../../core/sdscripts/render'
+import type { ShellFlavor } from '../../../core/sdscripts/quote'
+import { validateConfig } from '../../../core/sdscripts/validate'
+import { writeFileAtomic, writeJsonAtomic } from '../../services/store/atomic'
+import { CliUsageError, command, jsonOption, printJson, type CliIo } from '../command'
 
-export const configsCommands: CliCommand[] = []
+const SD_SCRIPTS_PLACEHOLDER = '<<SET: sd-scripts folder>>'
+
+const exportOptions = {
+  out: { type: 'string' },
+  'sd-scripts': { type: 'string' },
+  flavor: { type: 'string' },
+  accelerate: { type: 'string' },
+  ...jsonOption,
+} as const
+
+function flavorOf(value: unknown): ShellFlavor {
+  if (value === undefined) return process.platform === 'win32' ? 'windows' : 'posix'
+  if (value === 'windows' || value === 'posix') return value
+  throw new CliUsageError(`--flavor must be "windows" or "posix", not "${String(value)}".`)
+}
+
+async function readConfigFile(file: string): Promise<TrainingConfig> {
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch {
+    throw new Error(`Config file not found: ${file}`)
+  }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (error) {
+    throw new Error(`Config file is not valid JSON: ${file} (${(error as Error).message})`)
+  }
+  const parsed = parseConfig(raw)
+  if (!parsed.ok)
+    throw new Error(`Config file ${file} is not a valid training config:\n  ${parsed.errors.join('\n  ')}`)
+  return parsed.config
+}
+
+function formatIssue(i: Issue): string {
+  const fix = i.fix ? ` [fix: ${i.fix.label}]` : ''
+  return `${i.severity.toUpperCase().padEnd(7)} ${i.rule}: ${i.message}${fix}`
+}
+
+/** Writes config.toml, dataset.toml, prompts.txt (when sampling) and command.txt into `out`. */
+async function writeExport(
+  config: TrainingConfig,
+  values: Record<string, unknown>,
+  io: CliIo,
+): Promise<{ dir: string; files: string[]; script: string; command: string }> {
+  if (typeof values.out !== 'string' || !values.out)
+    throw new CliUsageError('Give the output folder with --out <dir>.')
+  const dir = path.resolve(values.out)
+  const flavor = flavorOf(values.flavor)
+  const sdScripts =
+    typeof values['sd-scripts'] === 'string'
+      ? path.resolve(values['sd-scripts'])
+      : (process.env.SDXL_STUDIO_SD_SCRIPTS ?? SD_SCRIPTS_PLACEHOLDER)
+  const r = render(config, {
+    filesDir: dir,
+    sdScriptsDir: sdScripts,
+    flavor,
+    accelerate: typeof values.accelerate === 'string' ? values.accelerate : undefined,
+  })
+  const written: string[] = []
+  for (const [name, content] of Object.entries(r.files)) {
+    await writeFileAtomic(path.join(dir, name), content)
+    written.push(name)
+  }
+  await writeFileAtomic(path.join(dir, 'command.txt'), `${r.display}\n`)
+  written.push('command.txt')
+  if (r.skippedExtraArgs.length)
+    io.stderr(`Left out unknown extra arguments: ${r.skippedExtraArgs.join(', ')} (see: config validate)\n`)
+  return { dir, files: written, script: r.script, command: r.display }
+}
+
+function placeholdersIn(config: TrainingConfig, command: string): string[] {
+  const found = new Set<string>()
+  for (const m of `${JSON.stringify(config)} ${command}`.matchAll(/<<SET: [^>]*>>/g)) found.add(m[0])
+  return [...found]
+}
+
+export const configsCommands = [
+  command({
+    path: ['preset', 'list'],
+    summary: 'List built-in and user presets (id, type, VRAM tier)',
+    options: { ...jsonOption },
+    async run({ values }, ctx) {
+      const list = await ctx.call('presets.list', {})
+      if (values.json) printJson(ctx.io, list)
+      else
+        for (const p of list)
+          ctx.io.stdout(
+            `${p.id.padEnd(24)} ${p.type.padEnd(10)} ${p.vram_tier_gb ? `${p.vram_tier_gb} GB` : '-'}\t${p.name}${p.builtin ? '' : ' (user)'}\n`,
+          )
+      return 0
+    },
+  }),
+  command({
+    path: ['preset', 'export'],
+    summary:
+      'Write a preset as sd-scripts files (config.toml, dataset.toml, command.txt) with marked placeholder paths',
+    args: '<id> --out <dir> [--sd-scripts <dir>] [--flavor windows|posix]',
+    options: exportOptions,
+    async run({ values, positionals }, ctx) {
+      const id = positionals[0]
+      if (!id) throw new CliUsageError('Name the preset: preset export <id> --out <dir> (ids: preset list)')
+      const preset = await ctx.call('presets.get', { id })
+      const config = withPlaceholders(preset.config)
+      const result = await writeExport(config, values, ctx.io)
+      const placeholders = placeholdersIn(config, result.command)
+      if (values.json) printJson(ctx.io, { ...result, placeholders })
+      else {
+        ctx.io.stdout(`Wrote ${result.files.join(', ')} to ${result.dir} (${result.script})\n`)
+        if (placeholders.length)
+          ctx.io.stdout(`Replace these placeholders before running:\n  ${placeholders.join('\n  ')}\n`)
+      }
+      return 0
+    },
+  }),
+  command({
+    path: ['config', 'export'],
+    summary: 'Write a config file (JSON) as sd-scripts files plus the exact command line',
+    args: '<config file> --out <dir> [--sd-scripts <dir>] [--flavor windows|posix]',
+    options: exportOptions,
+    async run({ values, positionals }, ctx) {
+      const file = positionals[0]
+      if (!file) throw new CliUsageError('Name the config file: config export <config file> --out <dir>')
+      const config = await readConfigFile(file)
+      const errors = validateConfig(config).filter((i) => i.severity === 'error')
+      const result = await writeExport(config, values, ctx.io)
+      if (values.json) printJson(ctx.io, { ...result, errors })
+      else ctx.io.stdout(`Wrote ${result.files.join(', ')} to ${result.dir} (${result.script})\n`)
+      if (errors.length)
+        ctx.io.stderr(
+          `The config has problems sd-scripts will stop on (see: config validate):\n${errors.map(formatIssue).join('\n')}\n`,
+        )
+      return 0
+    },
+  }),
+  command({
+    path: ['config', 'validate'],
+    summary: 'Check a config file before launch (exit 0 when valid)',
+    args: '<config file> [--no-files] [--json]',
+    options: { ...jsonOption, 'no-files': { type: 'boolean', default: false } },
+    async run({ values, positionals }, ctx) {
+      const file = positionals[0]
+      if (!file) throw new CliUsageError('Name the config file: config validate <config file>')
+      let raw: unknown
+      try {
+        raw = JSON.parse(await fs.readFile(file, 'utf8'))
+      } catch (error) {
+        throw new Error(
+          (error as NodeJS.ErrnoException).code === 'ENOENT'
+            ? `Config file not found: ${file}`
+            : `Config file is not valid JSON: ${file}`,
+        )
+      }
+      const result = await ctx.call('config.validate', { config: raw, checkFiles: !values['no-files'] })
+      if (values.json)
+        printJson(ctx.io, {
+          valid: result.valid,
+          issues: result.issues,
+          dataset: result.dataset,
+          model: result.model,
+        })
+      else {
+        const lines = result.issues.map(formatIssue)
+        if (result.dataset) {
+          const s = result.dataset.steps
+          lines.push(
+            `Dataset: ${result.dataset.subsets.reduce((n, x) => n + x.images, 0)} images, ${s.images_per_epoch} per epoch with repeats, ~${s.steps_per_epoch} steps/epoch, ~${s.total_steps} steps in ${s.epochs} epochs (estimate).`,
+          )
+        }
+        const out = `${lines.join('\n')}${lines.length ? '\n' : ''}${result.valid ? 'Valid.' : 'Not valid.'}\n`
+        if (result.valid) ctx.io.stdout(out)
+        else ctx.io.stderr(out)
+      }
+      return result.valid ? 0 : 1
+    },
+  }),
+  command({
+    path: ['config', 'import-kohya'],
+    summary: 'Convert a kohya_ss GUI config (JSON) into our config file; reports keys it could not map',
+    args: '<kohya_ss json> --out <config file>',
+    options: { ...jsonOption, out: { type: 'string' } },
+    async run({ values, positionals }, ctx) {
+      const file = positionals[0]
+      if (!file || typeof values.out !== 'string' || !values.out)
+        throw new CliUsageError('Usage: config import-kohya <kohya_ss json> --out <config file>')
+      let raw: unknown
+      try {
+        raw = JSON.parse(await fs.readFile(file, 'utf8'))
+      } catch (error) {
+        throw new Error(
+          (error as NodeJS.ErrnoException).code === 'ENOENT'
+            ? `File not found: ${file}`
+            : `Not valid JSON: ${file}`,
+        )
+      }
+      const r = await ctx.call('config.importKohya', { json: raw })
+      const out = path.resolve(values.out)
+      await writeJsonAtomic(out, r.config)
+      const unmapped = r.keys.filter((k) => k.status === 'unmapped')
+      if (values.json)
+        printJson(ctx.io, {
+          out,
+          type: r.config.type,
+          unmapped: r.unmapped,
+          warnings: r.warnings,
+          keys: r.keys,
+        })
+      else {
+        ctx.io.stdout(`Wrote ${out} (${r.config.type})\n`)
+        for (const w of r.warnings) ctx.io.stdout(`Note: ${w}\n`)
+        if (unmapped.length)
+          ctx.io.stdout(
+            `Keys not mapped (${unmapped.length}):\n${unmapped.map((k) => `  ${k.key}${k.note ? `: ${k.note}` : ''}`).join('\n')}\n`,
+          )
+        else ctx.io.stdout('Every key was mapped or is a GUI-only setting.\n')
+      }
+      return 0
+    },
+  }),
+]

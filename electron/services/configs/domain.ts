@@ -1,9 +1,91 @@
+import { ApiError } from '../../../core/api/errors'
+import type { Preset } from '../../../core/config/presets'
+import { exportKohya, withFolderSubsets } from '../../../core/kohya/export'
+import { importKohya, KohyaImportError } from '../../../core/kohya/import'
+import { render } from '../../../core/sdscripts/render'
+import { applyFix } from '../../../core/sdscripts/validate'
 import type { ServiceOptions } from '../context'
 import type { RequestHandlers, SubscriptionHandlers } from '../router'
+import { browse } from './browse'
+import { inspectDataset, validateWithFiles } from './checks'
+import { listRepeatFolders } from './dataset'
+import { inspectModel } from './model'
+import { PresetStore } from './presets-store'
+
+function summary(p: Preset) {
+  return {
+    id: p.id,
+    name: p.name,
+    type: p.type,
+    vram_tier_gb: p.vram_tier_gb,
+    rationale: p.rationale,
+    builtin: p.builtin,
+  }
+}
+
+/** Imports a kohya_ss config and turns its parent folders into dataset subsets where they exist. */
+export async function importKohyaWithFolders(json: unknown) {
+  let imported
+  try {
+    imported = importKohya(json)
+  } catch (error) {
+    if (error instanceof KohyaImportError)
+      throw new ApiError('domain', error.message, { kind: 'kohya_import' })
+    throw error
+  }
+  const warnings = [...imported.warnings]
+  const folders: Array<{ dir: string; num_repeats: number; class_tokens: string; is_reg: boolean }> = []
+  for (const [dir, is_reg] of [
+    [imported.folders.train_data_dir, false],
+    [imported.folders.reg_data_dir, true],
+  ] as const) {
+    if (!dir) continue
+    try {
+      const found = await listRepeatFolders(dir)
+      if (!found.length)
+        warnings.push(`${dir} has no <repeats>_<name> sub-folders; add the image folders by hand.`)
+      folders.push(...found.map((f) => ({ ...f, is_reg })))
+    } catch {
+      warnings.push(`${dir} was not found on this computer; add the image folders by hand.`)
+    }
+  }
+  const config = withFolderSubsets(imported, folders)
+  return { config, keys: imported.keys, unmapped: imported.unmapped, warnings }
+}
 
 export function createConfigsDomain(options: ServiceOptions) {
-  void options
-  const requests = {} satisfies Partial<RequestHandlers>
+  const store = new PresetStore(options.dataDir)
+  const requests = {
+    'presets.list': async () => (await store.list()).map(summary),
+    'presets.get': async ({ id }) => {
+      const p = await store.get(id)
+      return { ...summary(p), config: p.config }
+    },
+    'presets.save': async (input) => summary(await store.save(input)),
+    'presets.rename': async ({ id, name }) => summary(await store.rename(id, name)),
+    'presets.delete': async ({ id }) => {
+      await store.remove(id)
+      return { deleted: id }
+    },
+    'presets.duplicate': async ({ id, name }) => summary(await store.duplicate(id, name)),
+    'config.validate': async ({ config, checkFiles, packages }) =>
+      validateWithFiles(config, { checkFiles, packages }),
+    'config.applyFix': ({ config, fix }) => applyFix(config, fix),
+    'config.render': ({ config, filesDir, sdScriptsDir, flavor, accelerate }) => {
+      const r = render(config, {
+        filesDir,
+        sdScriptsDir,
+        flavor: flavor ?? (process.platform === 'win32' ? 'windows' : 'posix'),
+        accelerate,
+      })
+      return { script: r.script, files: { ...r.files }, argv: r.argv, display: r.display }
+    },
+    'config.importKohya': ({ json }) => importKohyaWithFolders(json),
+    'config.exportKohya': ({ config }) => exportKohya(config),
+    'dataset.inspect': ({ config }) => inspectDataset(config),
+    'model.inspect': ({ path }) => inspectModel(path),
+    'paths.browse': ({ path, mode }) => browse(path, mode),
+  } satisfies Partial<RequestHandlers>
   const subscriptions = {} satisfies Partial<SubscriptionHandlers>
-  return { requests, subscriptions, dispose: () => undefined }
+  return { requests, subscriptions, store, dispose: () => undefined }
 }

@@ -1,12 +1,606 @@
-import { Stack, Text, Title } from '@mantine/core'
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Group,
+  Image,
+  Progress,
+  ScrollArea,
+  SimpleGrid,
+  Stack,
+  Text,
+  Textarea,
+  Title,
+  UnstyledButton,
+} from '@mantine/core'
+import { FitAddon } from '@xterm/addon-fit'
+import { WebglAddon } from '@xterm/addon-webgl'
+import { Terminal } from '@xterm/xterm'
+import '@xterm/xterm/css/xterm.css'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
+import uPlot from 'uplot'
+import 'uplot/dist/uPlot.min.css'
+import type { RunEvent } from '../../../core/runs/events'
+import type { RunRecord } from '../../../core/runs/record'
+import { getApiClient } from '../api/client'
+import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
+
+const stateColor: Record<RunRecord['state'], string> = {
+  queued: 'gray',
+  starting: 'blue',
+  running: 'blue',
+  stopping: 'orange',
+  finished: 'green',
+  failed: 'red',
+  stopped: 'yellow',
+}
+const ended = (s: RunRecord['state']) => s === 'finished' || s === 'failed' || s === 'stopped'
+
+function interval(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '—'
+  const s = Math.round(seconds)
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`
+}
+
+/**
+ * WebGL only on a real GPU: a software rasteriser (SwiftShader, llvmpipe: VMs, remote desktops,
+ * headless browsers) draws the terminal slower than the DOM renderer does.
+ */
+function hardwareWebgl(): boolean {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2')
+    if (!gl) return false
+    const info = gl.getExtension('WEBGL_debug_renderer_info')
+    const renderer = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : ''
+    return !/swiftshader|llvmpipe|software|basic render/i.test(renderer)
+  } catch {
+    return false
+  }
+}
+
+/** The run's pseudo-terminal: bounded scrollback, WebGL when it works, DOM otherwise; acks what it has written. */
+function RunTerminal({ id }: { id: string }) {
+  const host = useRef<HTMLDivElement>(null)
+  useEffect(() => {
+    const el = host.current
+    if (!el) return
+    const term = new Terminal({ scrollback: 5000, convertEol: false, fontSize: 12, disableStdin: true })
+    const fit = new FitAddon()
+    term.loadAddon(fit)
+    term.open(el)
+    if (hardwareWebgl()) {
+      try {
+        const webgl = new WebglAddon()
+        webgl.onContextLoss(() => webgl.dispose()) // back to the DOM renderer
+        term.loadAddon(webgl)
+      } catch {
+        // WebGL failed to start: the DOM renderer stays.
+      }
+    }
+    const resize = () => {
+      try {
+        fit.fit()
+        void getApiClient()
+          .call('run.resize', { id, cols: Math.max(20, term.cols), rows: Math.max(5, term.rows) })
+          .catch(() => undefined)
+      } catch {
+        // not laid out yet
+      }
+    }
+    resize()
+    const observer = new ResizeObserver(resize)
+    observer.observe(el)
+    const sub = getApiClient().subscribe(
+      'run.output',
+      { id },
+      // Acknowledge only once xterm has parsed the data, so the pty waits for a busy terminal.
+      { data: ({ data }) => term.write(data, () => sub.processed(data.length)) },
+    )
+    return () => {
+      sub.close()
+      observer.disconnect()
+      term.dispose()
+    }
+  }, [id])
+  return <div ref={host} data-testid="run-terminal" style={{ height: 360, background: '#000', padding: 4 }} />
+}
+
+/** avr_loss per step. */
+function LossChart({ points }: { points: Array<[number, number]> }) {
+  const host = useRef<HTMLDivElement>(null)
+  const plot = useRef<uPlot | null>(null)
+  const { t } = useTranslation('runs')
+  useEffect(() => {
+    const el = host.current
+    if (!el) return
+    plot.current = new uPlot(
+      {
+        width: Math.max(300, el.clientWidth),
+        height: 200,
+        scales: { x: { time: false } },
+        series: [{ label: t('step') }, { label: 'avr_loss', stroke: '#228be6', width: 2 }],
+        axes: [{}, {}],
+      },
+      [[], []],
+      el,
+    )
+    return () => {
+      plot.current?.destroy()
+      plot.current = null
+    }
+  }, [t])
+  useEffect(() => {
+    plot.current?.setData([points.map((p) => p[0]), points.map((p) => p[1])])
+  }, [points])
+  return <div ref={host} data-testid="run-loss-chart" data-points={points.length} />
+}
+
+/** The run's GPU memory now and at its peak, against the predicted peak when the VRAM model gave one. */
+function GpuMemory({ run }: { run: RunRecord }) {
+  const { t } = useTranslation('runs')
+  const gib = (mib: number | null) => (mib === null ? '—' : (mib / 1024).toFixed(1))
+  const scale = Math.max(run.predicted_peak_mib ?? 0, run.peak_gpu_memory_mib ?? 0) * 1.1
+  const over = run.predicted_peak_mib !== null && (run.peak_gpu_memory_mib ?? 0) > run.predicted_peak_mib
+  return (
+    <Stack gap={2} data-testid="run-gpu-memory">
+      <Text size="sm" c="dimmed">
+        {t('gpuMemory', {
+          now: gib(run.gpu_memory_mib),
+          peak: gib(run.peak_gpu_memory_mib),
+          predicted: gib(run.predicted_peak_mib),
+        })}
+      </Text>
+      {scale > 0 ? (
+        <Progress.Root size="sm">
+          <Progress.Section value={(100 * (run.gpu_memory_mib ?? 0)) / scale} color={over ? 'red' : 'teal'} />
+          <Progress.Section
+            value={(100 * Math.max(0, (run.peak_gpu_memory_mib ?? 0) - (run.gpu_memory_mib ?? 0))) / scale}
+            color={over ? 'red.3' : 'teal.2'}
+          />
+          {run.predicted_peak_mib !== null ? (
+            <Progress.Section
+              value={(100 * Math.max(0, run.predicted_peak_mib - (run.peak_gpu_memory_mib ?? 0))) / scale}
+              color="gray.3"
+            />
+          ) : null}
+        </Progress.Root>
+      ) : null}
+    </Stack>
+  )
+}
+
+function SampleImage({ id, name }: { id: string; name: string }) {
+  const { data } = useApiCall('run.sample', { id, name })
+  return (
+    <Stack gap={2}>
+      {data ? <Image src={data.data_url} alt={name} radius="sm" data-testid="run-sample" /> : null}
+      <Text size="xs" c="dimmed" truncate>
+        {name}
+      </Text>
+    </Stack>
+  )
+}
+
+function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
+  const { t } = useTranslation(['runs', 'common'])
+  const [liveLoss, setLiveLoss] = useState<Array<[number, number]>>([])
+  const history = useApiCall('run.history', { id: run.id })
+  const loss = useMemo(() => {
+    const past = history.data?.loss ?? []
+    const lastPast = past.length ? (past[past.length - 1] as [number, number])[0] : -1
+    return [...past, ...liveLoss.filter((p) => p[0] > lastPast)]
+  }, [history.data, liveLoss])
+  useSubscription(
+    'run.progress',
+    { id: run.id },
+    {
+      onData: useCallback((u: { events: RunEvent[] }) => {
+        const fresh: Array<[number, number]> = []
+        for (const e of u.events)
+          if (e.type === 'progress' && e.bar === 'train' && e.avr_loss !== null)
+            fresh.push([e.step, e.avr_loss])
+        if (fresh.length)
+          setLiveLoss((old: Array<[number, number]>) => [
+            ...old.filter((p) => p[0] < (fresh[0] as [number, number])[0]),
+            ...fresh,
+          ])
+      }, []),
+    },
+  )
+  const stop = useApiAction('run.stop')
+  const rerun = useApiAction('run.rerun')
+  const del = useApiAction('run.delete')
+  const openOutput = useApiAction('run.open_output')
+  const s = run.summary
+  const percent = s.total_steps && s.last_step !== null ? (100 * s.last_step) / s.total_steps : 0
+  const speed =
+    run.it_per_s === null
+      ? '—'
+      : run.it_per_s >= 1
+        ? `${run.it_per_s.toFixed(2)} it/s`
+        : `${(1 / run.it_per_s).toFixed(2)} s/it`
+  const live = !ended(run.state)
+  const error = stop.error ?? rerun.error ?? del.error ?? openOutput.error
+  return (
+    <Stack data-testid="run-detail">
+      <Group justify="space-between">
+        <Group>
+          <Title order={3}>{run.name}</Title>
+          <Badge color={stateColor[run.state]} data-testid="run-state">
+            {t(`state.${run.state}`)}
+          </Badge>
+        </Group>
+        <Group>
+          {live && run.state !== 'stopping' ? (
+            <>
+              {run.save_configured && run.state === 'running' ? (
+                <Button
+                  variant="light"
+                  loading={stop.pending}
+                  onClick={() =>
+                    void stop.run({ id: run.id, mode: 'after_checkpoint' }).catch(() => undefined)
+                  }
+                  data-testid="run-stop-after-checkpoint"
+                >
+                  {t('stopAfterCheckpoint')}
+                </Button>
+              ) : null}
+              <Button
+                color="red"
+                loading={stop.pending}
+                onClick={() => void stop.run({ id: run.id, mode: 'now' }).catch(() => undefined)}
+                data-testid="run-stop"
+              >
+                {run.state === 'queued' ? t('removeFromQueue') : t('stopNow')}
+              </Button>
+            </>
+          ) : null}
+          {!live ? (
+            <>
+              <Button variant="light" onClick={() => void rerun.run({ id: run.id }).catch(() => undefined)}>
+                {t('rerun')}
+              </Button>
+              <Button
+                variant="subtle"
+                color="red"
+                onClick={() =>
+                  void del
+                    .run({ id: run.id })
+                    .then(onGone)
+                    .catch(() => undefined)
+                }
+              >
+                {t('delete')}
+              </Button>
+            </>
+          ) : null}
+        </Group>
+      </Group>
+      {live && run.state !== 'queued' ? (
+        <Text size="sm" c="dimmed">
+          {run.save_configured ? t('stopHintSaving') : t('stopHintNoSaving')}
+        </Text>
+      ) : null}
+      {error ? <Alert color="red">{error.message}</Alert> : null}
+      {run.state === 'failed' ? (
+        <Alert
+          color="red"
+          title={s.error === 'oom' ? t('failure.oomTitle') : t('failure.title')}
+          data-testid="run-failure"
+        >
+          <Text size="sm">{run.reason}</Text>
+          {run.failure && run.failure.message !== run.reason ? (
+            <Text size="xs" ff="monospace" mt="xs">
+              {run.failure.message}
+            </Text>
+          ) : null}
+        </Alert>
+      ) : run.reason ? (
+        <Alert color={run.state === 'stopped' ? 'yellow' : 'blue'} data-testid="run-reason">
+          {run.reason}
+        </Alert>
+      ) : null}
+      <Card withBorder>
+        <Stack gap="xs">
+          <Progress value={percent} animated={run.state === 'running'} data-testid="run-progress" />
+          <SimpleGrid cols={{ base: 2, sm: 5 }}>
+            <Text size="sm">
+              {t('steps')}: <b data-testid="run-steps">{s.last_step ?? '—'}</b> / {s.total_steps ?? '—'}
+            </Text>
+            <Text size="sm">
+              {t('epoch')}: {s.last_epoch ?? '—'} / {s.epochs_total ?? '—'}
+            </Text>
+            <Text size="sm">
+              {t('speed')}: <span data-testid="run-speed">{speed}</span>
+            </Text>
+            <Text size="sm">
+              {t('eta')}: {live ? interval(run.remaining_s) : '—'}
+            </Text>
+            <Text size="sm">
+              avr_loss: <b data-testid="run-loss">{s.last_avr_loss ?? '—'}</b>
+            </Text>
+          </SimpleGrid>
+          <GpuMemory run={run} />
+          {s.saved_checkpoints.length ? (
+            <Text size="sm">
+              {t('checkpoints')}: {s.saved_checkpoints.join(', ')}
+            </Text>
+          ) : null}
+        </Stack>
+      </Card>
+      <Card withBorder>
+        <Text fw={500} mb="xs">
+          {t('lossChart')}
+        </Text>
+        <LossChart points={loss} />
+      </Card>
+      {run.samples.length ? (
+        <Card withBorder>
+          <Text fw={500} mb="xs">
+            {t('samples')}
+          </Text>
+          <SimpleGrid cols={{ base: 3, sm: 6 }}>
+            {run.samples.slice(-12).map((n) => (
+              <SampleImage key={n} id={run.id} name={n} />
+            ))}
+          </SimpleGrid>
+        </Card>
+      ) : null}
+      <Text size="xs" ff="monospace" c="dimmed" data-testid="run-command">
+        {run.display_command}
+      </Text>
+      {run.output_dir ? (
+        <Text size="xs" c="dimmed">
+          {t('outputDir')}: <span style={{ fontFamily: 'monospace' }}>{run.output_dir}</span>{' '}
+          <Button
+            size="compact-xs"
+            variant="subtle"
+            onClick={() => void openOutput.run({ id: run.id }).catch(() => undefined)}
+            data-testid="run-open-output"
+          >
+            {t('openOutput')}
+          </Button>
+        </Text>
+      ) : null}
+      {run.state !== 'queued' ? <RunTerminal key={`${run.id}-${live}`} id={run.id} /> : null}
+    </Stack>
+  )
+}
+
+function NewRun({ onStarted }: { onStarted: (id: string) => void }) {
+  const { t } = useTranslation('runs')
+  const [text, setText] = useState('')
+  const [parseError, setParseError] = useState<string | null>(null)
+  const start = useApiAction('run.start')
+  const submit = () => {
+    let input: unknown
+    try {
+      input = JSON.parse(text)
+    } catch (e) {
+      setParseError(t('newRun.badJson', { message: (e as Error).message }))
+      return
+    }
+    setParseError(null)
+    void start
+      .run(input as Parameters<typeof start.run>[0])
+      .then((r) => onStarted(r.id))
+      .catch(() => undefined)
+  }
+  return (
+    <Card withBorder>
+      <Stack gap="xs">
+        <Text fw={500}>{t('newRun.title')}</Text>
+        <Text size="xs" c="dimmed">
+          {t('newRun.help')}
+        </Text>
+        <Textarea
+          autosize
+          minRows={3}
+          value={text}
+          onChange={(e) => setText(e.currentTarget.value)}
+          placeholder='{"command": ["python", "sdxl_train_network.py", "…"], "cwd": "…"}'
+          styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }}
+          data-testid="new-run-json"
+        />
+        {parseError || start.error ? <Alert color="red">{parseError ?? start.error?.message}</Alert> : null}
+        <Group>
+          <Button
+            onClick={submit}
+            loading={start.pending}
+            disabled={!text.trim()}
+            data-testid="new-run-start"
+          >
+            {t('newRun.start')}
+          </Button>
+        </Group>
+      </Stack>
+    </Card>
+  )
+}
+
+/** Queued runs in start order, with buttons to move them; and the hold after a stop-on-failure run failed. */
+function QueuePanel({
+  queued,
+  heldBy,
+  onChanged,
+}: {
+  queued: RunRecord[]
+  heldBy: string | null
+  onChanged: (queue: string[] | null) => void
+}) {
+  const { t } = useTranslation('runs')
+  const reorder = useApiAction('queue.reorder')
+  const resume = useApiAction('queue.resume')
+  const move = (i: number, by: number) => {
+    const ids = queued.map((r) => r.id)
+    const j = i + by
+    if (j < 0 || j >= ids.length) return
+    ;[ids[i], ids[j]] = [ids[j] as string, ids[i] as string]
+    void reorder
+      .run({ ids })
+      .then((r) => onChanged(r.queue))
+      .catch(() => onChanged(null))
+  }
+  if (queued.length === 0 && !heldBy) return null
+  return (
+    <Card withBorder data-testid="run-queue">
+      <Stack gap={4}>
+        <Text fw={500}>{t('queue.title')}</Text>
+        {heldBy ? (
+          <Alert color="orange" p="xs">
+            <Text size="xs">{t('queue.held')}</Text>
+            <Button
+              size="xs"
+              mt={4}
+              onClick={() =>
+                void resume
+                  .run({})
+                  .then(() => onChanged(null))
+                  .catch(() => undefined)
+              }
+            >
+              {t('queue.resume')}
+            </Button>
+          </Alert>
+        ) : null}
+        {queued.map((r, i) => (
+          <Group key={r.id} justify="space-between" wrap="nowrap" data-testid={`queue-item-${i}`}>
+            <Text size="xs" truncate>
+              {i + 1}. {r.name}
+            </Text>
+            <Group gap={2} wrap="nowrap">
+              <Button
+                size="compact-xs"
+                variant="subtle"
+                disabled={i === 0}
+                onClick={() => move(i, -1)}
+                aria-label={t('queue.up')}
+              >
+                ↑
+              </Button>
+              <Button
+                size="compact-xs"
+                variant="subtle"
+                disabled={i === queued.length - 1}
+                onClick={() => move(i, 1)}
+                aria-label={t('queue.down')}
+              >
+                ↓
+              </Button>
+            </Group>
+          </Group>
+        ))}
+        {reorder.error ? (
+          <Text size="xs" c="red">
+            {reorder.error.message}
+          </Text>
+        ) : null}
+      </Stack>
+    </Card>
+  )
+}
 
 export default function RunsPage() {
   const { t } = useTranslation(['runs', 'common'])
+  const list = useApiCall('run.list', {})
+  const reloadList = list.reload
+  const [updates, setUpdates] = useState<Map<string, RunRecord | null>>(new Map())
+  const [queueOrder, setQueueOrder] = useState<string[] | null>(null)
+  const [selected, setSelected] = useState<string | null>(null)
+  // The list as loaded, overlaid with live updates (null: deleted here).
+  const runs = useMemo(() => {
+    const m = new Map((list.data?.runs ?? []).map((r) => [r.id, r]))
+    for (const [id, r] of updates) {
+      if (r) m.set(id, r)
+      else m.delete(id)
+    }
+    return m
+  }, [list.data, updates])
+  useSubscription(
+    'run.progress',
+    {},
+    {
+      onData: useCallback(
+        (u: { run: RunRecord }) => {
+          setUpdates((old) => new Map(old).set(u.run.id, u.run))
+          // A run ended or started: the queue (and its hold) may have changed.
+          if (u.run.state !== 'running' && u.run.state !== 'stopping') {
+            setQueueOrder(null)
+            reloadList()
+          }
+        },
+        [reloadList],
+      ),
+    },
+  )
+  const ordered = [...runs.values()].sort((a, b) => b.created_at.localeCompare(a.created_at))
+  const current = (selected && runs.get(selected)) || ordered[0] || null
+  const queued = (queueOrder ?? list.data?.queue ?? [])
+    .map((id) => runs.get(id))
+    .filter((r): r is RunRecord => r?.state === 'queued')
   return (
     <Stack>
       <Title order={2}>{t('title')}</Title>
-      <Text c="dimmed">{t('common:comingSoon')}</Text>
+      <Group align="flex-start" wrap="nowrap">
+        <Stack w={260} style={{ flexShrink: 0 }}>
+          <NewRun onStarted={(id) => setSelected(id)} />
+          <QueuePanel
+            queued={queued}
+            heldBy={list.data?.held_by ?? null}
+            onChanged={(q) => {
+              setQueueOrder(q)
+              if (!q) reloadList()
+            }}
+          />
+          <ScrollArea.Autosize mah={600}>
+            <Stack gap={4} data-testid="run-list">
+              {ordered.length === 0 ? <Text c="dimmed">{t('empty')}</Text> : null}
+              {ordered.map((r) => (
+                <UnstyledButton
+                  key={r.id}
+                  onClick={() => setSelected(r.id)}
+                  data-testid={`run-item-${r.id}`}
+                  p="xs"
+                  style={{
+                    borderRadius: 4,
+                    background: current?.id === r.id ? 'var(--mantine-color-default-hover)' : undefined,
+                  }}
+                >
+                  <Group justify="space-between" wrap="nowrap">
+                    <Text size="sm" truncate>
+                      {r.name}
+                    </Text>
+                    <Badge size="xs" color={stateColor[r.state]}>
+                      {t(`state.${r.state}`)}
+                    </Badge>
+                  </Group>
+                  <Text size="xs" c="dimmed">
+                    {r.summary.last_step ?? 0}/{r.summary.total_steps ?? '?'} ·{' '}
+                    {new Date(r.created_at).toLocaleString()}
+                  </Text>
+                </UnstyledButton>
+              ))}
+            </Stack>
+          </ScrollArea.Autosize>
+        </Stack>
+        <div style={{ flex: 1, minWidth: 0 }}>
+          {current ? (
+            <RunDetail
+              key={current.id}
+              run={current}
+              onGone={() => {
+                setUpdates((old) => new Map(old).set(current.id, null))
+                setSelected(null)
+              }}
+            />
+          ) : null}
+        </div>
+      </Group>
     </Stack>
   )
 }

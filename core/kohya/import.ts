@@ -1,0 +1,729 @@
+import {
+  TrainingConfig,
+  type SamplePrompt,
+  type TrainingConfigInput,
+  type TrainingType,
+} from '../config/schema'
+
+/**
+ * Import of bmaltais/kohya_ss GUI config files: one flat JSON object of GUI fields (LoRA_type,
+ * network_dim, optimizer, max_resolution, …), numbers sometimes stored as strings ("0.0001", "1.0").
+ * Every key of the file is accounted for in the report: mapped, empty (no value to carry), ignored
+ * (a GUI-only setting, with the reason) or unmapped (a value we could not carry over).
+ */
+
+export type KeyStatus = 'mapped' | 'empty' | 'ignored' | 'unmapped'
+
+export interface KeyReport {
+  key: string
+  status: KeyStatus
+  note?: string
+}
+
+export interface KohyaImport {
+  config: TrainingConfig
+  keys: KeyReport[]
+  /** Keys whose value could not be carried over (subset of `keys`). */
+  unmapped: string[]
+  warnings: string[]
+  /**
+   * kohya_ss points at parent folders with `<repeats>_<name>` sub-folders; listing them needs the file
+   * system, so the service turns these into dataset subsets (core has none yet for them).
+   */
+  folders: { train_data_dir?: string; reg_data_dir?: string }
+  /** Per-subset settings to apply to every subset made from those folders. */
+  subsetDefaults: Record<string, unknown>
+}
+
+type Json = Record<string, unknown>
+
+const LORA_TYPES: Record<string, TrainingType> = {
+  Standard: 'lora',
+  'Kohya LoCon': 'locon',
+  'LyCORIS/LoCon': 'locon',
+  'LyCORIS/LoHa': 'loha',
+  'LyCORIS/LoKr': 'lokr',
+}
+
+/** GUI-only keys: never passed to sd-scripts by kohya_ss, or secrets we refuse to copy. */
+const GUI_ONLY: Record<string, string> = {
+  model_list: 'GUI model picker',
+  sdxl: 'SDXL is implied',
+  sdxl_checkbox: 'SDXL is implied',
+  use_wandb: 'Weights & Biases logging is not supported',
+  wandb_api_key: 'secrets are never imported',
+  wandb_run_name: 'Weights & Biases logging is not supported',
+  huggingface_token: 'secrets are never imported',
+  log_with: 'TensorBoard is used when a logging folder is set',
+  unit: 'GUI field',
+  train_on_input: 'iA3 only',
+  lora_network_weights: 'resuming from network weights is not supported yet',
+  dim_from_weights: 'resuming from network weights is not supported yet',
+  resume: 'resuming is chosen when starting a run',
+  no_token_padding: 'Dreambooth tab setting for SD1.x',
+  stop_text_encoder_training: 'not an sd-scripts SDXL option',
+  stop_text_encoder_training_pct: 'not an sd-scripts SDXL option',
+  create_buckets: 'finetune tab metadata preparation',
+  create_caption: 'finetune tab metadata preparation',
+  use_latent_files: 'finetune tab metadata preparation',
+  full_path: 'finetune tab metadata preparation',
+  batch_size: 'finetune tab caption batch size',
+  caption_metadata_filename: 'finetune tab metadata preparation',
+  latent_metadata_filename: 'finetune tab metadata preparation',
+  image_folder: 'finetune tab metadata preparation',
+  save_as: 'GUI field',
+  file_path: 'GUI field',
+  headless: 'GUI field',
+  print_only: 'GUI field',
+}
+
+function isEmptyValue(v: unknown): boolean {
+  return (
+    v === '' ||
+    v === null ||
+    v === undefined ||
+    v === false ||
+    v === 0 ||
+    v === '0' ||
+    (Array.isArray(v) && !v.length)
+  )
+}
+
+function num(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined
+  if (typeof v === 'string' && v.trim() !== '') {
+    const x = Number(v.trim())
+    return Number.isFinite(x) ? x : undefined
+  }
+  return undefined
+}
+
+function bool(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v
+  if (v === 'true' || v === 'True') return true
+  if (v === 'false' || v === 'False' || v === '') return false
+  return undefined
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined
+}
+
+/** Parses kohya_ss's inline sample prompt text (one prompt per line, sd-scripts' --w/--h/... options). */
+export function parsePromptText(text: string): SamplePrompt[] {
+  const out: SamplePrompt[] = []
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim()
+    if (!line || line.startsWith('#')) continue
+    const parts = line.split(/\s+--(?=[a-z]\s)/)
+    const p: SamplePrompt = { prompt: (parts[0] ?? '').trim() }
+    for (const part of parts.slice(1)) {
+      const key = part[0]
+      const value = part.slice(2).trim()
+      const n = Number(value)
+      if (key === 'n') p.negative = value
+      else if (key === 'w' && Number.isInteger(n)) p.width = n
+      else if (key === 'h' && Number.isInteger(n)) p.height = n
+      else if (key === 's' && Number.isInteger(n)) p.steps = n
+      else if (key === 'd' && Number.isInteger(n)) p.seed = n
+      else if (key === 'l' && Number.isFinite(n)) p.cfg_scale = n
+    }
+    if (p.prompt) out.push(p)
+  }
+  return out
+}
+
+/** Splits "--a 1 --b --c x y" (kohya_ss additional_parameters) into option → value. */
+export function parseAdditionalParameters(text: string): Record<string, string | boolean | string[]> {
+  const out: Record<string, string | boolean | string[]> = {}
+  const tokens = text.match(/"[^"]*"|'[^']*'|\S+/g) ?? []
+  let current: string | null = null
+  let values: string[] = []
+  const flush = () => {
+    if (current)
+      out[current] = values.length === 0 ? true : values.length === 1 ? (values[0] as string) : values
+  }
+  for (const t of tokens) {
+    if (t.startsWith('--')) {
+      flush()
+      const [name, inline] = t.slice(2).split(/=(.*)/s)
+      current = name ?? null
+      values = inline !== undefined ? [inline] : []
+    } else values.push(t.replace(/^["']|["']$/g, ''))
+  }
+  flush()
+  return out
+}
+
+function detectType(j: Json, warnings: string[]): TrainingType {
+  const lt = str(j.LoRA_type)
+  if (lt !== undefined) {
+    const t = LORA_TYPES[lt]
+    if (t) {
+      if (lt === 'LyCORIS/LoCon')
+        warnings.push(
+          "LyCORIS LoCon is imported as LoCon built with sd-scripts' networks.lora (conv_dim/conv_alpha): same layers, no extra package.",
+        )
+      return t
+    }
+    throw new KohyaImportError(
+      `kohya_ss LoRA type "${lt}" is not supported. Supported: ${Object.keys(LORA_TYPES).join(', ')}.`,
+    )
+  }
+  // No LoRA_type: the Dreambooth or Finetune tab (both run sdxl_train.py for SDXL), unless it has a network.
+  if (j.network_dim !== undefined) return 'lora'
+  return 'dreambooth'
+}
+
+export class KohyaImportError extends Error {}
+
+export function importKohya(input: unknown): KohyaImport {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new KohyaImportError('A kohya_ss config is a JSON object of settings; this file is not.')
+  const j = input as Json
+  const warnings: string[] = []
+  const type = detectType(j, warnings)
+  const report = new Map<string, KeyReport>()
+  const mark = (key: string, status: KeyStatus, note?: string) => {
+    if (key in j) report.set(key, note ? { key, status, note } : { key, status })
+  }
+  const used = (...keys: string[]) => keys.forEach((k) => mark(k, 'mapped'))
+
+  const c: TrainingConfigInput &
+    Required<
+      Pick<
+        TrainingConfigInput,
+        | 'network'
+        | 'optimizer'
+        | 'training'
+        | 'memory'
+        | 'loss'
+        | 'sampling'
+        | 'saving'
+        | 'dataset'
+        | 'launch'
+      >
+    > & { extra_args: Record<string, string | number | boolean | string[]> } = {
+    type,
+    dataset: {},
+    network: {},
+    optimizer: {},
+    training: {},
+    memory: {},
+    loss: {},
+    sampling: {},
+    saving: {},
+    launch: {},
+    extra_args: {},
+  }
+  used('LoRA_type')
+
+  if (j.sdxl === false || j.sdxl_checkbox === false || bool(j.v2) || bool(j.v_parameterization))
+    warnings.push('This config was made for SD 1.x/2.x, not SDXL; check the base model and resolution.')
+  mark('v2', bool(j.v2) ? 'unmapped' : 'empty', 'SD 2.x setting; SDXL does not use it')
+  mark('v_parameterization', bool(j.v_parameterization) ? 'unmapped' : 'empty', 'SD 2.x setting')
+
+  const s = (k: string) => str(j[k])
+  const n = (k: string) => num(j[k])
+  const b = (k: string) => bool(j[k])
+
+  if (s('pretrained_model_name_or_path')) {
+    c.base_model = s('pretrained_model_name_or_path')
+    used('pretrained_model_name_or_path')
+  }
+  if (s('vae')) {
+    c.vae = s('vae')
+    used('vae')
+  }
+
+  // Dataset
+  const folders: KohyaImport['folders'] = {}
+  if (s('train_data_dir')) {
+    folders.train_data_dir = s('train_data_dir')
+    used('train_data_dir')
+  }
+  if (s('reg_data_dir')) {
+    folders.reg_data_dir = s('reg_data_dir')
+    used('reg_data_dir')
+  }
+  const res = s('max_resolution')
+  if (res) {
+    const m = /^\s*(\d+)\s*(?:,\s*(\d+)\s*)?$/.exec(res)
+    if (m) {
+      c.dataset.resolution = { width: Number(m[1]), height: Number(m[2] ?? m[1]) }
+      used('max_resolution')
+    } else mark('max_resolution', 'unmapped', `cannot read resolution "${res}"`)
+  }
+  if (b('enable_bucket') !== undefined) {
+    c.dataset.enable_bucket = b('enable_bucket')
+    used('enable_bucket')
+  }
+  for (const k of ['min_bucket_reso', 'max_bucket_reso', 'bucket_reso_steps'] as const) {
+    const v = n(k)
+    if (v !== undefined) {
+      c.dataset[k] = Math.round(v)
+      used(k)
+    }
+  }
+  if (b('bucket_no_upscale') !== undefined) {
+    c.dataset.bucket_no_upscale = b('bucket_no_upscale')
+    used('bucket_no_upscale')
+  }
+  const subsetDefaults: Record<string, unknown> = {}
+  const ext = s('caption_extension')
+  if (ext !== undefined) {
+    // An empty extension means sd-scripts' default; ".none-use-foldername" matches no file, so the
+    // folder's class tokens become the caption, which is what it asks for.
+    subsetDefaults.caption_extension = ext === '' ? '.caption' : ext
+    used('caption_extension')
+  }
+  for (const k of ['keep_tokens', 'caption_dropout_every_n_epochs'] as const) {
+    const v = n(k)
+    if (v !== undefined) {
+      subsetDefaults[k] = Math.round(v)
+      used(k)
+    }
+  }
+  for (const k of ['caption_dropout_rate', 'caption_tag_dropout_rate', 'token_warmup_step'] as const) {
+    const v = n(k)
+    if (v !== undefined) {
+      subsetDefaults[k] = v
+      used(k)
+    }
+  }
+  for (const k of ['shuffle_caption', 'flip_aug'] as const) {
+    if (b(k) !== undefined) {
+      subsetDefaults[k] = b(k)
+      used(k)
+    }
+  }
+  for (const k of ['color_aug', 'random_crop'] as const) {
+    if (b(k)) {
+      c.extra_args[k] = true
+      mark(k, 'mapped', 'kept as an extra argument')
+    }
+  }
+
+  // Network
+  if (type !== 'dreambooth') {
+    const dim = n('network_dim')
+    if (dim !== undefined) {
+      c.network.dim = Math.round(dim)
+      used('network_dim')
+    }
+    const alpha = n('network_alpha')
+    if (alpha !== undefined) {
+      c.network.alpha = alpha
+      used('network_alpha')
+    }
+    const cd = n('conv_dim')
+    if (cd !== undefined && cd > 0) {
+      c.network.conv_dim = Math.round(cd)
+      used('conv_dim')
+    }
+    const ca = n('conv_alpha')
+    if (ca !== undefined && cd !== undefined && cd > 0) {
+      c.network.conv_alpha = ca
+      used('conv_alpha')
+    }
+    if (type === 'lokr' && n('factor') !== undefined) {
+      c.network.factor = Math.round(n('factor')!)
+      used('factor')
+    }
+    if (type === 'loha' || type === 'lokr') {
+      if (b('use_cp') !== undefined) {
+        c.network.use_tucker = b('use_cp')
+        used('use_cp')
+      }
+      if (b('use_tucker') !== undefined) {
+        c.network.use_tucker = b('use_tucker')
+        used('use_tucker')
+      }
+      if (b('use_scalar') !== undefined) {
+        c.network.use_scalar = b('use_scalar')
+        used('use_scalar')
+      }
+      if (type === 'lokr' && b('decompose_both') !== undefined) {
+        c.network.decompose_both = b('decompose_both')
+        used('decompose_both')
+      }
+    }
+    for (const [k, f] of [
+      ['network_dropout', 'dropout'],
+      ['rank_dropout', 'rank_dropout'],
+      ['module_dropout', 'module_dropout'],
+    ] as const) {
+      const v = n(k)
+      if (v !== undefined && v > 0) {
+        c.network[f] = v
+        used(k)
+      }
+    }
+    if (b('network_train_unet_only')) {
+      c.network.train_unet_only = true
+      used('network_train_unet_only')
+    }
+    const sw = n('scale_weight_norms')
+    if (sw !== undefined && sw > 0) {
+      c.extra_args.scale_weight_norms = sw
+      mark('scale_weight_norms', 'mapped', 'kept as an extra argument')
+    }
+    const plw = n('prior_loss_weight')
+    if (plw !== undefined) {
+      c.loss.prior_loss_weight = plw
+      used('prior_loss_weight')
+    }
+  } else {
+    if (b('train_text_encoder') !== undefined) {
+      c.optimizer.train_text_encoder = b('train_text_encoder')
+      used('train_text_encoder')
+    }
+    const lr1 = n('learning_rate_te1') ?? n('learning_rate_te')
+    if (lr1 !== undefined && lr1 > 0) {
+      c.optimizer.text_encoder_lr = lr1
+      used('learning_rate_te1', 'learning_rate_te')
+    }
+  }
+
+  // Optimizer
+  const opt = s('optimizer')
+  if (opt) {
+    c.optimizer.type = opt
+    used('optimizer')
+  } else if (b('use_8bit_adam')) {
+    c.optimizer.type = 'AdamW8bit'
+    used('use_8bit_adam')
+  } else c.optimizer.type = 'AdamW' // sd-scripts' default when no optimizer is named
+  if (!b('use_8bit_adam')) mark('use_8bit_adam', 'empty')
+  const oargs = s('optimizer_args')
+  if (oargs !== undefined) {
+    c.optimizer.args = oargs.split(/\s+/).filter(Boolean)
+    used('optimizer_args')
+  }
+  const lr = n('learning_rate')
+  if (lr !== undefined && lr > 0) {
+    c.optimizer.learning_rate = lr
+    used('learning_rate')
+  }
+  if (type !== 'dreambooth') {
+    const ulr = n('unet_lr')
+    if (ulr !== undefined && ulr > 0) {
+      c.optimizer.unet_lr = ulr
+      used('unet_lr')
+    }
+    const tlr = n('text_encoder_lr')
+    if (tlr !== undefined) {
+      used('text_encoder_lr')
+      // kohya_ss trains the U-Net only when the text encoder rate is 0 and the U-Net rate is not.
+      if (tlr === 0 && (ulr ?? 0) > 0) c.network.train_unet_only = true
+      else if (tlr > 0) c.optimizer.text_encoder_lr = tlr
+    }
+  }
+  const sched = s('lr_scheduler')
+  if (sched) {
+    c.optimizer.lr_scheduler = sched as never
+    used('lr_scheduler')
+  }
+  const warmPct = n('lr_warmup')
+  if (warmPct !== undefined) {
+    // kohya_ss stores warmup as a percentage of all steps; sd-scripts takes a ratio below 1.
+    if (warmPct > 0) c.optimizer.lr_warmup_steps = warmPct / 100
+    used('lr_warmup')
+  }
+  const warmSteps = n('lr_warmup_steps')
+  if (warmSteps !== undefined && warmSteps > 0) {
+    c.optimizer.lr_warmup_steps = warmSteps
+    used('lr_warmup_steps')
+  }
+  const cycles = n('lr_scheduler_num_cycles')
+  if (cycles !== undefined && cycles >= 1) {
+    c.optimizer.lr_scheduler_num_cycles = Math.round(cycles)
+    used('lr_scheduler_num_cycles')
+  }
+  const mgn = n('max_grad_norm')
+  if (mgn !== undefined) {
+    c.optimizer.max_grad_norm = mgn
+    used('max_grad_norm')
+  }
+
+  // Length and batch
+  const epochs = n('max_train_epochs') || n('epoch')
+  if (epochs) {
+    c.training.max_train_epochs = Math.round(epochs)
+    used('max_train_epochs', 'epoch')
+  }
+  const steps = n('max_train_steps')
+  if (steps && !epochs) {
+    c.training.max_train_steps = Math.round(steps)
+    used('max_train_steps')
+  } else if (steps) mark('max_train_steps', 'ignored', 'epochs are set; kohya_ss also lets epochs win')
+  const bs = n('train_batch_size')
+  if (bs !== undefined) {
+    c.training.batch_size = Math.round(bs)
+    used('train_batch_size')
+  }
+  const ga = n('gradient_accumulation_steps')
+  if (ga !== undefined) {
+    c.training.gradient_accumulation_steps = Math.max(1, Math.round(ga))
+    used('gradient_accumulation_steps')
+  }
+  const seed = n('seed')
+  if (seed !== undefined) {
+    c.training.seed = Math.round(seed)
+    used('seed')
+  }
+  const mtl = n('max_token_length')
+  if (mtl === 75 || mtl === 150 || mtl === 225) {
+    c.training.max_token_length = mtl
+    used('max_token_length')
+  }
+
+  // Memory and speed
+  const mp = s('mixed_precision')
+  if (mp === 'no' || mp === 'fp16' || mp === 'bf16') {
+    c.memory.mixed_precision = mp
+    used('mixed_precision')
+  }
+  for (const [k, f] of [
+    ['full_bf16', 'full_bf16'],
+    ['full_fp16', 'full_fp16'],
+    ['fp8_base', 'fp8_base'],
+    ['gradient_checkpointing', 'gradient_checkpointing'],
+    ['cache_latents', 'cache_latents'],
+    ['cache_latents_to_disk', 'cache_latents_to_disk'],
+    ['sdxl_cache_text_encoder_outputs', 'cache_text_encoder_outputs'],
+    ['cache_text_encoder_outputs', 'cache_text_encoder_outputs'],
+    ['cache_text_encoder_outputs_to_disk', 'cache_text_encoder_outputs_to_disk'],
+    ['fused_backward_pass', 'fused_backward_pass'],
+    ['persistent_data_loader_workers', 'persistent_data_loader_workers'],
+    ['sdxl_no_half_vae', 'no_half_vae'],
+    ['no_half_vae', 'no_half_vae'],
+    ['lowram', 'lowram'],
+  ] as const) {
+    const v = b(k)
+    if (v !== undefined) {
+      c.memory[f] = v
+      used(k)
+    }
+  }
+  const xf = j.xformers
+  if (xf !== undefined) {
+    used('xformers')
+    if (xf === true || xf === 'xformers') c.memory.attention = 'xformers'
+    else if (xf === 'sdpa' || b('sdpa')) c.memory.attention = 'sdpa'
+    else c.memory.attention = 'none'
+  }
+  if (b('sdpa')) {
+    c.memory.attention = 'sdpa'
+    used('sdpa')
+  }
+  if (b('mem_eff_attn')) {
+    c.extra_args.mem_eff_attn = true
+    mark('mem_eff_attn', 'mapped', 'kept as an extra argument')
+  }
+  const workers = n('max_data_loader_n_workers')
+  if (workers !== undefined) {
+    c.memory.max_data_loader_n_workers = Math.round(workers)
+    used('max_data_loader_n_workers')
+  }
+
+  // Loss and noise
+  const snr = n('min_snr_gamma')
+  if (snr !== undefined && snr > 0) {
+    c.loss.min_snr_gamma = snr
+    used('min_snr_gamma')
+  }
+  const noiseType = s('noise_offset_type') ?? 'Original'
+  if (noiseType === 'Multires') {
+    const it = n('multires_noise_iterations')
+    if (it) {
+      c.loss.multires_noise_iterations = Math.round(it)
+      c.loss.multires_noise_discount = n('multires_noise_discount') ?? 0.3
+    }
+    used('noise_offset_type', 'multires_noise_iterations', 'multires_noise_discount')
+    mark('noise_offset', 'ignored', 'kohya_ss passes only the multires noise settings for "Multires"')
+  } else {
+    const no = n('noise_offset')
+    if (no !== undefined && no > 0) c.loss.noise_offset = no
+    used('noise_offset_type', 'noise_offset')
+    mark(
+      'multires_noise_iterations',
+      n('multires_noise_iterations') ? 'ignored' : 'empty',
+      'kohya_ss passes only noise_offset for "Original"',
+    )
+    mark('multires_noise_discount', 'ignored', 'kohya_ss passes only noise_offset for "Original"')
+  }
+  const lt = s('loss_type')
+  if (lt === 'l2' || lt === 'l1' || lt === 'huber' || lt === 'smooth_l1') {
+    c.loss.loss_type = lt
+    used('loss_type')
+  }
+  const hc = n('huber_c')
+  if (hc !== undefined) {
+    c.loss.huber_c = hc
+    used('huber_c')
+  }
+  for (const k of ['adaptive_noise_scale', 'v_pred_like_loss', 'ip_noise_gamma'] as const) {
+    const v = n(k)
+    if (v) {
+      c.extra_args[k] = v
+      mark(k, 'mapped', 'kept as an extra argument')
+    }
+  }
+  const minT = n('min_timestep')
+  const maxT = n('max_timestep')
+  if (minT !== undefined && minT > 0) {
+    c.extra_args.min_timestep = Math.round(minT)
+    mark('min_timestep', 'mapped', 'kept as an extra argument')
+  }
+  if (maxT !== undefined && maxT < 1000) {
+    c.extra_args.max_timestep = Math.round(maxT)
+    mark('max_timestep', 'mapped', 'kept as an extra argument')
+  }
+  if (b('weighted_captions')) {
+    c.extra_args.weighted_captions = true
+    mark('weighted_captions', 'mapped', 'kept as an extra argument')
+  }
+  if (b('scale_v_pred_loss_like_noise_pred'))
+    mark('scale_v_pred_loss_like_noise_pred', 'unmapped', 'v-prediction only; SDXL base is not v-pred')
+  const vbs = n('vae_batch_size')
+  if (vbs) {
+    c.extra_args.vae_batch_size = Math.round(vbs)
+    mark('vae_batch_size', 'mapped', 'kept as an extra argument')
+  }
+  const clip = n('clip_skip')
+  if (clip !== undefined && clip > 1)
+    mark('clip_skip', 'unmapped', 'sd-scripts warns that clip_skip gives unexpected results with SDXL')
+  else mark('clip_skip', 'empty', '1 means no clip skip')
+  if (maxT !== undefined && maxT >= 1000) mark('max_timestep', 'empty', '1000 is the default')
+  if (type !== 'lokr') mark('factor', 'empty', 'LoKr only')
+  const repeats = n('dataset_repeats')
+  if (repeats !== undefined && repeats <= 1) mark('dataset_repeats', 'empty', '1 is the default')
+
+  // Sampling
+  const prompts = s('sample_prompts')
+  if (prompts) {
+    c.sampling.prompts = parsePromptText(prompts)
+    used('sample_prompts')
+  }
+  const sEp = n('sample_every_n_epochs')
+  const sSt = n('sample_every_n_steps')
+  if (sEp) {
+    c.sampling.every_n_epochs = Math.round(sEp)
+    used('sample_every_n_epochs')
+  }
+  if (sSt) {
+    c.sampling.every_n_steps = Math.round(sSt)
+    used('sample_every_n_steps')
+  }
+  c.sampling.enabled = Boolean(c.sampling.prompts?.length && (sEp || sSt))
+  const sampler = s('sample_sampler')
+  if (sampler) {
+    c.sampling.sampler = sampler as never
+    used('sample_sampler')
+  }
+
+  // Saving and logging
+  for (const k of ['output_dir', 'output_name'] as const)
+    if (s(k)) {
+      c.saving[k] = s(k)
+      used(k)
+    }
+  const se = n('save_every_n_epochs')
+  if (se) {
+    c.saving.save_every_n_epochs = Math.round(se)
+    used('save_every_n_epochs')
+  }
+  const ss = n('save_every_n_steps')
+  if (ss) {
+    c.saving.save_every_n_steps = Math.round(ss)
+    used('save_every_n_steps')
+  }
+  const sp = s('save_precision')
+  if (sp === 'float' || sp === 'fp16' || sp === 'bf16') {
+    c.saving.save_precision = sp
+    used('save_precision')
+  }
+  const sma = s('save_model_as')
+  if (
+    sma === 'safetensors' ||
+    sma === 'ckpt' ||
+    sma === 'pt' ||
+    sma === 'diffusers' ||
+    sma === 'diffusers_safetensors'
+  ) {
+    c.saving.save_model_as = sma
+    used('save_model_as')
+  }
+  if (b('save_state') !== undefined) {
+    c.saving.save_state = b('save_state')
+    used('save_state')
+  }
+  if (s('training_comment')) {
+    c.saving.comment = s('training_comment')
+    used('training_comment')
+  }
+  if (s('logging_dir')) {
+    c.logging = { logging_dir: s('logging_dir') }
+    used('logging_dir')
+  }
+  for (const k of [
+    'save_last_n_steps',
+    'save_last_n_steps_state',
+    'save_last_n_epochs',
+    'save_last_n_epochs_state',
+  ] as const) {
+    const v = n(k)
+    if (v) {
+      c.extra_args[k] = Math.round(v)
+      mark(k, 'mapped', 'kept as an extra argument')
+    }
+  }
+
+  // Launch
+  const threads = n('num_cpu_threads_per_process')
+  if (threads) {
+    c.launch.num_cpu_threads_per_process = Math.round(threads)
+    used('num_cpu_threads_per_process')
+  }
+  const procs = n('num_processes')
+  if (procs) {
+    c.launch.num_processes = Math.round(procs)
+    used('num_processes')
+  }
+  if (s('gpu_ids')) {
+    c.launch.gpu_ids = s('gpu_ids')
+    used('gpu_ids')
+  }
+
+  // Expert arguments typed into kohya_ss's "additional parameters" box.
+  const extra = s('additional_parameters')
+  if (extra !== undefined) {
+    Object.assign(c.extra_args, parseAdditionalParameters(extra))
+    used('additional_parameters')
+  }
+
+  // Account for every remaining key.
+  for (const key of Object.keys(j)) {
+    if (report.has(key)) continue
+    if (GUI_ONLY[key]) report.set(key, { key, status: 'ignored', note: GUI_ONLY[key] })
+    else if (isEmptyValue(j[key])) report.set(key, { key, status: 'empty' })
+    else
+      report.set(key, { key, status: 'unmapped', note: `no matching setting for ${JSON.stringify(j[key])}` })
+  }
+
+  const parsed = TrainingConfig.safeParse(c)
+  if (!parsed.success)
+    throw new KohyaImportError(
+      `The kohya_ss config has values out of range: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    )
+  const keys = [...report.values()].sort((a, b) => a.key.localeCompare(b.key))
+  return {
+    config: parsed.data,
+    keys,
+    unmapped: keys.filter((k) => k.status === 'unmapped').map((k) => k.key),
+    warnings,
+    folders,
+    subsetDefaults,
+  }
+}

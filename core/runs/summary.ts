@@ -1,0 +1,64 @@
+import type { LogSummary, RunEvent } from './events'
+
+/**
+ * Folds parser events into the facts a run record and `run parse-log` report. Incremental, so the
+ * runner keeps one per run; `summarizeEvents` does a whole list at once.
+ */
+export class SummaryReducer {
+  private startupTotal: number | null = null
+  private barTotal: number | null = null
+  private lastStep: number | null = null
+  private startupEpochs: number | null = null
+  private epochTotal: number | null = null
+  private lastEpoch: number | null = null
+  private lastLoss: number | null = null
+  private oom = false
+  private traceback = false
+  private checkpoints: string[] = []
+
+  add(event: RunEvent): void {
+    switch (event.type) {
+      case 'startup':
+        if (event.total_steps !== null) this.startupTotal = event.total_steps
+        if (event.epochs !== null) this.startupEpochs = event.epochs
+        break
+      case 'progress':
+        if (event.bar !== 'train') break
+        this.lastStep = event.step
+        if (event.total !== null) this.barTotal = event.total
+        if (event.avr_loss !== null) this.lastLoss = event.avr_loss
+        break
+      case 'epoch':
+        this.lastEpoch = event.epoch
+        this.epochTotal = event.total
+        break
+      case 'checkpoint':
+        if (event.action === 'saved' && !this.checkpoints.includes(event.file))
+          this.checkpoints.push(event.file)
+        break
+      case 'failure':
+        if (event.kind === 'oom') this.oom = true
+        if (event.kind === 'traceback' || event.kind === 'exception') this.traceback = true
+        break
+    }
+  }
+
+  get(): LogSummary {
+    return {
+      // The start-up block is the run's own statement; a resumed run's bar counts only what is left.
+      total_steps: this.startupTotal ?? this.barTotal,
+      last_step: this.lastStep,
+      epochs_total: this.epochTotal ?? this.startupEpochs,
+      last_epoch: this.lastEpoch,
+      last_avr_loss: this.lastLoss,
+      error: this.oom ? 'oom' : this.traceback ? 'traceback' : null,
+      saved_checkpoints: [...this.checkpoints],
+    }
+  }
+}
+
+export function summarizeEvents(events: Iterable<RunEvent>): LogSummary {
+  const r = new SummaryReducer()
+  for (const e of events) r.add(e)
+  return r.get()
+}

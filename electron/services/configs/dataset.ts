@@ -1,0 +1,84 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { parseRepeatsFolder } from '../../../core/config/steps'
+
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.avif', '.jxl']
+
+export interface FolderInspection {
+  path: string
+  exists: boolean
+  images: number
+  captioned: number
+  /** A few image names without a caption file, to show. */
+  missingCaptionExamples: string[]
+  /** Repeats and class tokens read from a `<repeats>_<name>` folder name, if it has one. */
+  fromName: { num_repeats: number; class_tokens: string } | null
+  problem: string | null
+}
+
+/** Counts images and their caption files in one folder (not recursive, like sd-scripts). */
+export async function inspectImageFolder(dir: string, captionExtension = '.txt'): Promise<FolderInspection> {
+  const fromName = parseRepeatsFolder(path.basename(dir))
+  let entries: string[]
+  try {
+    const st = await fs.stat(dir)
+    if (!st.isDirectory())
+      return {
+        path: dir,
+        exists: false,
+        images: 0,
+        captioned: 0,
+        missingCaptionExamples: [],
+        fromName,
+        problem: `Not a folder: ${dir}. Choose the folder that holds the images.`,
+      }
+    entries = await fs.readdir(dir)
+  } catch {
+    return {
+      path: dir,
+      exists: false,
+      images: 0,
+      captioned: 0,
+      missingCaptionExamples: [],
+      fromName,
+      problem: `Dataset folder not found: ${dir}. Choose an existing folder.`,
+    }
+  }
+  const names = new Set(entries)
+  const images = entries.filter((e) => IMAGE_EXTENSIONS.includes(path.extname(e).toLowerCase())).sort()
+  const missing: string[] = []
+  let captioned = 0
+  for (const img of images) {
+    const stem = img.slice(0, img.length - path.extname(img).length)
+    if (names.has(stem + captionExtension)) captioned++
+    else missing.push(img)
+  }
+  return {
+    path: dir,
+    exists: true,
+    images: images.length,
+    captioned,
+    missingCaptionExamples: missing.slice(0, 5),
+    fromName,
+    problem:
+      images.length === 0
+        ? `Dataset folder has no images: ${dir}. Put .png/.jpg/.webp files there, or choose another folder.`
+        : null,
+  }
+}
+
+/** Sub-folders named `<repeats>_<name>` of a parent folder (sd-scripts' train_data_dir convention). */
+export async function listRepeatFolders(
+  parent: string,
+): Promise<Array<{ dir: string; num_repeats: number; class_tokens: string }>> {
+  const entries = await fs.readdir(parent, { withFileTypes: true })
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => ({ e, parsed: parseRepeatsFolder(e.name) }))
+    .filter(
+      (x): x is { e: (typeof entries)[number]; parsed: { num_repeats: number; class_tokens: string } } =>
+        x.parsed !== null,
+    )
+    .sort((a, b) => a.e.name.localeCompare(b.e.name))
+    .map(({ e, parsed }) => ({ dir: path.join(parent, e.name), ...parsed }))
+}

@@ -1,0 +1,69 @@
+import { accessSync, constants, statSync } from 'node:fs'
+import path from 'node:path'
+import { ApiError } from '../../../core/api/errors'
+
+export interface RunEnvOptions {
+  gpus?: number[]
+  extra?: Record<string, string>
+  offline?: boolean
+  hfHome?: string
+}
+
+/** The trainer's environment: the app's, plus what a training run needs, plus the caller's overrides. */
+export function buildRunEnv(base: NodeJS.ProcessEnv, options: RunEnvOptions): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v
+  // Output must arrive as it is printed, in UTF-8 (Japanese/Cyrillic paths on Windows code pages).
+  env.PYTHONUNBUFFERED = '1'
+  env.PYTHONIOENCODING = 'utf-8'
+  env.PYTHONUTF8 = '1'
+  env.TERM = env.TERM && env.TERM !== 'dumb' ? env.TERM : 'xterm-256color'
+  if (options.gpus && options.gpus.length > 0) {
+    env.CUDA_DEVICE_ORDER = 'PCI_BUS_ID'
+    env.CUDA_VISIBLE_DEVICES = options.gpus.join(',')
+  }
+  if (options.hfHome) env.HF_HOME = options.hfHome
+  if (options.offline) {
+    env.HF_HUB_OFFLINE = '1'
+    env.TRANSFORMERS_OFFLINE = '1'
+    env.HF_DATASETS_OFFLINE = '1'
+  }
+  Object.assign(env, options.extra ?? {})
+  return env
+}
+
+/** Checks the working folder and finds the program, so a typo fails with a message instead of a dead pty. */
+export function resolveProgram(program: string, cwd: string, env: Record<string, string>): string {
+  let st
+  try {
+    st = statSync(cwd)
+  } catch {
+    throw new ApiError('not_found', `Working folder does not exist: ${cwd}. Choose an existing folder.`)
+  }
+  if (!st.isDirectory()) throw new ApiError('bad_request', `Working folder is not a folder: ${cwd}.`)
+  const win = process.platform === 'win32'
+  const exts = win ? (env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean) : ['']
+  const candidates = (p: string) => (win && path.extname(p) ? [p] : exts.map((e) => p + e))
+  const usable = (p: string) => {
+    try {
+      accessSync(p, win ? constants.F_OK : constants.X_OK)
+      return statSync(p).isFile()
+    } catch {
+      return false
+    }
+  }
+  if (program.includes('/') || program.includes('\\')) {
+    const abs = path.resolve(cwd, program)
+    for (const c of candidates(abs)) if (usable(c)) return c
+    throw new ApiError(
+      'not_found',
+      `Program not found or not executable: ${abs}. Check the environment (venv) path.`,
+    )
+  }
+  const dirs = (env.PATH ?? env.Path ?? '').split(path.delimiter).filter(Boolean)
+  for (const d of dirs) for (const c of candidates(path.join(d, program))) if (usable(c)) return c
+  throw new ApiError(
+    'not_found',
+    `Program "${program}" is not on PATH. Give its full path (e.g. the venv's python).`,
+  )
+}

@@ -1,0 +1,87 @@
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import path from 'node:path'
+import type { TrainEnvironment } from '../../../core/api/domains/training'
+import { ApiError } from '../../../core/api/errors'
+import { envLayout } from '../../../core/env/layout'
+import { ProbeReport } from '../../../core/env/probe'
+import type { EnvManager } from '../env/manager'
+
+export const NO_ENVIRONMENT =
+  'No sd-scripts environment is set up. Open Environment and click Install, or use an existing install.'
+
+/** The folders sd-scripts looks for under --tokenizer_cache_dir (hub id with "/" → "_"). */
+export const TOKENIZER_FOLDERS = ['openai_clip-vit-large-patch14', 'laion_CLIP-ViT-bigG-14-laion2B-39B-b160k']
+
+export interface ResolvedEnvironment extends TrainEnvironment {
+  /** `<venv>/bin/accelerate` (Scripts\accelerate.exe) when present, else null (then python -m). */
+  accelerate: string | null
+  /** Installed packages from the install's last probe (managed installs), for the package rules. */
+  packages: string[] | undefined
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+export function tokenizersCached(dir: string): boolean {
+  return TOKENIZER_FOLDERS.every((f) => existsSync(path.join(dir, f, 'tokenizer_config.json')))
+}
+
+function probedPackages(file: string): string[] | undefined {
+  try {
+    const report = ProbeReport.safeParse(JSON.parse(readFileSync(file, 'utf8')))
+    if (!report.success) return undefined
+    return Object.entries(report.data.packages)
+      .filter(([, version]) => version !== null)
+      .map(([name]) => name)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The active environment as a run needs it. Throws ApiError('domain', …) with a fix when there is none,
+ * or when its Python or sd-scripts folder has gone; it does not run the (slow) probe.
+ */
+export async function resolveTrainingEnvironment(manager: EnvManager): Promise<ResolvedEnvironment> {
+  const registry = await manager.registry()
+  const rec = registry.environments.find((e) => e.name === registry.active)
+  if (!rec) throw new ApiError('domain', NO_ENVIRONMENT, { kind: 'no_environment' })
+  if (!existsSync(rec.venvPython)) {
+    throw new ApiError(
+      'domain',
+      `The Python of environment "${rec.name}" is missing: ${rec.venvPython}. ${rec.kind === 'managed' ? 'Open Environment and click Repair' : 'Open Environment and choose the install again'}, or activate another environment.`,
+      { kind: 'environment_broken' },
+    )
+  }
+  if (!isDir(rec.srcDir)) {
+    throw new ApiError(
+      'domain',
+      `The sd-scripts folder of environment "${rec.name}" is missing: ${rec.srcDir}. Open Environment to repair or replace it.`,
+      { kind: 'environment_broken' },
+    )
+  }
+  const os = process.platform === 'win32' ? 'win32' : 'linux'
+  const layout = envLayout(os, rec.envDir)
+  // A managed install owns its cache folder (sd-scripts fills it on the first online run if the
+  // install could not); an existing install gets one only if it has the folder already.
+  const cacheDir = rec.kind === 'managed' || isDir(layout.tokenizerCacheDir) ? layout.tokenizerCacheDir : null
+  const binDir = path.dirname(rec.venvPython)
+  const accelerate = path.join(binDir, os === 'win32' ? 'accelerate.exe' : 'accelerate')
+  return {
+    name: rec.name,
+    kind: rec.kind,
+    sd_scripts_dir: rec.srcDir,
+    python: rec.venvPython,
+    tokenizer_cache_dir: cacheDir,
+    offline: cacheDir !== null && tokenizersCached(cacheDir),
+    // Managed installs keep Hugging Face files (accelerate config, caches) inside the environment.
+    hf_home: rec.kind === 'managed' ? layout.hfHome : null,
+    accelerate: existsSync(accelerate) ? accelerate : null,
+    packages: rec.kind === 'managed' ? probedPackages(layout.probeFile) : undefined,
+  }
+}

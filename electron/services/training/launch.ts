@@ -1,0 +1,122 @@
+import type { TrainingConfig } from '../../../core/config/schema'
+import { displayCommand, type ShellFlavor } from '../../../core/sdscripts/quote'
+import { render } from '../../../core/sdscripts/render'
+import { scenarioFromConfig } from '../../../core/vram/from-config'
+import { predict } from '../../../core/vram/model'
+import type { ResolvedEnvironment } from './environment'
+
+/**
+ * How a TrainingConfig becomes a command (docs/training.md):
+ * - one process → the venv's Python runs the script directly: no launcher in between (Ctrl-C and the
+ *   process-tree stop reach the trainer itself), and a user's accelerate default_config.yaml (which
+ *   may say multi-GPU or DeepSpeed) cannot change the run. sd-scripts builds its own Accelerator with
+ *   --mixed_precision from the config file, so nothing is lost; OMP_NUM_THREADS is set as accelerate
+ *   launch would set it.
+ * - several processes → `accelerate launch` from the venv with the mapping's arguments
+ *   (`<venv>/bin/accelerate`, or `python -m accelerate.commands.launch` when there is no executable).
+ * GPUs are chosen with CUDA_VISIBLE_DEVICES only (never accelerate --gpu_ids as well, which would
+ * override it), so the runs queue knows which GPUs a run holds.
+ */
+
+export interface LaunchPlan {
+  /** The config as rendered: GPU choice folded into launch, the tokenizer cache option added. */
+  config: TrainingConfig
+  script: string
+  argv: string[]
+  display: string
+  cwd: string
+  env: Record<string, string>
+  gpus: number[] | undefined
+  files: Record<string, string>
+  predictedPeakMib: number
+  predictionNotes: string[]
+  saveConfigured: boolean
+}
+
+/** The GPU choice: explicit `gpus` win, else the config's launch.gpu_ids; the process count follows. */
+export function withGpus(
+  config: TrainingConfig,
+  gpus: number[] | undefined,
+): { config: TrainingConfig; gpus: number[] | undefined } {
+  const chosen =
+    gpus && gpus.length > 0
+      ? [...new Set(gpus)]
+      : config.launch.gpu_ids
+        ? [...new Set(config.launch.gpu_ids.split(',').map(Number))]
+        : undefined
+  if (!chosen) return { config, gpus: undefined }
+  return {
+    config: { ...config, launch: { ...config.launch, num_processes: chosen.length, gpu_ids: undefined } },
+    gpus: chosen,
+  }
+}
+
+/** Checkpoints are saved during the run, so "stop after the next checkpoint" can be offered. */
+export function saveConfigured(config: TrainingConfig): boolean {
+  const extra = config.extra_args
+  return (
+    config.saving.save_every_n_epochs !== undefined ||
+    config.saving.save_every_n_steps !== undefined ||
+    (extra.save_every_n_epochs !== undefined && extra.save_every_n_epochs !== false) ||
+    (extra.save_every_n_steps !== undefined && extra.save_every_n_steps !== false)
+  )
+}
+
+export function predictedPeak(config: TrainingConfig, flavor: ShellFlavor) {
+  const { scenario, notes } = scenarioFromConfig(config, flavor === 'windows' ? 'windows' : 'linux')
+  return { mib: Math.round(predict(scenario).peak_gib * 1024), notes }
+}
+
+export function buildLaunch(args: {
+  config: TrainingConfig
+  gpus?: number[] | undefined
+  environment: ResolvedEnvironment
+  inputsDir: string
+  flavor: ShellFlavor
+}): LaunchPlan {
+  const { environment: envr, flavor } = args
+  const picked = withGpus(args.config, args.gpus)
+  let config = picked.config
+  if (envr.tokenizer_cache_dir && config.extra_args.tokenizer_cache_dir === undefined) {
+    config = {
+      ...config,
+      extra_args: { ...config.extra_args, tokenizer_cache_dir: envr.tokenizer_cache_dir },
+    }
+  }
+  const r = render(config, { filesDir: args.inputsDir, sdScriptsDir: envr.sd_scripts_dir, flavor })
+  // render's argv is: accelerate, launch, <accelerate args>, <script>, --config_file, …, --dataset_config, …
+  const scriptArgs = r.argv.slice(2 + r.accelerateArgs.length)
+  const multi = config.launch.num_processes > 1
+  const launcher = multi
+    ? envr.accelerate
+      ? [envr.accelerate, 'launch', ...r.accelerateArgs]
+      : [envr.python, '-m', 'accelerate.commands.launch', ...r.accelerateArgs]
+    : [envr.python]
+  const argv = [...launcher, ...scriptArgs]
+
+  const env: Record<string, string> = {}
+  if (!multi) env.OMP_NUM_THREADS = String(config.launch.num_cpu_threads_per_process)
+  if (picked.gpus) {
+    env.CUDA_DEVICE_ORDER = 'PCI_BUS_ID'
+    env.CUDA_VISIBLE_DEVICES = picked.gpus.join(',')
+  }
+  if (envr.hf_home) env.HF_HOME = envr.hf_home
+  if (envr.offline) {
+    env.HF_HUB_OFFLINE = '1'
+    env.TRANSFORMERS_OFFLINE = '1'
+  }
+  const peak = predictedPeak(config, flavor)
+  return {
+    config,
+    script: r.script,
+    argv,
+    display: displayCommand(argv, flavor),
+    cwd: envr.sd_scripts_dir,
+    env,
+    gpus: picked.gpus,
+    files: { ...r.files },
+    predictedPeakMib: peak.mib,
+    predictionNotes: peak.notes,
+    saveConfigured: saveConfigured(config),
+  }
+}

@@ -1,0 +1,288 @@
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Group,
+  Loader,
+  Progress,
+  SegmentedControl,
+  Stack,
+  Text,
+  Tooltip,
+} from '@mantine/core'
+import { useMemo, useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { adviseFor, type AdviceId, type FitState } from '../../../core/vram/advice'
+import type { ScenarioPatch, VramScenario } from '../../../core/vram/scenario'
+import { useSubscription } from '../api/hooks'
+import { RingGauge } from './RingGauge'
+
+/** Planning targets when there is no GPU here (e.g. a rented box), GiB as cards are sold. */
+const TARGETS = [6, 8, 12, 16, 24, 48] as const
+const GPU = 'gpu'
+const NONE: readonly AdviceId[] = []
+
+const STATE_COLOR: Record<FitState, string> = { fits: 'teal', tight: 'orange', does_not_fit: 'red' }
+const SEVERITY_COLOR = { info: 'blue', warning: 'orange', danger: 'red' } as const
+
+/** Breakdown colours, in the order terms appear. */
+const TERM_COLORS = [
+  'gray',
+  'blue',
+  'cyan',
+  'teal',
+  'green',
+  'lime',
+  'yellow',
+  'orange',
+  'red',
+  'pink',
+  'grape',
+  'violet',
+  'indigo',
+  'dark',
+]
+
+export interface VramGaugeProps {
+  /** The run as the VRAM model sees it (map a TrainingConfig with core/vram/from-config.ts). */
+  scenario: VramScenario
+  /** Applies a change to the form (one advice item, or "make it fit"). */
+  onApply: (patch: ScenarioPatch) => void
+  /** How many single changes to list. */
+  maxAdvice?: number
+  /** Changes the form cannot make (e.g. ['lycoris_bypass'] while the config has no bypass field). */
+  unavailable?: readonly AdviceId[]
+}
+
+/** The total the gauge compares against: a GPU of this machine (from gpu.watch) or a planning target. */
+function useTotal() {
+  const { data, error } = useSubscription('gpu.watch', {})
+  // Until the first reading, the default (GPU or 8 GB) is unknown: the target control waits for it, so a
+  // click on "8" is never overridden by a GPU that shows up a moment later.
+  const ready = data !== undefined || error !== undefined
+  const gpus = data?.ok ? data.snapshot.gpus.filter((g) => g.memory_total_mib !== null) : []
+  const [choice, setChoice] = useState<string | null>(null)
+  const gpuTotal = gpus[0]?.memory_total_mib != null ? gpus[0].memory_total_mib / 1024 : null
+  const selected = choice ?? (gpuTotal !== null ? GPU : '8')
+  const total = selected === GPU ? gpuTotal : Number(selected)
+  return {
+    ready,
+    gpu: gpus[0] ?? null,
+    gpuTotal,
+    selected: total === null ? '8' : selected,
+    total: total ?? 8,
+    setChoice,
+  }
+}
+
+/**
+ * Predicted peak GPU memory of the run against the selected GPU or a target, what takes it, the best
+ * changes (one click each) and "Make it fit". Recomputed locally on every change (well under 1 ms).
+ */
+export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE }: VramGaugeProps) {
+  const { t, i18n } = useTranslation('vram')
+  const { ready, gpu, gpuTotal, selected, total, setChoice } = useTotal()
+  const a = useMemo(
+    () => adviseFor(scenario, { totalGib: total, exclude: unavailable }),
+    [scenario, total, unavailable],
+  )
+  const num = useMemo(
+    () => new Intl.NumberFormat(i18n.language, { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
+    [i18n.language],
+  )
+  const p = a.prediction
+  const state = a.state ?? 'fits'
+  const percent = (p.peak_gib / total) * 100
+
+  const speed = (slowdown: number) => {
+    const pct = Math.round(Math.abs(slowdown - 1) * 100)
+    if (pct === 0) return t('gauge.same_speed')
+    return slowdown > 1 ? t('gauge.slower', { pct }) : t('gauge.faster', { pct })
+  }
+
+  // gpu.watch re-renders every second: keep the options (and so the control's layout) stable between readings.
+  const gpuName = gpu?.name ?? 'GPU'
+  const targetOptions = useMemo(
+    () => [
+      ...(gpuTotal !== null
+        ? [{ value: GPU, label: t('gauge.gpu_total', { name: gpuName, gib: num.format(gpuTotal) }) }]
+        : []),
+      ...TARGETS.map((g) => ({ value: String(g), label: `${g}` })),
+    ],
+    [gpuTotal, gpuName, num, t],
+  )
+
+  return (
+    <Card withBorder padding="md" radius="md" data-testid="vram-gauge" data-state={state}>
+      <Stack gap="sm">
+        <Group justify="space-between" wrap="nowrap">
+          <Text fw={600}>{t('gauge.title')}</Text>
+          <Badge color={STATE_COLOR[state]} data-testid="vram-state">
+            {t(`state.${state}`)}
+          </Badge>
+        </Group>
+
+        <Group gap="xs" wrap="wrap">
+          <Text size="xs" c="dimmed">
+            {gpuTotal === null ? t('gauge.no_gpu') : t('gauge.target')}
+          </Text>
+          {ready ? (
+            <SegmentedControl
+              size="xs"
+              value={selected}
+              onChange={setChoice}
+              data={targetOptions}
+              data-testid="vram-target"
+            />
+          ) : (
+            <Loader size="xs" />
+          )}
+        </Group>
+
+        <Group wrap="nowrap" align="center">
+          <RingGauge
+            percent={percent}
+            color={STATE_COLOR[state]}
+            size={110}
+            thickness={11}
+            aria-label={t('gauge.of_total', {
+              peak: num.format(p.peak_gib),
+              total: Number.isInteger(total) ? String(total) : num.format(total),
+            })}
+            label={
+              <Text ta="center" size="sm" fw={700} data-testid="vram-peak">
+                {num.format(p.peak_gib)}
+              </Text>
+            }
+          />
+          <Stack gap={2} style={{ flex: 1 }}>
+            <Text size="xs" c="dimmed">
+              {t('gauge.predicted')}
+            </Text>
+            <Text fw={600}>
+              {t('gauge.of_total', {
+                peak: num.format(p.peak_gib),
+                total: Number.isInteger(total) ? String(total) : num.format(total),
+              })}
+            </Text>
+            <Text size="xs" c="dimmed">
+              {t('gauge.allocated', { gib: num.format(p.allocated_gib) })}
+            </Text>
+            <Text size="xs" c="dimmed">
+              {t('gauge.peak_at', { phase: t(`phase.${p.phase}`) })}
+            </Text>
+          </Stack>
+        </Group>
+
+        <div>
+          <Text size="xs" c="dimmed" mb={4}>
+            {t('gauge.breakdown')}
+          </Text>
+          <Progress.Root size="lg" aria-hidden>
+            {p.breakdown.map((b, i) => (
+              <Tooltip key={b.id + i} label={`${t(b.label_key)}: ${num.format(b.gib)}`}>
+                <Progress.Section
+                  value={(b.gib / Math.max(p.peak_gib, total)) * 100}
+                  color={TERM_COLORS[i % TERM_COLORS.length]}
+                />
+              </Tooltip>
+            ))}
+          </Progress.Root>
+          <Stack gap={0} mt={4} data-testid="vram-breakdown">
+            {p.breakdown.map((b, i) => (
+              <Group key={b.id + i} justify="space-between" gap="xs" wrap="nowrap">
+                <Group gap={6} wrap="nowrap">
+                  <span
+                    style={{
+                      width: 8,
+                      height: 8,
+                      borderRadius: 2,
+                      background: `var(--mantine-color-${TERM_COLORS[i % TERM_COLORS.length]}-6)`,
+                      flex: 'none',
+                    }}
+                  />
+                  <Text size="xs">{t(b.label_key)}</Text>
+                </Group>
+                <Text size="xs" c="dimmed">
+                  {num.format(b.gib)}
+                </Text>
+              </Group>
+            ))}
+          </Stack>
+        </div>
+
+        {state !== 'fits' && (
+          <Group justify="space-between" wrap="nowrap" data-testid="vram-make-it-fit">
+            {a.make_it_fit ? (
+              <>
+                <Text size="xs">
+                  {t('gauge.make_it_fit_summary', {
+                    count: a.make_it_fit.items.length,
+                    peak: num.format(a.make_it_fit.peak_gib),
+                    slowdown: speed(a.make_it_fit.slowdown),
+                  })}
+                  {': '}
+                  {a.make_it_fit.items.map((i) => t(i.label_key, i.values)).join(', ')}
+                </Text>
+                <Button
+                  size="xs"
+                  color="teal"
+                  onClick={() => onApply(a.make_it_fit!.patch)}
+                  data-testid="vram-make-it-fit-apply"
+                >
+                  {t('gauge.make_it_fit')}
+                </Button>
+              </>
+            ) : (
+              <Text size="xs" c="red">
+                {t('gauge.nothing_fits')}
+              </Text>
+            )}
+          </Group>
+        )}
+
+        {a.advice.length > 0 && (
+          <div>
+            <Text size="xs" c="dimmed" mb={4}>
+              {t('gauge.best_changes')}
+            </Text>
+            <Stack gap={4} data-testid="vram-advice">
+              {a.advice.slice(0, maxAdvice).map((x) => (
+                <Group
+                  key={x.label_key + JSON.stringify(x.values)}
+                  justify="space-between"
+                  gap="xs"
+                  wrap="nowrap"
+                >
+                  <div style={{ minWidth: 0 }}>
+                    <Text size="xs" fw={500}>
+                      {t(x.label_key, x.values)}: {t('gauge.saving', { gib: num.format(x.saving_gib) })}
+                    </Text>
+                    <Text size="xs" c="dimmed">
+                      {speed(x.slowdown)}
+                      {x.changes_result ? ` · ${t('gauge.changes_result')}` : ''}
+                    </Text>
+                  </div>
+                  <Button size="compact-xs" variant="light" onClick={() => onApply(x.patch)}>
+                    {t('gauge.apply')}
+                  </Button>
+                </Group>
+              ))}
+            </Stack>
+          </div>
+        )}
+
+        {a.warnings.length > 0 && (
+          <Stack gap={4} data-testid="vram-warnings">
+            {a.warnings.map((w) => (
+              <Alert key={w.id} color={SEVERITY_COLOR[w.severity]} variant="light" p="xs">
+                <Text size="xs">{t(w.label_key)}</Text>
+              </Alert>
+            ))}
+          </Stack>
+        )}
+      </Stack>
+    </Card>
+  )
+}

@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process'
+import path from 'node:path'
+import { expect, test } from './fixtures'
+import { repoRoot } from './server'
+
+const trainer = path.join(repoRoot, 'tests/fixtures/trainer/fake_sd_scripts.py')
+// The server's PATH holds only node, so the run names python by its full path (as the app does with a venv).
+const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {
+  encoding: 'utf8',
+}).trim()
+
+test('start a stand-in run, watch progress, loss and a sample image, then stop it', async ({
+  page,
+  server,
+}) => {
+  await page.goto(server.url)
+  await page.getByTestId('nav-runs').click()
+  await expect(page).toHaveURL(/#\/runs$/)
+
+  const description = {
+    command: [
+      python,
+      trainer,
+      '--steps',
+      '400',
+      '--epochs',
+      '4',
+      '--delay',
+      '0.1',
+      '--save_every_n_epochs',
+      '1',
+      '--sample_every_n_steps',
+      '5',
+      '--output_dir',
+      path.join(server.dataDir, 'out'),
+    ],
+    cwd: server.dataDir,
+    name: 'e2e stand-in',
+  }
+  await page.getByTestId('new-run-json').fill(JSON.stringify(description))
+  await page.getByTestId('new-run-start').click()
+
+  const detail = page.getByTestId('run-detail')
+  await expect(detail.getByRole('heading', { name: 'e2e stand-in' })).toBeVisible()
+  await expect(page.getByTestId('run-state')).toHaveText('running', { timeout: 20_000 })
+
+  // Progress and loss move without any user action.
+  const steps = page.getByTestId('run-steps')
+  await expect.poll(async () => Number(await steps.textContent()), { timeout: 20_000 }).toBeGreaterThan(3)
+  const first = Number(await steps.textContent())
+  await expect.poll(async () => Number(await steps.textContent()), { timeout: 10_000 }).toBeGreaterThan(first)
+  await expect(page.getByTestId('run-loss')).toHaveText(/^0\.\d+$/)
+  await expect(page.getByTestId('run-speed')).toHaveText(/(it\/s|s\/it)$/)
+  const chart = page.getByTestId('run-loss-chart')
+  await expect
+    .poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 10_000 })
+    .toBeGreaterThan(2)
+
+  // The sample image written by the trainer shows up.
+  await expect(page.getByTestId('run-sample').first()).toBeVisible({ timeout: 20_000 })
+  await expect(page.getByTestId('run-terminal').locator('.xterm')).toBeVisible()
+  await expect(page.getByTestId('run-stop-after-checkpoint')).toBeVisible()
+
+  // Two more runs wait for the GPU (no GPUs given = all of them); their order can be changed.
+  for (const name of ['q-a', 'q-b']) {
+    await page
+      .getByTestId('new-run-json')
+      .fill(
+        JSON.stringify({ ...description, name, command: [python, trainer, '--steps', '2', '--delay', '0'] }),
+      )
+    await page.getByTestId('new-run-start').click()
+    await expect(page.getByTestId('run-list')).toContainText(name)
+  }
+  await expect(page.getByTestId('queue-item-0')).toContainText('q-a')
+  await expect(page.getByTestId('queue-item-1')).toContainText('q-b')
+  await page.getByTestId('queue-item-0').getByRole('button', { name: 'Move down' }).click()
+  await expect(page.getByTestId('queue-item-0')).toContainText('q-b')
+  await expect(page.getByTestId('queue-item-1')).toContainText('q-a')
+  await page.getByTestId('run-list').getByText('e2e stand-in').click()
+  await expect(detail.getByRole('heading', { name: 'e2e stand-in' })).toBeVisible()
+
+  await page.getByTestId('run-stop').click()
+  await expect(page.getByTestId('run-state')).toHaveText('stopped', { timeout: 20_000 })
+  await expect(page.getByTestId('run-reason')).toContainText('saves nothing')
+  await expect(page.getByTestId('run-stop')).toHaveCount(0)
+  // The queue goes on once the GPU is free.
+  await expect(page.getByTestId('run-queue')).toHaveCount(0, { timeout: 20_000 })
+})

@@ -1,0 +1,119 @@
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { ServerMessage } from '../../core/api/protocol'
+import { createServices, type Services } from '../../electron/services'
+import { RouterSession } from '../../electron/services/router'
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const trainer = path.join(repoRoot, 'tests/fixtures/trainer/fake_sd_scripts.py')
+let services: Services | null = null
+afterEach(async () => {
+  await services?.dispose()
+  services = null
+})
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe('run.output flow control (router FlowGate → pty pause/resume)', () => {
+  it('the pty stops reading while the terminal is behind and resumes on acknowledgement', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'runs-flow-'))
+    services = createServices({ dataDir: dir, mode: 'headless', env: process.env, version: 'test' })
+    const received: ServerMessage[] = []
+    const session = new RouterSession(services.router, (m) => received.push(m), { transport: 'test' })
+    const started = await services.router.call(
+      'run.start',
+      {
+        command: [
+          'python3',
+          trainer,
+          '--steps',
+          '100000',
+          '--delay',
+          '0',
+          '--filler_bytes',
+          '20000',
+          '--output_dir',
+          path.join(dir, 'out'),
+        ],
+        cwd: dir,
+      },
+      { transport: 'test' },
+    )
+    if (!started.ok) throw new Error(started.error.message)
+    const id = started.result.id
+    const runs = services.runs.service
+    while (runs.bytesRead(id) === null) await sleep(20)
+    await session.receive({ t: 'sub', id: 1, event: 'run.output', params: { id } })
+    // No acknowledgements: reading stops soon after the high watermark.
+    await sleep(1500)
+    const b1 = runs.bytesRead(id) as number
+    await sleep(700)
+    const b2 = runs.bytesRead(id) as number
+    expect(b2).toBe(b1)
+    const units = received
+      .filter((m) => m.t === 'evt' && m.id === 1)
+      .reduce((n, m) => n + ((m as { data: { data: string } }).data.data.length ?? 0), 0)
+    expect(units).toBeGreaterThan(100_000)
+    expect(units).toBeLessThan(100_000 + 400 * 1024)
+    // The terminal catches up: reading resumes.
+    await session.receive({ t: 'ack', id: 1, units })
+    await sleep(700)
+    expect(runs.bytesRead(id) as number).toBeGreaterThan(b2)
+    // A gone subscriber never leaves the pty paused.
+    session.close()
+    const b3 = runs.bytesRead(id) as number
+    await sleep(700)
+    expect(runs.bytesRead(id) as number).toBeGreaterThan(b3)
+    await runs.stop(id)
+    expect((await runs.waitFor(id)).state).toBe('stopped')
+  })
+
+  it('a terminal opened on a queued run follows it once it starts; an ended run gives its log and ends', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'runs-flow-'))
+    services = createServices({ dataDir: dir, mode: 'headless', env: process.env, version: 'test' })
+    const ctx = { transport: 'test' } as const
+    const start = async (args: string[]) => {
+      const r = await services!.router.call(
+        'run.start',
+        {
+          command: ['python3', trainer, '--output_dir', path.join(dir, 'out'), ...args],
+          cwd: dir,
+          gpus: [0],
+        },
+        ctx,
+      )
+      if (!r.ok) throw new Error(r.error.message)
+      return r.result.id
+    }
+    const first = await start(['--steps', '10', '--delay', '0.05'])
+    const second = await start(['--steps', '3', '--delay', '0'])
+    expect((await services.runs.service.get(second)).state).toBe('queued')
+    const received: ServerMessage[] = []
+    const session = new RouterSession(services.router, (m) => received.push(m), ctx)
+    await session.receive({ t: 'sub', id: 7, event: 'run.output', params: { id: second } })
+    await services.runs.service.waitFor(second)
+    const waitEnd = async () => {
+      for (let i = 0; i < 100 && !received.some((m) => m.t === 'end' && m.id === 7); i++) await sleep(20)
+    }
+    await waitEnd()
+    const text = received
+      .filter((m) => m.t === 'evt' && m.id === 7)
+      .map((m) => (m as { data: { data: string } }).data.data)
+      .join('')
+    expect(text).toContain('running training')
+    expect(text).toContain('model saved.')
+    expect(received.some((m) => m.t === 'end' && m.id === 7 && !m.error)).toBe(true)
+    expect((await services.runs.service.get(first)).state).toBe('finished')
+
+    // Ended: the end of its log, then the stream ends.
+    received.length = 0
+    await session.receive({ t: 'sub', id: 8, event: 'run.output', params: { id: first } })
+    const ended = received.filter((m) => m.id === 8)
+    expect(ended.at(-1)).toEqual({ t: 'end', id: 8 })
+    expect((ended[0] as { data: { data: string } }).data.data).toContain('total optimization steps')
+    session.close()
+  })
+})

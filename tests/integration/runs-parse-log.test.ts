@@ -1,0 +1,51 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { runCli } from '../../electron/cli/run-cli'
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const ownLogs = path.join(repoRoot, 'tests/fixtures/logs')
+
+async function cli(args: string[]) {
+  let stdout = ''
+  let stderr = ''
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'runs-cli-'))
+  const code = await runCli(
+    args,
+    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), interrupted: new Promise(() => {}) },
+    { ...process.env, SDXL_STUDIO_DATA_DIR: dataDir },
+  )
+  return { code, stdout, stderr }
+}
+
+describe('run parse-log', () => {
+  for (const f of readdirSync(ownLogs).filter((n) => n.endsWith('.log'))) {
+    it(`${f} --json prints one document with the expected summary`, async () => {
+      const { code, stdout } = await cli(['run', 'parse-log', path.join(ownLogs, f), '--json'])
+      expect(code).toBe(0)
+      const doc = JSON.parse(stdout) as { summary: unknown; events: unknown[] }
+      expect(Object.keys(doc)).toEqual(['summary', 'events'])
+      expect(doc.summary).toEqual(
+        JSON.parse(readFileSync(path.join(ownLogs, f.replace(/\.log$/, '.expected.json')), 'utf8')),
+      )
+      expect(Object.keys(doc.summary as object)).toEqual([
+        'total_steps',
+        'last_step',
+        'epochs_total',
+        'last_epoch',
+        'last_avr_loss',
+        'error',
+        'saved_checkpoints',
+      ])
+    })
+  }
+
+  it('a missing file is an error that names the path', async () => {
+    const { code, stdout, stderr } = await cli(['run', 'parse-log', '/nonexistent/x.log', '--json'])
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr).toContain('/nonexistent/x.log')
+  })
+})

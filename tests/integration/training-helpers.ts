@@ -1,0 +1,133 @@
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/*
+ * A world for train.start with real processes: an sd-scripts stand-in folder whose training scripts
+ * wrap the stand-in trainer (tests/fixtures/trainer/fake_sd_scripts.py), a real venv, a dataset folder
+ * with PNGs and captions, and a model file with an SDXL-shaped safetensors header.
+ */
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const trainer = path.join(repoRoot, 'tests/fixtures/trainer/fake_sd_scripts.py')
+
+/**
+ * Each script reads what train.start wrote (--config_file / --dataset_config, as sd-scripts does),
+ * writes what it saw to <output_dir>/launch.json, then trains with the stand-in for a few steps.
+ */
+function wrapper(script: string): string {
+  return `import json, os, runpy, sys, tomllib
+
+FAKE = ${JSON.stringify(trainer)}
+argv = sys.argv[1:]
+def value(name):
+    return argv[argv.index(name) + 1]
+with open(value("--config_file"), "rb") as f:
+    cfg = tomllib.load(f)
+with open(value("--dataset_config"), "rb") as f:
+    ds = tomllib.load(f)
+out = cfg["output_dir"]
+os.makedirs(out, exist_ok=True)
+keys = ["CUDA_VISIBLE_DEVICES", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "OMP_NUM_THREADS", "HF_HOME"]
+with open(os.path.join(out, "launch.json"), "w") as f:
+    json.dump({"script": ${JSON.stringify(script)}, "argv": argv, "executable": sys.executable, "cwd": os.getcwd(),
+               "env": {k: os.environ.get(k) for k in keys}, "config": cfg, "dataset": ds}, f)
+# STANDIN_STEPS / STANDIN_DELAY make a longer run (a busy queue in the browser test).
+sys.argv = [FAKE, "--steps", os.environ.get("STANDIN_STEPS", "3"), "--epochs", "1",
+            "--delay", os.environ.get("STANDIN_DELAY", "0"), "--output_dir", out,
+            "--output_name", cfg.get("output_name", "last")]
+runpy.run_path(FAKE, run_name="__main__")
+`
+}
+
+/** Tensors whose names make the header an SDXL base checkpoint (see tests/unit/safetensors-header). */
+const SDXL: Record<string, number[]> = {
+  'model.diffusion_model.input_blocks.0.0.weight': [4, 4, 3, 3],
+  'model.diffusion_model.label_emb.0.0.weight': [4, 8],
+  'conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight': [8, 4],
+  'conditioner.embedders.1.model.token_embedding.weight': [8, 4],
+  'first_stage_model.decoder.conv_in.weight': [4, 4, 3, 3],
+}
+
+function safetensors(tensors: Record<string, number[]>): Uint8Array {
+  const header: Record<string, unknown> = {}
+  let offset = 0
+  for (const [name, shape] of Object.entries(tensors)) {
+    const bytes = shape.reduce((a, b) => a * b, 1) * 2
+    header[name] = { dtype: 'F16', shape, data_offsets: [offset, offset + bytes] }
+    offset += bytes
+  }
+  let json = JSON.stringify(header)
+  while ((8 + json.length) % 8) json += ' '
+  const out = new Uint8Array(8 + json.length + offset)
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true)
+  out.set(new TextEncoder().encode(json), 8)
+  return out
+}
+
+// A 1×1 PNG.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+)
+
+export interface TrainingWorld {
+  root: string
+  dataDir: string
+  /** The folder given to env.useExisting (holds sd-scripts/ and venv/). */
+  installDir: string
+  sdScripts: string
+  venvPython: string
+  model: string
+  imageDir: string
+  outputDir: string
+}
+
+export function makeWorld(prefix = 'training-'): TrainingWorld {
+  const root = mkdtempSync(path.join(os.tmpdir(), prefix))
+  const installDir = path.join(root, 'install')
+  const sdScripts = path.join(installDir, 'sd-scripts')
+  mkdirSync(path.join(sdScripts, 'library'), { recursive: true })
+  writeFileSync(path.join(sdScripts, 'sdxl_train_network.py'), wrapper('sdxl_train_network.py'))
+  writeFileSync(path.join(sdScripts, 'sdxl_train.py'), wrapper('sdxl_train.py'))
+  // A real venv (no pip: fast); env.useExisting finds install/venv.
+  execFileSync('python3', ['-m', 'venv', '--without-pip', path.join(installDir, 'venv')])
+  const imageDir = path.join(root, 'dataset', '10_cat')
+  mkdirSync(imageDir, { recursive: true })
+  for (const n of [1, 2, 3]) {
+    writeFileSync(path.join(imageDir, `cat${n}.png`), PNG)
+    writeFileSync(path.join(imageDir, `cat${n}.txt`), `a photo of a cat, number ${n}\n`)
+  }
+  const model = path.join(root, 'models', 'sdxl.safetensors')
+  mkdirSync(path.dirname(model), { recursive: true })
+  writeFileSync(model, safetensors(SDXL))
+  return {
+    root,
+    dataDir: path.join(root, 'data'),
+    installDir,
+    sdScripts,
+    venvPython: path.join(installDir, 'venv', 'bin', 'python'),
+    model,
+    imageDir,
+    outputDir: path.join(root, 'out'),
+  }
+}
+
+/** A preset's config with this world's files filled in. */
+export function withFiles(
+  config: Record<string, unknown>,
+  w: TrainingWorld,
+  name = 'cat',
+): Record<string, unknown> {
+  return {
+    ...config,
+    base_model: w.model,
+    dataset: {
+      ...(config.dataset as object),
+      subsets: [{ image_dir: w.imageDir, num_repeats: 10, class_tokens: 'cat' }],
+    },
+    saving: { ...(config.saving as object), output_dir: w.outputDir, output_name: name },
+  }
+}

@@ -1,0 +1,276 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { AnsiStripper, stripAnsi } from '../../core/runs/ansi'
+import { LogSummary, RunEvent, type ProgressEvent } from '../../core/runs/events'
+import { LineSplitter } from '../../core/runs/lines'
+import { parseLog } from '../../core/runs/parse-log'
+import { baseName, ProgressParser } from '../../core/runs/progress-parser'
+import { parseTqdm } from '../../core/runs/tqdm'
+import { Utf8StreamDecoder } from '../../core/runs/utf8'
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const sharedLogs = path.resolve(repoRoot, '../shared/reference/samples/sd-scripts-logs')
+const ownLogs = path.join(repoRoot, 'tests/fixtures/logs')
+
+function logsIn(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => path.join(dir, f))
+}
+
+function expected(logFile: string): LogSummary {
+  return LogSummary.parse(JSON.parse(readFileSync(logFile.replace(/\.log$/, '.expected.json'), 'utf8')))
+}
+
+/** Feeds the chunks one by one, then ends. */
+function feedAll(chunks: Array<Uint8Array | string>): RunEvent[] {
+  const p = new ProgressParser()
+  const out: RunEvent[] = []
+  for (const c of chunks) out.push(...p.feed(c))
+  out.push(...p.end())
+  return out
+}
+
+function bars(events: RunEvent[]): ProgressEvent[] {
+  return events.filter((e): e is ProgressEvent => e.type === 'progress')
+}
+
+describe('real sd-scripts logs from public issue threads (../shared)', () => {
+  const present = existsSync(sharedLogs)
+  it.skipIf(!present)('each summary matches the facts read off the log', () => {
+    const files = logsIn(sharedLogs)
+    expect(files.length).toBeGreaterThanOrEqual(4)
+    for (const f of files) {
+      const { summary, events } = parseLog(readFileSync(f))
+      expect(summary, path.basename(f)).toEqual(expected(f))
+      for (const e of events) RunEvent.parse(e)
+    }
+  })
+  if (!present)
+    it.skip(`skipped: ${sharedLogs} is absent (it ships with the project's reference folder)`, () => {})
+})
+
+describe('our fixtures in the sd-scripts format (tests/fixtures/logs)', () => {
+  for (const f of logsIn(ownLogs)) {
+    it(`${path.basename(f)}: summary`, () => {
+      expect(parseLog(readFileSync(f)).summary).toEqual(expected(f))
+    })
+  }
+
+  it('reads every kind of event out of a complete pty run', () => {
+    const { events } = parseLog(readFileSync(path.join(ownLogs, 'sdxl-lora-complete-pty.log')))
+    const startup = events.find((e) => e.type === 'startup')
+    expect(startup).toEqual({
+      type: 'startup',
+      variant: 'network',
+      train_images_with_repeats: 120,
+      validation_images_with_repeats: 0,
+      reg_images: 0,
+      num_examples: null,
+      batches_per_epoch: 60,
+      epochs: 2,
+      batch_size_per_device: [2],
+      gradient_accumulation_steps: 1,
+      total_steps: 120,
+    })
+    expect(events.filter((e) => e.type === 'caching')).toEqual([
+      { type: 'caching', what: 'latents', phase: 'start' },
+      { type: 'caching', what: 'latents', phase: 'done' },
+    ])
+    expect(bars(events).filter((b) => b.bar === 'caching_latents')).toHaveLength(13)
+    const train = bars(events).filter((b) => b.bar === 'train')
+    expect(train.map((b) => b.step)).toEqual(Array.from({ length: 121 }, (_, i) => i))
+    expect(train[5]?.rate).toEqual({ value: 1.52, unit: 's/it' })
+    expect(train[50]?.rate).toEqual({ value: 1.43, unit: 'it/s' })
+    expect(events.filter((e) => e.type === 'sampling')).toEqual([{ type: 'sampling', step: 120 }])
+    expect(events.find((e) => e.type === 'sample_prompt')).toEqual({
+      type: 'sample_prompt',
+      prompt: 'a photo of кошка cat, sitting on a chair',
+    })
+    expect(events.at(-1)).toEqual({ type: 'model_saved' })
+    // Colours are gone from kept lines.
+    for (const e of events) if (e.type === 'text') expect(e.line).not.toContain('\x1b')
+  })
+
+  it('fine-tune variant: num examples, the OOM exception and the launcher error', () => {
+    const { events } = parseLog(readFileSync(path.join(ownLogs, 'sdxl-finetune-oom.log')))
+    expect(events.find((e) => e.type === 'startup')).toMatchObject({
+      variant: 'finetune',
+      num_examples: 400,
+      train_images_with_repeats: null,
+      gradient_accumulation_steps: 4,
+      total_steps: 250,
+    })
+    const failures = events.filter((e) => e.type === 'failure')
+    expect(failures.map((f) => f.kind)).toEqual(['traceback', 'exception', 'oom', 'traceback', 'exception'])
+    expect(failures[1]).toMatchObject({ detail: 'OutOfMemoryError' })
+    expect(failures[4]).toMatchObject({ detail: 'CalledProcessError' })
+  })
+
+  it('missing module, no data and NaN loss are named', () => {
+    const mm = parseLog(readFileSync(path.join(ownLogs, 'missing-module.log'))).events
+    expect(mm.find((e) => e.type === 'failure' && e.kind === 'missing_module')).toMatchObject({
+      detail: 'bitsandbytes',
+    })
+    const nd = parseLog(readFileSync(path.join(ownLogs, 'no-data.log'))).events
+    expect(nd.filter((e) => e.type === 'failure').map((e) => e.type === 'failure' && e.kind)).toEqual([
+      'no_data',
+    ])
+    const nan = parseLog(readFileSync(path.join(ownLogs, 'nan-loss.log'))).events
+    const nanFailures = nan.filter((e) => e.type === 'failure')
+    expect(nanFailures).toEqual([
+      { type: 'failure', kind: 'nan_loss', message: 'avr_loss=nan at step 3', detail: null },
+    ])
+    expect(bars(nan).at(-1)?.postfix).toEqual({ avr_loss: 'nan' })
+  })
+})
+
+describe('stream edge cases', () => {
+  it('any split of the byte stream gives the same events as one chunk', () => {
+    const bytes = new Uint8Array(readFileSync(path.join(ownLogs, 'sdxl-lora-complete-pty.log')))
+    const whole = feedAll([bytes])
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: bytes.length - 1 }), { maxLength: 40 }), (cuts) => {
+        const points = [...new Set(cuts)].sort((a, b) => a - b)
+        const chunks: Uint8Array[] = []
+        let prev = 0
+        for (const p of [...points, bytes.length]) {
+          chunks.push(bytes.subarray(prev, p))
+          prev = p
+        }
+        expect(feedAll(chunks)).toEqual(whole)
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it('byte-by-byte feeding keeps CJK and Cyrillic intact', () => {
+    const text =
+      'running training / 学習開始\n  total optimization steps / 学習ステップ数: 5\nsaving checkpoint: /tmp/вывод/кошка-000001.safetensors\n'
+    const bytes = new TextEncoder().encode(text)
+    const events = feedAll(Array.from(bytes, (b) => new Uint8Array([b])))
+    expect(events.find((e) => e.type === 'checkpoint')).toMatchObject({ file: 'кошка-000001.safetensors' })
+    expect(events.find((e) => e.type === 'startup')).toMatchObject({ total_steps: 5 })
+    const d = new Utf8StreamDecoder()
+    const gaku = new TextEncoder().encode('学')
+    expect(d.write(gaku.subarray(0, 1)) + d.write(gaku.subarray(1, 2)) + d.write(gaku.subarray(2))).toBe('学')
+    expect(d.write(new Uint8Array([0xe5, 0xad])) + d.end()).toBe('\ufffd')
+  })
+
+  it('escape sequences split across chunks are removed, not printed', () => {
+    const s = new AnsiStripper()
+    const parts = ['\x1b', '[3', '8;5;2', '0mgreen\x1b]0;ti', 'tle\x07 text\x1b[0', 'm\x1b(B!']
+    expect(parts.map((p) => s.write(p)).join('')).toBe('green text!')
+    expect(stripAnsi('\x1b[2K\r\x1b[1A\x1b[?25lsteps')).toBe('\rsteps')
+    expect(stripAnsi('a\x1bP1$r0m\x1b\\b')).toBe('ab')
+  })
+
+  it('a bar in the unfinished last frame is reported at once and not twice', () => {
+    const p = new ProgressParser()
+    const first = p.feed('\rsteps:  10%|█         | 1/10 [00:01<00:09,  1.00it/s, avr_loss=0.5]')
+    expect(bars(first).map((b) => b.step)).toEqual([1])
+    const second = p.feed('\rsteps:  20%|██        | 2/10 [00:02<00:08,  1.00it/s, avr_loss=0.4]')
+    expect(bars(second).map((b) => b.step)).toEqual([2])
+    const third = p.feed('epoch 2/3\r\n')
+    expect(third).toEqual([{ type: 'epoch', epoch: 2, total: 3 }])
+    expect(p.end()).toEqual([])
+  })
+
+  it('a carriage-return storm costs nothing and the last frame wins', () => {
+    const storm =
+      '\r'.repeat(200_000) +
+      'steps:  50%|█████     | 5/10 [00:05<00:05,  1.00it/s]' +
+      '\r'.repeat(1000) +
+      '\n'
+    const events = feedAll([storm])
+    expect(bars(events).map((b) => b.step)).toEqual([5])
+    const splitter = new LineSplitter()
+    expect(splitter.write('a\r')).toEqual([])
+    expect(splitter.write('\nb\rc')).toEqual([
+      { text: 'a', redraw: false },
+      { text: 'b', redraw: true },
+    ])
+  })
+
+  it('reads bars with and without totals, it/s and s/it, postfix values', () => {
+    expect(
+      parseTqdm('steps:  12%|█▏        | 120/1000 [02:01<14:50,  1.01s/it, avr_loss=0.0912]'),
+    ).toMatchObject({
+      desc: 'steps',
+      step: 120,
+      total: 1000,
+      elapsedS: 121,
+      remainingS: 890,
+      rate: { value: 1.01, unit: 's/it' },
+      postfix: { avr_loss: 0.0912 },
+      rest: '',
+    })
+    const slow = parseTqdm('steps:   0%|▏       | 575/115000 [08:41<28:49:59,  1.10it/s, avr_loss=1]')
+    expect(slow).toMatchObject({
+      remainingS: 28 * 3600 + 49 * 60 + 59,
+      itPerS: 1.1,
+      postfix: { avr_loss: 1 },
+    })
+    expect(
+      parseTqdm('steps: 37it [00:05,  7.38it/s, avr_loss=0.1, Keys Scaled=3, Average key norm=0.812]'),
+    ).toMatchObject({
+      step: 37,
+      total: null,
+      percent: null,
+      remainingS: null,
+      postfix: { avr_loss: 0.1, 'Keys Scaled': 3, 'Average key norm': 0.812 },
+    })
+    expect(parseTqdm('  0%|          | 0/19 [00:01<?, ?it/s]')).toMatchObject({
+      desc: null,
+      rate: null,
+      itPerS: null,
+    })
+    expect(parseTqdm('found directory D:\\x contains 12 image files')).toBeNull()
+    expect(parseTqdm('2026-01-01 10:00:00 INFO     [Dataset 0]    config_util.py:578')).toBeNull()
+  })
+
+  it('a traceback glued to the end of a bar is still seen', () => {
+    const events = feedAll([
+      'steps:   3%|▎         | 3/100 [00:09<04:51,  3.00s/it, avr_loss=0.2]Traceback (most recent call last):\n',
+      '  File "a.py", line 1, in <module>\n',
+      'RuntimeError: boom\n',
+    ])
+    expect(events.map((e) => e.type)).toEqual(['progress', 'failure', 'text', 'failure'])
+    expect(events[3]).toMatchObject({
+      kind: 'exception',
+      detail: 'RuntimeError',
+      message: 'RuntimeError: boom',
+    })
+  })
+
+  it('understands a 315-column Rich line and mixed path separators', () => {
+    const msg = 'saving checkpoint: D:\\runs/Обучение\\out/lora-step00000200.safetensors'
+    const line = `2026-11-20 10:00:01 INFO     ${msg}${' '.repeat(315 - 29 - msg.length - 21)}train_network.py:1033`
+    expect(line.length).toBe(315)
+    const events = feedAll([line + '\n'])
+    expect(events).toEqual([
+      {
+        type: 'checkpoint',
+        action: 'saved',
+        path: 'D:\\runs/Обучение\\out/lora-step00000200.safetensors',
+        file: 'lora-step00000200.safetensors',
+      },
+    ])
+    expect(baseName('C:\\a/b\\c.safetensors')).toBe('c.safetensors')
+  })
+
+  it('never throws on junk and keeps unknown lines', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), (chunks) => {
+        const events = feedAll(chunks)
+        for (const e of events) RunEvent.parse(e)
+      }),
+      { numRuns: 200 },
+    )
+    expect(feedAll(['hello world\n'])).toEqual([{ type: 'text', line: 'hello world' }])
+    expect(new ProgressParser({ keepText: false }).feed('hello world\n')).toEqual([])
+  })
+})

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest'
+import { FITTED, GB, GIB } from '../../core/vram/constants'
+import { phaseTerms, predict, termGb, type TermId } from '../../core/vram/model'
+import { VramScenario, type VramScenarioInput } from '../../core/vram/scenario'
+
+const S = (over: VramScenarioInput = {}) => VramScenario.parse(over)
+
+/** The value (GB) of a term in a given phase, 0 if absent. */
+function termIn(over: VramScenarioInput, phase: string, id: TermId): number {
+  const p = phaseTerms(S(over)).find((x) => x.phase === phase)
+  const t = p?.terms.find((x) => x.id === id)
+  return t ? termGb(t, FITTED) : 0
+}
+
+describe('weights by dtype and placement (sd-scripts v0.8.3 rules)', () => {
+  it('frozen U-Net: 2 B/param in bf16, 1 B under fp8_base, 4 B without mixed precision', () => {
+    expect(termIn({}, 'forward', 'unet_weights')).toBeCloseTo((2_567_463_684 * 2) / GB, 6)
+    expect(termIn({ fp8_base: true }, 'forward', 'unet_weights')).toBeCloseTo(2_567_463_684 / GB, 6)
+    expect(termIn({ mixed_precision: 'no' }, 'forward', 'unet_weights')).toBeCloseTo(
+      (2_567_463_684 * 4) / GB,
+      6,
+    )
+    // Dreambooth trains the U-Net: no frozen copy, it is in trainable weights (fp32 unless full_bf16)
+    expect(termIn({ training_type: 'dreambooth' }, 'forward', 'unet_weights')).toBe(0)
+    expect(termIn({ training_type: 'dreambooth' }, 'forward', 'trainable_weights')).toBeCloseTo(
+      (2_567_463_684 * 4) / GB,
+      6,
+    )
+    expect(
+      termIn({ training_type: 'dreambooth', full_bf16: true }, 'forward', 'trainable_weights'),
+    ).toBeCloseTo((2_567_463_684 * 2) / GB, 6)
+  })
+
+  it('text encoders: on the GPU in weight dtype unless outputs are cached; fp8 keeps embeddings in bf16', () => {
+    expect(termIn({}, 'forward', 'text_encoders')).toBeCloseTo((817_720_320 * 2) / GB, 6)
+    expect(termIn({ cache_text_encoder_outputs: true }, 'forward', 'text_encoders')).toBe(0)
+    // caching is refused while TEs are trained: they stay
+    expect(
+      termIn({ cache_text_encoder_outputs: true, train_text_encoder: true }, 'forward', 'text_encoders'),
+    ).toBeGreaterThan(1)
+    expect(termIn({ fp8_base: true }, 'forward', 'text_encoders')).toBeCloseTo(
+      (817_720_320 - 101_345_280 + 101_345_280 * 2) / GB,
+      6,
+    )
+  })
+
+  it('VAE: off the GPU with cached latents, 2 B/param otherwise, 4 B with no_half_vae', () => {
+    expect(termIn({ cache_latents: true }, 'forward', 'vae')).toBe(0)
+    expect(termIn({ cache_latents: false }, 'forward', 'vae')).toBeCloseTo((83_653_863 * 2) / GB, 6)
+    expect(termIn({ cache_latents: false, no_half_vae: true }, 'forward', 'vae')).toBeCloseTo(
+      (83_653_863 * 4) / GB,
+      6,
+    )
+  })
+})
+
+describe('trainable parameters, gradients, optimizer state', () => {
+  const n32 = 2_659_840 * 32
+  it('LoRA weights fp32 (4 B), bf16 under full_bf16', () => {
+    expect(termIn({ network_dim: 32 }, 'forward', 'trainable_weights')).toBeCloseTo((n32 * 4) / GB, 6)
+    expect(termIn({ network_dim: 32, full_bf16: true }, 'forward', 'trainable_weights')).toBeCloseTo(
+      (n32 * 2) / GB,
+      6,
+    )
+  })
+  it('gradients equal weight bytes, exist from the end of backward', () => {
+    expect(termIn({ network_dim: 32 }, 'backward', 'gradients')).toBeCloseTo((n32 * 4) / GB, 6)
+    expect(termIn({ network_dim: 32 }, 'forward', 'gradients')).toBe(0)
+    // accumulation keeps them alive through the next forward
+    expect(
+      termIn({ network_dim: 32, gradient_accumulation_steps: 4 }, 'forward', 'gradients'),
+    ).toBeGreaterThan(0)
+  })
+  it('optimizer state bytes per parameter', () => {
+    const st = (optimizer: VramScenarioInput['optimizer']) =>
+      termIn({ network_dim: 32, optimizer }, 'forward', 'optimizer_state')
+    expect(st('AdamW')).toBeCloseTo((n32 * 8) / GB, 6)
+    expect(st('AdamW8bit')).toBeCloseTo((n32 * 2) / GB, 6)
+    expect(st('Lion')).toBeCloseTo((n32 * 4) / GB, 6)
+    expect(st('Lion8bit')).toBeCloseTo((n32 * 1) / GB, 6)
+    expect(st('Prodigy')).toBeCloseTo((n32 * 4 * 3.5) / GB, 6)
+    expect(st('Adafactor')).toBeLessThan(st('Lion8bit'))
+    // full fine-tune with Adafactor: 244.3 M fp32 state elements = 0.977 GB (vram.md §5)
+    expect(
+      termIn({ training_type: 'dreambooth', optimizer: 'Adafactor' }, 'forward', 'optimizer_state'),
+    ).toBeCloseTo(0.977, 2)
+  })
+  it('fused backward pass (sdxl_train.py + Adafactor) keeps about one gradient; ignored for LoRA', () => {
+    const fused = { training_type: 'dreambooth', optimizer: 'Adafactor', fused_backward_pass: true } as const
+    expect(termIn(fused, 'backward', 'gradients')).toBeLessThan(0.2)
+    expect(termIn({ ...fused, fused_backward_pass: false }, 'backward', 'gradients')).toBeCloseTo(10.27, 1)
+    expect(
+      termIn({ optimizer: 'Adafactor', fused_backward_pass: true }, 'backward', 'gradients'),
+    ).toBeGreaterThan(0.3)
+  })
+  it('torch AdamW (foreach) spikes by the parameter bytes during the step; 8-bit does not', () => {
+    expect(
+      termIn({ training_type: 'dreambooth', optimizer: 'AdamW' }, 'optimizer', 'optimizer_step'),
+    ).toBeCloseTo(10.27, 1)
+    expect(
+      termIn({ training_type: 'dreambooth', optimizer: 'AdamW8bit' }, 'optimizer', 'optimizer_step'),
+    ).toBe(0)
+  })
+})
+
+describe('weight copies held for backward', () => {
+  it('autocast copies of fp32 trainable weights: 0.87 × 2 B/param; none under full_bf16', () => {
+    expect(termIn({ training_type: 'dreambooth' }, 'forward', 'autocast_copies')).toBeCloseTo(4.47, 1)
+    expect(termIn({ training_type: 'dreambooth', full_bf16: true }, 'forward', 'autocast_copies')).toBe(0)
+  })
+  it('fp8 base without GC holds bf16 copies of the U-Net weights; with GC it does not', () => {
+    expect(termIn({ fp8_base: true }, 'forward', 'fp8_copies')).toBeCloseTo(4.47, 1)
+    expect(termIn({ fp8_base: true, gradient_checkpointing: true }, 'forward', 'fp8_copies')).toBe(0)
+  })
+  it('LoHa/LoKr without GC hold a full-size delta per wrapped layer unless bypass mode', () => {
+    expect(termIn({ training_type: 'loha' }, 'forward', 'lycoris_deltas')).toBeGreaterThan(4.4)
+    expect(termIn({ training_type: 'loha', gradient_checkpointing: true }, 'forward', 'lycoris_deltas')).toBe(
+      0,
+    )
+    expect(termIn({ training_type: 'lokr', lycoris_bypass_mode: true }, 'forward', 'lycoris_deltas')).toBe(0)
+    expect(termIn({ training_type: 'locon' }, 'forward', 'lycoris_deltas')).toBe(0)
+  })
+})
+
+describe('activations', () => {
+  const act = (over: VramScenarioInput) => {
+    const t = phaseTerms(S(over))
+      .find((p) => p.phase === 'forward')!
+      .terms.find((x) => x.id === 'activations')!
+    return t.nogc + t.gc // unscaled physics, GB
+  }
+  it('no GC, SDPA: 9.12 GB per sample at 1024² for LoRA d32, linear in pixels and batch', () => {
+    expect(act({ network_dim: 32 })).toBeCloseTo(9.12, 2)
+    expect(act({ network_dim: 32, batch_size: 4 })).toBeCloseTo(4 * 9.12, 2)
+    expect(act({ network_dim: 32, resolution: { width: 512, height: 512 } })).toBeCloseTo(9.12 / 4, 2)
+    expect(act({ network_dim: 128 })).toBeCloseTo(9.29, 2)
+    expect(act({ training_type: 'locon', network_dim: 64, conv_dim: 32 })).toBeCloseTo(9.46, 2)
+  })
+  it('GC: 0.86 GB per sample at 1024²', () => {
+    expect(act({ gradient_checkpointing: true })).toBeCloseTo(0.859, 2)
+  })
+  it('default attention adds 17.9 GB × P² per sample (no GC), 0.96 P² to the block max (GC)', () => {
+    expect(act({ network_dim: 32, attention: 'none' })).toBeCloseTo(9.12 + 17.9, 2)
+    expect(act({ attention: 'none', gradient_checkpointing: true })).toBeCloseTo(1.82, 2)
+    const at2048 = act({
+      attention: 'none',
+      gradient_checkpointing: true,
+      resolution: { width: 2048, height: 2048 },
+    })
+    expect(Math.abs(at2048 - 19.4) / 19.4).toBeLessThan(0.05) // vram.md §4 table: 19.4 GB at 2048²
+    expect(act({ attention: 'xformers' })).toBe(act({ attention: 'sdpa' }))
+  })
+  it('the fitted multipliers scale them', () => {
+    const t = phaseTerms(S({ network_dim: 32 }))
+      .find((p) => p.phase === 'forward')!
+      .terms.find((x) => x.id === 'activations')!
+    expect(termGb(t, FITTED)).toBeCloseTo(9.12 * FITTED.k_act_nogc, 2)
+  })
+})
+
+describe('predict', () => {
+  it('peak = context + (1 + slack) × allocated; the breakdown sums to the peak', () => {
+    for (const over of [
+      {},
+      { training_type: 'dreambooth' },
+      { gradient_checkpointing: true, cache_latents: false },
+    ] as const) {
+      const p = predict(S(over))
+      const sum = p.breakdown.reduce((a, b) => a + b.gib, 0)
+      expect(sum).toBeCloseTo(p.peak_gib, 1)
+      expect(p.peak_gib).toBeCloseTo(FITTED.context_gib + p.allocated_gib * (1 + FITTED.slack_fraction), 2)
+      for (const b of p.breakdown) expect(b.label_key).toMatch(/^terms\./)
+    }
+  })
+  it('every term id has an English and a Russian label', async () => {
+    const en = (await import('../../renderer/src/i18n/locales/en/vram.json')).default as Record<
+      string,
+      unknown
+    >
+    const ru = (await import('../../renderer/src/i18n/locales/ru/vram.json')).default as Record<
+      string,
+      unknown
+    >
+    const p = predict(S({ training_type: 'loha', fp8_base: true, cache_latents: false, optimizer: 'AdamW' }))
+    for (const b of p.breakdown) {
+      const key = b.label_key.split('.')[1]!
+      expect((en.terms as Record<string, string>)[key]).toBeTruthy()
+      expect((ru.terms as Record<string, string>)[key]).toBeTruthy()
+    }
+  })
+  it('reports GiB (nvidia-smi units)', () => {
+    const p = predict(S({ cache_text_encoder_outputs: true }))
+    const unet = p.breakdown.find((b) => b.id === 'unet_weights')!
+    expect(unet.gib).toBeCloseTo((2_567_463_684 * 2) / GIB, 2)
+  })
+})
