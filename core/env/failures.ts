@@ -2,7 +2,8 @@ import type { FailureKind } from './state'
 
 /**
  * Reads the tail of a failed command's log and says what went wrong in words a user can act on.
- * Patterns cover pip, uv, git and Python's own errors.
+ * Patterns cover pip, uv, git and Python's own errors. Order matters: a resolver that could not reach
+ * the index also reports packages as missing, so network errors are recognised before bad packages.
  */
 const RULES: Array<{ kind: FailureKind; test: RegExp; advice: string }> = [
   {
@@ -24,16 +25,16 @@ const RULES: Array<{ kind: FailureKind; test: RegExp; advice: string }> = [
       'The sd-scripts source has no such version tag. Check the source address (a mirror may lag behind) or pick another version.',
   },
   {
-    kind: 'bad_package',
-    test: /No matching distribution found|Could not find a version that satisfies|not found in the package registry|No solution found when resolving|Because [^\n]* was not found|ResolutionImpossible|is not available in the package index|versions? of [^\n]* (?:is|are) not available/i,
-    advice:
-      'A required package or version was not found on the package index. If you use a PyPI mirror (--index-url), check that it is complete; otherwise the requirement is wrong.',
-  },
-  {
     kind: 'network',
     test: /Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|Could not resolve host|getaddrinfo|Connection (?:refused|reset|timed out)|Read timed out|ECONNRESET|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Failed to fetch|error sending request|network is unreachable|SSL: CERTIFICATE_VERIFY_FAILED|unable to access/i,
     advice:
       'The network failed while downloading. Check the connection (or set a mirror: --index-url, --torch-index-url, --hf-endpoint), then press Resume.',
+  },
+  {
+    kind: 'bad_package',
+    test: /No matching distribution found|Could not find a version that satisfies|not found in the package registry|No solution found when resolving|Because [^\n]* was not found|ResolutionImpossible|is not available in the package index|versions? of [^\n]* (?:is|are) not available/i,
+    advice:
+      'A required package or version was not found on the package index. If you use a PyPI mirror (--index-url), check that it is complete; otherwise the requirement is wrong.',
   },
 ]
 
@@ -42,25 +43,38 @@ export interface Diagnosis {
   message: string
 }
 
-/** The lines that name the problem: the matching line if any, else the last non-empty lines. */
-function evidence(log: string, test: RegExp | null): string {
-  // Strip terminal colour codes and progress-bar carriage returns before quoting.
+/** Terminal colour codes and progress-bar carriage returns, removed before reading a log. */
+function clean(log: string): string {
   // eslint-disable-next-line no-control-regex
-  const clean = log.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r(?!\n)/g, '\n')
-  const lines = clean
+  return log.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r(?!\n)/g, '\n')
+}
+
+/** Tools wrap long messages at the terminal width ("No\n space left"): read them as one line. */
+function unwrap(text: string): string {
+  return text.replace(/[ \t]*\r?\n[ \t]*/g, ' ')
+}
+
+/** The text that names the problem: the matching line, the matching wrapped sentence, or the last lines. */
+function evidence(log: string, test: RegExp | null): string {
+  const text = clean(log)
+  const lines = text
     .split(/\r?\n/)
     .map((l) => l.trimEnd())
     .filter((l) => l.trim() !== '')
   if (test) {
     const hit = lines.findLast((l) => test.test(l))
     if (hit) return hit.trim()
+    const flat = unwrap(text)
+    const m = test.exec(flat)
+    if (m) return flat.slice(Math.max(0, m.index - 160), m.index + m[0].length + 40).trim()
   }
   return lines.slice(-5).join('\n')
 }
 
 export function diagnose(stepTitle: string, exitCode: number | null, log: string): Diagnosis {
+  const flat = unwrap(clean(log))
   for (const rule of RULES) {
-    if (rule.test.test(log)) {
+    if (rule.test.test(flat)) {
       return { kind: rule.kind, message: `${stepTitle} failed: ${evidence(log, rule.test)}\n${rule.advice}` }
     }
   }

@@ -385,6 +385,8 @@ export function plan(rawInput: PlanInput): PlanResult {
       { kind: 'download', url, to: archive },
       { kind: 'mkdir', path: L.srcDir },
       { kind: 'run', argv: ['tar', '-xzf', archive, '--strip-components=1', '-C', L.srcDir] },
+      // Without .git the checkout cannot tell its tag; the probe reads this marker instead.
+      { kind: 'write-file', path: j(L.srcDir, '.sdxl-studio-version'), content: `${version.tag}\n` },
     ]
   }
   steps.push({

@@ -164,6 +164,103 @@ describe('env install failures leave a resumable state with a clear message', ()
     }
   }, 240_000)
 
+  it('Ctrl-C in the CLI stops the running command (its whole process group), records "interrupted", exits 1; resume finishes', async () => {
+    const standin = createStandinRepo(path.join(root, 'standin-sigint'))
+    const dataDir = path.join(root, 'data-sigint')
+    const env = {
+      ...process.env,
+      ...testEnv({ PATH: `${uvBin}:${process.env.PATH}` }),
+      SDXL_STUDIO_DATA_DIR: dataDir,
+      STANDIN_SLOW_BUILD: '300',
+    }
+    const cli = spawn(
+      path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
+      [
+        'electron/cli/main.ts',
+        'env',
+        'install',
+        '--name',
+        'c',
+        '--source',
+        standin,
+        '--torch',
+        'none',
+        '--yes',
+      ],
+      { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let stderr = ''
+    cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    cli.stdout.resume()
+    const envDir = path.join(dataDir, 'envs', 'c')
+    const running = await waitFor(
+      async () => {
+        const s = await readState(envDir)
+        return s && s.steps.requirements?.state === 'running' && s.childPid ? s : null
+      },
+      120_000,
+      'the requirements step to start',
+    )
+    await new Promise((r) => setTimeout(r, 1500))
+    const lock = JSON.parse(await fs.readFile(path.join(dataDir, 'env-install.lock'), 'utf8')) as {
+      pid: number
+    }
+    process.kill(lock.pid, 'SIGINT')
+    const code = await new Promise<number | null>((r) => cli.once('exit', r))
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/was stopped/)
+    expect(stderr).toMatch(/env resume --name c/)
+    const state = (await readState(envDir))!
+    expect(state.status).toBe('interrupted')
+    expect(state.steps.requirements).toMatchObject({ state: 'failed', error: { kind: 'interrupted' } })
+    expect(pidAlive(running.childPid!)).toBe(false)
+    expect(existsSync(path.join(dataDir, 'env-install.lock'))).toBe(false)
+
+    const same = createServices({
+      dataDir,
+      mode: 'test',
+      env: testEnv({ PATH: `${uvBin}:${process.env.PATH}` }),
+      version: '0.0.0',
+    })
+    try {
+      expect((await (await same.env.manager.resume('c')).done).state.status).toBe('done')
+    } finally {
+      await same.dispose()
+    }
+  }, 240_000)
+
+  it('network failure (an index that refuses connections): clear message; resume with a working mirror finishes', async () => {
+    const standin = createStandinRepo(path.join(root, 'standin-net'))
+    const { services } = servicesFor('net')
+    try {
+      const m = services.env.manager
+      const dead = 'http://127.0.0.1:9/simple'
+      const outcome = await (
+        await m.install({ name: 'net', source: standin, torch: 'none', mirrors: { pypiIndex: dead } })
+      ).done
+      expect(outcome.state.lastError).toMatchObject({ step: 'requirements', kind: 'network' })
+      expect(outcome.state.lastError!.message).toMatch(/network failed.*--index-url/s)
+      const r = await services.router.call(
+        'env.resume',
+        { name: 'net', mirrors: { pypiIndex: 'https://pypi.org/simple' } },
+        { transport: 'test' },
+      )
+      if (!r.ok) throw new Error(r.error.message)
+      const done = await waitFor(
+        async () => {
+          const p = await m.progress('net')
+          return p && p.status !== 'running' ? p : null
+        },
+        120_000,
+        'the resumed install to end',
+      )
+      expect(done.status).toBe('done')
+      expect((await m.get('net')).choices?.mirrors.pypiIndex).toBe('https://pypi.org/simple')
+    } finally {
+      await services.dispose()
+    }
+  }, 240_000)
+
   it('one install at a time in a data folder: a second install is refused while the first runs', async () => {
     const standin = createStandinRepo(path.join(root, 'standin-lock'))
     const { services } = servicesFor('lock', { STANDIN_SLOW_BUILD: '3' })
@@ -225,6 +322,61 @@ describe('env install failures leave a resumable state with a clear message', ()
           // already unlocked
         }
         await services.dispose()
+      }
+    },
+    180_000,
+  )
+
+  let mountable = false
+  if (isRoot) {
+    const probe = tempDir('mount-probe')
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'ignore' })
+      execFileSync('umount', [probe])
+      mountable = true
+    } catch {
+      mountable = false
+    } finally {
+      execFileSync('rmdir', [probe])
+    }
+  }
+  it.skipIf(!mountable)(
+    'disk full mid-install: stops with a disk message; resume finishes once there is room',
+    async () => {
+      const standin = createStandinRepo(path.join(root, 'standin-full'))
+      const envDir = path.join(root, 'env-full')
+      await fs.mkdir(envDir)
+      // An 800 KB disk: the checkout, the venv and the small requirements fit; LyCORIS does not.
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=800k', 'tmpfs', envDir])
+      try {
+        const planned = plan({
+          version: 'v0.10.1',
+          os: 'linux',
+          pythonCandidates: [{ path: realPython(), version: '3.11.0' }],
+          uvOnPath: path.join(uvBin, 'uv'),
+          gitAvailable: true,
+          gpu: null,
+          resourcesDir: resourcesDir(process.env),
+          choices: { torch: 'none', envDir, source: standin },
+        })
+        if (!planned.ok) throw new Error(planned.error.message)
+        const version = findVersion('v0.10.1')!
+        const options = {
+          name: 'full',
+          plan: planned.plan,
+          dataDir: path.join(root, 'data-full'),
+          baseEnv: testEnv({ PATH: `${uvBin}:${process.env.PATH}` }),
+          probe: { pythonRange: version.python, tag: 'v0.10.1', extras: version.extras },
+        }
+        const failed = await new InstallRunner(options).run()
+        expect(failed.state.status).toBe('failed')
+        expect(failed.state.lastError?.kind).toBe('disk_full')
+        expect(failed.state.lastError!.message).toMatch(/disk is full.*Resume/s)
+        execFileSync('mount', ['-o', 'remount,size=200m', envDir])
+        const done = await new InstallRunner(options).run()
+        expect(done.state.status).toBe('done')
+      } finally {
+        execFileSync('umount', ['-l', envDir])
       }
     },
     180_000,

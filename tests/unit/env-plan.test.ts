@@ -388,6 +388,11 @@ describe('plan: steps, Python, uv, git and paths', () => {
       url: 'https://github.com/kohya-ss/sd-scripts/archive/refs/tags/v0.10.1.tar.gz',
       to: expect.stringMatching(/downloads\/sd-scripts-v0\.10\.1\.tar\.gz$/),
     })
+    expect(src.commands).toContainEqual({
+      kind: 'write-file',
+      path: expect.stringMatching(/sd-scripts\/\.sdxl-studio-version$/),
+      content: 'v0.10.1\n',
+    })
     const local = plan(input({ gitAvailable: false, choices: { source: '/srv/mirror/sd-scripts' } }))
     if (!local.ok) throw new Error(local.error.message)
     expect(local.plan.steps.find((s) => s.id === 'source')!.commands).toContainEqual({

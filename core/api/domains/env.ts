@@ -73,9 +73,9 @@ export const requests = {
     'Start installing an environment (progress: env.progress, log: env.log)',
   ),
   'env.resume': request(
-    NameOpt,
+    z.object({ name: EnvName.optional(), mirrors: Mirrors.partial().optional() }).strict(),
     Started,
-    'Continue an interrupted or failed install from its first unfinished step',
+    'Continue an interrupted or failed install from its first unfinished step (optionally with new mirrors)',
   ),
   'env.stop': request(z.object({}).strict(), z.object({ stopped: z.boolean() }), 'Stop the running install'),
   'env.status': request(

@@ -234,12 +234,22 @@ export const envCommands: CliCommand[] = [
   }),
   command({
     path: ['env', 'resume'],
-    summary: 'Continue an interrupted or failed install from its first unfinished step',
-    options: { name: { type: 'string' }, ...jsonOption },
+    summary: 'Continue an interrupted or failed install from its first unfinished step (new mirrors allowed)',
+    options: {
+      name: { type: 'string' },
+      'index-url': { type: 'string' },
+      'torch-index-url': { type: 'string' },
+      'hf-endpoint': { type: 'string' },
+      ...jsonOption,
+    },
     async run({ values }, ctx) {
       const manager = ctx.services().env.manager
       const name = await manager.resolveName(str(values.name))
-      const run = await manager.resume(name)
+      const run = await manager.resume(name, {
+        ...(str(values['index-url']) ? { pypiIndex: str(values['index-url']) } : {}),
+        ...(str(values['torch-index-url']) ? { torchIndex: str(values['torch-index-url']) } : {}),
+        ...(str(values['hf-endpoint']) ? { hfEndpoint: str(values['hf-endpoint']) } : {}),
+      })
       return follow(ctx, name, run, values.json === true)
     },
   }),
@@ -327,6 +337,51 @@ export const envCommands: CliCommand[] = [
       if (values.json) printJson(ctx.io, r)
       else ctx.io.stdout(`Registered "${name}" (${r.record.srcDir}).\n${formatVerify(r.verify)}`)
       return r.verify.ok ? 0 : 1
+    },
+  }),
+  command({
+    path: ['env', 'settings'],
+    summary:
+      'Show or change the default sd-scripts source, installer and mirrors (--source, --installer, --index-url, --torch-index-url, --hf-endpoint; "" clears)',
+    options: {
+      source: { type: 'string' },
+      installer: { type: 'string' },
+      'index-url': { type: 'string' },
+      'torch-index-url': { type: 'string' },
+      'hf-endpoint': { type: 'string' },
+      ...jsonOption,
+    },
+    async run({ values }, ctx) {
+      // An empty value clears a setting back to the default.
+      const opt = (v: Values[string]) => (typeof v === 'string' ? (v === '' ? null : v) : undefined)
+      const mirrors = Object.fromEntries(
+        [
+          ['pypiIndex', opt(values['index-url'])],
+          ['torchIndex', opt(values['torch-index-url'])],
+          ['hfEndpoint', opt(values['hf-endpoint'])],
+        ].filter(([, v]) => v !== undefined),
+      )
+      const patch = {
+        ...(opt(values.source) !== undefined ? { source: opt(values.source) } : {}),
+        ...(str(values.installer) ? { installer: str(values.installer) } : {}),
+        ...(Object.keys(mirrors).length ? { mirrors } : {}),
+      }
+      const settings = Object.keys(patch).length
+        ? await ctx.call('env.settings.update', patch)
+        : await ctx.call('env.settings.get', {})
+      if (values.json) printJson(ctx.io, settings)
+      else
+        ctx.io.stdout(
+          [
+            `source: ${settings.source ?? 'https://github.com/kohya-ss/sd-scripts.git (default)'}`,
+            `installer: ${settings.installer}`,
+            `PyPI index: ${settings.mirrors.pypiIndex ?? 'default'}`,
+            `torch index: ${settings.mirrors.torchIndex ?? 'https://download.pytorch.org/whl (default)'}`,
+            `Hugging Face endpoint: ${settings.mirrors.hfEndpoint ?? 'default'}`,
+            '',
+          ].join('\n'),
+        )
+      return 0
     },
   }),
   command({

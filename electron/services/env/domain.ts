@@ -18,7 +18,7 @@ export function createEnvDomain(options: ServiceOptions) {
     },
     'env.resume': async (input) => {
       const name = await manager.resolveName(input.name)
-      const run = await manager.resume(name)
+      const run = await manager.resume(name, input.mirrors)
       await run.started
       return { name, envDir: (await manager.get(name)).envDir }
     },

@@ -48,7 +48,11 @@ export async function dirSize(dir: string): Promise<number> {
           entries.map(async (e) => {
             const p = path.join(d, e.name)
             if (e.isDirectory()) queue.push(p)
-            else if (e.isFile()) total += (await fs.lstat(p).catch(() => ({ size: 0 }))).size
+            else if (e.isFile()) {
+              // Read the size first: `total += await …` would add to a stale total (lost updates).
+              const size = (await fs.lstat(p).catch(() => ({ size: 0 }))).size
+              total += size
+            }
           }),
         )
       }),

@@ -376,10 +376,11 @@ export class EnvManager {
       })
       r.active ??= req.name
     })
-    return this.start(req.name, p, { fresh: true, action: 'install' })
+    return this.runPlan(req.name, p, { fresh: true, action: 'install' })
   }
 
-  private start(
+  /** Runs a plan (install, resume, repair and update all come here); exposed for tests of the runner chain. */
+  runPlan(
     name: string,
     plan: InstallPlan,
     opts: { fresh?: boolean; redo?: StepId[]; action: 'install' | 'repair' | 'update' },
@@ -467,10 +468,35 @@ export class EnvManager {
     return { rec, state }
   }
 
-  async resume(name: string): Promise<{ started: Promise<void>; done: Promise<RunOutcome> }> {
+  /**
+   * Continues from the first unfinished step. New mirrors (after a network failure, say) re-plan the
+   * remaining commands with them; finished steps stay finished.
+   */
+  async resume(
+    name: string,
+    mirrors?: Partial<Mirrors>,
+  ): Promise<{ started: Promise<void>; done: Promise<RunOutcome> }> {
     this.ensureIdle()
-    const { state } = await this.managedState(name)
-    return this.start(name, state.plan, { action: 'install' })
+    const { rec, state } = await this.managedState(name)
+    const changed = Object.fromEntries(Object.entries(mirrors ?? {}).filter(([, v]) => v !== undefined))
+    if (Object.keys(changed).length === 0) return this.runPlan(name, state.plan, { action: 'install' })
+    const base = rec.choices ?? (await this.choicesFor({ name }))
+    const choices: EnvChoices = { ...base, mirrors: { ...base.mirrors, ...changed } }
+    const planned = await this.plan({
+      name,
+      version: state.plan.version,
+      envDir: rec.envDir,
+      torch: choices.torch,
+      installer: choices.installer,
+      source: choices.source,
+      mirrors: choices.mirrors,
+    })
+    if (!planned.plan) throw new ApiError('domain', planned.error!.message, { kind: planned.error!.kind })
+    await this.updateRegistry((r) => {
+      const e = r.environments.find((x) => x.name === name)
+      if (e) e.choices = choices
+    })
+    return this.runPlan(name, planned.plan, { action: 'install' })
   }
 
   /** Re-runs the steps that verify found broken (and verify itself). */
@@ -488,7 +514,7 @@ export class EnvManager {
     if (verify.error) for (const s of ['venv', 'torch', 'requirements', 'extras'] as const) redo.add(s)
     return {
       problems: verify.problems,
-      run: this.start(name, state.plan, { redo: [...redo], action: 'repair' }),
+      run: this.runPlan(name, state.plan, { redo: [...redo], action: 'repair' }),
     }
   }
 
@@ -510,7 +536,7 @@ export class EnvManager {
       state.steps.torch?.state === 'done'
     const redo: StepId[] = ['source', 'requirements', 'extras', 'accelerate', 'tokenizers', 'verify']
     if (!sameTorch) redo.push('torch')
-    return this.start(name, planned.plan, { redo, action: 'update' })
+    return this.runPlan(name, planned.plan, { redo, action: 'update' })
   }
 
   // --- verify --------------------------------------------------------------------------------

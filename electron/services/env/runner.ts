@@ -239,7 +239,11 @@ export class InstallRunner {
         state.lastError = { step: step.id, kind: d.kind, message: d.message }
         state.childPid = null
         this.log(`\r\n!!! ${d.message.replace(/\n/g, '\r\n')}\r\n`)
-        await this.save()
+        // On a full or read-only disk the record itself may not be writable: the previous record (this
+        // step "running") stays, which resume treats the same way, and the caller still gets the diagnosis.
+        await this.save().catch((error: unknown) =>
+          this.log(`(could not record the failure in install-state.json: ${String(error)})\r\n`),
+        )
         return { state, probe, problems }
       }
       const finished = Date.now()

@@ -15,9 +15,13 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   try {
     await handle.writeFile(data)
     await handle.sync()
-  } finally {
-    await handle.close()
+  } catch (error) {
+    // A full disk must not leave a half-written temporary file behind.
+    await handle.close().catch(() => undefined)
+    await fs.rm(tmp, { force: true })
+    throw error
   }
+  await handle.close()
   try {
     await fs.rename(tmp, file)
   } catch (error) {

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest'
+import { diagnose, diagnoseError } from '../../core/env/failures'
+
+const title = "Install sd-scripts' requirements"
+
+describe('diagnose: what a failed step tells the user', () => {
+  const cases: Array<[string, string, string, RegExp]> = [
+    [
+      'pip: no such package',
+      'ERROR: Could not find a version that satisfies the requirement nope-pkg==1.0 (from versions: none)\r\nERROR: No matching distribution found for nope-pkg==1.0\r\n',
+      'bad_package',
+      /No matching distribution found for nope-pkg==1\.0.*package index/s,
+    ],
+    [
+      'uv: no such package',
+      '  × No solution found when resolving dependencies:\n  ╰─▶ Because nope-pkg was not found in the package registry and you require nope-pkg==1.0, we can conclude that your requirements are unsatisfiable.\n',
+      'bad_package',
+      /nope-pkg was not found in the package registry/,
+    ],
+    [
+      'pip: network down',
+      "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError(': Failed to establish a new connection: [Errno -3] Temporary failure in name resolution')'",
+      'network',
+      /Temporary failure in name resolution.*mirror/s,
+    ],
+    [
+      'uv: network',
+      'error: Failed to fetch: `https://pypi.org/simple/toml/`\n  Caused by: error sending request',
+      'network',
+      /error sending request.*connection/s,
+    ],
+    [
+      'disk full',
+      'ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device',
+      'disk_full',
+      /disk is full/,
+    ],
+    [
+      'read-only',
+      'error: failed to create directory `/x/venv/lib`: Read-only file system (os error 30)',
+      'read_only',
+      /writable/,
+    ],
+    [
+      'git tag missing',
+      'warning: Could not find remote branch v9.9.9 to clone.\nfatal: Remote branch v9.9.9 not found in upstream origin',
+      'tag_missing',
+      /no such version tag/,
+    ],
+  ]
+  for (const [name, log, kind, message] of cases) {
+    it(name, () => {
+      const d = diagnose(title, 1, log)
+      expect(d.kind).toBe(kind)
+      expect(d.message).toMatch(message)
+      expect(d.message.startsWith(`${title} failed:`)).toBe(true)
+    })
+  }
+
+  it('an unreachable index is a network failure, even though the resolver then reports packages missing', () => {
+    const log =
+      '  × No solution found when resolving: `setuptools>=40.8.0`\n  ├─▶ Request failed after 3 retries\n  ├─▶ Failed to fetch: `http://127.0.0.1:9/simple/setuptools/`\n  ╰─▶ Connection refused (os error 111)\n'
+    expect(diagnose(title, 1, log).kind).toBe('network')
+  })
+
+  it('reads messages the tool wrapped at the terminal width', () => {
+    const log =
+      '  cause: failed to copy file from /cache/lycoris/modules/lokr.py\r\n         to /env/venv/lib/python3.11/site-packages/lycoris/modules/.tmpBqRmsr: No\r\n         space left on device (os error 28)\r\n'
+    const d = diagnose(title, 2, log)
+    expect(d.kind).toBe('disk_full')
+    expect(d.message).toMatch(/No space left on device/)
+  })
+
+  it('unknown failures quote the last lines without terminal codes', () => {
+    const log =
+      'line 1\n\x1b[31mTraceback (most recent call last):\x1b[0m\r\n  File "x.py"\r\nValueError: boom\r\n'
+    const d = diagnose(title, 2, log)
+    expect(d.kind).toBe('command')
+    expect(d.message).toMatch(/exited with code 2/)
+    expect(d.message).toContain('ValueError: boom')
+    expect(d.message).not.toContain('\x1b')
+  })
+
+  it('Node file errors', () => {
+    const e = Object.assign(new Error("EACCES: permission denied, mkdir '/ro/hf_home/accelerate'"), {
+      code: 'EACCES',
+    })
+    expect(diagnoseError("Write accelerate's default config", e).kind).toBe('read_only')
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    expect(diagnoseError('Copy', full).kind).toBe('disk_full')
+  })
+})
