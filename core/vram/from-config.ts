@@ -1,19 +1,20 @@
 import { z } from 'zod'
+import { Memory, Training, TrainingType } from '../config/schema'
 import { OptimizerType, VramScenario, type ScenarioPatch } from './scenario'
 
 /**
- * TrainingConfig (core/config/schema.ts, branch `configs`) → VramScenario.
+ * TrainingConfig (core/config/schema.ts) → VramScenario.
  *
- * Reads the config through a structural view of only the fields memory depends on, with the config
- * schema's own names and defaults, so this module does not import the config schema: any object
- * that TrainingConfig.parse produces is accepted (unknown fields pass through). Field names are that
- * schema's stable contract (docs/configs.md).
+ * Reads the config through a loose view of only the fields memory depends on, with the config
+ * schema's own names and defaults (where the definitions are the same, they are taken from that
+ * schema), so any object that TrainingConfig.parse produces is accepted (unknown fields pass
+ * through). Field names are that schema's stable contract (docs/configs.md).
  */
 
 const loose = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape)
 
 export const ConfigForVram = loose({
-  type: z.enum(['dreambooth', 'lora', 'locon', 'loha', 'lokr']),
+  type: TrainingType,
   dataset: loose({
     resolution: loose({
       width: z.number().int().default(1024),
@@ -35,22 +36,25 @@ export const ConfigForVram = loose({
   training: loose({
     batch_size: z.number().int().min(1).default(1),
     gradient_accumulation_steps: z.number().int().min(1).default(1),
-    max_token_length: z.union([z.literal(75), z.literal(150), z.literal(225)]).default(75),
+    max_token_length: Training.shape.max_token_length,
   }).prefault({}),
-  memory: loose({
-    mixed_precision: z.enum(['no', 'fp16', 'bf16']).default('bf16'),
-    full_bf16: z.boolean().default(false),
-    full_fp16: z.boolean().default(false),
-    fp8_base: z.boolean().default(false),
-    gradient_checkpointing: z.boolean().default(true),
-    cache_latents: z.boolean().default(true),
-    cache_latents_to_disk: z.boolean().default(false),
-    cache_text_encoder_outputs: z.boolean().default(false),
-    cache_text_encoder_outputs_to_disk: z.boolean().default(false),
-    attention: z.enum(['sdpa', 'xformers', 'none']).default('sdpa'),
-    fused_backward_pass: z.boolean().default(false),
-    no_half_vae: z.boolean().default(false),
-  }).prefault({}),
+  // The memory fields the model reads, with the config schema's own definitions and defaults.
+  memory: loose(
+    Memory.pick({
+      mixed_precision: true,
+      full_bf16: true,
+      full_fp16: true,
+      fp8_base: true,
+      gradient_checkpointing: true,
+      cache_latents: true,
+      cache_latents_to_disk: true,
+      cache_text_encoder_outputs: true,
+      cache_text_encoder_outputs_to_disk: true,
+      attention: true,
+      fused_backward_pass: true,
+      no_half_vae: true,
+    }).shape,
+  ).prefault({}),
   extra_args: z.record(z.string(), z.unknown()).default({}),
 })
 export type ConfigForVram = z.infer<typeof ConfigForVram>

@@ -23,8 +23,6 @@ import {
   DEVICE_LIMIT_BYTES,
   copyEntries,
   formatSizeTable,
-  materializeJobs,
-  readPlan,
   selectSdScriptsFiles,
   sizeRows,
   type SizeRow,
@@ -32,13 +30,15 @@ import {
 import {
   cacheDir,
   defaultVenv,
-  exportPresets,
   harnessDir,
   makeTokenizers,
   parseOptions,
+  pipDownloadWheel,
+  presetsFromOptions,
   repoRoot,
   run,
   venvPython,
+  writePlanJobs,
 } from './tools'
 
 const WheelList = z.object({
@@ -88,21 +88,12 @@ function downloadWheels(python: string, list: z.infer<typeof WheelList>, dest: s
         run(python, ['-m', 'pip', 'wheel', '-q', '--no-deps', '-w', cache, w.spec])
       } else {
         const platforms = [...list.platforms, ...(w.platforms ?? [])].flatMap((p) => ['--platform', p])
-        run(python, [
-          '-m',
-          'pip',
-          'download',
-          '-q',
-          '--no-deps',
-          '--only-binary=:all:',
+        pipDownloadWheel(python, w.spec, cache, [
           '--python-version',
           list.python_version,
           '--implementation',
           'cp',
           ...platforms,
-          '-d',
-          cache,
-          w.spec,
         ])
       }
     }
@@ -190,18 +181,9 @@ function main(): number {
         unknown
       >)
     : {}
-  const exported = opts.get('no-presets')
-    ? { presets: null, note: 'presets skipped (--no-presets)' }
-    : exportPresets(path.join(cacheDir, 'presets'), path.resolve(opts.get('cli-dir') ?? repoRoot))
+  const exported = presetsFromOptions(opts)
   notes.push(exported.note)
-  const plan = readPlan(path.join(harnessDir, 'plan.json'))
-  const jobs = materializeJobs(
-    plan,
-    path.join(harnessDir, 'configs'),
-    exported.presets,
-    predictions,
-    path.join(out, 'jobs'),
-  )
+  const jobs = writePlanJobs(exported.presets, predictions, path.join(out, 'jobs'))
   notes.push(...jobs.notes)
   // What the gauge predicts for each job now; measured records carry it (and its scenario).
   notes.push(...addPredictions(path.join(out, 'jobs'), jobs.ids))

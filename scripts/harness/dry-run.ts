@@ -10,17 +10,16 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { materializeJobs, readPlan } from './bundle-lib'
 import {
-  cacheDir,
   defaultVenv,
-  exportPresets,
   harnessDir,
   makeTokenizers,
   parseOptions,
+  presetsFromOptions,
   repoRoot,
   run,
   venvPython,
+  writePlanJobs,
 } from './tools'
 
 // torch is not in sd-scripts' requirements; 2.6.0 is the version it is tested with. PyPI's
@@ -68,18 +67,9 @@ function main(): number {
   const tokenizers = path.join(work, 'tokenizers')
   makeTokenizers(py, py, tokenizers)
 
-  const exported = opts.get('no-presets')
-    ? { presets: null, note: 'presets skipped (--no-presets)' }
-    : exportPresets(path.join(cacheDir, 'presets'), path.resolve(opts.get('cli-dir') ?? repoRoot))
+  const exported = presetsFromOptions(opts)
   console.log(exported.note)
-  const plan = readPlan(path.join(harnessDir, 'plan.json'))
-  const jobs = materializeJobs(
-    plan,
-    path.join(harnessDir, 'configs'),
-    exported.presets,
-    {},
-    path.join(work, 'jobs'),
-  )
+  const jobs = writePlanJobs(exported.presets, {}, path.join(work, 'jobs'))
   for (const n of jobs.notes) console.log(`note: ${n}`)
 
   const args = [

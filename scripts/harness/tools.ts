@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { hashExport, type ExportedPreset } from './bundle-lib'
+import { hashExport, materializeJobs, readPlan, type ExportedPreset } from './bundle-lib'
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const harnessDir = path.join(repoRoot, 'resources/harness')
@@ -41,6 +41,25 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; quiet?: b
   return r.stdout
 }
 
+/**
+ * Download the binary wheel of one pinned `spec` (no dependencies) into `dest` with pip.
+ * `target`: extra pip options that pick another interpreter/platform (--python-version, --platform...).
+ */
+export function pipDownloadWheel(python: string, spec: string, dest: string, target: string[] = []): void {
+  run(python, [
+    '-m',
+    'pip',
+    'download',
+    '-q',
+    '--no-deps',
+    '--only-binary=:all:',
+    ...target,
+    '-d',
+    dest,
+    spec,
+  ])
+}
+
 /** Parse `--name value` and `--flag` options. */
 export function parseOptions(argv: string[]): Map<string, string> {
   const out = new Map<string, string>()
@@ -63,19 +82,7 @@ export function openClipWheel(python: string): string {
   mkdirSync(cacheDir, { recursive: true })
   const find = (): string | undefined =>
     readdirSync(cacheDir).find((f) => /^open_clip_torch-3\.3\.0-.*\.whl$/.test(f))
-  if (!find()) {
-    run(python, [
-      '-m',
-      'pip',
-      'download',
-      '-q',
-      '--no-deps',
-      '--only-binary=:all:',
-      OPEN_CLIP_SPEC,
-      '-d',
-      cacheDir,
-    ])
-  }
+  if (!find()) pipDownloadWheel(python, OPEN_CLIP_SPEC, cacheDir)
   const wheel = find()
   if (!wheel) throw new Error(`pip did not leave an open-clip-torch wheel in ${cacheDir}.`)
   return path.join(cacheDir, wheel)
@@ -132,4 +139,24 @@ export function exportPresets(
     presets.push({ id, dir, hash: hashExport(dir) })
   }
   return { presets, note: `${presets.length} presets exported` }
+}
+
+/** The presets the jobs include: none with `--no-presets`, else exported with the CLI of `--cli-dir` (default: this checkout). */
+export function presetsFromOptions(opts: Map<string, string>): {
+  presets: ExportedPreset[] | null
+  note: string
+} {
+  return opts.get('no-presets')
+    ? { presets: null, note: 'presets skipped (--no-presets)' }
+    : exportPresets(path.join(cacheDir, 'presets'), path.resolve(opts.get('cli-dir') ?? repoRoot))
+}
+
+/** Write the jobs of the measurement plan (resources/harness/plan.json) plus `presets` into `outDir`. */
+export function writePlanJobs(
+  presets: ExportedPreset[] | null,
+  predictions: Record<string, unknown>,
+  outDir: string,
+): { ids: string[]; notes: string[] } {
+  const plan = readPlan(path.join(harnessDir, 'plan.json'))
+  return materializeJobs(plan, path.join(harnessDir, 'configs'), presets, predictions, outDir)
 }

@@ -13,6 +13,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { GpuComputeCapability, GpuReading, GpuSnapshot } from '../../core/gpu/types'
+import { TWO_GPUS } from '../helpers/nvidia-smi'
+import { isAlive } from '../helpers/processes'
 
 /*
  * The real CLI as a user runs it (`npm run -s cli -- gpu ...`), in a child process whose PATH holds
@@ -70,47 +72,13 @@ function cli(args: string[], env: Record<string, string>, withStandIn = true): P
   })
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
 describe('npm run -s cli -- gpu ...', () => {
   it('gpu list --json prints exactly one JSON document with the documented shape', async () => {
     const r = await cli(['gpu', 'list', '--json'], { FAKE_NVIDIA_SMI_SCENARIO: 'two-gpus' })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const doc: unknown = JSON.parse(r.stdout) // throws on anything but one document
-    expect(GpuSnapshot.strict().parse(doc)).toEqual({
-      driver_version: '550.54.14',
-      cuda_version: '12.4',
-      gpus: [
-        {
-          index: 0,
-          uuid: 'GPU-5d3e8c1a-7b42-4f0e-9a61-2c8d7e4b9f10',
-          name: 'NVIDIA GeForce RTX 4090',
-          memory_total_mib: 24564,
-          memory_used_mib: 1234,
-          memory_free_mib: 22905,
-          utilization_percent: 3,
-          temperature_c: 41,
-        },
-        {
-          index: 1,
-          uuid: 'GPU-a91f04c2-3d6b-8e57-b0c4-71e2f5a8d364',
-          name: 'NVIDIA GeForce RTX 3060',
-          memory_total_mib: 12288,
-          memory_used_mib: 9,
-          memory_free_mib: 12042,
-          utilization_percent: 0,
-          temperature_c: 35,
-        },
-      ],
-    })
+    expect(GpuSnapshot.strict().parse(doc)).toEqual(TWO_GPUS)
   })
 
   it('fields nvidia-smi reports as [N/A] are null in the JSON', async () => {

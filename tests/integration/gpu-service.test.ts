@@ -15,6 +15,8 @@ import {
   querySnapshot,
   runNvidiaSmi,
 } from '../../electron/services/gpu/nvidia-smi'
+import { TWO_GPUS } from '../helpers/nvidia-smi'
+import { isAlive } from '../helpers/processes'
 
 /*
  * The real service against real processes: the stand-in nvidia-smi in tests/fixtures/bin (a Node
@@ -70,15 +72,6 @@ function expectOneAtATime(runs: Run[]) {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 async function expectGpuError(promise: Promise<unknown>, kind: GpuError['kind'], says: RegExp) {
@@ -91,33 +84,6 @@ async function expectGpuError(promise: Promise<unknown>, kind: GpuError['kind'],
   expect((error as GpuError).message).toMatch(says)
 }
 
-const twoGpus: GpuSnapshot = {
-  driver_version: '550.54.14',
-  cuda_version: '12.4',
-  gpus: [
-    {
-      index: 0,
-      uuid: 'GPU-5d3e8c1a-7b42-4f0e-9a61-2c8d7e4b9f10',
-      name: 'NVIDIA GeForce RTX 4090',
-      memory_total_mib: 24564,
-      memory_used_mib: 1234,
-      memory_free_mib: 22905,
-      utilization_percent: 3,
-      temperature_c: 41,
-    },
-    {
-      index: 1,
-      uuid: 'GPU-a91f04c2-3d6b-8e57-b0c4-71e2f5a8d364',
-      name: 'NVIDIA GeForce RTX 3060',
-      memory_total_mib: 12288,
-      memory_used_mib: 9,
-      memory_free_mib: 12042,
-      utilization_percent: 0,
-      temperature_c: 35,
-    },
-  ],
-}
-
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c()
@@ -127,7 +93,7 @@ describe('nvidia-smi service', () => {
   it('reads two GPUs, the driver and the CUDA version', async () => {
     const { env, runs } = standIn('two-gpus')
     const snapshot = await querySnapshot({ env })
-    expect(snapshot).toEqual(twoGpus)
+    expect(snapshot).toEqual(TWO_GPUS)
     expect(GpuSnapshot.strict().parse(snapshot)).toEqual(snapshot)
     // The GPU query, then the plain table for the CUDA version.
     expect(runs().map((r) => r.args)).toEqual([
@@ -313,7 +279,7 @@ describe('GpuMonitor (polling)', () => {
     stop()
     for (const r of readings) expect(GpuReading.parse(r)).toEqual(r)
     const first = readings[0]!
-    expect(first.ok && first.snapshot).toEqual(twoGpus)
+    expect(first.ok && first.snapshot).toEqual(TWO_GPUS)
     expect(first.ok && first.processes.map((p) => p.pid)).toEqual([48213, 48990])
     expect(readings.every((r) => r.ok && r.snapshot.cuda_version === '12.4')).toBe(true)
     expect(runs().filter((r) => r.args === '')).toHaveLength(1)
@@ -394,7 +360,7 @@ describe('gpu domain through the router', () => {
 
   it('gpu.list answers the snapshot', async () => {
     const s = services(standIn('two-gpus').env)
-    expect(await s.router.call('gpu.list', {}, { transport: 'test' })).toEqual({ ok: true, result: twoGpus })
+    expect(await s.router.call('gpu.list', {}, { transport: 'test' })).toEqual({ ok: true, result: TWO_GPUS })
   })
 
   it('gpu.list errors are typed: unavailable with kind, timeout for a hang', async () => {

@@ -4,21 +4,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { runCli } from '../../electron/cli/run-cli'
+import { runCliCaptured as cli } from '../helpers/cli'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const trainer = path.join(repoRoot, 'tests/fixtures/trainer/fake_sd_scripts.py')
-
-async function cli(args: string[], dataDir: string) {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCli(
-    args,
-    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), interrupted: new Promise(() => {}) },
-    { ...process.env, SDXL_STUDIO_DATA_DIR: dataDir },
-  )
-  return { code, stdout, stderr }
-}
 
 describe('run start / list / get / log (CLI)', () => {
   it('starts a run from a JSON description, shows its terminal, and records it', async () => {

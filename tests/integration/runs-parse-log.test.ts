@@ -3,22 +3,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { runCli } from '../../electron/cli/run-cli'
+import { runCliCaptured } from '../helpers/cli'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const ownLogs = path.join(repoRoot, 'tests/fixtures/logs')
 
-async function cli(args: string[]) {
-  let stdout = ''
-  let stderr = ''
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'runs-cli-'))
-  const code = await runCli(
-    args,
-    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), interrupted: new Promise(() => {}) },
-    { ...process.env, SDXL_STUDIO_DATA_DIR: dataDir },
-  )
-  return { code, stdout, stderr }
-}
+/** Each call gets a fresh data folder. */
+const cli = (args: string[]) => runCliCaptured(args, mkdtempSync(path.join(os.tmpdir(), 'runs-cli-')))
 
 describe('run parse-log', () => {
   for (const f of readdirSync(ownLogs).filter((n) => n.endsWith('.log'))) {

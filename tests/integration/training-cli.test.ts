@@ -1,19 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runCli } from '../../electron/cli/run-cli'
+import { runCliCaptured as cli } from '../helpers/cli'
 import { makeWorld, repoRoot, withFiles } from './training-helpers'
-
-async function cli(args: string[], dataDir: string) {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCli(
-    args,
-    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), interrupted: new Promise(() => {}) },
-    { ...process.env, SDXL_STUDIO_DATA_DIR: dataDir },
-  )
-  return { code, stdout, stderr }
-}
 
 describe('CLI: train preview, run start <config.json>, vram record --run', () => {
   it('starts a training config through train.start and turns the finished run into a measurement', async () => {

@@ -14,6 +14,7 @@ import {
   type ParseResult,
 } from '../../core/gpu/nvidia-smi'
 import { GpuInfo, type GpuComputeCapability, type GpuProcess } from '../../core/gpu/types'
+import { RTX3060, RTX4090 } from '../helpers/nvidia-smi'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const fixture = (name: string) => readFileSync(path.join(repoRoot, 'tests/fixtures/nvidia-smi', name), 'utf8')
@@ -21,27 +22,6 @@ const fixture = (name: string) => readFileSync(path.join(repoRoot, 'tests/fixtur
 function value<T>(result: ParseResult<T>): T {
   if (!result.ok) throw new Error(`expected a parse, got: ${result.error.message}`)
   return result.value
-}
-
-const RTX4090: GpuInfo = {
-  index: 0,
-  uuid: 'GPU-5d3e8c1a-7b42-4f0e-9a61-2c8d7e4b9f10',
-  name: 'NVIDIA GeForce RTX 4090',
-  memory_total_mib: 24564,
-  memory_used_mib: 1234,
-  memory_free_mib: 22905,
-  utilization_percent: 3,
-  temperature_c: 41,
-}
-const RTX3060: GpuInfo = {
-  index: 1,
-  uuid: 'GPU-a91f04c2-3d6b-8e57-b0c4-71e2f5a8d364',
-  name: 'NVIDIA GeForce RTX 3060',
-  memory_total_mib: 12288,
-  memory_used_mib: 9,
-  memory_free_mib: 12042,
-  utilization_percent: 0,
-  temperature_c: 35,
 }
 
 describe('parseGpuQuery: outputs that must be read', () => {

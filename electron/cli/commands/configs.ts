@@ -44,6 +44,22 @@ async function readConfigFile(file: string): Promise<TrainingConfig> {
   return parsed.config
 }
 
+/**
+ * Reads a JSON file named on the command line, unvalidated (the service checks it).
+ * Errors: `<missing>: <file>` when it does not exist, else `<invalid>: <file>`.
+ */
+async function readJsonArgument(file: string, say: { missing: string; invalid: string }): Promise<unknown> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as unknown
+  } catch (error) {
+    throw new Error(
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `${say.missing}: ${file}`
+        : `${say.invalid}: ${file}`,
+    )
+  }
+}
+
 function formatIssue(i: Issue): string {
   const fix = i.fix ? ` [fix: ${i.fix.label}]` : ''
   return `${i.severity.toUpperCase().padEnd(7)} ${i.rule}: ${i.message}${fix}`
@@ -153,16 +169,10 @@ export const configsCommands = [
     async run({ values, positionals }, ctx) {
       const file = positionals[0]
       if (!file) throw new CliUsageError('Name the config file: config validate <config file>')
-      let raw: unknown
-      try {
-        raw = JSON.parse(await fs.readFile(file, 'utf8'))
-      } catch (error) {
-        throw new Error(
-          (error as NodeJS.ErrnoException).code === 'ENOENT'
-            ? `Config file not found: ${file}`
-            : `Config file is not valid JSON: ${file}`,
-        )
-      }
+      const raw = await readJsonArgument(file, {
+        missing: 'Config file not found',
+        invalid: 'Config file is not valid JSON',
+      })
       const result = await ctx.call('config.validate', { config: raw, checkFiles: !values['no-files'] })
       if (values.json)
         printJson(ctx.io, {
@@ -195,16 +205,7 @@ export const configsCommands = [
       const file = positionals[0]
       if (!file || typeof values.out !== 'string' || !values.out)
         throw new CliUsageError('Usage: config import-kohya <kohya_ss json> --out <config file>')
-      let raw: unknown
-      try {
-        raw = JSON.parse(await fs.readFile(file, 'utf8'))
-      } catch (error) {
-        throw new Error(
-          (error as NodeJS.ErrnoException).code === 'ENOENT'
-            ? `File not found: ${file}`
-            : `Not valid JSON: ${file}`,
-        )
-      }
+      const raw = await readJsonArgument(file, { missing: 'File not found', invalid: 'Not valid JSON' })
       const r = await ctx.call('config.importKohya', { json: raw })
       const out = path.resolve(values.out)
       await writeJsonAtomic(out, r.config)

@@ -16,6 +16,15 @@ export interface FolderInspection {
   problem: string | null
 }
 
+/** The inspection of a path that is not a readable folder: nothing counted, `problem` says why. */
+function unusableFolder(
+  dir: string,
+  fromName: FolderInspection['fromName'],
+  problem: string,
+): FolderInspection {
+  return { path: dir, exists: false, images: 0, captioned: 0, missingCaptionExamples: [], fromName, problem }
+}
+
 /** Counts images and their caption files in one folder (not recursive, like sd-scripts). */
 export async function inspectImageFolder(dir: string, captionExtension = '.txt'): Promise<FolderInspection> {
   const fromName = parseRepeatsFolder(path.basename(dir))
@@ -23,26 +32,10 @@ export async function inspectImageFolder(dir: string, captionExtension = '.txt')
   try {
     const st = await fs.stat(dir)
     if (!st.isDirectory())
-      return {
-        path: dir,
-        exists: false,
-        images: 0,
-        captioned: 0,
-        missingCaptionExamples: [],
-        fromName,
-        problem: `Not a folder: ${dir}. Choose the folder that holds the images.`,
-      }
+      return unusableFolder(dir, fromName, `Not a folder: ${dir}. Choose the folder that holds the images.`)
     entries = await fs.readdir(dir)
   } catch {
-    return {
-      path: dir,
-      exists: false,
-      images: 0,
-      captioned: 0,
-      missingCaptionExamples: [],
-      fromName,
-      problem: `Dataset folder not found: ${dir}. Choose an existing folder.`,
-    }
+    return unusableFolder(dir, fromName, `Dataset folder not found: ${dir}. Choose an existing folder.`)
   }
   const names = new Set(entries)
   const images = entries.filter((e) => IMAGE_EXTENSIONS.includes(path.extname(e).toLowerCase())).sort()
