@@ -1,15 +1,29 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
 import { expect, test } from './fixtures'
+import { repoRoot } from './server'
+
+const screenshotPath = path.join(repoRoot, 'docs/train.png')
 
 test('the gauge follows the form, and "Make it fit" turns a red 8 GB gauge green', async ({
   page,
   server,
 }) => {
+  await page.setViewportSize({ width: 1400, height: 1000 })
   await page.goto(server.url)
   await expect(page.getByRole('heading', { level: 2 })).toHaveText('Train')
   const gauge = page.getByTestId('vram-gauge')
   await expect(gauge).toBeVisible()
   // The target control appears with the first GPU reading (the stand-in nvidia-smi reports a 24 GiB card).
   await expect(gauge.getByRole('radiogroup')).toBeVisible()
+
+  // The README's picture of the Train page; only refreshed on request, so test runs leave the tree clean.
+  if (process.env.UPDATE_SCREENSHOT === '1' || !existsSync(screenshotPath)) {
+    await page.emulateMedia({ colorScheme: 'light' })
+    await page.mouse.move(0, 0)
+    await page.screenshot({ path: screenshotPath })
+  }
+
   await gauge.getByText('8', { exact: true }).click()
   await expect(gauge.getByRole('radio', { name: '8', exact: true })).toBeChecked()
   const peak = page.getByTestId('vram-peak')
