@@ -1,7 +1,8 @@
 // Electron smoke test: launches the built app with Playwright's _electron and checks that the window
-// opens, the preload exposes exactly the typed API, app.info answers over IPC in 'electron' mode, and
-// the page has no Node (context isolation). Runs where the Electron binary exists; otherwise it says
-// clearly that it was skipped and exits 0. See docs/packaging.md ("Electron smoke test").
+// opens, the preload exposes exactly the typed API, app.info answers over IPC in 'electron' mode,
+// the page has no Node (context isolation), and paths.pick reaches the native dialog. Runs where the
+// Electron binary exists; otherwise it says clearly that it was skipped and exits 0.
+// See docs/packaging.md ("Electron smoke test").
 /* global window */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -131,6 +132,16 @@ try {
   const bad = await page.evaluate(() => window.sdxlStudio.call('no.such.method', {}))
   if (bad.ok || bad.error.code !== 'unknown_method') fail(`unknown method gave ${JSON.stringify(bad)}`)
   else console.log('unknown method: typed error unknown_method')
+
+  // paths.pick is the native dialog in the desktop app (headless answers 'unavailable'). A real dialog
+  // would block the test, so the main process's dialog answers for it here.
+  await app.evaluate(({ dialog }) => {
+    dialog.showOpenDialog = async () => ({ canceled: false, filePaths: ['/smoke/picked.safetensors'] })
+  })
+  const picked = await page.evaluate(() => window.sdxlStudio.call('paths.pick', { kind: 'file' }))
+  if (!picked.ok || picked.result.path !== '/smoke/picked.safetensors') {
+    fail(`paths.pick did not use the native dialog: ${JSON.stringify(picked)}`)
+  } else console.log('paths.pick: answered by the native dialog (override in main)')
 
   const opened = await page.evaluate(() => window.open('about:blank') === null)
   const windows = await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)

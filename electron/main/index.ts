@@ -1,11 +1,12 @@
 import { join } from 'node:path'
-import { app, BrowserWindow, ipcMain, screen, session, shell, type IpcMainEvent } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, screen, session, shell, type IpcMainEvent } from 'electron'
 import { IPC_CHANNEL } from '../../core/api/bridge'
 import type { ServerMessage } from '../../core/api/protocol'
 import { createServices } from '../services'
 import { defaultDataDir } from '../services/paths'
 import { RouterSession } from '../services/router'
 import { withCsp } from './csp'
+import { openDialogOptions, pickResult } from './pick-dialog'
 import { isExternalWebUrl, isTrustedSenderUrl, type TrustedOrigins } from './sender'
 import { loadWindowState, restoreWindowState, saveWindowState, type WindowState } from './window-state'
 
@@ -23,13 +24,28 @@ function start(): void {
   // Belt and braces: every renderer sandboxed, whatever a BrowserWindow's options say.
   app.enableSandbox()
   const dataDir = defaultDataDir()
-  const services = createServices({ dataDir, mode: 'electron', env: process.env, version: app.getVersion() })
+  let mainWindow: BrowserWindow | null = null
+  const services = createServices(
+    { dataDir, mode: 'electron', env: process.env, version: app.getVersion() },
+    {
+      overrides: {
+        // Native open dialogs, modal to the window that asked (the focused one, else the main one).
+        'paths.pick': async (input) => {
+          const parent = BrowserWindow.getFocusedWindow() ?? mainWindow
+          const options = openDialogOptions(input)
+          const answer = parent
+            ? await dialog.showOpenDialog(parent, options)
+            : await dialog.showOpenDialog(options)
+          return pickResult(answer)
+        },
+      },
+    },
+  )
   const trusted: TrustedOrigins = {
     rendererIndexFile: join(__dirname, '../renderer/index.html'),
     devServerUrl: !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined,
   }
   const sessions = new Map<number, RouterSession>()
-  let mainWindow: BrowserWindow | null = null
   let pendingStateSave: Promise<void> = Promise.resolve()
 
   app.on('second-instance', () => {

@@ -10,11 +10,19 @@ import { createVramDomain } from './vram/domain'
 
 export type { ServiceOptions } from './context'
 
+export interface ServiceExtras {
+  /**
+   * Handlers that replace the domains' own, for what only the host can do: the desktop app passes
+   * 'paths.pick' backed by a native dialog, since electron/services never imports 'electron'.
+   */
+  overrides?: Partial<RequestHandlers>
+}
+
 /**
  * Builds every domain and the one router over them. Both transports (IPC, WebSocket) and the CLI
  * call this; nothing here knows which transport is in use.
  */
-export function createServices(options: ServiceOptions) {
+export function createServices(options: ServiceOptions, extras: ServiceExtras = {}) {
   const app = createAppDomain(options)
   const gpu = createGpuDomain(options)
   const env = createEnvDomain(options)
@@ -32,6 +40,7 @@ export function createServices(options: ServiceOptions) {
     ...runs.requests,
     ...vram.requests,
     ...training.requests,
+    ...extras.overrides,
   }
   const subscriptions: SubscriptionHandlers = {
     ...app.subscriptions,

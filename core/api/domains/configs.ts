@@ -226,6 +226,28 @@ export const requests = {
     }),
     'List one folder (sub-folders, and model files in models mode) for the path pickers',
   ),
+  'paths.pick': request(
+    z
+      .object({
+        kind: z.enum(['file', 'folder']),
+        title: z.string().max(200).optional(),
+        /** File kinds offered in file mode, e.g. { name: 'Models', extensions: ['safetensors'] }. */
+        filters: z
+          .array(
+            z.object({
+              name: z.string().min(1).max(100),
+              extensions: z.array(z.string().regex(/^[A-Za-z0-9*]+$/)).min(1),
+            }),
+          )
+          .max(10)
+          .optional(),
+        defaultPath: z.string().optional(),
+      })
+      .strict(),
+    /** null when the user cancelled. */
+    z.object({ path: z.string().nullable() }),
+    'Pick a file or folder with the native dialog (desktop app only; headless answers unavailable)',
+  ),
   'model.inspect': request(
     z.object({ path: z.string().min(1) }).strict(),
     ModelInspection,

@@ -85,6 +85,15 @@ export function createConfigsDomain(options: ServiceOptions) {
     'dataset.inspect': ({ config }) => inspectDataset(config),
     'model.inspect': ({ path }) => inspectModel(path),
     'paths.browse': ({ path, mode }) => browse(path, mode),
+    // The desktop app replaces this with a native dialog (electron/main passes an override to
+    // createServices); headless mode and the CLI have no window to show one in.
+    'paths.pick': () => {
+      throw new ApiError(
+        'unavailable',
+        'Native dialogs exist only in the desktop app. Type the path, or use the folder browser (paths.browse).',
+        { kind: 'no_native_dialogs' },
+      )
+    },
   } satisfies Partial<RequestHandlers>
   const subscriptions = {} satisfies Partial<SubscriptionHandlers>
   return { requests, subscriptions, store, dispose: () => undefined }

@@ -104,8 +104,9 @@ function useLiveCheck(draft: TrainingConfig) {
 }
 
 /**
- * Picks a folder or a model file through the backend's folder listing (paths.browse), so the same
- * picker works in the desktop window and in a browser talking to headless mode.
+ * Picks a folder or a model file. In the desktop app: the native dialog (paths.pick). In a browser
+ * talking to headless mode (or when the native dialog is unavailable): the backend's folder listing
+ * (paths.browse) in a modal, since the browser cannot see the machine's files.
  */
 function BrowseButton({
   mode,
@@ -122,15 +123,32 @@ function BrowseButton({
   const [open, setOpen] = useState(false)
   const [at, setAt] = useState<string | undefined>(undefined)
   const listing = useApiCall('paths.browse', { path: at, mode }, { enabled: open })
-  const show = () => {
+  const showBrowser = () => {
     // Start next to what is already entered (its folder for a file).
     setAt(start ? (mode === 'models' ? start.replace(/[\\/][^\\/]*$/, '') || start : start) : undefined)
     setOpen(true)
   }
+  const show = async () => {
+    if (!window.sdxlStudio) return showBrowser()
+    try {
+      const picked = await getApiClient().call('paths.pick', {
+        kind: mode === 'models' ? 'file' : 'folder',
+        title: mode === 'models' ? t('pickModel') : t('pickFolder'),
+        ...(mode === 'models'
+          ? { filters: [{ name: t('modelFiles'), extensions: ['safetensors', 'ckpt'] }] }
+          : {}),
+        ...(start ? { defaultPath: start } : {}),
+      })
+      if (picked.path) onPick(picked.path)
+    } catch {
+      // No native dialog here ('unavailable') or it failed: the folder browser always works.
+      showBrowser()
+    }
+  }
   const data = listing.data
   return (
     <>
-      <Button variant="default" onClick={show} data-testid={testId}>
+      <Button variant="default" onClick={() => void show()} data-testid={testId}>
         {t('browse')}
       </Button>
       <Modal
