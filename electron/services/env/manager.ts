@@ -16,6 +16,12 @@ import {
 import { evaluatePrechecks, type PrecheckReport } from '../../../core/env/prechecks'
 import { evaluateProbe, ProbeReport, type ProbeProblem } from '../../../core/env/probe'
 import { EnvRegistry, EnvSettings, type EnvChoices, type EnvRecord } from '../../../core/env/registry'
+import {
+  mirrorUrlProblem,
+  sourceFolderProblem,
+  sourceIsFolder,
+  type EnvSettingField,
+} from '../../../core/env/settings-check'
 import { toProgress, type InstallProgress, type InstallState } from '../../../core/env/state'
 import { DEFAULT_VERSION, findVersion } from '../../../core/env/versions'
 import type { ServiceOptions } from '../context'
@@ -129,6 +135,7 @@ export class EnvManager {
   async updateSettings(
     patch: Partial<Omit<EnvSettings, 'mirrors'>> & { mirrors?: Partial<Mirrors> | undefined },
   ): Promise<EnvSettings> {
+    await this.checkSettingsPatch(patch)
     const current = await this.settings()
     const merged = EnvSettings.parse({
       ...current,
@@ -140,6 +147,27 @@ export class EnvManager {
     })
     await writeJsonAtomic(this.settingsFile, merged)
     return merged
+  }
+
+  /** Refuses values that would only fail mid-install; details.field says which input to mark. */
+  private async checkSettingsPatch(patch: {
+    source?: string | null | undefined
+    mirrors?: Partial<Mirrors> | undefined
+  }): Promise<void> {
+    const invalid = (field: EnvSettingField, message: string) =>
+      new ApiError('bad_request', message, { kind: 'invalid_setting', field })
+    for (const field of ['pypiIndex', 'torchIndex', 'hfEndpoint'] as const) {
+      const value = patch.mirrors?.[field]
+      if (typeof value !== 'string') continue
+      const problem = mirrorUrlProblem(field, value)
+      if (problem) throw invalid(field, problem)
+    }
+    const source = patch.source
+    if (typeof source === 'string' && sourceIsFolder(source)) {
+      const stat = await fs.stat(path.resolve(source.trim())).catch(() => null)
+      if (!stat) throw invalid('source', sourceFolderProblem(source, 'missing'))
+      if (!stat.isDirectory()) throw invalid('source', sourceFolderProblem(source, 'not-a-folder'))
+    }
   }
 
   async get(name: string): Promise<EnvRecord> {

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next'
 import type { Language, Settings, SettingsPatch } from '../../../core/api/domains/app'
 import { useApiCall } from '../api/hooks'
 import { toApiError } from '../api/client'
+import { MirrorsSettings } from '../components/MirrorsSettings'
 import { supportedLanguages } from '../i18n'
 import { useSettings } from '../settings'
 
@@ -58,6 +59,9 @@ export default function SettingsPage() {
             label: <span data-testid={`settings-theme-${theme}`}>{t(`theme.${theme}`)}</span>,
           }))}
         />
+      </Section>
+      <Section title={t('mirrors.label')}>
+        <MirrorsSettings />
       </Section>
       <Section title={t('dataDir.label')}>
         {info.data ? (

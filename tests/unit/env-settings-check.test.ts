@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest'
+import { mirrorUrlProblem, sourceFolderProblem, sourceIsFolder } from '../../core/env/settings-check'
+
+describe('env settings checks', () => {
+  it('accepts http and https mirrors, with or without surrounding spaces', () => {
+    expect(mirrorUrlProblem('pypiIndex', 'https://mirror.example.com/simple')).toBeNull()
+    expect(mirrorUrlProblem('torchIndex', ' http://10.0.0.5:8080/whl ')).toBeNull()
+  })
+
+  it('names the field and the value when a mirror is not a web address', () => {
+    expect(mirrorUrlProblem('hfEndpoint', 'hf-mirror')).toMatch(
+      /^The Hugging Face endpoint is not a web address: "hf-mirror"/,
+    )
+    expect(mirrorUrlProblem('pypiIndex', 'ftp://mirror.example.com/simple')).toMatch(
+      /PyPI index must start with http:\/\/ or https:\/\/, not "ftp:"/,
+    )
+  })
+
+  it('treats git URLs as URLs and everything else as a folder to check on disk', () => {
+    expect(sourceIsFolder('https://github.com/kohya-ss/sd-scripts.git')).toBe(false)
+    expect(sourceIsFolder('git@github.com:kohya-ss/sd-scripts.git')).toBe(false)
+    expect(sourceIsFolder('/home/me/sd-scripts')).toBe(true)
+    expect(sourceIsFolder('D:\\sd-scripts')).toBe(true)
+    expect(sourceFolderProblem('/x', 'missing')).toContain('neither a git URL nor an existing folder: "/x"')
+    expect(sourceFolderProblem('/x/a.txt', 'not-a-folder')).toContain('is a file, not a folder')
+  })
+})
