@@ -1,6 +1,7 @@
 import { promises as fs, readFileSync } from 'node:fs'
 import path from 'node:path'
 import * as pty from 'node-pty'
+import { PtyFlow } from '../pty-flow'
 import { diagnose, diagnoseError, type Diagnosis } from '../../../core/env/failures'
 import type { InstallPlan, PlanStep, StepCommand, StepId } from '../../../core/env/plan'
 import { evaluateProbe, ProbeReport, type ProbeContext, type ProbeProblem } from '../../../core/env/probe'
@@ -111,6 +112,7 @@ export class InstallRunner {
   private child: pty.IPty | null = null
   private stopped = false
   private paused = false
+  private flow: PtyFlow | null = null
   private state: InstallState | null = null
   private logFile: string
   private logQueue: Promise<void> = Promise.resolve()
@@ -127,8 +129,8 @@ export class InstallRunner {
   setPaused(paused: boolean): void {
     this.paused = paused
     if (!this.child) return
-    if (paused) this.child.pause()
-    else this.child.resume()
+    if (paused) this.flow?.pause()
+    else this.flow?.resume()
   }
 
   /** Stops the running command (its whole process group); the step is recorded as interrupted. */
@@ -346,14 +348,18 @@ export class InstallRunner {
         return
       }
       this.child = child
-      if (this.paused) child.pause()
+      this.flow = new PtyFlow(child)
+      if (this.paused) this.flow.pause()
       this.state!.childPid = child.pid
       void this.save().catch(() => undefined)
       child.onData((data) => {
         tail = (tail + data).slice(-LOG_TAIL)
         this.log(data)
       })
-      child.onExit((e) => resolve(e))
+      child.onExit((e) => {
+        this.flow?.dispose()
+        resolve(e)
+      })
     })
     this.child = null
     if (this.stopped) {

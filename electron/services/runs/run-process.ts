@@ -1,4 +1,5 @@
 import * as pty from 'node-pty'
+import { PtyFlow } from '../pty-flow'
 import type { RunEvent } from '../../../core/runs/events'
 import { ProgressParser } from '../../../core/runs/progress-parser'
 import { Utf8StreamDecoder } from '../../../core/runs/utf8'
@@ -35,6 +36,7 @@ const REPLAY_CHARS = 256 * 1024
 export class RunProcess {
   readonly pid: number
   private readonly term: pty.IPty
+  private readonly flow: PtyFlow
   private readonly log: BoundedLog
   private readonly decoder = new Utf8StreamDecoder()
   private readonly parser = new ProgressParser({ keepText: false })
@@ -65,6 +67,7 @@ export class RunProcess {
       encoding: null,
     })
     this.pid = this.term.pid
+    this.flow = new PtyFlow(this.term)
     this.term.onData((data: string | Buffer) => {
       const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
       this.bytesIn += buf.length
@@ -72,6 +75,7 @@ export class RunProcess {
     })
     this.exited = new Promise<RunExit>((resolve) => {
       this.term.onExit(({ exitCode, signal }) => {
+        this.flow.dispose()
         this.batcher.flush()
         const tail = this.decoder.end()
         if (tail) this.deliver(tail)
@@ -120,8 +124,8 @@ export class RunProcess {
     if (paused) this.holds.add(owner)
     else this.holds.delete(owner)
     if (this.done) return
-    if (before === 0 && this.holds.size > 0) this.term.pause()
-    else if (before > 0 && this.holds.size === 0) this.term.resume()
+    if (before === 0 && this.holds.size > 0) this.flow.pause()
+    else if (before > 0 && this.holds.size === 0) this.flow.resume()
   }
 
   write(data: string): void {
