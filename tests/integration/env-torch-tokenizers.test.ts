@@ -68,9 +68,9 @@ function openClipWheel(): string | null {
 }
 
 /** Runs a command without blocking this process: the local mirrors it may reach answer from here. */
-function runAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv) {
+function runAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv, more: string[] = []) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(cmd, args, { env })
+    const child = spawn(cmd, [...args, ...more], { env })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -162,7 +162,9 @@ describe.skipIf(process.platform === 'win32')('env install: the torch and tokeni
         expect(state.steps[step]!.state, step).toBe('done')
 
       // The torch step: the plan's pins from the mirror's cu124 index, kept by the constraints file.
-      expect(log).toContain(`--index-url ${mirrors.torchIndexUrl}/cu124 torch==2.6.0 torchvision==0.21.0`)
+      expect(log).toContain(
+        `--index-url ${mirrors.torchIndexUrl}/cu124 torch==2.6.0+cu124 torchvision==0.21.0+cu124`,
+      )
       expect(mirrors.requests).toContain('GET /torch/cu124/torch/torch-2.6.0+cu124-py3-none-any.whl')
       expect(await fs.readFile(path.join(envDir, 'constraints.txt'), 'utf8')).toBe(
         'torch==2.6.0\ntorchvision==0.21.0\n',
@@ -241,6 +243,44 @@ describe.skipIf(process.platform === 'win32')('env install: the torch and tokeni
       ])
     } finally {
       await noGpu.dispose()
+    }
+
+    // Another install replaced torch with another build (the cu118 stand-in): verify names it, and
+    // Repair re-runs the torch step, which puts the planned cu124 build back from the mirror.
+    const again = servicesFor(dataDir, DEVICES)
+    try {
+      const m = again.env.manager
+      const rec = await m.get('gpu')
+      execFileSync(realPython(), [
+        makeIndex,
+        '--out',
+        path.join(root, 'torch-index'),
+        '--build',
+        'cu118',
+        '--torch',
+        '2.6.0',
+        '--torchvision',
+        '0.21.0',
+      ])
+      const swap = await runAsync(
+        path.join(sharedUvBin(), 'uv'),
+        ['pip', 'install', '--python', rec.venvPython, '--reinstall-package', 'torch', '--index-url'],
+        testEnv(),
+        [`${mirrors.torchIndexUrl}/cu118`, 'torch==2.6.0'],
+      )
+      expect(swap.code, swap.stderr).toBe(0)
+      const replaced = await m.verify('gpu', false)
+      expect(replaced.problems.map((p) => [p.check, p.repair])).toEqual([['torch', ['torch']]])
+      expect(replaced.problems[0]!.message).toMatch(
+        /torch 2\.6\.0\+cu118 is installed.*torch 2\.6\.0 \(cu124\)/,
+      )
+      const repair = await m.repair('gpu')
+      const repaired = await repair.run!.done
+      expect(repaired.state.status).toBe('done')
+      expect(repaired.probe?.torch?.version).toBe('2.6.0+cu124')
+      expect((await m.verify('gpu', false)).ok).toBe(true)
+    } finally {
+      await again.dispose()
     }
   }, 240_000)
 })
