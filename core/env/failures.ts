@@ -4,17 +4,19 @@ import type { FailureKind } from './state'
  * Reads the tail of a failed command's log and says what went wrong in words a user can act on.
  * Patterns cover pip, uv, git and Python's own errors. Order matters: a resolver that could not reach
  * the index also reports packages as missing, so network errors are recognised before bad packages.
+ * Error codes (ENOTFOUND, EPERM, …) match as whole words only: the rules are case-insensitive, and
+ * "ModuleNotFoundError" must not read as a DNS failure.
  */
 const RULES: Array<{ kind: FailureKind; test: RegExp; advice: string }> = [
   {
     kind: 'disk_full',
-    test: /No space left on device|ENOSPC|\[Errno 28\]|not enough space on the disk|There is not enough space/i,
+    test: /No space left on device|\bENOSPC\b|\[Errno 28\]|not enough space on the disk|There is not enough space/i,
     advice:
       'The disk is full. Free some space (or choose an environment folder on another drive), then press Resume.',
   },
   {
     kind: 'read_only',
-    test: /Read-only file system|EROFS|Permission denied|EACCES|EPERM|Operation not permitted|Access is denied/i,
+    test: /Read-only file system|\b(?:EROFS|EACCES|EPERM)\b|Permission denied|Operation not permitted|Access is denied/i,
     advice:
       'A folder could not be written (read-only or no permission). Make the environment folder writable (or choose another), then press Resume.',
   },
@@ -26,7 +28,7 @@ const RULES: Array<{ kind: FailureKind; test: RegExp; advice: string }> = [
   },
   {
     kind: 'network',
-    test: /Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|Could not resolve host|getaddrinfo|Connection (?:refused|reset|timed out)|Read timed out|ECONNRESET|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Failed to fetch|error sending request|network is unreachable|SSL: CERTIFICATE_VERIFY_FAILED|unable to access/i,
+    test: /Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|Could not resolve host|getaddrinfo|Connection (?:refused|reset|timed out)|Read timed out|\b(?:ECONNRESET|ECONNREFUSED|ETIMEDOUT|ENOTFOUND)\b|Failed to fetch|error sending request|network is unreachable|SSL: CERTIFICATE_VERIFY_FAILED|unable to access/i,
     advice:
       'The network failed while downloading. Check the connection (or set a mirror: --index-url, --torch-index-url, --hf-endpoint), then press Resume.',
   },

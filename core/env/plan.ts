@@ -454,7 +454,11 @@ export function plan(rawInput: PlanInput): PlanResult {
           path: L.constraintsFile,
           content: `torch==${b.torch}\ntorchvision==${b.torchvision}\n`,
         },
-        install([`torch==${b.torch}`, `torchvision==${b.torchvision}`], { index: ['--index-url', indexUrl] }),
+        // The exact build (2.6.0+cu124): a bare "2.6.0" is satisfied by any installed 2.6.0 build
+        // (+cpu, +cu118), so Repair could not replace a wrong build with the planned one.
+        install([`torch==${b.torch}+${b.index}`, `torchvision==${b.torchvision}+${b.index}`], {
+          index: ['--index-url', indexUrl],
+        }),
       ],
     })
   }

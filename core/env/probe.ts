@@ -63,12 +63,23 @@ export interface ProbeContext {
   tag: string | null
   /** Extra packages the plan installs ("lycoris-lora==3.2.0.post2"); empty for external installs. */
   extras: string[]
+  /** The torch build the plan installed (torch version, index suffix such as cu124); absent: not checked. */
+  torchBuild?: { torch: string; index: string } | null
 }
 
 function cmpMinor(a: string, b: string): number {
   const [a1 = 0, a2 = 0] = a.split('.').map(Number)
   const [b1 = 0, b2 = 0] = b.split('.').map(Number)
   return a1 - b1 || a2 - b2
+}
+
+/**
+ * Is the installed torch ("2.6.0+cu124") the planned build? The version must match; a local label
+ * (+cu124, +cpu) must name the planned index. No label is accepted: PyPI's own builds carry none.
+ */
+function torchMatches(installed: string, build: { torch: string; index: string }): boolean {
+  const [version, local] = installed.split('+')
+  return version === build.torch && (local === undefined || local === build.index)
 }
 
 /** Turns a probe report into the problems Verify shows and the steps Repair re-runs. Pure. */
@@ -138,6 +149,13 @@ export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProb
     const t = report.torch
     if (!t || !t.imported) {
       add('torch', `torch does not import${t?.error ? `: ${t.error}` : ''}.`, ['torch'])
+    } else if (ctx.torchBuild && t.version && !torchMatches(t.version, ctx.torchBuild)) {
+      add(
+        'torch',
+        `torch ${t.version} is installed, but this environment uses torch ${ctx.torchBuild.torch} (${ctx.torchBuild.index}); ` +
+          'another install replaced it. Repair reinstalls the planned build.',
+        ['torch'],
+      )
     } else if (ctx.expect.cuda && !t.cuda_available) {
       add(
         'cuda',

@@ -63,6 +63,20 @@ describe('diagnose: what a failed step tells the user', () => {
     expect(diagnose(title, 1, log).kind).toBe('network')
   })
 
+  it('a Python import error is not a network, disk or permission failure (error codes are whole words)', () => {
+    const log =
+      'Traceback (most recent call last):\n  File "prefill_tokenizers.py", line 36, in main\n' +
+      "ModuleNotFoundError: No module named 'torch.utils'\n" +
+      'transformers does not import in this environment, so the tokenizers cannot be saved. Run Verify, then Repair.\n'
+    const d = diagnose('Pre-fill the SDXL tokenizer cache', 1, log)
+    expect(d.kind).toBe('command')
+    expect(d.message).toMatch(/exited with code 1.*ModuleNotFoundError.*Run Verify, then Repair\./s)
+    // The codes themselves still count.
+    expect(diagnose(title, 1, 'getaddrinfo ENOTFOUND pypi.org').kind).toBe('network')
+    expect(diagnose(title, 1, "EPERM: operation not permitted, open 'x'").kind).toBe('read_only')
+    expect(diagnose(title, 1, 'ENOSPC: write failed').kind).toBe('disk_full')
+  })
+
   it('reads messages the tool wrapped at the terminal width', () => {
     const log =
       '  cause: failed to copy file from /cache/lycoris/modules/lokr.py\r\n         to /env/venv/lib/python3.11/site-packages/lycoris/modules/.tmpBqRmsr: No\r\n         space left on device (os error 28)\r\n'

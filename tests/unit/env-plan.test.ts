@@ -99,8 +99,8 @@ describe('plan: torch build from driver CUDA and GPU generation', () => {
       const run = torchStep.commands.find((c) => c.kind === 'run')
       expect(run?.kind === 'run' && run.argv).toEqual(
         expect.arrayContaining([
-          `torch==${torch}`,
-          `torchvision==${torchvision}`,
+          `torch==${torch}+${index}`,
+          `torchvision==${torchvision}+${index}`,
           `https://download.pytorch.org/whl/${index}`,
         ]),
       )

@@ -425,6 +425,7 @@ export class EnvManager {
         pythonRange: version.python,
         tag: plan.version,
         extras: version.extras,
+        torchBuild: plan.torch ? { torch: plan.torch.torch, index: plan.torch.index } : null,
       },
       onLog: (data) => this.emitLog(name, data),
       onProgress: (p) => this.emitProgress(p),
@@ -615,6 +616,7 @@ export class EnvManager {
       pythonRange: version.python,
       tag: rec.kind === 'managed' ? rec.version : null,
       extras: rec.kind === 'managed' ? version.extras : [],
+      torchBuild: state?.plan.torch ? { torch: state.plan.torch.torch, index: state.plan.torch.index } : null,
     })
     return { ...base, ok: problems.length === 0, problems, probe: parsed.data }
   }

@@ -1,0 +1,341 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, promises as fs, readdirSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ProbeReport } from '../../core/env/probe'
+import { InstallState } from '../../core/env/state'
+import { createServices } from '../../electron/services'
+import {
+  createStandinRepo,
+  readJson,
+  realPython,
+  repoRoot,
+  sharedCache,
+  sharedUvBin,
+  tempDir,
+  testEnv,
+} from './env-helpers'
+import { startLocalMirrors, type LocalMirrors } from './env-mirrors'
+
+/*
+ * The two install steps that need the outside world, run for real against local stand-ins:
+ * - torch: the plan picks the build for the GPUs the stand-in nvidia-smi reports (RTX 4090 + 3060,
+ *   CUDA 12.4 → torch 2.6.0 cu124); the torch index mirror points at a local PEP 503 index holding
+ *   stand-in torch/torchvision wheels of exactly those versions (tests/fixtures/torch-standin).
+ * - tokenizers: HF_ENDPOINT points at a local server answering Hugging Face's file endpoint with the
+ *   CLIP tokenizer files make_tokenizers.py builds from the open-clip-torch wheel; transformers
+ *   (sd-scripts v0.10.1's pin) is in the stand-in sd-scripts' requirements, as in the real ones.
+ * Then verify (not light) reads torch's version and CUDA devices through probe.py.
+ */
+const fakeBin = path.join(repoRoot, 'tests/fixtures/bin')
+const makeIndex = path.join(repoRoot, 'tests/fixtures/torch-standin/make_index.py')
+const makeTokenizers = path.join(repoRoot, 'resources/harness/make_tokenizers.py')
+const TOKENIZER_REPOS = {
+  'openai/clip-vit-large-patch14': 'openai_clip-vit-large-patch14',
+  'laion/CLIP-ViT-bigG-14-laion2B-39B-b160k': 'laion_CLIP-ViT-bigG-14-laion2B-39B-b160k',
+}
+const CAT_IDS = [49406, 320, 1125, 539, 320, 2368, 49407]
+// What the two-gpus scenario's nvidia-smi reports (tests/fixtures/nvidia-smi/two-gpus.*.csv).
+const DEVICES = [
+  { name: 'NVIDIA GeForce RTX 4090', memory_bytes: 24564 * 1024 * 1024, capability: '8.9' },
+  { name: 'NVIDIA GeForce RTX 3060', memory_bytes: 12288 * 1024 * 1024, capability: '8.6' },
+]
+
+/** The open-clip-torch wheel (CLIP's BPE vocabulary), downloaded once into the shared cache. */
+function openClipWheel(): string | null {
+  const dir = path.join(sharedCache, 'wheels')
+  mkdirSync(dir, { recursive: true })
+  const find = () => readdirSync(dir).find((f) => /^open_clip_torch-3\.3\.0-.*\.whl$/.test(f))
+  if (!find()) {
+    spawnSync(
+      realPython(),
+      [
+        '-m',
+        'pip',
+        'download',
+        '-q',
+        '--no-deps',
+        '--only-binary=:all:',
+        'open-clip-torch==3.3.0',
+        '-d',
+        dir,
+      ],
+      { env: { ...process.env, PIP_CACHE_DIR: path.join(sharedCache, 'pip') } },
+    )
+  }
+  const w = find()
+  return w ? path.join(dir, w) : null
+}
+
+/** Runs a command without blocking this process: the local mirrors it may reach answer from here. */
+function runAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv, more: string[] = []) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(cmd, [...args, ...more], { env })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+let root: string
+let mirrors: LocalMirrors
+let wheel: string | null
+
+beforeAll(async () => {
+  root = tempDir('torch-tok')
+  wheel = openClipWheel()
+  if (!wheel) return
+  const hubFiles = path.join(root, 'hub')
+  execFileSync(realPython(), [makeTokenizers, '--source', wheel, '--out', hubFiles])
+  mirrors = await startLocalMirrors({
+    torchRoot: path.join(root, 'torch-index'),
+    hfRepos: Object.fromEntries(
+      Object.entries(TOKENIZER_REPOS).map(([id, folder]) => [id, path.join(hubFiles, folder)]),
+    ),
+  })
+}, 120_000)
+afterAll(async () => {
+  await mirrors?.close()
+  await fs.rm(root, { recursive: true, force: true })
+})
+
+function servicesFor(dataDir: string, devices: unknown[]) {
+  const env = testEnv({
+    PATH: `${fakeBin}:${sharedUvBin()}:${path.dirname(process.execPath)}:${process.env.PATH}`,
+    FAKE_NVIDIA_SMI_SCENARIO: 'two-gpus',
+    SDXL_STANDIN_TORCH_DEVICES: JSON.stringify(devices),
+  })
+  return createServices({ dataDir, mode: 'test', env, version: '0.0.0' })
+}
+
+describe.skipIf(process.platform === 'win32')('env install: the torch and tokenizer steps for real', () => {
+  it('installs the torch build the plan chose from the mirror, fills the tokenizer cache, verifies CUDA', async (ctx) => {
+    if (!wheel) {
+      console.warn('SKIP: the open-clip-torch==3.3.0 wheel could not be downloaded from PyPI.')
+      ctx.skip()
+    }
+    const dataDir = path.join(root, 'data')
+    const standin = createStandinRepo(path.join(root, 'sd-scripts-standin'), {
+      extraRequirements: ['transformers==4.54.1'],
+    })
+    const services = servicesFor(dataDir, DEVICES)
+    try {
+      const request = {
+        name: 'gpu',
+        source: standin,
+        torch: 'auto' as const,
+        version: 'v0.10.1',
+        mirrors: { torchIndex: mirrors.torchIndexUrl, hfEndpoint: mirrors.hfEndpoint },
+      }
+      const planned = await services.router.call('env.plan', request, { transport: 'test' })
+      if (!planned.ok) throw new Error(planned.error.message)
+      const torch = planned.result.plan!.torch!
+      expect(torch).toMatchObject({
+        torch: '2.6.0',
+        torchvision: '0.21.0',
+        index: 'cu124',
+        indexUrl: `${mirrors.torchIndexUrl}/cu124`,
+      })
+      // The local index holds exactly what the plan asks for.
+      execFileSync(realPython(), [
+        makeIndex,
+        '--out',
+        path.join(root, 'torch-index'),
+        '--build',
+        torch.index,
+        '--torch',
+        torch.torch,
+        '--torchvision',
+        torch.torchvision,
+      ])
+
+      const run = await services.env.manager.install(request)
+      const outcome = await run.done
+      const envDir = path.join(dataDir, 'envs', 'gpu')
+      const log = await fs.readFile(path.join(envDir, 'logs', 'install.log'), 'utf8')
+      expect(outcome.state.lastError, log.slice(-3000)).toBeNull()
+      const state = InstallState.parse(await readJson(path.join(envDir, 'install-state.json')))
+      expect(state.status).toBe('done')
+      for (const step of ['torch', 'requirements', 'extras', 'tokenizers', 'verify'] as const)
+        expect(state.steps[step]!.state, step).toBe('done')
+
+      // The torch step: the plan's pins from the mirror's cu124 index, kept by the constraints file.
+      expect(log).toContain(
+        `--index-url ${mirrors.torchIndexUrl}/cu124 torch==2.6.0+cu124 torchvision==0.21.0+cu124`,
+      )
+      expect(mirrors.requests).toContain('GET /torch/cu124/torch/torch-2.6.0+cu124-py3-none-any.whl')
+      expect(await fs.readFile(path.join(envDir, 'constraints.txt'), 'utf8')).toBe(
+        'torch==2.6.0\ntorchvision==0.21.0\n',
+      )
+      const probe = ProbeReport.parse(await readJson(path.join(envDir, 'probe.json')))
+      expect(probe.packages.torch).toBe('2.6.0+cu124')
+      expect(probe.packages.torchvision).toBe('0.21.0+cu124')
+      expect(probe.packages.transformers).toBe('4.54.1')
+
+      // verify, not light: torch's version and the CUDA devices as torch reports them.
+      const verified = await services.router.call(
+        'env.verify',
+        { name: 'gpu', light: false },
+        { transport: 'test' },
+      )
+      if (!verified.ok) throw new Error(verified.error.message)
+      expect(verified.result.problems).toEqual([])
+      expect(verified.result).toMatchObject({ ok: true, light: false })
+      expect(verified.result.probe!.torch).toEqual({
+        imported: true,
+        error: null,
+        version: '2.6.0+cu124',
+        cuda_available: true,
+        cuda_version: '12.4',
+        devices: DEVICES,
+      })
+      expect(verified.result.probe!.training_scripts).toEqual([
+        { name: 'sdxl_train_network', ok: true, error: null },
+        { name: 'sdxl_train', ok: true, error: null },
+      ])
+
+      // The tokenizer step downloaded both repositories through HF_ENDPOINT ...
+      for (const id of Object.keys(TOKENIZER_REPOS))
+        expect(mirrors.requests).toContain(`GET /hf/${id}/resolve/main/vocab.json`)
+      // ... into folders that load offline with CLIP's ids and each model's pad token.
+      const tokenizers = path.join(envDir, 'tokenizers')
+      const check = [
+        'import json, sys',
+        'from transformers import CLIPTokenizer',
+        'out = {}',
+        'for name in sys.argv[2:]:',
+        '    t = CLIPTokenizer.from_pretrained(sys.argv[1] + "/" + name)',
+        '    out[name] = {"ids": t("a photo of a cat")["input_ids"], "pad": t.pad_token_id, "max": t.model_max_length}',
+        'print(json.dumps(out))',
+      ].join('\n')
+      const before = mirrors.requests.length
+      const rec = await services.env.manager.get('gpu')
+      const offline = await runAsync(
+        rec.venvPython,
+        ['-c', check, tokenizers, ...Object.values(TOKENIZER_REPOS)],
+        // Offline, and (like the prefill) without importing torch: the stand-in has no torch.utils.
+        { ...process.env, HF_HUB_OFFLINE: '1', HF_HOME: path.join(root, 'empty-hf-home'), USE_TORCH: '0' },
+      )
+      expect(offline.code, offline.stderr).toBe(0)
+      const loaded = JSON.parse(offline.stdout) as Record<string, { ids: number[]; pad: number; max: number }>
+      expect(loaded).toEqual({
+        'openai_clip-vit-large-patch14': { ids: CAT_IDS, pad: 49407, max: 77 },
+        'laion_CLIP-ViT-bigG-14-laion2B-39B-b160k': { ids: CAT_IDS, pad: 0, max: 77 },
+      })
+      expect(mirrors.requests.length).toBe(before)
+    } finally {
+      await services.dispose()
+    }
+
+    // The same environment where torch sees no GPU: verify names the CUDA problem and its repair.
+    const noGpu = servicesFor(dataDir, [])
+    try {
+      const v = await noGpu.env.manager.verify('gpu', false)
+      expect(v.ok).toBe(false)
+      expect(v.problems).toEqual([
+        {
+          check: 'cuda',
+          message: expect.stringMatching(/torch 2\.6\.0\+cu124 cannot use the GPU/) as unknown as string,
+          repair: ['torch'],
+        },
+      ])
+    } finally {
+      await noGpu.dispose()
+    }
+
+    // Another install replaced torch with another build (the cu118 stand-in): verify names it, and
+    // Repair re-runs the torch step, which puts the planned cu124 build back from the mirror.
+    const again = servicesFor(dataDir, DEVICES)
+    try {
+      const m = again.env.manager
+      const rec = await m.get('gpu')
+      execFileSync(realPython(), [
+        makeIndex,
+        '--out',
+        path.join(root, 'torch-index'),
+        '--build',
+        'cu118',
+        '--torch',
+        '2.6.0',
+        '--torchvision',
+        '0.21.0',
+      ])
+      const swap = await runAsync(
+        path.join(sharedUvBin(), 'uv'),
+        ['pip', 'install', '--python', rec.venvPython, '--reinstall-package', 'torch', '--index-url'],
+        testEnv(),
+        [`${mirrors.torchIndexUrl}/cu118`, 'torch==2.6.0'],
+      )
+      expect(swap.code, swap.stderr).toBe(0)
+      const replaced = await m.verify('gpu', false)
+      expect(replaced.problems.map((p) => [p.check, p.repair])).toEqual([['torch', ['torch']]])
+      expect(replaced.problems[0]!.message).toMatch(
+        /torch 2\.6\.0\+cu118 is installed.*torch 2\.6\.0 \(cu124\)/,
+      )
+      const repair = await m.repair('gpu')
+      const repaired = await repair.run!.done
+      expect(repaired.state.status).toBe('done')
+      expect(repaired.probe?.torch?.version).toBe('2.6.0+cu124')
+      expect((await m.verify('gpu', false)).ok).toBe(true)
+    } finally {
+      await again.dispose()
+    }
+  }, 240_000)
+})
+
+describe.skipIf(process.platform === 'win32')('prefill_tokenizers.py failures', () => {
+  const prefill = path.join(repoRoot, 'resources/env/prefill_tokenizers.py')
+  const uvEnv = () => ({ ...process.env, UV_CACHE_DIR: path.join(sharedCache, 'uv') })
+  function venv(name: string, packages: string[]): string {
+    const uv = path.join(sharedUvBin(), 'uv')
+    const dir = path.join(root, name)
+    execFileSync(uv, ['venv', '-q', dir, '--python', realPython()], { env: uvEnv() })
+    const python = path.join(dir, 'bin', 'python')
+    if (packages.length)
+      execFileSync(uv, ['pip', 'install', '-q', '--python', python, ...packages], { env: uvEnv() })
+    return python
+  }
+  const runPrefill = (python: string, out: string, endpoint: string) =>
+    runAsync(python, [prefill, '--out', out], {
+      ...process.env,
+      HF_ENDPOINT: endpoint,
+      HF_HOME: path.join(out, '..', 'hf_home'),
+    })
+
+  it('a mirror without one repository: fails naming it, keeps the other; a rerun completes', async (ctx) => {
+    if (!wheel) ctx.skip()
+    const python = venv('venv-transformers', ['transformers==4.54.1'])
+    const partialMirror = await startLocalMirrors({
+      torchRoot: path.join(root, 'torch-index'),
+      hfRepos: { 'openai/clip-vit-large-patch14': path.join(root, 'hub', 'openai_clip-vit-large-patch14') },
+    })
+    const out = path.join(root, 'prefill-partial', 'tokenizers')
+    try {
+      const r = await runPrefill(python, out, partialMirror.hfEndpoint)
+      expect(r.code, r.stdout + r.stderr).toBe(1)
+      const last = r.stderr.trim().split('\n').slice(-2).join('\n')
+      expect(last).toContain(
+        `Could not download the tokenizer laion/CLIP-ViT-bigG-14-laion2B-39B-b160k from ${partialMirror.hfEndpoint}`,
+      )
+      expect(last).toMatch(/--hf-endpoint.*then press Resume/)
+      expect(readdirSync(out)).toEqual(['openai_clip-vit-large-patch14'])
+    } finally {
+      await partialMirror.close()
+    }
+    const again = await runPrefill(python, out, mirrors.hfEndpoint)
+    expect(again.code, again.stdout + again.stderr).toBe(0)
+    expect(again.stdout).toContain(`already cached: ${path.join(out, 'openai_clip-vit-large-patch14')}`)
+    expect(readdirSync(out).sort()).toEqual(Object.values(TOKENIZER_REPOS).sort())
+  }, 120_000)
+
+  it('without transformers: fails and says how to get it back', async () => {
+    const python = venv('venv-bare', [])
+    const out = path.join(root, 'prefill-bare', 'tokenizers')
+    const r = await runPrefill(python, out, 'http://127.0.0.1:9')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/transformers does not import .*run Verify, then Repair/)
+    expect(existsSync(out)).toBe(false)
+  }, 60_000)
+})
