@@ -3,7 +3,35 @@ import { expect } from 'vitest'
 import { optionInfo, type OptionKind } from '../../core/sdscripts/args'
 import type { Rendered } from '../../core/sdscripts/render'
 
-/** Dataset TOML keys sd-scripts' schema allows, by level (config_util.ConfigSanitizer, DreamBooth style). */
+/**
+ * Dataset TOML keys sd-scripts' schema allows, by level (config_util.ConfigSanitizer, DreamBooth style):
+ * the keys that may stand at every level, plus those of [general]/[[datasets]] only and of subsets only.
+ */
+const ASCENDABLE = [
+  'resize_interpolation',
+  'num_repeats',
+  'shuffle_caption',
+  'caption_separator',
+  'keep_tokens',
+  'keep_tokens_separator',
+  'secondary_separator',
+  'enable_wildcard',
+  'color_aug',
+  'flip_aug',
+  'face_crop_aug_range',
+  'random_crop',
+  'caption_prefix',
+  'caption_suffix',
+  'token_warmup_min',
+  'token_warmup_step',
+  'custom_attributes',
+  'caption_dropout_rate',
+  'caption_dropout_every_n_epochs',
+  'caption_tag_dropout_rate',
+  'caption_extension',
+  'class_tokens',
+  'cache_info',
+]
 const DATASET_KEYS = new Set([
   'batch_size',
   'resolution',
@@ -15,58 +43,9 @@ const DATASET_KEYS = new Set([
   'validation_seed',
   'validation_split',
   'network_multiplier',
-  'resize_interpolation',
-  'num_repeats',
-  'shuffle_caption',
-  'caption_separator',
-  'keep_tokens',
-  'keep_tokens_separator',
-  'secondary_separator',
-  'enable_wildcard',
-  'color_aug',
-  'flip_aug',
-  'face_crop_aug_range',
-  'random_crop',
-  'caption_prefix',
-  'caption_suffix',
-  'token_warmup_min',
-  'token_warmup_step',
-  'custom_attributes',
-  'caption_dropout_rate',
-  'caption_dropout_every_n_epochs',
-  'caption_tag_dropout_rate',
-  'caption_extension',
-  'class_tokens',
-  'cache_info',
+  ...ASCENDABLE,
 ])
-const SUBSET_ONLY_OR_ASCENDABLE = new Set([
-  'resize_interpolation',
-  'num_repeats',
-  'shuffle_caption',
-  'caption_separator',
-  'keep_tokens',
-  'keep_tokens_separator',
-  'secondary_separator',
-  'enable_wildcard',
-  'color_aug',
-  'flip_aug',
-  'face_crop_aug_range',
-  'random_crop',
-  'caption_prefix',
-  'caption_suffix',
-  'token_warmup_min',
-  'token_warmup_step',
-  'custom_attributes',
-  'caption_dropout_rate',
-  'caption_dropout_every_n_epochs',
-  'caption_tag_dropout_rate',
-  'caption_extension',
-  'class_tokens',
-  'cache_info',
-  'image_dir',
-  'is_reg',
-  'alpha_mask',
-])
+const SUBSET_ONLY_OR_ASCENDABLE = new Set([...ASCENDABLE, 'image_dir', 'is_reg', 'alpha_mask'])
 
 function tomlTypeOk(kind: OptionKind, v: unknown): boolean {
   switch (kind) {
