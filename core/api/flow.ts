@@ -4,8 +4,12 @@
  * what xterm has parsed, as VS Code does), not what it has received. Above the high watermark the
  * producer is paused; it resumes once the unacknowledged amount falls below the low watermark.
  */
-export const FLOW_HIGH_WATERMARK = 100_000
-export const FLOW_LOW_WATERMARK = 5_000
+// VS Code uses 100k/5k with small chunks. Our producer sends 64 KB batches (electron/services/runs/
+// output-batcher.ts): with 100k/5k only one batch fits in flight, so the pty waited for every round trip
+// (14-17 MB/s end to end in Chromium). 512k/128k keeps several batches in flight while the terminal
+// parses, and still bounds what is buffered to half a megabyte (20-25 MB/s; docs/runs.md).
+export const FLOW_HIGH_WATERMARK = 512_000
+export const FLOW_LOW_WATERMARK = 128_000
 /** Consumers acknowledge in chunks of this size; it must not exceed the low watermark or a paused stream never resumes. */
 export const FLOW_ACK_CHUNK = 5_000
 

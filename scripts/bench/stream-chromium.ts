@@ -3,12 +3,15 @@
  * Chromium, its xterm terminal acknowledging what it has written. Measures end-to-end MB/s, the
  * server process's CPU seconds per 100 MB and peak RSS (Linux /proc), the page's peak JS heap, and
  * frames: the longest gap between animation frames and how many exceeded 100 ms while streaming.
+ * Chromium is driven through cdp-page.ts (Runtime domain only), not Playwright: Playwright would
+ * receive a copy of every WebSocket frame and so measure its own overhead.
  */
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { chromium } from '@playwright/test'
 import { ensureRendererBuilt, repoRoot, startServer } from '../../tests/e2e/server'
+import { z } from 'zod'
+import { openPage, type CdpPage } from './cdp-page'
 
 function procStat(pid: number): { cpuS: number; hwmMb: number } | null {
   try {
@@ -38,16 +41,26 @@ const FRAME_WATCH = `(() => {
   requestAnimationFrame(tick)
 })()`
 
+const byTestId = (id: string) => `document.querySelector('[data-testid="${id}"]')`
+
+/** Types into a React-controlled textarea: the native setter, then the input event React listens to. */
+async function fill(page: CdpPage, testId: string, text: string): Promise<void> {
+  await page.evaluate(`(() => {
+    const el = ${byTestId(testId)}
+    Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set.call(el, ${JSON.stringify(text)})
+    el.dispatchEvent(new Event('input', { bubbles: true }))
+  })()`)
+}
+
 export async function chromiumLeg(targetMb: number, filler: number): Promise<void> {
   ensureRendererBuilt()
   const server = await startServer()
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' })
+  let page: CdpPage | null = null
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-    const cdp = await page.context().newCDPSession(page)
-    await cdp.send('Performance.enable')
-    await page.goto(server.url)
-    await page.getByTestId('nav-runs').click()
+    page = await openPage(server.url, { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' })
+    await page.waitFor(byTestId('nav-runs'))
+    await page.evaluate(`${byTestId('nav-runs')}.click()`)
+    await page.waitFor(byTestId('new-run-json'))
     await page.evaluate(FRAME_WATCH)
     const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {
       encoding: 'utf8',
@@ -70,25 +83,36 @@ export async function chromiumLeg(targetMb: number, filler: number): Promise<voi
       name: 'bench',
     }
     const pid = server.child.pid as number
+    await fill(page, 'new-run-json', JSON.stringify(description))
+    await page.waitFor(`!${byTestId('new-run-start')}.disabled`)
     const before = procStat(pid)
     let heapPeak = 0
     const t0 = Date.now()
-    await page.getByTestId('new-run-json').fill(JSON.stringify(description))
-    await page.getByTestId('new-run-start').click()
-    const state = page.getByTestId('run-state')
+    const profileTo = process.env.BENCH_PAGE_PROFILE
+    if (profileTo) {
+      await page.send('Profiler.enable')
+      await page.send('Profiler.start')
+    }
+    await page.evaluate(`${byTestId('new-run-start')}.click()`)
+    const stateText = `${byTestId('run-state')}?.textContent ?? ''`
+    let finalState = ''
     for (;;) {
-      const metrics = (await cdp.send('Performance.getMetrics')) as {
-        metrics: Array<{ name: string; value: number }>
+      heapPeak = Math.max(heapPeak, await page.heapUsed())
+      const s = await page.evaluate<string>(stateText)
+      if (s === 'finished' || s === 'failed' || s === 'stopped') {
+        finalState = s
+        break
       }
-      heapPeak = Math.max(heapPeak, metrics.metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0)
-      const s = await state.textContent().catch(() => '')
-      if (s === 'finished' || s === 'failed' || s === 'stopped') break
-      await page.waitForTimeout(250)
+      await new Promise((r) => setTimeout(r, 250))
     }
     const secs = (Date.now() - t0) / 1000
+    if (profileTo) {
+      const { profile } = z.object({ profile: z.unknown() }).parse(await page.send('Profiler.stop'))
+      writeFileSync(profileTo, JSON.stringify(profile))
+      console.log(`page CPU profile (open it in Chromium's DevTools, Performance panel): ${profileTo}`)
+    }
     const after = procStat(pid)
-    const frames = (await page.evaluate('window.__frames')) as { max: number; long: number; n: number }
-    const finalState = await state.textContent()
+    const frames = await page.evaluate<{ max: number; long: number; n: number }>('window.__frames')
     console.log(`\nChromium (Runs page, xterm) — run ${finalState}`)
     console.log(`end to end: ${(targetMb / secs).toFixed(1)} MB/s (${targetMb} MB in ${secs.toFixed(1)} s)`)
     if (before && after) {
@@ -98,10 +122,10 @@ export async function chromiumLeg(targetMb: number, filler: number): Promise<voi
     }
     console.log(`page: peak JS heap ${(heapPeak / 2 ** 20).toFixed(0)} MB`)
     console.log(
-      `frames: ${frames.n}, longest gap ${frames.max.toFixed(0)} ms, ${frames.long} over 100 ms (page load included)`,
+      `frames: ${frames.n}, longest gap ${frames.max.toFixed(0)} ms, ${frames.long} over 100 ms while streaming`,
     )
   } finally {
-    await browser.close()
+    await page?.close()
     await server.stop()
   }
 }

@@ -7,7 +7,9 @@
  * Prints MB/s end to end, CPU seconds per 100 MB, peak memory, and (Chromium) long frames.
  *
  * Options (env): BENCH_MB (default 200), BENCH_FILLER (bytes of filler per step, default 50000),
- * BENCH_CLIENT=node|chromium|both (default both).
+ * BENCH_CLIENT=node|chromium|both (default both); Chromium leg: CHROMIUM_PATH, BENCH_CHROMIUM_FLAGS (extra
+ * command-line flags, e.g. "--enable-gpu-rasterization" on a desktop), BENCH_PAGE_PROFILE=<file> (a CPU
+ * profile of the page while streaming).
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'

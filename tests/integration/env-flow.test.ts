@@ -21,7 +21,7 @@ describe('env.log flow control', () => {
     const dataDir = path.join(root, 'data')
     const envDir = path.join(dataDir, 'envs', 'flow')
     const services = createServices({ dataDir, mode: 'test', env: testEnv(), version: '0.0.0' })
-    // A one-step plan whose command prints 2 MB: far above the high watermark.
+    // A one-step plan whose command prints 8 MB: far above the high watermark.
     const plan = InstallPlan.parse({
       version: 'v0.10.1',
       os: 'linux',
@@ -44,7 +44,7 @@ describe('env.log flow control', () => {
               argv: [
                 realPython(),
                 '-c',
-                "import sys\nfor i in range(2000): sys.stdout.write('x' * 1000 + '\\n')",
+                "import sys\nfor i in range(8000): sys.stdout.write('x' * 1000 + '\\n')",
               ],
             },
           ],

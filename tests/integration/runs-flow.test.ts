@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { FLOW_HIGH_WATERMARK } from '../../core/api/flow'
 import type { ServerMessage } from '../../core/api/protocol'
 import { createServices, type Services } from '../../electron/services'
 import { RouterSession } from '../../electron/services/router'
@@ -56,8 +57,8 @@ describe('run.output flow control (router FlowGate → pty pause/resume)', () =>
     const units = received
       .filter((m) => m.t === 'evt' && m.id === 1)
       .reduce((n, m) => n + ((m as { data: { data: string } }).data.data.length ?? 0), 0)
-    expect(units).toBeGreaterThan(100_000)
-    expect(units).toBeLessThan(100_000 + 400 * 1024)
+    expect(units).toBeGreaterThan(FLOW_HIGH_WATERMARK)
+    expect(units).toBeLessThan(FLOW_HIGH_WATERMARK + 400 * 1024)
     // The terminal catches up: reading resumes.
     await session.receive({ t: 'ack', id: 1, units })
     await sleep(700)

@@ -1,7 +1,8 @@
 /**
  * Collects output and hands it on in batches: at most every `intervalMs` or once `maxBytes` have
  * piled up, so a chatty trainer costs a few messages a second, not thousands. Hyper uses 16 ms / 200 KB;
- * 64 KB keeps one batch below the 100k-unit flow window, so the next can be sent before the first is acked.
+ * 64 KB is an eighth of the 512k-unit flow window (core/api/flow.ts), so several batches are in flight while
+ * the terminal writes one.
  */
 export class OutputBatcher {
   private chunks: Buffer[] = []
