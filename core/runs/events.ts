@@ -1,9 +1,9 @@
 import { z } from 'zod'
 
 /**
- * Typed events read off an sd-scripts console stream. The parser (progress-parser.ts) produces them,
- * the runner stores them as JSON lines and streams them to the UI, and summary.ts folds them into
- * the few facts a run record needs.
+ * Typed events read off an sd-scripts console stream. The parser (progress-parser.ts) produces them
+ * (the runner adds `gpu_memory`), the runner stores them as JSON lines and streams them to the UI, and
+ * summary.ts folds them into the few facts a run record needs.
  */
 
 /** One value of a tqdm postfix (`avr_loss=0.121`): numbers when they parse, text otherwise ("nan", "inf"). */
@@ -93,6 +93,17 @@ export const FailureEvent = z.object({
   detail: z.string().nullable(),
 })
 
+/**
+ * GPU memory held by the run's processes, recorded by the runner (not read off the log) whenever the
+ * sampled amount changes: the memory chart of the Runs page.
+ */
+export const GpuMemoryEvent = z.object({
+  type: z.literal('gpu_memory'),
+  /** Seconds since the run started. */
+  elapsed_s: z.number().nonnegative(),
+  used_mib: z.number().nonnegative(),
+})
+
 /** A line nothing above recognised; kept so nothing the trainer printed is lost. */
 export const TextEvent = z.object({ type: z.literal('text'), line: z.string() })
 
@@ -108,6 +119,7 @@ export const RunEvent = z.discriminatedUnion('type', [
   ModelSavedEvent,
   FailureEvent,
   TextEvent,
+  GpuMemoryEvent,
 ])
 
 export type ProgressEvent = z.infer<typeof ProgressEvent>
@@ -115,6 +127,7 @@ export type EpochEvent = z.infer<typeof EpochEvent>
 export type StartupEvent = z.infer<typeof StartupEvent>
 export type CheckpointEvent = z.infer<typeof CheckpointEvent>
 export type FailureEvent = z.infer<typeof FailureEvent>
+export type GpuMemoryEvent = z.infer<typeof GpuMemoryEvent>
 export type RunEvent = z.infer<typeof RunEvent>
 
 /** What `run parse-log` prints as "summary", and what a run record keeps of its log. */

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { expect, test } from './fixtures'
 import { repoRoot } from './server'
@@ -9,7 +11,12 @@ const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)
   encoding: 'utf8',
 }).trim()
 
-test('start a stand-in run, watch progress, loss and a sample image, then stop it', async ({
+// The stand-in trainer writes its pid here; the stand-in nvidia-smi then lists it as a process holding
+// GPU memory that grows, as a real run's does.
+const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'e2e-runs-')), 'trainer.pids')
+test.use({ serverOptions: { env: { FAKE_NVIDIA_SMI_PID_FILE: pidFile } } })
+
+test('start a stand-in run, watch progress, loss, GPU memory and a sample image, then stop it', async ({
   page,
   server,
 }) => {
@@ -33,9 +40,12 @@ test('start a stand-in run, watch progress, loss and a sample image, then stop i
       '5',
       '--output_dir',
       path.join(server.dataDir, 'out'),
+      '--pid_file',
+      pidFile,
     ],
     cwd: server.dataDir,
     name: 'e2e stand-in',
+    predicted_peak_mib: 4096,
   }
   await page.getByTestId('new-run-json').fill(JSON.stringify(description))
   await page.getByTestId('new-run-start').click()
@@ -55,6 +65,14 @@ test('start a stand-in run, watch progress, loss and a sample image, then stop i
   await expect
     .poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 10_000 })
     .toBeGreaterThan(2)
+
+  // GPU memory of the run's process, sampled while it trains, against the predicted peak.
+  await expect(page.getByTestId('run-gpu-memory')).toContainText('4.0 GiB predicted')
+  const memory = page.getByTestId('run-memory-chart')
+  await expect
+    .poll(async () => Number(await memory.getAttribute('data-points')), { timeout: 15_000 })
+    .toBeGreaterThan(1)
+  await expect(memory.getByText('predicted peak, GiB')).toBeVisible()
 
   // The sample image written by the trainer shows up.
   await expect(page.getByTestId('run-sample').first()).toBeVisible({ timeout: 20_000 })

@@ -1,27 +1,23 @@
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { FLOW_HIGH_WATERMARK } from '../../core/api/flow'
 import type { ServerMessage } from '../../core/api/protocol'
-import { createServices, type Services } from '../../electron/services'
+import type { Services } from '../../electron/services'
+import { servicesPerTest, trainerScript } from '../helpers/services'
 import { RouterSession } from '../../electron/services/router'
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const trainer = path.join(repoRoot, 'tests/fixtures/trainer/fake_sd_scripts.py')
-let services: Services | null = null
-afterEach(async () => {
-  await services?.dispose()
-  services = null
-})
+const trainer = trainerScript
+const newServices = servicesPerTest()
+let services: Services
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe('run.output flow control (router FlowGate → pty pause/resume)', () => {
   it('the pty stops reading while the terminal is behind and resumes on acknowledgement', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'runs-flow-'))
-    services = createServices({ dataDir: dir, mode: 'headless', env: process.env, version: 'test' })
+    services = newServices({ dataDir: dir, mode: 'headless', env: process.env, version: 'test' })
     const received: ServerMessage[] = []
     const session = new RouterSession(services.router, (m) => received.push(m), { transport: 'test' })
     const started = await services.router.call(
@@ -74,7 +70,7 @@ describe('run.output flow control (router FlowGate → pty pause/resume)', () =>
 
   it('a terminal opened on a queued run follows it once it starts; an ended run gives its log and ends', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'runs-flow-'))
-    services = createServices({ dataDir: dir, mode: 'headless', env: process.env, version: 'test' })
+    services = newServices({ dataDir: dir, mode: 'headless', env: process.env, version: 'test' })
     const ctx = { transport: 'test' } as const
     const start = async (args: string[]) => {
       const r = await services!.router.call(

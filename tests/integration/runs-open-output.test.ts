@@ -1,17 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
-import { createServices, type Services } from '../../electron/services'
+import { describe, expect, it } from 'vitest'
+import type { Services } from '../../electron/services'
+import { servicesPerTest, trainerScript } from '../helpers/services'
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const trainer = path.join(repoRoot, 'tests/fixtures/trainer/fake_sd_scripts.py')
-let services: Services | null = null
-afterEach(async () => {
-  await services?.dispose()
-  services = null
-})
+const trainer = trainerScript
+const newServices = servicesPerTest()
+let services: Services
 
 describe.skipIf(process.platform !== 'linux')('run.open_output', () => {
   it('opens the output folder with the file manager in the desktop app, and names it in headless mode', async () => {
@@ -26,7 +22,7 @@ describe.skipIf(process.platform !== 'linux')('run.open_output', () => {
     const out = path.join(dir, 'выход out')
     const ctx = { transport: 'test' } as const
 
-    services = createServices({ dataDir: dir, mode: 'electron', env, version: 'test' })
+    services = newServices({ dataDir: dir, mode: 'electron', env, version: 'test' })
     const started = await services.router.call(
       'run.start',
       { command: ['python3', trainer, '--steps', '2', '--delay', '0', '--output_dir', out], cwd: dir },
@@ -40,7 +36,7 @@ describe.skipIf(process.platform !== 'linux')('run.open_output', () => {
     expect(readFileSync(opened, 'utf8')).toBe(out)
     await services.dispose()
 
-    services = createServices({ dataDir: dir, mode: 'headless', env, version: 'test' })
+    services = newServices({ dataDir: dir, mode: 'headless', env, version: 'test' })
     const headless = await services.router.call('run.open_output', { id: started.result.id }, ctx)
     expect(headless.ok).toBe(false)
     if (!headless.ok) expect(headless.error.message).toContain(out)

@@ -335,6 +335,14 @@ describe('GPU memory', () => {
     expect(done.peak_gpu_memory_mib).toBeGreaterThanOrEqual(1100)
     expect(done.peak_gpu_memory_mib).toBeLessThanOrEqual(1400)
     expect(done.gpu_memory_mib).toBeNull() // nothing held once it ended
+    // Each change is kept as a gpu_memory event, in time order, for the memory chart.
+    const samples = service.store.readEvents(rec.id).flatMap((e) => (e.type === 'gpu_memory' ? [e] : []))
+    const used = samples.map((e) => e.used_mib)
+    expect(used.slice(-5)).toEqual([1100, 1200, 1300, 1400, 500])
+    for (let i = 1; i < samples.length; i++) {
+      expect(used[i]).not.toBe(used[i - 1])
+      expect(samples[i]!.elapsed_s).toBeGreaterThanOrEqual(samples[i - 1]!.elapsed_s)
+    }
   })
 })
 

@@ -16,7 +16,9 @@ export const RunList = z.object({
 export const RunHistory = z.object({
   /** [step, avr_loss] for the loss chart. */
   loss: z.array(z.tuple([z.number(), z.number()])),
-  /** Everything but progress frames: start-up, epochs, saves, samples, failures. */
+  /** [seconds since the start, MiB] each time the run's GPU memory changed, for the memory chart. */
+  memory: z.array(z.tuple([z.number(), z.number()])),
+  /** Everything but progress frames and memory samples: start-up, epochs, saves, samples, failures. */
   events: z.array(RunEvent),
 })
 

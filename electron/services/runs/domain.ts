@@ -70,13 +70,15 @@ export function createRunsDomain(options: ServiceOptions) {
       const s = runs()
       await s.get(id)
       const loss: Array<[number, number]> = []
+      const memory: Array<[number, number]> = []
       const events = []
       for (const e of s.store.readEvents(id)) {
         if (e.type === 'progress') {
           if (e.bar === 'train' && e.avr_loss !== null) loss.push([e.step, e.avr_loss])
-        } else events.push(e)
+        } else if (e.type === 'gpu_memory') memory.push([e.elapsed_s, e.used_mib])
+        else events.push(e)
       }
-      return { loss, events }
+      return { loss, memory, events }
     },
     'run.log': async ({ id, tail_bytes }) => {
       const s = runs()

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
 import { ApiError } from '../../../core/api/errors'
-import type { ProgressEvent, RunEvent } from '../../../core/runs/events'
+import type { GpuMemoryEvent, ProgressEvent, RunEvent } from '../../../core/runs/events'
 import {
   ACTIVE_STATES,
   argValue,
@@ -465,10 +465,18 @@ export class RunService {
     const pids = new Set([live.proc.pid, ...(await descendants(live.proc.pid))])
     const used = list.filter((p) => pids.has(p.pid)).reduce((n, p) => n + (p.used_memory_mib ?? 0), 0)
     if (live.proc.done) return
-    const changed = used !== rec.gpu_memory_mib
+    if (used === rec.gpu_memory_mib) return
     rec.gpu_memory_mib = used
     if (used > (rec.peak_gpu_memory_mib ?? 0)) rec.peak_gpu_memory_mib = used
-    if (changed) this.publish(rec)
+    // Only changes are kept: a flat stretch is one point, drawn as a step until the next.
+    const started = rec.started_at ? Date.parse(rec.started_at) : Date.now()
+    const sample: GpuMemoryEvent = {
+      type: 'gpu_memory',
+      elapsed_s: Math.max(0, Math.round((Date.now() - started) / 100) / 10),
+      used_mib: used,
+    }
+    this.store.appendEvents(rec.id, [sample])
+    this.publish(rec, [sample])
   }
 
   private async scanSamples(rec: RunRecord): Promise<void> {

@@ -20,11 +20,10 @@ import { Terminal } from '@xterm/xterm'
 import '@xterm/xterm/css/xterm.css'
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import uPlot from 'uplot'
-import 'uplot/dist/uPlot.min.css'
 import type { RunEvent } from '../../../core/runs/events'
 import type { RunRecord } from '../../../core/runs/record'
 import { getApiClient } from '../api/client'
+import { SeriesChart } from '../components/SeriesChart'
 import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
 
 const stateColor: Record<RunRecord['state'], string> = {
@@ -112,63 +111,60 @@ function RunTerminal({ id }: { id: string }) {
 
 /** avr_loss per step. */
 function LossChart({ points }: { points: Array<[number, number]> }) {
-  const host = useRef<HTMLDivElement>(null)
-  const plot = useRef<uPlot | null>(null)
   const { t } = useTranslation('runs')
-  useEffect(() => {
-    const el = host.current
-    if (!el) return
-    plot.current = new uPlot(
-      {
-        width: Math.max(300, el.clientWidth),
-        height: 200,
-        scales: { x: { time: false } },
-        series: [{ label: t('step') }, { label: 'avr_loss', stroke: '#228be6', width: 2 }],
-        axes: [{}, {}],
-      },
-      [[], []],
-      el,
-    )
-    return () => {
-      plot.current?.destroy()
-      plot.current = null
-    }
-  }, [t])
-  useEffect(() => {
-    plot.current?.setData([points.map((p) => p[0]), points.map((p) => p[1])])
-  }, [points])
-  return <div ref={host} data-testid="run-loss-chart" data-points={points.length} />
+  const x = useMemo(() => points.map((p) => p[0]), [points])
+  const ys = useMemo(() => [points.map((p) => p[1])], [points])
+  return (
+    <SeriesChart
+      xLabel={t('step')}
+      series={[{ label: 'avr_loss', color: '#228be6' }]}
+      x={x}
+      ys={ys}
+      testId="run-loss-chart"
+    />
+  )
 }
 
-/** The run's GPU memory now and at its peak, against the predicted peak when the VRAM model gave one. */
-function GpuMemory({ run }: { run: RunRecord }) {
+const gib = (mib: number | null) => (mib === null ? '—' : (mib / 1024).toFixed(1))
+
+/**
+ * The run's GPU memory over time (sampled from nvidia-smi, kept when it changes) against the peak the
+ * VRAM model predicted for its settings, when it gave one.
+ */
+function GpuMemory({ run, points }: { run: RunRecord; points: Array<[number, number]> }) {
   const { t } = useTranslation('runs')
-  const gib = (mib: number | null) => (mib === null ? '—' : (mib / 1024).toFixed(1))
-  const scale = Math.max(run.predicted_peak_mib ?? 0, run.peak_gpu_memory_mib ?? 0) * 1.1
   const over = run.predicted_peak_mib !== null && (run.peak_gpu_memory_mib ?? 0) > run.predicted_peak_mib
+  const x = useMemo(() => points.map((p) => p[0]), [points])
+  const predicted = run.predicted_peak_mib
+  const ys = useMemo(
+    () => [
+      points.map((p) => p[1] / 1024),
+      ...(predicted !== null ? [points.map(() => predicted / 1024)] : []),
+    ],
+    [points, predicted],
+  )
   return (
     <Stack gap={2} data-testid="run-gpu-memory">
-      <Text size="sm" c="dimmed">
+      <Text size="sm" c={over ? 'red' : 'dimmed'}>
         {t('gpuMemory', {
           now: gib(run.gpu_memory_mib),
           peak: gib(run.peak_gpu_memory_mib),
           predicted: gib(run.predicted_peak_mib),
         })}
       </Text>
-      {scale > 0 ? (
-        <Progress.Root size="sm">
-          <Progress.Section value={(100 * (run.gpu_memory_mib ?? 0)) / scale} color={over ? 'red' : 'teal'} />
-          <Progress.Section
-            value={(100 * Math.max(0, (run.peak_gpu_memory_mib ?? 0) - (run.gpu_memory_mib ?? 0))) / scale}
-            color={over ? 'red.3' : 'teal.2'}
-          />
-          {run.predicted_peak_mib !== null ? (
-            <Progress.Section
-              value={(100 * Math.max(0, run.predicted_peak_mib - (run.peak_gpu_memory_mib ?? 0))) / scale}
-              color="gray.3"
-            />
-          ) : null}
-        </Progress.Root>
+      {points.length ? (
+        <SeriesChart
+          xLabel={t('seconds')}
+          series={[
+            { label: t('memorySeries'), color: over ? '#fa5252' : '#12b886', stepped: true },
+            ...(predicted !== null ? [{ label: t('predictedSeries'), color: '#868e96', dash: true }] : []),
+          ]}
+          x={x}
+          ys={ys}
+          height={140}
+          fromZero
+          testId="run-memory-chart"
+        />
       ) : null}
     </Stack>
   )
@@ -189,21 +185,30 @@ function SampleImage({ id, name }: { id: string; name: string }) {
 function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
   const { t } = useTranslation(['runs', 'common'])
   const [liveLoss, setLiveLoss] = useState<Array<[number, number]>>([])
+  const [liveMemory, setLiveMemory] = useState<Array<[number, number]>>([])
   const history = useApiCall('run.history', { id: run.id })
   const loss = useMemo(() => {
     const past = history.data?.loss ?? []
     const lastPast = past.length ? (past[past.length - 1] as [number, number])[0] : -1
     return [...past, ...liveLoss.filter((p) => p[0] > lastPast)]
   }, [history.data, liveLoss])
+  const memory = useMemo(() => {
+    const past = history.data?.memory ?? []
+    const lastPast = past.length ? (past[past.length - 1] as [number, number])[0] : -1
+    return [...past, ...liveMemory.filter((p) => p[0] > lastPast)]
+  }, [history.data, liveMemory])
   useSubscription(
     'run.progress',
     { id: run.id },
     {
       onData: useCallback((u: { events: RunEvent[] }) => {
         const fresh: Array<[number, number]> = []
+        const memoryNow: Array<[number, number]> = []
         for (const e of u.events)
           if (e.type === 'progress' && e.bar === 'train' && e.avr_loss !== null)
             fresh.push([e.step, e.avr_loss])
+          else if (e.type === 'gpu_memory') memoryNow.push([e.elapsed_s, e.used_mib])
+        if (memoryNow.length) setLiveMemory((old) => [...old, ...memoryNow])
         if (fresh.length)
           setLiveLoss((old: Array<[number, number]>) => [
             ...old.filter((p) => p[0] < (fresh[0] as [number, number])[0]),
@@ -325,7 +330,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
               avr_loss: <b data-testid="run-loss">{s.last_avr_loss ?? '—'}</b>
             </Text>
           </SimpleGrid>
-          <GpuMemory run={run} />
+          <GpuMemory run={run} points={memory} />
           {s.saved_checkpoints.length ? (
             <Text size="sm">
               {t('checkpoints')}: {s.saved_checkpoints.join(', ')}
