@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { expect, test } from './fixtures'
@@ -14,6 +14,7 @@ const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)
 // The stand-in trainer writes its pid here; the stand-in nvidia-smi then lists it as a process holding
 // GPU memory that grows, as a real run's does.
 const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'e2e-runs-')), 'trainer.pids')
+const screenshotPath = path.join(repoRoot, 'docs/runs.png')
 test.use({ serverOptions: { env: { FAKE_NVIDIA_SMI_PID_FILE: pidFile } } })
 
 test('start a stand-in run, watch progress, loss, GPU memory and a sample image, then stop it', async ({
@@ -77,6 +78,16 @@ test('start a stand-in run, watch progress, loss, GPU memory and a sample image,
   // The sample image written by the trainer shows up.
   await expect(page.getByTestId('run-sample').first()).toBeVisible({ timeout: 20_000 })
   await expect(page.getByTestId('run-terminal').locator('.xterm')).toBeVisible()
+
+  // The README's picture; only refreshed on request, so test runs leave the tree clean.
+  if (process.env.UPDATE_SCREENSHOT === '1' || !existsSync(screenshotPath)) {
+    await page.getByTestId('new-run-json').fill('') // the box shows its placeholder, not this machine's paths
+    await expect
+      .poll(async () => Number(await memory.getAttribute('data-points')), { timeout: 15_000 })
+      .toBeGreaterThan(4)
+    await page.mouse.move(0, 0)
+    await page.screenshot({ path: screenshotPath, fullPage: true })
+  }
   await expect(page.getByTestId('run-stop-after-checkpoint')).toBeVisible()
 
   // Two more runs wait for the GPU (no GPUs given = all of them); their order can be changed.
