@@ -283,6 +283,23 @@ describe('stream edge cases', () => {
     })
   })
 
+  it('a Rich ERROR line with no time column names no data; its wrapped second half stays text', () => {
+    const events = feedAll([
+      'ERROR    No data found. Please verify arguments (train_data_dir must be the parent of folders with images)\n',
+      '/ 画像がありません。引数指定を確認してください\n',
+    ])
+    expect(events).toEqual([
+      {
+        type: 'failure',
+        kind: 'no_data',
+        message:
+          'No data found. Please verify arguments (train_data_dir must be the parent of folders with images)',
+        detail: null,
+      },
+      { type: 'text', line: '/ 画像がありません。引数指定を確認してください' },
+    ])
+  })
+
   it('a traceback glued to the end of a bar is still seen', () => {
     const events = feedAll([
       'steps:   3%|▎         | 3/100 [00:09<04:51,  3.00s/it, avr_loss=0.2]Traceback (most recent call last):\n',
