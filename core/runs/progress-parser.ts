@@ -125,7 +125,8 @@ export class ProgressParser {
     else if (bar.desc === null && this.caching === 'latents') kind = 'caching_latents'
     else if (bar.desc === null && this.caching === 'text_encoder') kind = 'caching_text_encoder'
     if (kind === 'train') this.caching = null
-    const loss = bar.postfix.avr_loss
+    // sd-scripts before 2023-04 put the same running average under `loss` (`set_postfix(loss=avr_loss)`).
+    const loss = bar.postfix.avr_loss ?? (kind === 'train' ? bar.postfix.loss : undefined)
     out.push({
       type: 'progress',
       bar: kind,

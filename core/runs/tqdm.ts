@@ -4,7 +4,9 @@ import type { z } from 'zod'
 /**
  * Reads one rendered tqdm bar. tqdm's default layout (tqdm/std.py format_meter) is
  *   `{desc}: {pct:3.0f}%|{bar}| {n}/{total} [{elapsed}<{remaining}, {rate}{, postfix}]`
- * and, without a total, `{desc}: {n}{unit} [{elapsed}, {rate}{, postfix}]`.
+ * and, without a total, `{desc}: {n}{unit} [{elapsed}, {rate}{, postfix}]`. When tqdm has no width for
+ * the bar (Colab and other notebook consoles, `ncols=0`) it drops the bar and both pipes:
+ * `steps:   0% 0/2300 [00:01<?, ?it/s]`.
  * Anything printed right after the closing bracket without a newline (a glued `epoch 1/30` or
  * `Traceback …`) is returned as `rest` so the caller can read it as its own line.
  */
@@ -23,7 +25,7 @@ export interface TqdmBar {
 
 const RATE = String.raw`(\?|[\d.]+)\s*(\w*)\/s|([\d.]+)\s*s\/(\w+)`
 const WITH_TOTAL = new RegExp(
-  String.raw`^\s*(?:(.*?):\s*)?(\d{1,3})%\|([^|]*)\|\s*(\d+)\/(\d+)\s*\[([\d:]+)<([\d:?]+),\s*(?:${RATE})(?:,\s*([^\]]*))?\]`,
+  String.raw`^\s*(?:(.*?):\s*)?(\d{1,3})%(?:\|([^|]*)\|)?\s*(\d+)\/(\d+)\s*\[([\d:]+)<([\d:?]+),\s*(?:${RATE})(?:,\s*([^\]]*))?\]`,
 )
 const WITHOUT_TOTAL = new RegExp(
   String.raw`^\s*(?:(.*?):\s*)?(\d+)([a-zA-Z]*) \[([\d:]+),\s*(?:${RATE})(?:,\s*([^\]]*))?\]`,

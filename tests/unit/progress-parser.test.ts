@@ -232,6 +232,74 @@ describe('stream edge cases', () => {
     expect(parseTqdm('2026-01-01 10:00:00 INFO     [Dataset 0]    config_util.py:578')).toBeNull()
   })
 
+  it('reads the width-less bar of notebook consoles (no bar, no pipes)', () => {
+    expect(parseTqdm('steps:   0% 0/2300 [00:01<?, ?it/s]')).toMatchObject({
+      desc: 'steps',
+      step: 0,
+      total: 2300,
+      elapsedS: 1,
+      remainingS: null,
+      rate: null,
+      rest: '',
+    })
+    expect(parseTqdm('steps:  33% 40/120 [01:24<02:48,  2.10s/it, avr_loss=0.131]epoch 2/3')).toMatchObject({
+      step: 40,
+      total: 120,
+      rate: { value: 2.1, unit: 's/it' },
+      postfix: { avr_loss: 0.131 },
+      rest: 'epoch 2/3',
+    })
+    expect(parseTqdm('100% 160/160 [00:00<00:00, 9999.83it/s]')).toMatchObject({ desc: null, step: 160 })
+    expect(parseTqdm('accuracy 99% of 12/40 images')).toBeNull()
+  })
+
+  it('takes the running average from `loss=` where older sd-scripts printed it, on the steps bar only', () => {
+    const loss = (line: string): Array<number | null> => bars(feedAll([line + '\n'])).map((b) => b.avr_loss)
+    expect(loss('steps:   1%|          | 3/300 [00:08<13:28,  2.72s/it, loss=0.142]')).toEqual([0.142])
+    expect(loss('steps:   1%|          | 3/300 [00:08<13:28,  2.72s/it, loss=0.9, avr_loss=0.142]')).toEqual([
+      0.142,
+    ])
+    expect(loss('validation steps:  50%|█████     | 1/2 [00:01<00:01,  1.00it/s, loss=0.3]')).toEqual([null])
+    const nan = feedAll(['steps:   1%|          | 3/300 [00:08<13:28,  2.72s/it, loss=nan]\n'])
+    expect(nan.filter((e) => e.type === 'failure')).toEqual([
+      { type: 'failure', kind: 'nan_loss', message: 'avr_loss=nan at step 3', detail: null },
+    ])
+  })
+
+  it('reads a start-up block whose Japanese halves arrived as cp1252 mojibake', () => {
+    const { events } = parseLog(readFileSync(path.join(ownLogs, 'mojibake-startup.log')))
+    expect(events.find((e) => e.type === 'startup')).toEqual({
+      type: 'startup',
+      variant: 'network',
+      train_images_with_repeats: 64,
+      validation_images_with_repeats: null,
+      reg_images: 0,
+      num_examples: null,
+      batches_per_epoch: 64,
+      epochs: 5,
+      batch_size_per_device: [1],
+      gradient_accumulation_steps: 1,
+      total_steps: 320,
+    })
+  })
+
+  it('a Rich ERROR line with no time column names no data; its wrapped second half stays text', () => {
+    const events = feedAll([
+      'ERROR    No data found. Please verify arguments (train_data_dir must be the parent of folders with images)\n',
+      '/ 画像がありません。引数指定を確認してください\n',
+    ])
+    expect(events).toEqual([
+      {
+        type: 'failure',
+        kind: 'no_data',
+        message:
+          'No data found. Please verify arguments (train_data_dir must be the parent of folders with images)',
+        detail: null,
+      },
+      { type: 'text', line: '/ 画像がありません。引数指定を確認してください' },
+    ])
+  })
+
   it('a traceback glued to the end of a bar is still seen', () => {
     const events = feedAll([
       'steps:   3%|▎         | 3/100 [00:09<04:51,  3.00s/it, avr_loss=0.2]Traceback (most recent call last):\n',
