@@ -77,7 +77,8 @@ export function parseTqdm(line: string): TqdmBar | null {
       desc: m[1]?.trim() || null,
       step,
       total,
-      percent: total > 0 ? (step / total) * 100 : Number(m[2]),
+      // Two decimals: 7/25 is 28, not 28.000000000000004, in events and records.
+      percent: total > 0 ? Math.round((step / total) * 10_000) / 100 : Number(m[2]),
       elapsedS: parseInterval(m[6] ?? ''),
       remainingS: parseInterval(m[7] ?? ''),
       ...rateOf(m, 8),

@@ -228,6 +228,8 @@ describe('stream edge cases', () => {
       rate: null,
       itPerS: null,
     })
+    expect(parseTqdm('steps:  28%|██▊       | 7/25 [00:07<00:18,  1.00it/s]')?.percent).toBe(28)
+    expect(parseTqdm('steps:   0%|          | 1/3000 [00:01<50:00,  1.00it/s]')?.percent).toBe(0.03)
     expect(parseTqdm('found directory D:\\x contains 12 image files')).toBeNull()
     expect(parseTqdm('2026-01-01 10:00:00 INFO     [Dataset 0]    config_util.py:578')).toBeNull()
   })
