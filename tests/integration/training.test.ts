@@ -222,7 +222,12 @@ describe('train.start (config → run)', () => {
     }
     expect(again.argv.slice(0, 2)).toEqual([accelerate, 'launch'])
     expect(again.environment).toMatchObject({ offline: true, tokenizer_cache_dir: cache })
-    expect(again.env).toMatchObject({ HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' })
+    // The preview shows the same variables the runner sets (run-env.ts trainingVariables).
+    expect(again.env).toMatchObject({
+      HF_HUB_OFFLINE: '1',
+      TRANSFORMERS_OFFLINE: '1',
+      HF_DATASETS_OFFLINE: '1',
+    })
     expect(again.files['config.toml']).toContain(`tokenizer_cache_dir = "${cache}"`)
   }, 30_000)
 })

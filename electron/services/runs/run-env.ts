@@ -9,16 +9,14 @@ export interface RunEnvOptions {
   hfHome?: string
 }
 
-/** The trainer's environment: the app's, plus what a training run needs, plus the caller's overrides. */
-export function buildRunEnv(base: NodeJS.ProcessEnv, options: RunEnvOptions): Record<string, string> {
+/**
+ * The variables that choose a run's GPUs and its Hugging Face cache: the one place that spells them,
+ * for the runner and for the launch plan the Train page shows.
+ */
+export function trainingVariables(options: Omit<RunEnvOptions, 'extra'>): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v
-  // Output must arrive as it is printed, in UTF-8 (Japanese/Cyrillic paths on Windows code pages).
-  env.PYTHONUNBUFFERED = '1'
-  env.PYTHONIOENCODING = 'utf-8'
-  env.PYTHONUTF8 = '1'
-  env.TERM = env.TERM && env.TERM !== 'dumb' ? env.TERM : 'xterm-256color'
   if (options.gpus && options.gpus.length > 0) {
+    // nvidia-smi numbers GPUs by PCI bus; CUDA's default order (fastest first) may differ.
     env.CUDA_DEVICE_ORDER = 'PCI_BUS_ID'
     env.CUDA_VISIBLE_DEVICES = options.gpus.join(',')
   }
@@ -28,7 +26,19 @@ export function buildRunEnv(base: NodeJS.ProcessEnv, options: RunEnvOptions): Re
     env.TRANSFORMERS_OFFLINE = '1'
     env.HF_DATASETS_OFFLINE = '1'
   }
-  Object.assign(env, options.extra ?? {})
+  return env
+}
+
+/** The trainer's environment: the app's, plus what a training run needs, plus the caller's overrides. */
+export function buildRunEnv(base: NodeJS.ProcessEnv, options: RunEnvOptions): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v
+  // Output must arrive as it is printed, in UTF-8 (Japanese/Cyrillic paths on Windows code pages).
+  env.PYTHONUNBUFFERED = '1'
+  env.PYTHONIOENCODING = 'utf-8'
+  env.PYTHONUTF8 = '1'
+  env.TERM = env.TERM && env.TERM !== 'dumb' ? env.TERM : 'xterm-256color'
+  Object.assign(env, trainingVariables(options), options.extra ?? {})
   return env
 }
 

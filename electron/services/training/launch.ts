@@ -3,6 +3,7 @@ import { displayCommand, type ShellFlavor } from '../../../core/sdscripts/quote'
 import { render } from '../../../core/sdscripts/render'
 import { scenarioFromConfig } from '../../../core/vram/from-config'
 import { predict } from '../../../core/vram/model'
+import { trainingVariables } from '../runs/run-env'
 import type { ResolvedEnvironment } from './environment'
 
 /**
@@ -94,16 +95,13 @@ export function buildLaunch(args: {
     : [envr.python]
   const argv = [...launcher, ...scriptArgs]
 
-  const env: Record<string, string> = {}
-  if (!multi) env.OMP_NUM_THREADS = String(config.launch.num_cpu_threads_per_process)
-  if (picked.gpus) {
-    env.CUDA_DEVICE_ORDER = 'PCI_BUS_ID'
-    env.CUDA_VISIBLE_DEVICES = picked.gpus.join(',')
-  }
-  if (envr.hf_home) env.HF_HOME = envr.hf_home
-  if (envr.offline) {
-    env.HF_HUB_OFFLINE = '1'
-    env.TRANSFORMERS_OFFLINE = '1'
+  const env: Record<string, string> = {
+    ...(multi ? {} : { OMP_NUM_THREADS: String(config.launch.num_cpu_threads_per_process) }),
+    ...trainingVariables({
+      ...(picked.gpus ? { gpus: picked.gpus } : {}),
+      ...(envr.hf_home ? { hfHome: envr.hf_home } : {}),
+      offline: envr.offline,
+    }),
   }
   const peak = predictedPeak(config, flavor)
   return {
