@@ -226,6 +226,15 @@ export function importKohya(input: unknown): KohyaImport {
   const s = (k: string) => str(j[k])
   const n = (k: string) => num(j[k])
   const b = (k: string) => bool(j[k])
+  // Counts (every n epochs, processes...): 0 or absent means "not set" in kohya_ss, so only a
+  // non-zero number is taken, rounded because the GUI's number fields may hold floats.
+  const count = (k: string, apply: (v: number) => void) => {
+    const v = n(k)
+    if (v) {
+      apply(Math.round(v))
+      used(k)
+    }
+  }
 
   if (s('pretrained_model_name_or_path')) {
     c.base_model = s('pretrained_model_name_or_path')
@@ -629,16 +638,8 @@ export function importKohya(input: unknown): KohyaImport {
       c.saving[k] = s(k)
       used(k)
     }
-  const se = n('save_every_n_epochs')
-  if (se) {
-    c.saving.save_every_n_epochs = Math.round(se)
-    used('save_every_n_epochs')
-  }
-  const ss = n('save_every_n_steps')
-  if (ss) {
-    c.saving.save_every_n_steps = Math.round(ss)
-    used('save_every_n_steps')
-  }
+  count('save_every_n_epochs', (v) => (c.saving.save_every_n_epochs = v))
+  count('save_every_n_steps', (v) => (c.saving.save_every_n_steps = v))
   const sp = s('save_precision')
   if (sp === 'float' || sp === 'fp16' || sp === 'bf16') {
     c.saving.save_precision = sp
@@ -681,16 +682,8 @@ export function importKohya(input: unknown): KohyaImport {
   }
 
   // Launch
-  const threads = n('num_cpu_threads_per_process')
-  if (threads) {
-    c.launch.num_cpu_threads_per_process = Math.round(threads)
-    used('num_cpu_threads_per_process')
-  }
-  const procs = n('num_processes')
-  if (procs) {
-    c.launch.num_processes = Math.round(procs)
-    used('num_processes')
-  }
+  count('num_cpu_threads_per_process', (v) => (c.launch.num_cpu_threads_per_process = v))
+  count('num_processes', (v) => (c.launch.num_processes = v))
   if (s('gpu_ids')) {
     c.launch.gpu_ids = s('gpu_ids')
     used('gpu_ids')
