@@ -1,5 +1,5 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, promises as fs, readdirSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, promises as fs, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ProbeReport } from '../../core/env/probe'
@@ -16,6 +16,7 @@ import {
   testEnv,
 } from './env-helpers'
 import { startLocalMirrors, type LocalMirrors } from './env-mirrors'
+import { openClipWheelOrNull } from '../helpers/open-clip-wheel'
 
 /*
  * The two install steps that need the outside world, run for real against local stand-ins:
@@ -43,28 +44,10 @@ const DEVICES = [
 
 /** The open-clip-torch wheel (CLIP's BPE vocabulary), downloaded once into the shared cache. */
 function openClipWheel(): string | null {
-  const dir = path.join(sharedCache, 'wheels')
-  mkdirSync(dir, { recursive: true })
-  const find = () => readdirSync(dir).find((f) => /^open_clip_torch-3\.3\.0-.*\.whl$/.test(f))
-  if (!find()) {
-    spawnSync(
-      realPython(),
-      [
-        '-m',
-        'pip',
-        'download',
-        '-q',
-        '--no-deps',
-        '--only-binary=:all:',
-        'open-clip-torch==3.3.0',
-        '-d',
-        dir,
-      ],
-      { env: { ...process.env, PIP_CACHE_DIR: path.join(sharedCache, 'pip') } },
-    )
-  }
-  const w = find()
-  return w ? path.join(dir, w) : null
+  return openClipWheelOrNull(realPython(), path.join(sharedCache, 'wheels'), {
+    ...process.env,
+    PIP_CACHE_DIR: path.join(sharedCache, 'pip'),
+  })
 }
 
 /** Runs a command without blocking this process: the local mirrors it may reach answer from here. */

@@ -1,10 +1,11 @@
 // The harness's Python side, run for real: the progress-log fallback parser, the tokenizer
 // generator (against known CLIP token ids) and the CPU dry run against real sd-scripts.
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { openClipWheelOrNull } from '../helpers/open-clip-wheel'
 
 const repoRoot = path.resolve(import.meta.dirname, '../..')
 const harness = path.join(repoRoot, 'resources/harness')
@@ -68,32 +69,8 @@ describe.skipIf(!hasPython3)('progress log fallback parser (python3)', () => {
   })
 })
 
-/** The open-clip-torch wheel, from the harness cache or PyPI; null when neither is reachable. */
-function openClipWheel(): string | null {
-  const cache = path.join(repoRoot, '.harness/cache')
-  mkdirSync(cache, { recursive: true })
-  const find = () =>
-    spawnSync('sh', ['-c', `ls ${cache}/open_clip_torch-3.3.0-*.whl 2>/dev/null`], {
-      encoding: 'utf8',
-    }).stdout.trim()
-  if (!find()) {
-    spawnSync('python3', [
-      '-m',
-      'pip',
-      'download',
-      '-q',
-      '--no-deps',
-      '--only-binary=:all:',
-      'open-clip-torch==3.3.0',
-      '-d',
-      cache,
-    ])
-  }
-  const w = find().split('\n')[0]
-  return w ? w : null
-}
-
-const wheel = hasPython3 ? openClipWheel() : null
+// The open-clip-torch wheel, from the harness cache or PyPI; null when neither is reachable.
+const wheel = hasPython3 ? openClipWheelOrNull('python3', path.join(repoRoot, '.harness/cache')) : null
 if (!wheel)
   console.warn('SKIP tokenizer tests: the open-clip-torch==3.3.0 wheel could not be downloaded from PyPI.')
 if (!hp)
