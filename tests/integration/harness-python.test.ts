@@ -202,31 +202,37 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
     return jobs
   }
 
+  /**
+   * Runs measure.py (python3) on `jobs`, records to `out`. sd-scripts and the tokenizers point at the
+   * scratch folder: these runs stop before either is read.
+   */
+  function measure(
+    opts: { jobs: string; workDir: string; out: string; dryRun?: boolean },
+    more: string[] = [],
+  ) {
+    return py('python3', [
+      path.join(harness, 'measure.py'),
+      ...(opts.dryRun ? ['--dry-run'] : []),
+      '--jobs',
+      opts.jobs,
+      '--sd-scripts',
+      work,
+      '--tokenizers',
+      work,
+      '--work',
+      path.join(work, opts.workDir),
+      '--out',
+      opts.out,
+      ...more,
+    ])
+  }
+
   it('records jobs it has no time for as skipped-budget, in order.txt order, and runs nothing', () => {
     const jobs = jobsDir()
     const ckpt = path.join(work, 'fake.safetensors')
     writeFileSync(ckpt, 'x')
     const out = path.join(work, 'budget.jsonl')
-    const args = [
-      path.join(harness, 'measure.py'),
-      '--jobs',
-      jobs,
-      '--sd-scripts',
-      work,
-      '--tokenizers',
-      work,
-    ]
-    const r = py('python3', [
-      ...args,
-      '--work',
-      path.join(work, 'w'),
-      '--out',
-      out,
-      '--checkpoint',
-      ckpt,
-      '--budget-s',
-      '0',
-    ])
+    const r = measure({ jobs, workDir: 'w', out }, ['--checkpoint', ckpt, '--budget-s', '0'])
     expect(r.code, r.out).toBe(0)
     const lines = readFileSync(out, 'utf8')
       .trim()
@@ -245,21 +251,7 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
     const done = path.join(work, 'all-results.jsonl')
     writeFileSync(done, '{"id": "b", "status": "ok"}\n{"id": "a", "status": "failed"}\n{"id": "a", "sta')
     const out = path.join(work, 'second.jsonl')
-    const args = [
-      path.join(harness, 'measure.py'),
-      '--jobs',
-      jobs,
-      '--sd-scripts',
-      work,
-      '--tokenizers',
-      work,
-    ]
-    const r = py('python3', [
-      ...args,
-      '--work',
-      path.join(work, 'w5'),
-      '--out',
-      out,
+    const r = measure({ jobs, workDir: 'w5', out }, [
       '--checkpoint',
       ckpt,
       '--budget-s',
@@ -277,19 +269,7 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
   })
 
   it('refuses to measure without a checkpoint and names the fix', () => {
-    const r = py('python3', [
-      path.join(harness, 'measure.py'),
-      '--jobs',
-      jobsDir(),
-      '--sd-scripts',
-      work,
-      '--tokenizers',
-      work,
-      '--work',
-      path.join(work, 'w2'),
-      '--out',
-      path.join(work, 'none.jsonl'),
-    ])
+    const r = measure({ jobs: jobsDir(), workDir: 'w2', out: path.join(work, 'none.jsonl') })
     expect(r.code).toBe(2)
     expect(r.out).toMatch(/make_checkpoint\.py/)
   })
@@ -299,20 +279,7 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
     rmSync(path.join(jobs, 'a/dataset.toml'))
     writeFileSync(path.join(jobs, 'order.txt'), 'a\n')
     const out = path.join(work, 'missing.json')
-    const r = py('python3', [
-      path.join(harness, 'measure.py'),
-      '--dry-run',
-      '--jobs',
-      jobs,
-      '--sd-scripts',
-      work,
-      '--tokenizers',
-      work,
-      '--work',
-      path.join(work, 'w3'),
-      '--out',
-      out,
-    ])
+    const r = measure({ jobs, workDir: 'w3', out, dryRun: true })
     expect(r.code).toBe(1)
     expect(r.out).toMatch(/\[a\] refused: .*dataset\.toml is missing; export the preset/)
     expect(JSON.parse(readFileSync(out, 'utf8')).jobs[0].status).toBe('refused')
