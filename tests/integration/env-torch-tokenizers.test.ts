@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, promises as fs, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -17,6 +17,7 @@ import {
 } from './env-helpers'
 import { startLocalMirrors, type LocalMirrors } from './env-mirrors'
 import { openClipWheelOrNull } from '../helpers/open-clip-wheel'
+import { runCollecting } from '../helpers/processes'
 
 /*
  * The two install steps that need the outside world, run for real against local stand-ins:
@@ -52,14 +53,7 @@ function openClipWheel(): string | null {
 
 /** Runs a command without blocking this process: the local mirrors it may reach answer from here. */
 function runAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv, more: string[] = []) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(cmd, [...args, ...more], { env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  return runCollecting(cmd, [...args, ...more], { env })
 }
 
 let root: string
