@@ -102,6 +102,29 @@ async function startSlowCliInstall(dir: string, envName: string, stdio: StdioOpt
   return { cli, dataDir, envDir, running, appPid: lock.pid, stderr: () => stderr }
 }
 
+/**
+ * The v0.10.1 install plan (no torch) for a stand-in checkout into `envDir`, and what the verify step
+ * expects of it, for tests that drive InstallRunner directly.
+ */
+function standinPlan(envDir: string, source: string) {
+  const planned = plan({
+    version: 'v0.10.1',
+    os: 'linux',
+    pythonCandidates: [{ path: realPython(), version: '3.11.0' }],
+    uvOnPath: path.join(uvBin, 'uv'),
+    gitAvailable: true,
+    gpu: null,
+    resourcesDir: resourcesDir(process.env),
+    choices: { torch: 'none', envDir, source },
+  })
+  if (!planned.ok) throw new Error(planned.error.message)
+  const version = findVersion('v0.10.1')!
+  return {
+    plan: planned.plan,
+    probe: { pythonRange: version.python, tag: 'v0.10.1', extras: version.extras },
+  }
+}
+
 /** A second app on the same data folder, as after a restart. */
 function restartedServices(dataDir: string) {
   return createServices({
@@ -329,24 +352,13 @@ describe('env install failures leave a resumable state with a clear message', ()
       // An 800 KB disk: the checkout, the venv and the small requirements fit; LyCORIS does not.
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=800k', 'tmpfs', envDir])
       try {
-        const planned = plan({
-          version: 'v0.10.1',
-          os: 'linux',
-          pythonCandidates: [{ path: realPython(), version: '3.11.0' }],
-          uvOnPath: path.join(uvBin, 'uv'),
-          gitAvailable: true,
-          gpu: null,
-          resourcesDir: resourcesDir(process.env),
-          choices: { torch: 'none', envDir, source: standin },
-        })
-        if (!planned.ok) throw new Error(planned.error.message)
-        const version = findVersion('v0.10.1')!
+        const { plan: installPlan, probe } = standinPlan(envDir, standin)
         const options = {
           name: 'full',
-          plan: planned.plan,
+          plan: installPlan,
           dataDir: path.join(root, 'data-full'),
           baseEnv: testEnv({ PATH: `${uvBin}:${process.env.PATH}` }),
-          probe: { pythonRange: version.python, tag: 'v0.10.1', extras: version.extras },
+          probe,
         }
         const failed = await new InstallRunner(options).run()
         expect(failed.state.status).toBe('failed')
@@ -366,22 +378,10 @@ describe('env install failures leave a resumable state with a clear message', ()
     const standin = createStandinRepo(path.join(root, 'standin-nogit'))
     const envDir = path.join(root, 'env-nogit')
     const dataDir = path.join(root, 'data-nogit')
-    const planned = plan({
-      version: 'v0.10.1',
-      os: 'linux',
-      pythonCandidates: [{ path: realPython(), version: '3.11.0' }],
-      uvOnPath: path.join(uvBin, 'uv'),
-      gitAvailable: true,
-      gpu: null,
-      resourcesDir: resourcesDir(process.env),
-      choices: { torch: 'none', envDir, source: standin },
-    })
-    if (!planned.ok) throw new Error(planned.error.message)
-    const version = findVersion('v0.10.1')!
-    const probe = { pythonRange: version.python, tag: 'v0.10.1', extras: version.extras }
+    const { plan: installPlan, probe } = standinPlan(envDir, standin)
     const noGit = new InstallRunner({
       name: 'nogit',
-      plan: planned.plan,
+      plan: installPlan,
       dataDir,
       baseEnv: testEnv({ PATH: minimalPath(root, false) }),
       probe,
@@ -391,7 +391,7 @@ describe('env install failures leave a resumable state with a clear message', ()
     expect(failed.state.lastError!.message).toMatch(/"git" was not found on PATH.*Resume/s)
     const withGit = new InstallRunner({
       name: 'nogit',
-      plan: planned.plan,
+      plan: installPlan,
       dataDir,
       baseEnv: testEnv({ PATH: minimalPath(root, true) }),
       probe,
