@@ -80,6 +80,18 @@ if (!hp)
 if (!hasSdScripts)
   console.warn('SKIP dry-run test: set SD_SCRIPTS_DIR to a kohya-ss/sd-scripts v0.10.1 checkout.')
 
+/** make_tokenizers.py (python3) building both tokenizer folders from the open-clip-torch wheel into `out`. */
+function makeTokenizers(out: string, more: string[] = []) {
+  return py('python3', [
+    path.join(harness, 'make_tokenizers.py'),
+    '--source',
+    wheel ?? '',
+    '--out',
+    out,
+    ...more,
+  ])
+}
+
 describe.skipIf(!wheel)('tokenizer generator', () => {
   const out = path.join(work, 'tokenizers')
   const folders = ['openai_clip-vit-large-patch14', 'laion_CLIP-ViT-bigG-14-laion2B-39B-b160k']
@@ -88,14 +100,7 @@ describe.skipIf(!wheel)('tokenizer generator', () => {
     'writes both folders in the CLIPTokenizer format, 49408 tokens, "!" as id 0',
     { timeout: 60_000 },
     () => {
-      const r = py('python3', [
-        path.join(harness, 'make_tokenizers.py'),
-        '--source',
-        wheel ?? '',
-        '--out',
-        out,
-        '--check',
-      ])
+      const r = makeTokenizers(out, ['--check'])
       expect(r.code, r.out).toBe(0)
       expect(r.out).toMatch(/check \(.*\): ok/)
       for (const f of folders) {
@@ -147,15 +152,7 @@ describe.skipIf(!hasSdScripts || !hp || !wheel)('CPU dry run against real sd-scr
     { timeout: 300_000 },
     () => {
       const tokenizers = path.join(work, 'dry-tokenizers')
-      expect(
-        py('python3', [
-          path.join(harness, 'make_tokenizers.py'),
-          '--source',
-          wheel ?? '',
-          '--out',
-          tokenizers,
-        ]).code,
-      ).toBe(0)
+      expect(makeTokenizers(tokenizers).code).toBe(0)
       const jobs = path.join(work, 'jobs')
       cpSync(path.join(harness, 'configs/lora-base'), path.join(jobs, 'good'), { recursive: true })
       cpSync(path.join(harness, 'configs/lora-base'), path.join(jobs, 'bad-key'), { recursive: true })
@@ -290,15 +287,7 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
     { timeout: 300_000 },
     () => {
       const tokenizers = path.join(work, 'm-tokenizers')
-      expect(
-        py('python3', [
-          path.join(harness, 'make_tokenizers.py'),
-          '--source',
-          wheel ?? '',
-          '--out',
-          tokenizers,
-        ]).code,
-      ).toBe(0)
+      expect(makeTokenizers(tokenizers).code).toBe(0)
       const jobs = jobsDir()
       writeFileSync(path.join(jobs, 'order.txt'), 'a\n')
       const ckpt = path.join(work, 'not-a-model.safetensors')
