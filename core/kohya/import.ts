@@ -226,6 +226,23 @@ export function importKohya(input: unknown): KohyaImport {
   const s = (k: string) => str(j[k])
   const n = (k: string) => num(j[k])
   const b = (k: string) => bool(j[k])
+  // Each takes key `k` when kohya_ss set it, hands the value to `apply` and marks the key mapped.
+  // Text: an empty field means "not set".
+  const text = (k: string, apply: (v: string) => void) => {
+    const v = s(k)
+    if (v) {
+      apply(v)
+      used(k)
+    }
+  }
+  // Checkbox: false is a choice too, only an absent key is "not set".
+  const flag = (k: string, apply: (v: boolean) => void) => {
+    const v = b(k)
+    if (v !== undefined) {
+      apply(v)
+      used(k)
+    }
+  }
   // Counts (every n epochs, processes...): 0 or absent means "not set" in kohya_ss, so only a
   // non-zero number is taken, rounded because the GUI's number fields may hold floats.
   const count = (k: string, apply: (v: number) => void) => {
@@ -236,25 +253,13 @@ export function importKohya(input: unknown): KohyaImport {
     }
   }
 
-  if (s('pretrained_model_name_or_path')) {
-    c.base_model = s('pretrained_model_name_or_path')
-    used('pretrained_model_name_or_path')
-  }
-  if (s('vae')) {
-    c.vae = s('vae')
-    used('vae')
-  }
+  text('pretrained_model_name_or_path', (v) => (c.base_model = v))
+  text('vae', (v) => (c.vae = v))
 
   // Dataset
   const folders: KohyaImport['folders'] = {}
-  if (s('train_data_dir')) {
-    folders.train_data_dir = s('train_data_dir')
-    used('train_data_dir')
-  }
-  if (s('reg_data_dir')) {
-    folders.reg_data_dir = s('reg_data_dir')
-    used('reg_data_dir')
-  }
+  text('train_data_dir', (v) => (folders.train_data_dir = v))
+  text('reg_data_dir', (v) => (folders.reg_data_dir = v))
   const res = s('max_resolution')
   if (res) {
     const m = /^\s*(\d+)\s*(?:,\s*(\d+)\s*)?$/.exec(res)
@@ -263,10 +268,7 @@ export function importKohya(input: unknown): KohyaImport {
       used('max_resolution')
     } else mark('max_resolution', 'unmapped', `cannot read resolution "${res}"`)
   }
-  if (b('enable_bucket') !== undefined) {
-    c.dataset.enable_bucket = b('enable_bucket')
-    used('enable_bucket')
-  }
+  flag('enable_bucket', (v) => (c.dataset.enable_bucket = v))
   for (const k of ['min_bucket_reso', 'max_bucket_reso', 'bucket_reso_steps'] as const) {
     const v = n(k)
     if (v !== undefined) {
@@ -274,10 +276,7 @@ export function importKohya(input: unknown): KohyaImport {
       used(k)
     }
   }
-  if (b('bucket_no_upscale') !== undefined) {
-    c.dataset.bucket_no_upscale = b('bucket_no_upscale')
-    used('bucket_no_upscale')
-  }
+  flag('bucket_no_upscale', (v) => (c.dataset.bucket_no_upscale = v))
   const subsetDefaults: Record<string, unknown> = {}
   const ext = s('caption_extension')
   if (ext !== undefined) {
@@ -300,12 +299,7 @@ export function importKohya(input: unknown): KohyaImport {
       used(k)
     }
   }
-  for (const k of ['shuffle_caption', 'flip_aug'] as const) {
-    if (b(k) !== undefined) {
-      subsetDefaults[k] = b(k)
-      used(k)
-    }
-  }
+  for (const k of ['shuffle_caption', 'flip_aug'] as const) flag(k, (v) => (subsetDefaults[k] = v))
   for (const k of ['color_aug', 'random_crop'] as const) {
     if (b(k)) {
       c.extra_args[k] = true
@@ -340,22 +334,10 @@ export function importKohya(input: unknown): KohyaImport {
       used('factor')
     }
     if (type === 'loha' || type === 'lokr') {
-      if (b('use_cp') !== undefined) {
-        c.network.use_tucker = b('use_cp')
-        used('use_cp')
-      }
-      if (b('use_tucker') !== undefined) {
-        c.network.use_tucker = b('use_tucker')
-        used('use_tucker')
-      }
-      if (b('use_scalar') !== undefined) {
-        c.network.use_scalar = b('use_scalar')
-        used('use_scalar')
-      }
-      if (type === 'lokr' && b('decompose_both') !== undefined) {
-        c.network.decompose_both = b('decompose_both')
-        used('decompose_both')
-      }
+      flag('use_cp', (v) => (c.network.use_tucker = v))
+      flag('use_tucker', (v) => (c.network.use_tucker = v))
+      flag('use_scalar', (v) => (c.network.use_scalar = v))
+      if (type === 'lokr') flag('decompose_both', (v) => (c.network.decompose_both = v))
     }
     for (const [k, f] of [
       ['network_dropout', 'dropout'],
@@ -383,10 +365,7 @@ export function importKohya(input: unknown): KohyaImport {
       used('prior_loss_weight')
     }
   } else {
-    if (b('train_text_encoder') !== undefined) {
-      c.optimizer.train_text_encoder = b('train_text_encoder')
-      used('train_text_encoder')
-    }
+    flag('train_text_encoder', (v) => (c.optimizer.train_text_encoder = v))
     const lr1 = n('learning_rate_te1') ?? n('learning_rate_te')
     if (lr1 !== undefined && lr1 > 0) {
       c.optimizer.text_encoder_lr = lr1
@@ -633,11 +612,7 @@ export function importKohya(input: unknown): KohyaImport {
   }
 
   // Saving and logging
-  for (const k of ['output_dir', 'output_name'] as const)
-    if (s(k)) {
-      c.saving[k] = s(k)
-      used(k)
-    }
+  for (const k of ['output_dir', 'output_name'] as const) text(k, (v) => (c.saving[k] = v))
   count('save_every_n_epochs', (v) => (c.saving.save_every_n_epochs = v))
   count('save_every_n_steps', (v) => (c.saving.save_every_n_steps = v))
   const sp = s('save_precision')
@@ -656,14 +631,8 @@ export function importKohya(input: unknown): KohyaImport {
     c.saving.save_model_as = sma
     used('save_model_as')
   }
-  if (b('save_state') !== undefined) {
-    c.saving.save_state = b('save_state')
-    used('save_state')
-  }
-  if (s('training_comment')) {
-    c.saving.comment = s('training_comment')
-    used('training_comment')
-  }
+  flag('save_state', (v) => (c.saving.save_state = v))
+  text('training_comment', (v) => (c.saving.comment = v))
   if (s('logging_dir')) {
     c.logging = { logging_dir: s('logging_dir') }
     used('logging_dir')
@@ -684,10 +653,7 @@ export function importKohya(input: unknown): KohyaImport {
   // Launch
   count('num_cpu_threads_per_process', (v) => (c.launch.num_cpu_threads_per_process = v))
   count('num_processes', (v) => (c.launch.num_processes = v))
-  if (s('gpu_ids')) {
-    c.launch.gpu_ids = s('gpu_ids')
-    used('gpu_ids')
-  }
+  text('gpu_ids', (v) => (c.launch.gpu_ids = v))
 
   // Expert arguments typed into kohya_ss's "additional parameters" box.
   const extra = s('additional_parameters')
