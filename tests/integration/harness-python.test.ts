@@ -92,6 +92,40 @@ function makeTokenizers(out: string, more: string[] = []) {
   ])
 }
 
+/**
+ * Runs measure.py on `jobs`, records to `out`. By default with python3 and sd-scripts and the tokenizers
+ * pointing at the scratch folder, for runs that stop before either is read; the runs against real
+ * sd-scripts name the Python, sd-scripts and tokenizers to use.
+ */
+function measure(
+  opts: {
+    jobs: string
+    workDir: string
+    out: string
+    dryRun?: boolean
+    python?: string
+    sdScripts?: string
+    tokenizers?: string
+  },
+  more: string[] = [],
+) {
+  return py(opts.python ?? 'python3', [
+    path.join(harness, 'measure.py'),
+    ...(opts.dryRun ? ['--dry-run'] : []),
+    '--jobs',
+    opts.jobs,
+    '--sd-scripts',
+    opts.sdScripts ?? work,
+    '--tokenizers',
+    opts.tokenizers ?? work,
+    '--work',
+    path.join(work, opts.workDir),
+    '--out',
+    opts.out,
+    ...more,
+  ])
+}
+
 describe.skipIf(!wheel)('tokenizer generator', () => {
   const out = path.join(work, 'tokenizers')
   const folders = ['openai_clip-vit-large-patch14', 'laion_CLIP-ViT-bigG-14-laion2B-39B-b160k']
@@ -162,20 +196,15 @@ describe.skipIf(!hasSdScripts || !hp || !wheel)('CPU dry run against real sd-scr
         readFileSync(ds, 'utf8').replace('keep_tokens = 1', 'keep_tokens = 1\nnot_a_dataset_key = 3'),
       )
       const out = path.join(work, 'dry.json')
-      const r = py(hp ?? '', [
-        path.join(harness, 'measure.py'),
-        '--dry-run',
-        '--jobs',
+      const r = measure({
         jobs,
-        '--sd-scripts',
-        sdScripts ?? '',
-        '--tokenizers',
-        tokenizers,
-        '--work',
-        path.join(work, 'dry-work'),
-        '--out',
+        workDir: 'dry-work',
         out,
-      ])
+        dryRun: true,
+        python: hp ?? '',
+        sdScripts: sdScripts ?? '',
+        tokenizers,
+      })
       expect(r.code, r.out).toBe(1) // one refused
       const report = JSON.parse(readFileSync(out, 'utf8')) as {
         jobs: { id: string; status: string; error: string | null; dataset: { num_train_images: number } }[]
@@ -197,31 +226,6 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
     cpSync(path.join(harness, 'configs/dreambooth-base'), path.join(jobs, 'b'), { recursive: true })
     writeFileSync(path.join(jobs, 'order.txt'), 'b\na\n')
     return jobs
-  }
-
-  /**
-   * Runs measure.py (python3) on `jobs`, records to `out`. sd-scripts and the tokenizers point at the
-   * scratch folder: these runs stop before either is read.
-   */
-  function measure(
-    opts: { jobs: string; workDir: string; out: string; dryRun?: boolean },
-    more: string[] = [],
-  ) {
-    return py('python3', [
-      path.join(harness, 'measure.py'),
-      ...(opts.dryRun ? ['--dry-run'] : []),
-      '--jobs',
-      opts.jobs,
-      '--sd-scripts',
-      work,
-      '--tokenizers',
-      work,
-      '--work',
-      path.join(work, opts.workDir),
-      '--out',
-      opts.out,
-      ...more,
-    ])
   }
 
   it('records jobs it has no time for as skipped-budget, in order.txt order, and runs nothing', () => {
@@ -293,21 +297,10 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
       const ckpt = path.join(work, 'not-a-model.safetensors')
       writeFileSync(ckpt, 'not a model')
       const out = path.join(work, 'failed.jsonl')
-      const r = py(hp ?? '', [
-        path.join(harness, 'measure.py'),
-        '--jobs',
-        jobs,
-        '--sd-scripts',
-        sdScripts ?? '',
-        '--tokenizers',
-        tokenizers,
-        '--work',
-        path.join(work, 'w4'),
-        '--out',
-        out,
-        '--checkpoint',
-        ckpt,
-      ])
+      const r = measure(
+        { jobs, workDir: 'w4', out, python: hp ?? '', sdScripts: sdScripts ?? '', tokenizers },
+        ['--checkpoint', ckpt],
+      )
       expect(r.code, r.out).toBe(0)
       const rec = JSON.parse(readFileSync(out, 'utf8').trim()) as Record<string, unknown>
       expect(rec).toMatchObject({
