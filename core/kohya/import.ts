@@ -243,6 +243,30 @@ export function importKohya(input: unknown): KohyaImport {
       used(k)
     }
   }
+  // Numbers: absent means "not set"; 0 is a value (seed 0, no workers...). Rounded where sd-scripts
+  // takes a whole number, since the GUI's number fields may hold floats.
+  const integer = (k: string, apply: (v: number) => void) => {
+    const v = n(k)
+    if (v !== undefined) {
+      apply(Math.round(v))
+      used(k)
+    }
+  }
+  const decimal = (k: string, apply: (v: number) => void) => {
+    const v = n(k)
+    if (v !== undefined) {
+      apply(v)
+      used(k)
+    }
+  }
+  // Rates and strengths where 0 means "off" in kohya_ss: only a positive number is taken.
+  const positive = (k: string, apply: (v: number) => void) => {
+    const v = n(k)
+    if (v !== undefined && v > 0) {
+      apply(v)
+      used(k)
+    }
+  }
   // Counts (every n epochs, processes...): 0 or absent means "not set" in kohya_ss, so only a
   // non-zero number is taken, rounded because the GUI's number fields may hold floats.
   const count = (k: string, apply: (v: number) => void) => {
@@ -269,13 +293,8 @@ export function importKohya(input: unknown): KohyaImport {
     } else mark('max_resolution', 'unmapped', `cannot read resolution "${res}"`)
   }
   flag('enable_bucket', (v) => (c.dataset.enable_bucket = v))
-  for (const k of ['min_bucket_reso', 'max_bucket_reso', 'bucket_reso_steps'] as const) {
-    const v = n(k)
-    if (v !== undefined) {
-      c.dataset[k] = Math.round(v)
-      used(k)
-    }
-  }
+  for (const k of ['min_bucket_reso', 'max_bucket_reso', 'bucket_reso_steps'] as const)
+    integer(k, (v) => (c.dataset[k] = v))
   flag('bucket_no_upscale', (v) => (c.dataset.bucket_no_upscale = v))
   const subsetDefaults: Record<string, unknown> = {}
   const ext = s('caption_extension')
@@ -285,20 +304,10 @@ export function importKohya(input: unknown): KohyaImport {
     subsetDefaults.caption_extension = ext === '' ? '.caption' : ext
     used('caption_extension')
   }
-  for (const k of ['keep_tokens', 'caption_dropout_every_n_epochs'] as const) {
-    const v = n(k)
-    if (v !== undefined) {
-      subsetDefaults[k] = Math.round(v)
-      used(k)
-    }
-  }
-  for (const k of ['caption_dropout_rate', 'caption_tag_dropout_rate', 'token_warmup_step'] as const) {
-    const v = n(k)
-    if (v !== undefined) {
-      subsetDefaults[k] = v
-      used(k)
-    }
-  }
+  for (const k of ['keep_tokens', 'caption_dropout_every_n_epochs'] as const)
+    integer(k, (v) => (subsetDefaults[k] = v))
+  for (const k of ['caption_dropout_rate', 'caption_tag_dropout_rate', 'token_warmup_step'] as const)
+    decimal(k, (v) => (subsetDefaults[k] = v))
   for (const k of ['shuffle_caption', 'flip_aug'] as const) flag(k, (v) => (subsetDefaults[k] = v))
   for (const k of ['color_aug', 'random_crop'] as const) {
     if (b(k)) {
@@ -309,16 +318,8 @@ export function importKohya(input: unknown): KohyaImport {
 
   // Network
   if (type !== 'dreambooth') {
-    const dim = n('network_dim')
-    if (dim !== undefined) {
-      c.network.dim = Math.round(dim)
-      used('network_dim')
-    }
-    const alpha = n('network_alpha')
-    if (alpha !== undefined) {
-      c.network.alpha = alpha
-      used('network_alpha')
-    }
+    integer('network_dim', (v) => (c.network.dim = v))
+    decimal('network_alpha', (v) => (c.network.alpha = v))
     const cd = n('conv_dim')
     if (cd !== undefined && cd > 0) {
       c.network.conv_dim = Math.round(cd)
@@ -343,13 +344,8 @@ export function importKohya(input: unknown): KohyaImport {
       ['network_dropout', 'dropout'],
       ['rank_dropout', 'rank_dropout'],
       ['module_dropout', 'module_dropout'],
-    ] as const) {
-      const v = n(k)
-      if (v !== undefined && v > 0) {
-        c.network[f] = v
-        used(k)
-      }
-    }
+    ] as const)
+      positive(k, (v) => (c.network[f] = v))
     if (b('network_train_unet_only')) {
       c.network.train_unet_only = true
       used('network_train_unet_only')
@@ -359,11 +355,7 @@ export function importKohya(input: unknown): KohyaImport {
       c.extra_args.scale_weight_norms = sw
       mark('scale_weight_norms', 'mapped', 'kept as an extra argument')
     }
-    const plw = n('prior_loss_weight')
-    if (plw !== undefined) {
-      c.loss.prior_loss_weight = plw
-      used('prior_loss_weight')
-    }
+    decimal('prior_loss_weight', (v) => (c.loss.prior_loss_weight = v))
   } else {
     flag('train_text_encoder', (v) => (c.optimizer.train_text_encoder = v))
     const lr1 = n('learning_rate_te1') ?? n('learning_rate_te')
@@ -388,17 +380,10 @@ export function importKohya(input: unknown): KohyaImport {
     c.optimizer.args = oargs.split(/\s+/).filter(Boolean)
     used('optimizer_args')
   }
-  const lr = n('learning_rate')
-  if (lr !== undefined && lr > 0) {
-    c.optimizer.learning_rate = lr
-    used('learning_rate')
-  }
+  positive('learning_rate', (v) => (c.optimizer.learning_rate = v))
   if (type !== 'dreambooth') {
     const ulr = n('unet_lr')
-    if (ulr !== undefined && ulr > 0) {
-      c.optimizer.unet_lr = ulr
-      used('unet_lr')
-    }
+    positive('unet_lr', (v) => (c.optimizer.unet_lr = v))
     const tlr = n('text_encoder_lr')
     if (tlr !== undefined) {
       used('text_encoder_lr')
@@ -418,21 +403,13 @@ export function importKohya(input: unknown): KohyaImport {
     if (warmPct > 0) c.optimizer.lr_warmup_steps = warmPct / 100
     used('lr_warmup')
   }
-  const warmSteps = n('lr_warmup_steps')
-  if (warmSteps !== undefined && warmSteps > 0) {
-    c.optimizer.lr_warmup_steps = warmSteps
-    used('lr_warmup_steps')
-  }
+  positive('lr_warmup_steps', (v) => (c.optimizer.lr_warmup_steps = v))
   const cycles = n('lr_scheduler_num_cycles')
   if (cycles !== undefined && cycles >= 1) {
     c.optimizer.lr_scheduler_num_cycles = Math.round(cycles)
     used('lr_scheduler_num_cycles')
   }
-  const mgn = n('max_grad_norm')
-  if (mgn !== undefined) {
-    c.optimizer.max_grad_norm = mgn
-    used('max_grad_norm')
-  }
+  decimal('max_grad_norm', (v) => (c.optimizer.max_grad_norm = v))
 
   // Length and batch
   const epochs = n('max_train_epochs') || n('epoch')
@@ -445,21 +422,13 @@ export function importKohya(input: unknown): KohyaImport {
     c.training.max_train_steps = Math.round(steps)
     used('max_train_steps')
   } else if (steps) mark('max_train_steps', 'ignored', 'epochs are set; kohya_ss also lets epochs win')
-  const bs = n('train_batch_size')
-  if (bs !== undefined) {
-    c.training.batch_size = Math.round(bs)
-    used('train_batch_size')
-  }
+  integer('train_batch_size', (v) => (c.training.batch_size = v))
   const ga = n('gradient_accumulation_steps')
   if (ga !== undefined) {
     c.training.gradient_accumulation_steps = Math.max(1, Math.round(ga))
     used('gradient_accumulation_steps')
   }
-  const seed = n('seed')
-  if (seed !== undefined) {
-    c.training.seed = Math.round(seed)
-    used('seed')
-  }
+  integer('seed', (v) => (c.training.seed = v))
   const mtl = n('max_token_length')
   if (mtl === 75 || mtl === 150 || mtl === 225) {
     c.training.max_token_length = mtl
@@ -509,18 +478,10 @@ export function importKohya(input: unknown): KohyaImport {
     c.extra_args.mem_eff_attn = true
     mark('mem_eff_attn', 'mapped', 'kept as an extra argument')
   }
-  const workers = n('max_data_loader_n_workers')
-  if (workers !== undefined) {
-    c.memory.max_data_loader_n_workers = Math.round(workers)
-    used('max_data_loader_n_workers')
-  }
+  integer('max_data_loader_n_workers', (v) => (c.memory.max_data_loader_n_workers = v))
 
   // Loss and noise
-  const snr = n('min_snr_gamma')
-  if (snr !== undefined && snr > 0) {
-    c.loss.min_snr_gamma = snr
-    used('min_snr_gamma')
-  }
+  positive('min_snr_gamma', (v) => (c.loss.min_snr_gamma = v))
   const noiseType = s('noise_offset_type') ?? 'Original'
   if (noiseType === 'Multires') {
     const it = n('multires_noise_iterations')
@@ -546,11 +507,7 @@ export function importKohya(input: unknown): KohyaImport {
     c.loss.loss_type = lt
     used('loss_type')
   }
-  const hc = n('huber_c')
-  if (hc !== undefined) {
-    c.loss.huber_c = hc
-    used('huber_c')
-  }
+  decimal('huber_c', (v) => (c.loss.huber_c = v))
   for (const k of ['adaptive_noise_scale', 'v_pred_like_loss', 'ip_noise_gamma'] as const) {
     const v = n(k)
     if (v) {
