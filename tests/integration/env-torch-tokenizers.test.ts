@@ -18,6 +18,7 @@ import {
 import { startLocalMirrors, type LocalMirrors } from './env-mirrors'
 import { openClipWheelOrNull } from '../helpers/open-clip-wheel'
 import { runCollecting } from '../helpers/processes'
+import { STANDIN_BIN_DIR } from '../helpers/nvidia-smi'
 
 /*
  * The two install steps that need the outside world, run for real against local stand-ins:
@@ -29,7 +30,6 @@ import { runCollecting } from '../helpers/processes'
  *   (sd-scripts v0.10.1's pin) is in the stand-in sd-scripts' requirements, as in the real ones.
  * Then verify (not light) reads torch's version and CUDA devices through probe.py.
  */
-const fakeBin = path.join(repoRoot, 'tests/fixtures/bin')
 const makeIndex = path.join(repoRoot, 'tests/fixtures/torch-standin/make_index.py')
 const makeTokenizers = path.join(repoRoot, 'resources/harness/make_tokenizers.py')
 const TOKENIZER_REPOS = {
@@ -80,7 +80,7 @@ afterAll(async () => {
 
 function servicesFor(dataDir: string, devices: unknown[]) {
   const env = testEnv({
-    PATH: `${fakeBin}:${sharedUvBin()}:${path.dirname(process.execPath)}:${process.env.PATH}`,
+    PATH: `${STANDIN_BIN_DIR}:${sharedUvBin()}:${path.dirname(process.execPath)}:${process.env.PATH}`,
     FAKE_NVIDIA_SMI_SCENARIO: 'two-gpus',
     SDXL_STANDIN_TORCH_DEVICES: JSON.stringify(devices),
   })
