@@ -226,56 +226,31 @@ export function importKohya(input: unknown): KohyaImport {
   const s = (k: string) => str(j[k])
   const n = (k: string) => num(j[k])
   const b = (k: string) => bool(j[k])
-  // Each takes key `k` when kohya_ss set it, hands the value to `apply` and marks the key mapped.
-  // Text: an empty field means "not set".
-  const text = (k: string, apply: (v: string) => void) => {
-    const v = s(k)
-    if (v) {
-      apply(v)
-      used(k)
-    }
-  }
-  // Checkbox: false is a choice too, only an absent key is "not set".
-  const flag = (k: string, apply: (v: boolean) => void) => {
-    const v = b(k)
+  // Each takes key `k` when kohya_ss set it, hands the value to `apply` and marks the key mapped;
+  // they differ only in what counts as "set" (undefined: not set, key left unmarked).
+  const take = <T>(k: string, v: T | undefined, apply: (v: T) => void) => {
     if (v !== undefined) {
       apply(v)
       used(k)
     }
   }
+  const round = (v: number | undefined) => (v === undefined ? undefined : Math.round(v))
+  // Text: an empty field means "not set".
+  const text = (k: string, apply: (v: string) => void) => take(k, s(k) || undefined, apply)
+  // Checkbox: false is a choice too, only an absent key is "not set".
+  const flag = (k: string, apply: (v: boolean) => void) => take(k, b(k), apply)
   // Numbers: absent means "not set"; 0 is a value (seed 0, no workers...). Rounded where sd-scripts
   // takes a whole number, since the GUI's number fields may hold floats.
-  const integer = (k: string, apply: (v: number) => void) => {
-    const v = n(k)
-    if (v !== undefined) {
-      apply(Math.round(v))
-      used(k)
-    }
-  }
-  const decimal = (k: string, apply: (v: number) => void) => {
-    const v = n(k)
-    if (v !== undefined) {
-      apply(v)
-      used(k)
-    }
-  }
+  const integer = (k: string, apply: (v: number) => void) => take(k, round(n(k)), apply)
+  const decimal = (k: string, apply: (v: number) => void) => take(k, n(k), apply)
   // Rates and strengths where 0 means "off" in kohya_ss: only a positive number is taken.
   const positive = (k: string, apply: (v: number) => void) => {
     const v = n(k)
-    if (v !== undefined && v > 0) {
-      apply(v)
-      used(k)
-    }
+    take(k, v !== undefined && v > 0 ? v : undefined, apply)
   }
   // Counts (every n epochs, processes...): 0 or absent means "not set" in kohya_ss, so only a
-  // non-zero number is taken, rounded because the GUI's number fields may hold floats.
-  const count = (k: string, apply: (v: number) => void) => {
-    const v = n(k)
-    if (v) {
-      apply(Math.round(v))
-      used(k)
-    }
-  }
+  // non-zero number is taken, rounded as above.
+  const count = (k: string, apply: (v: number) => void) => take(k, round(n(k) || undefined), apply)
 
   text('pretrained_model_name_or_path', (v) => (c.base_model = v))
   text('vae', (v) => (c.vae = v))
