@@ -379,24 +379,19 @@ describe('env install failures leave a resumable state with a clear message', ()
     const envDir = path.join(root, 'env-nogit')
     const dataDir = path.join(root, 'data-nogit')
     const { plan: installPlan, probe } = standinPlan(envDir, standin)
-    const noGit = new InstallRunner({
-      name: 'nogit',
-      plan: installPlan,
-      dataDir,
-      baseEnv: testEnv({ PATH: minimalPath(root, false) }),
-      probe,
-    })
-    const failed = await noGit.run()
+    // The same install, run with and without git on PATH.
+    const runner = (gitOnPath: boolean) =>
+      new InstallRunner({
+        name: 'nogit',
+        plan: installPlan,
+        dataDir,
+        baseEnv: testEnv({ PATH: minimalPath(root, gitOnPath) }),
+        probe,
+      })
+    const failed = await runner(false).run()
     expect(failed.state.lastError).toMatchObject({ step: 'source' })
     expect(failed.state.lastError!.message).toMatch(/"git" was not found on PATH.*Resume/s)
-    const withGit = new InstallRunner({
-      name: 'nogit',
-      plan: installPlan,
-      dataDir,
-      baseEnv: testEnv({ PATH: minimalPath(root, true) }),
-      probe,
-    })
-    const done = await withGit.run()
+    const done = await runner(true).run()
     expect(done.state.status).toBe('done')
     expect(done.probe?.sd_scripts.tag).toBe('v0.10.1')
 
