@@ -226,26 +226,39 @@ export function importKohya(input: unknown): KohyaImport {
   const s = (k: string) => str(j[k])
   const n = (k: string) => num(j[k])
   const b = (k: string) => bool(j[k])
+  // Each takes key `k` when kohya_ss set it, hands the value to `apply` and marks the key mapped;
+  // they differ only in what counts as "set" (undefined: not set, key left unmarked).
+  const take = <T>(k: string, v: T | undefined, apply: (v: T) => void) => {
+    if (v !== undefined) {
+      apply(v)
+      used(k)
+    }
+  }
+  const round = (v: number | undefined) => (v === undefined ? undefined : Math.round(v))
+  // Text: an empty field means "not set".
+  const text = (k: string, apply: (v: string) => void) => take(k, s(k) || undefined, apply)
+  // Checkbox: false is a choice too, only an absent key is "not set".
+  const flag = (k: string, apply: (v: boolean) => void) => take(k, b(k), apply)
+  // Numbers: absent means "not set"; 0 is a value (seed 0, no workers...). Rounded where sd-scripts
+  // takes a whole number, since the GUI's number fields may hold floats.
+  const integer = (k: string, apply: (v: number) => void) => take(k, round(n(k)), apply)
+  const decimal = (k: string, apply: (v: number) => void) => take(k, n(k), apply)
+  // Rates and strengths where 0 means "off" in kohya_ss: only a positive number is taken.
+  const positive = (k: string, apply: (v: number) => void) => {
+    const v = n(k)
+    take(k, v !== undefined && v > 0 ? v : undefined, apply)
+  }
+  // Counts (every n epochs, processes...): 0 or absent means "not set" in kohya_ss, so only a
+  // non-zero number is taken, rounded as above.
+  const count = (k: string, apply: (v: number) => void) => take(k, round(n(k) || undefined), apply)
 
-  if (s('pretrained_model_name_or_path')) {
-    c.base_model = s('pretrained_model_name_or_path')
-    used('pretrained_model_name_or_path')
-  }
-  if (s('vae')) {
-    c.vae = s('vae')
-    used('vae')
-  }
+  text('pretrained_model_name_or_path', (v) => (c.base_model = v))
+  text('vae', (v) => (c.vae = v))
 
   // Dataset
   const folders: KohyaImport['folders'] = {}
-  if (s('train_data_dir')) {
-    folders.train_data_dir = s('train_data_dir')
-    used('train_data_dir')
-  }
-  if (s('reg_data_dir')) {
-    folders.reg_data_dir = s('reg_data_dir')
-    used('reg_data_dir')
-  }
+  text('train_data_dir', (v) => (folders.train_data_dir = v))
+  text('reg_data_dir', (v) => (folders.reg_data_dir = v))
   const res = s('max_resolution')
   if (res) {
     const m = /^\s*(\d+)\s*(?:,\s*(\d+)\s*)?$/.exec(res)
@@ -254,21 +267,10 @@ export function importKohya(input: unknown): KohyaImport {
       used('max_resolution')
     } else mark('max_resolution', 'unmapped', `cannot read resolution "${res}"`)
   }
-  if (b('enable_bucket') !== undefined) {
-    c.dataset.enable_bucket = b('enable_bucket')
-    used('enable_bucket')
-  }
-  for (const k of ['min_bucket_reso', 'max_bucket_reso', 'bucket_reso_steps'] as const) {
-    const v = n(k)
-    if (v !== undefined) {
-      c.dataset[k] = Math.round(v)
-      used(k)
-    }
-  }
-  if (b('bucket_no_upscale') !== undefined) {
-    c.dataset.bucket_no_upscale = b('bucket_no_upscale')
-    used('bucket_no_upscale')
-  }
+  flag('enable_bucket', (v) => (c.dataset.enable_bucket = v))
+  for (const k of ['min_bucket_reso', 'max_bucket_reso', 'bucket_reso_steps'] as const)
+    integer(k, (v) => (c.dataset[k] = v))
+  flag('bucket_no_upscale', (v) => (c.dataset.bucket_no_upscale = v))
   const subsetDefaults: Record<string, unknown> = {}
   const ext = s('caption_extension')
   if (ext !== undefined) {
@@ -277,26 +279,11 @@ export function importKohya(input: unknown): KohyaImport {
     subsetDefaults.caption_extension = ext === '' ? '.caption' : ext
     used('caption_extension')
   }
-  for (const k of ['keep_tokens', 'caption_dropout_every_n_epochs'] as const) {
-    const v = n(k)
-    if (v !== undefined) {
-      subsetDefaults[k] = Math.round(v)
-      used(k)
-    }
-  }
-  for (const k of ['caption_dropout_rate', 'caption_tag_dropout_rate', 'token_warmup_step'] as const) {
-    const v = n(k)
-    if (v !== undefined) {
-      subsetDefaults[k] = v
-      used(k)
-    }
-  }
-  for (const k of ['shuffle_caption', 'flip_aug'] as const) {
-    if (b(k) !== undefined) {
-      subsetDefaults[k] = b(k)
-      used(k)
-    }
-  }
+  for (const k of ['keep_tokens', 'caption_dropout_every_n_epochs'] as const)
+    integer(k, (v) => (subsetDefaults[k] = v))
+  for (const k of ['caption_dropout_rate', 'caption_tag_dropout_rate', 'token_warmup_step'] as const)
+    decimal(k, (v) => (subsetDefaults[k] = v))
+  for (const k of ['shuffle_caption', 'flip_aug'] as const) flag(k, (v) => (subsetDefaults[k] = v))
   for (const k of ['color_aug', 'random_crop'] as const) {
     if (b(k)) {
       c.extra_args[k] = true
@@ -306,16 +293,8 @@ export function importKohya(input: unknown): KohyaImport {
 
   // Network
   if (type !== 'dreambooth') {
-    const dim = n('network_dim')
-    if (dim !== undefined) {
-      c.network.dim = Math.round(dim)
-      used('network_dim')
-    }
-    const alpha = n('network_alpha')
-    if (alpha !== undefined) {
-      c.network.alpha = alpha
-      used('network_alpha')
-    }
+    integer('network_dim', (v) => (c.network.dim = v))
+    decimal('network_alpha', (v) => (c.network.alpha = v))
     const cd = n('conv_dim')
     if (cd !== undefined && cd > 0) {
       c.network.conv_dim = Math.round(cd)
@@ -331,34 +310,17 @@ export function importKohya(input: unknown): KohyaImport {
       used('factor')
     }
     if (type === 'loha' || type === 'lokr') {
-      if (b('use_cp') !== undefined) {
-        c.network.use_tucker = b('use_cp')
-        used('use_cp')
-      }
-      if (b('use_tucker') !== undefined) {
-        c.network.use_tucker = b('use_tucker')
-        used('use_tucker')
-      }
-      if (b('use_scalar') !== undefined) {
-        c.network.use_scalar = b('use_scalar')
-        used('use_scalar')
-      }
-      if (type === 'lokr' && b('decompose_both') !== undefined) {
-        c.network.decompose_both = b('decompose_both')
-        used('decompose_both')
-      }
+      flag('use_cp', (v) => (c.network.use_tucker = v))
+      flag('use_tucker', (v) => (c.network.use_tucker = v))
+      flag('use_scalar', (v) => (c.network.use_scalar = v))
+      if (type === 'lokr') flag('decompose_both', (v) => (c.network.decompose_both = v))
     }
     for (const [k, f] of [
       ['network_dropout', 'dropout'],
       ['rank_dropout', 'rank_dropout'],
       ['module_dropout', 'module_dropout'],
-    ] as const) {
-      const v = n(k)
-      if (v !== undefined && v > 0) {
-        c.network[f] = v
-        used(k)
-      }
-    }
+    ] as const)
+      positive(k, (v) => (c.network[f] = v))
     if (b('network_train_unet_only')) {
       c.network.train_unet_only = true
       used('network_train_unet_only')
@@ -368,16 +330,9 @@ export function importKohya(input: unknown): KohyaImport {
       c.extra_args.scale_weight_norms = sw
       mark('scale_weight_norms', 'mapped', 'kept as an extra argument')
     }
-    const plw = n('prior_loss_weight')
-    if (plw !== undefined) {
-      c.loss.prior_loss_weight = plw
-      used('prior_loss_weight')
-    }
+    decimal('prior_loss_weight', (v) => (c.loss.prior_loss_weight = v))
   } else {
-    if (b('train_text_encoder') !== undefined) {
-      c.optimizer.train_text_encoder = b('train_text_encoder')
-      used('train_text_encoder')
-    }
+    flag('train_text_encoder', (v) => (c.optimizer.train_text_encoder = v))
     const lr1 = n('learning_rate_te1') ?? n('learning_rate_te')
     if (lr1 !== undefined && lr1 > 0) {
       c.optimizer.text_encoder_lr = lr1
@@ -400,17 +355,10 @@ export function importKohya(input: unknown): KohyaImport {
     c.optimizer.args = oargs.split(/\s+/).filter(Boolean)
     used('optimizer_args')
   }
-  const lr = n('learning_rate')
-  if (lr !== undefined && lr > 0) {
-    c.optimizer.learning_rate = lr
-    used('learning_rate')
-  }
+  positive('learning_rate', (v) => (c.optimizer.learning_rate = v))
   if (type !== 'dreambooth') {
     const ulr = n('unet_lr')
-    if (ulr !== undefined && ulr > 0) {
-      c.optimizer.unet_lr = ulr
-      used('unet_lr')
-    }
+    positive('unet_lr', (v) => (c.optimizer.unet_lr = v))
     const tlr = n('text_encoder_lr')
     if (tlr !== undefined) {
       used('text_encoder_lr')
@@ -430,21 +378,13 @@ export function importKohya(input: unknown): KohyaImport {
     if (warmPct > 0) c.optimizer.lr_warmup_steps = warmPct / 100
     used('lr_warmup')
   }
-  const warmSteps = n('lr_warmup_steps')
-  if (warmSteps !== undefined && warmSteps > 0) {
-    c.optimizer.lr_warmup_steps = warmSteps
-    used('lr_warmup_steps')
-  }
+  positive('lr_warmup_steps', (v) => (c.optimizer.lr_warmup_steps = v))
   const cycles = n('lr_scheduler_num_cycles')
   if (cycles !== undefined && cycles >= 1) {
     c.optimizer.lr_scheduler_num_cycles = Math.round(cycles)
     used('lr_scheduler_num_cycles')
   }
-  const mgn = n('max_grad_norm')
-  if (mgn !== undefined) {
-    c.optimizer.max_grad_norm = mgn
-    used('max_grad_norm')
-  }
+  decimal('max_grad_norm', (v) => (c.optimizer.max_grad_norm = v))
 
   // Length and batch
   const epochs = n('max_train_epochs') || n('epoch')
@@ -457,21 +397,13 @@ export function importKohya(input: unknown): KohyaImport {
     c.training.max_train_steps = Math.round(steps)
     used('max_train_steps')
   } else if (steps) mark('max_train_steps', 'ignored', 'epochs are set; kohya_ss also lets epochs win')
-  const bs = n('train_batch_size')
-  if (bs !== undefined) {
-    c.training.batch_size = Math.round(bs)
-    used('train_batch_size')
-  }
+  integer('train_batch_size', (v) => (c.training.batch_size = v))
   const ga = n('gradient_accumulation_steps')
   if (ga !== undefined) {
     c.training.gradient_accumulation_steps = Math.max(1, Math.round(ga))
     used('gradient_accumulation_steps')
   }
-  const seed = n('seed')
-  if (seed !== undefined) {
-    c.training.seed = Math.round(seed)
-    used('seed')
-  }
+  integer('seed', (v) => (c.training.seed = v))
   const mtl = n('max_token_length')
   if (mtl === 75 || mtl === 150 || mtl === 225) {
     c.training.max_token_length = mtl
@@ -521,18 +453,10 @@ export function importKohya(input: unknown): KohyaImport {
     c.extra_args.mem_eff_attn = true
     mark('mem_eff_attn', 'mapped', 'kept as an extra argument')
   }
-  const workers = n('max_data_loader_n_workers')
-  if (workers !== undefined) {
-    c.memory.max_data_loader_n_workers = Math.round(workers)
-    used('max_data_loader_n_workers')
-  }
+  integer('max_data_loader_n_workers', (v) => (c.memory.max_data_loader_n_workers = v))
 
   // Loss and noise
-  const snr = n('min_snr_gamma')
-  if (snr !== undefined && snr > 0) {
-    c.loss.min_snr_gamma = snr
-    used('min_snr_gamma')
-  }
+  positive('min_snr_gamma', (v) => (c.loss.min_snr_gamma = v))
   const noiseType = s('noise_offset_type') ?? 'Original'
   if (noiseType === 'Multires') {
     const it = n('multires_noise_iterations')
@@ -558,11 +482,7 @@ export function importKohya(input: unknown): KohyaImport {
     c.loss.loss_type = lt
     used('loss_type')
   }
-  const hc = n('huber_c')
-  if (hc !== undefined) {
-    c.loss.huber_c = hc
-    used('huber_c')
-  }
+  decimal('huber_c', (v) => (c.loss.huber_c = v))
   for (const k of ['adaptive_noise_scale', 'v_pred_like_loss', 'ip_noise_gamma'] as const) {
     const v = n(k)
     if (v) {
@@ -624,21 +544,9 @@ export function importKohya(input: unknown): KohyaImport {
   }
 
   // Saving and logging
-  for (const k of ['output_dir', 'output_name'] as const)
-    if (s(k)) {
-      c.saving[k] = s(k)
-      used(k)
-    }
-  const se = n('save_every_n_epochs')
-  if (se) {
-    c.saving.save_every_n_epochs = Math.round(se)
-    used('save_every_n_epochs')
-  }
-  const ss = n('save_every_n_steps')
-  if (ss) {
-    c.saving.save_every_n_steps = Math.round(ss)
-    used('save_every_n_steps')
-  }
+  for (const k of ['output_dir', 'output_name'] as const) text(k, (v) => (c.saving[k] = v))
+  count('save_every_n_epochs', (v) => (c.saving.save_every_n_epochs = v))
+  count('save_every_n_steps', (v) => (c.saving.save_every_n_steps = v))
   const sp = s('save_precision')
   if (sp === 'float' || sp === 'fp16' || sp === 'bf16') {
     c.saving.save_precision = sp
@@ -655,14 +563,8 @@ export function importKohya(input: unknown): KohyaImport {
     c.saving.save_model_as = sma
     used('save_model_as')
   }
-  if (b('save_state') !== undefined) {
-    c.saving.save_state = b('save_state')
-    used('save_state')
-  }
-  if (s('training_comment')) {
-    c.saving.comment = s('training_comment')
-    used('training_comment')
-  }
+  flag('save_state', (v) => (c.saving.save_state = v))
+  text('training_comment', (v) => (c.saving.comment = v))
   if (s('logging_dir')) {
     c.logging = { logging_dir: s('logging_dir') }
     used('logging_dir')
@@ -681,20 +583,9 @@ export function importKohya(input: unknown): KohyaImport {
   }
 
   // Launch
-  const threads = n('num_cpu_threads_per_process')
-  if (threads) {
-    c.launch.num_cpu_threads_per_process = Math.round(threads)
-    used('num_cpu_threads_per_process')
-  }
-  const procs = n('num_processes')
-  if (procs) {
-    c.launch.num_processes = Math.round(procs)
-    used('num_processes')
-  }
-  if (s('gpu_ids')) {
-    c.launch.gpu_ids = s('gpu_ids')
-    used('gpu_ids')
-  }
+  count('num_cpu_threads_per_process', (v) => (c.launch.num_cpu_threads_per_process = v))
+  count('num_processes', (v) => (c.launch.num_processes = v))
+  text('gpu_ids', (v) => (c.launch.gpu_ids = v))
 
   // Expert arguments typed into kohya_ss's "additional parameters" box.
   const extra = s('additional_parameters')

@@ -248,6 +248,16 @@ def prepare_job(job_dir: Path, work: Path, tokenizers: Path, dry_run: bool, chec
 
 # --- GPU memory sampling ---------------------------------------------------------------------
 
+def nvidia_smi_csv(query: str, *more: str, timeout: float) -> str:
+    """nvidia-smi's answer to one --query-... option as bare CSV (no header, no units)."""
+    return subprocess.run(
+        ["nvidia-smi", query, "--format=csv,noheader,nounits", *more],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    ).stdout
+
+
 
 class MemorySampler(threading.Thread):
     """Peak GPU memory of one process tree (and of the whole GPU), sampled every interval."""
@@ -304,22 +314,12 @@ class MemorySampler(threading.Thread):
                     per_pid[int(p.pid)] = p.usedGpuMemory / 2**20
             device_used = nv.nvmlDeviceGetMemoryInfo(self._handle).used / 2**20
         elif self.source == "nvidia-smi":
-            out = subprocess.run(
-                ["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
-                capture_output=True,
-                text=True,
-                timeout=5,
-            ).stdout
+            out = nvidia_smi_csv("--query-compute-apps=pid,used_memory", timeout=5)
             for line in out.strip().split("\n"):
                 parts = [x.strip() for x in line.split(",")]
                 if len(parts) == 2 and parts[0].isdigit() and re.fullmatch(r"[\d.]+", parts[1]):
                     per_pid[int(parts[0])] = float(parts[1])
-            out = subprocess.run(
-                ["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits", "-i", "0"],
-                capture_output=True,
-                text=True,
-                timeout=5,
-            ).stdout.strip()
+            out = nvidia_smi_csv("--query-gpu=memory.used", "-i", "0", timeout=5).strip()
             device_used = float(out) if re.fullmatch(r"[\d.]+", out) else 0.0
         mine = sum(v for pid, v in per_pid.items() if pid in pids)
         self.peak_process_mib = max(self.peak_process_mib, mine)
@@ -354,12 +354,7 @@ class MemorySampler(threading.Thread):
 def gpu_info() -> dict[str, Any]:
     if not shutil.which("nvidia-smi"):
         return {}
-    out = subprocess.run(
-        ["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader,nounits", "-i", "0"],
-        capture_output=True,
-        text=True,
-        timeout=20,
-    ).stdout.strip()
+    out = nvidia_smi_csv("--query-gpu=name,driver_version,memory.total", "-i", "0", timeout=20).strip()
     parts = [p.strip() for p in out.split(",")]
     if len(parts) != 3:
         return {"raw": out}

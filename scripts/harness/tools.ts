@@ -42,22 +42,16 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; quiet?: b
 }
 
 /**
- * Download the binary wheel of one pinned `spec` (no dependencies) into `dest` with pip.
+ * pip's arguments that download the binary wheel of one pinned `spec` (no dependencies) into `dest`.
  * `target`: extra pip options that pick another interpreter/platform (--python-version, --platform...).
  */
+export function pipDownloadWheelArgs(spec: string, dest: string, target: string[] = []): string[] {
+  return ['-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:', ...target, '-d', dest, spec]
+}
+
+/** Download the binary wheel of one pinned `spec` into `dest` with pip (see pipDownloadWheelArgs). */
 export function pipDownloadWheel(python: string, spec: string, dest: string, target: string[] = []): void {
-  run(python, [
-    '-m',
-    'pip',
-    'download',
-    '-q',
-    '--no-deps',
-    '--only-binary=:all:',
-    ...target,
-    '-d',
-    dest,
-    spec,
-  ])
+  run(python, pipDownloadWheelArgs(spec, dest, target))
 }
 
 /** Parse `--name value` and `--flag` options. */
@@ -77,15 +71,19 @@ export function parseOptions(argv: string[]): Map<string, string> {
   return out
 }
 
+/** The open-clip-torch wheel (OPEN_CLIP_SPEC) already downloaded into `dir`, or null. */
+export function findOpenClipWheel(dir: string): string | null {
+  const wheel = readdirSync(dir).find((f) => /^open_clip_torch-3\.3\.0-.*\.whl$/.test(f))
+  return wheel ? path.join(dir, wheel) : null
+}
+
 /** The open-clip-torch wheel that carries CLIP's BPE vocabulary (downloaded once, cached). */
 export function openClipWheel(python: string): string {
   mkdirSync(cacheDir, { recursive: true })
-  const find = (): string | undefined =>
-    readdirSync(cacheDir).find((f) => /^open_clip_torch-3\.3\.0-.*\.whl$/.test(f))
-  if (!find()) pipDownloadWheel(python, OPEN_CLIP_SPEC, cacheDir)
-  const wheel = find()
+  if (!findOpenClipWheel(cacheDir)) pipDownloadWheel(python, OPEN_CLIP_SPEC, cacheDir)
+  const wheel = findOpenClipWheel(cacheDir)
   if (!wheel) throw new Error(`pip did not leave an open-clip-torch wheel in ${cacheDir}.`)
-  return path.join(cacheDir, wheel)
+  return wheel
 }
 
 /** Generate the two tokenizer folders and check them (with transformers when `checkPython` has it). */

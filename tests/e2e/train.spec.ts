@@ -3,23 +3,13 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { expect, test } from './fixtures'
 import { repoRoot } from './server'
+import { writeSdxlCheckpoint } from '../helpers/safetensors'
 
 /** A tiny safetensors file with SDXL key names, a dataset folder and an output folder. */
 function inputs() {
   const dir = mkdtempSync(path.join(tmpdir(), 'sdxl-train-e2e-'))
-  const header = JSON.stringify({
-    'model.diffusion_model.input_blocks.0.0.weight': { dtype: 'F16', shape: [2], data_offsets: [0, 4] },
-    'conditioner.embedders.1.model.token_embedding.weight': {
-      dtype: 'F16',
-      shape: [2],
-      data_offsets: [4, 8],
-    },
-  })
-  const buf = Buffer.alloc(8 + header.length + 8)
-  buf.writeBigUInt64LE(BigInt(header.length), 0)
-  buf.write(header, 8)
   const model = path.join(dir, 'sd_xl_base.safetensors')
-  writeFileSync(model, buf)
+  writeSdxlCheckpoint(model)
   const images = path.join(dir, 'data', '10_sks dog')
   mkdirSync(images, { recursive: true })
   for (let i = 0; i < 4; i++) {

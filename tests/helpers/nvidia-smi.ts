@@ -1,4 +1,8 @@
+import path from 'node:path'
 import type { GpuInfo, GpuSnapshot } from '../../core/gpu/types'
+
+/** The folder holding the stand-in nvidia-smi (tests/fixtures/bin): put it first on PATH to use it. */
+export const STANDIN_BIN_DIR = path.resolve(import.meta.dirname, '../fixtures/bin')
 
 /*
  * The recorded `two-gpus` machine (tests/fixtures/nvidia-smi/two-gpus.*, and the stand-in

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createServices } from '../../electron/services'
+import { writeSdxlCheckpoint } from '../helpers/safetensors'
 
 function setup() {
   const root = mkdtempSync(path.join(tmpdir(), 'sdxl-configs-'))
@@ -18,22 +19,6 @@ function setup() {
     return r.result as T
   }
   return { root, services, call }
-}
-
-/** A minimal SDXL-shaped safetensors file (tiny tensors). */
-function sdxlFile(p: string) {
-  const header = JSON.stringify({
-    'model.diffusion_model.input_blocks.0.0.weight': { dtype: 'F16', shape: [2], data_offsets: [0, 4] },
-    'conditioner.embedders.1.model.token_embedding.weight': {
-      dtype: 'F16',
-      shape: [2],
-      data_offsets: [4, 8],
-    },
-  })
-  const buf = Buffer.alloc(8 + header.length + 8)
-  buf.writeBigUInt64LE(BigInt(header.length), 0)
-  buf.write(header, 8)
-  writeFileSync(p, buf)
 }
 
 function dataset(root: string) {
@@ -95,7 +80,7 @@ describe('configs service', () => {
     const { root, call } = setup()
     const { img, reg } = dataset(root)
     const model = path.join(root, 'sdxl.safetensors')
-    sdxlFile(model)
+    writeSdxlCheckpoint(model)
     const config = {
       type: 'lora',
       base_model: model,
@@ -216,7 +201,7 @@ describe('configs service', () => {
   it('browses folders for the pickers: sub-folders, model files, image count', async () => {
     const { root, call } = setup()
     const { img } = dataset(root)
-    sdxlFile(path.join(root, 'sdxl.safetensors'))
+    writeSdxlCheckpoint(path.join(root, 'sdxl.safetensors'))
     writeFileSync(path.join(root, 'notes.txt'), 'x')
     const models = await call<{
       path: string

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, type StdioOptions } from 'node:child_process'
 import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -50,6 +50,91 @@ async function waitFor<T>(
   }
 }
 
+/**
+ * Starts `env install --name <envName>` in a real CLI process (tsx, as a user would) on a stand-in whose
+ * build is slow, waits until its requirements step runs a command and gives that command time to reach
+ * the slow setup.py. Returns the CLI, the state at that moment and the pid holding the install lock
+ * (the app itself: tsx runs it as a child).
+ */
+async function startSlowCliInstall(dir: string, envName: string, stdio: StdioOptions) {
+  const standin = createStandinRepo(path.join(root, `standin-${dir}`))
+  const dataDir = path.join(root, `data-${dir}`)
+  const env = {
+    ...process.env,
+    ...testEnv({ PATH: `${uvBin}:${process.env.PATH}` }),
+    SDXL_STUDIO_DATA_DIR: dataDir,
+    STANDIN_SLOW_BUILD: '300',
+  }
+  const cli = spawn(
+    path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
+    [
+      'electron/cli/main.ts',
+      'env',
+      'install',
+      '--name',
+      envName,
+      '--source',
+      standin,
+      '--torch',
+      'none',
+      '--yes',
+    ],
+    { cwd: repoRoot, env, stdio },
+  )
+  // Read piped output from the start, so a full pipe never stalls the CLI.
+  let stderr = ''
+  cli.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
+  cli.stdout?.resume()
+  const envDir = path.join(dataDir, 'envs', envName)
+  const running = await waitFor(
+    async () => {
+      const s = await readState(envDir)
+      return s && s.steps.requirements?.state === 'running' && s.childPid ? s : null
+    },
+    120_000,
+    'the requirements step to start',
+  )
+  // Give the build time to reach the slow setup.py.
+  await new Promise((r) => setTimeout(r, 1500))
+  const lock = JSON.parse(await fs.readFile(path.join(dataDir, 'env-install.lock'), 'utf8')) as {
+    pid: number
+  }
+  return { cli, dataDir, envDir, running, appPid: lock.pid, stderr: () => stderr }
+}
+
+/**
+ * The v0.10.1 install plan (no torch) for a stand-in checkout into `envDir`, and what the verify step
+ * expects of it, for tests that drive InstallRunner directly.
+ */
+function standinPlan(envDir: string, source: string) {
+  const planned = plan({
+    version: 'v0.10.1',
+    os: 'linux',
+    pythonCandidates: [{ path: realPython(), version: '3.11.0' }],
+    uvOnPath: path.join(uvBin, 'uv'),
+    gitAvailable: true,
+    gpu: null,
+    resourcesDir: resourcesDir(process.env),
+    choices: { torch: 'none', envDir, source },
+  })
+  if (!planned.ok) throw new Error(planned.error.message)
+  const version = findVersion('v0.10.1')!
+  return {
+    plan: planned.plan,
+    probe: { pythonRange: version.python, tag: 'v0.10.1', extras: version.extras },
+  }
+}
+
+/** A second app on the same data folder, as after a restart. */
+function restartedServices(dataDir: string) {
+  return createServices({
+    dataDir,
+    mode: 'test',
+    env: testEnv({ PATH: `${uvBin}:${process.env.PATH}` }),
+    version: '0.0.0',
+  })
+}
+
 describe('env install failures leave a resumable state with a clear message', () => {
   it('a requirement that does not exist: stops at requirements; resume finishes after the fix', async () => {
     const standin = createStandinRepo(path.join(root, 'standin-badpkg'), {
@@ -88,59 +173,17 @@ describe('env install failures leave a resumable state with a clear message', ()
   }, 180_000)
 
   it('the app killed mid-install: the step stays unfinished; resume takes over the stale lock and finishes', async () => {
-    const standin = createStandinRepo(path.join(root, 'standin-kill'))
-    const dataDir = path.join(root, 'data-kill')
-    const env = {
-      ...process.env,
-      ...testEnv({ PATH: `${uvBin}:${process.env.PATH}` }),
-      SDXL_STUDIO_DATA_DIR: dataDir,
-      STANDIN_SLOW_BUILD: '300',
-    }
-    const cli = spawn(
-      path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
-      [
-        'electron/cli/main.ts',
-        'env',
-        'install',
-        '--name',
-        'k',
-        '--source',
-        standin,
-        '--torch',
-        'none',
-        '--yes',
-      ],
-      { cwd: repoRoot, env, stdio: 'ignore' },
-    )
-    const envDir = path.join(dataDir, 'envs', 'k')
-    const running = await waitFor(
-      async () => {
-        const s = await readState(envDir)
-        return s && s.steps.requirements?.state === 'running' && s.childPid ? s : null
-      },
-      120_000,
-      'the requirements step to start',
-    )
-    // Give the build time to reach the slow setup.py.
-    await new Promise((r) => setTimeout(r, 1500))
+    const { cli, dataDir, envDir, running, appPid } = await startSlowCliInstall('kill', 'k', 'ignore')
 
     // Kill the app process itself (tsx runs it as a child): the one holding the install lock.
-    const lock = JSON.parse(await fs.readFile(path.join(dataDir, 'env-install.lock'), 'utf8')) as {
-      pid: number
-    }
-    process.kill(lock.pid, 'SIGKILL')
+    process.kill(appPid, 'SIGKILL')
     cli.kill('SIGKILL')
     await new Promise((r) => cli.once('exit', r))
-    await waitFor(async () => !pidAlive(lock.pid), 10_000, 'the app to die')
+    await waitFor(async () => !pidAlive(appPid), 10_000, 'the app to die')
     const orphan = running.childPid!
     // The pty hangs up when the app dies, which normally ends the command too; if it survived, resume stops it.
 
-    const same = createServices({
-      dataDir,
-      mode: 'test',
-      env: { ...testEnv({ PATH: `${uvBin}:${process.env.PATH}` }) },
-      version: '0.0.0',
-    })
+    const same = restartedServices(dataDir)
     try {
       const m = same.env.manager
       const after = await readState(envDir)
@@ -165,63 +208,23 @@ describe('env install failures leave a resumable state with a clear message', ()
   }, 240_000)
 
   it('Ctrl-C in the CLI stops the running command (its whole process group), records "interrupted", exits 1; resume finishes', async () => {
-    const standin = createStandinRepo(path.join(root, 'standin-sigint'))
-    const dataDir = path.join(root, 'data-sigint')
-    const env = {
-      ...process.env,
-      ...testEnv({ PATH: `${uvBin}:${process.env.PATH}` }),
-      SDXL_STUDIO_DATA_DIR: dataDir,
-      STANDIN_SLOW_BUILD: '300',
-    }
-    const cli = spawn(
-      path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
-      [
-        'electron/cli/main.ts',
-        'env',
-        'install',
-        '--name',
-        'c',
-        '--source',
-        standin,
-        '--torch',
-        'none',
-        '--yes',
-      ],
-      { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let stderr = ''
-    cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    cli.stdout.resume()
-    const envDir = path.join(dataDir, 'envs', 'c')
-    const running = await waitFor(
-      async () => {
-        const s = await readState(envDir)
-        return s && s.steps.requirements?.state === 'running' && s.childPid ? s : null
-      },
-      120_000,
-      'the requirements step to start',
-    )
-    await new Promise((r) => setTimeout(r, 1500))
-    const lock = JSON.parse(await fs.readFile(path.join(dataDir, 'env-install.lock'), 'utf8')) as {
-      pid: number
-    }
-    process.kill(lock.pid, 'SIGINT')
+    const { cli, dataDir, envDir, running, appPid, stderr } = await startSlowCliInstall('sigint', 'c', [
+      'ignore',
+      'pipe',
+      'pipe',
+    ])
+    process.kill(appPid, 'SIGINT')
     const code = await new Promise<number | null>((r) => cli.once('exit', r))
     expect(code).toBe(1)
-    expect(stderr).toMatch(/was stopped/)
-    expect(stderr).toMatch(/env resume --name c/)
+    expect(stderr()).toMatch(/was stopped/)
+    expect(stderr()).toMatch(/env resume --name c/)
     const state = (await readState(envDir))!
     expect(state.status).toBe('interrupted')
     expect(state.steps.requirements).toMatchObject({ state: 'failed', error: { kind: 'interrupted' } })
     expect(pidAlive(running.childPid!)).toBe(false)
     expect(existsSync(path.join(dataDir, 'env-install.lock'))).toBe(false)
 
-    const same = createServices({
-      dataDir,
-      mode: 'test',
-      env: testEnv({ PATH: `${uvBin}:${process.env.PATH}` }),
-      version: '0.0.0',
-    })
+    const same = restartedServices(dataDir)
     try {
       expect((await (await same.env.manager.resume('c')).done).state.status).toBe('done')
     } finally {
@@ -349,24 +352,13 @@ describe('env install failures leave a resumable state with a clear message', ()
       // An 800 KB disk: the checkout, the venv and the small requirements fit; LyCORIS does not.
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=800k', 'tmpfs', envDir])
       try {
-        const planned = plan({
-          version: 'v0.10.1',
-          os: 'linux',
-          pythonCandidates: [{ path: realPython(), version: '3.11.0' }],
-          uvOnPath: path.join(uvBin, 'uv'),
-          gitAvailable: true,
-          gpu: null,
-          resourcesDir: resourcesDir(process.env),
-          choices: { torch: 'none', envDir, source: standin },
-        })
-        if (!planned.ok) throw new Error(planned.error.message)
-        const version = findVersion('v0.10.1')!
+        const { plan: installPlan, probe } = standinPlan(envDir, standin)
         const options = {
           name: 'full',
-          plan: planned.plan,
+          plan: installPlan,
           dataDir: path.join(root, 'data-full'),
           baseEnv: testEnv({ PATH: `${uvBin}:${process.env.PATH}` }),
-          probe: { pythonRange: version.python, tag: 'v0.10.1', extras: version.extras },
+          probe,
         }
         const failed = await new InstallRunner(options).run()
         expect(failed.state.status).toBe('failed')
@@ -386,37 +378,20 @@ describe('env install failures leave a resumable state with a clear message', ()
     const standin = createStandinRepo(path.join(root, 'standin-nogit'))
     const envDir = path.join(root, 'env-nogit')
     const dataDir = path.join(root, 'data-nogit')
-    const planned = plan({
-      version: 'v0.10.1',
-      os: 'linux',
-      pythonCandidates: [{ path: realPython(), version: '3.11.0' }],
-      uvOnPath: path.join(uvBin, 'uv'),
-      gitAvailable: true,
-      gpu: null,
-      resourcesDir: resourcesDir(process.env),
-      choices: { torch: 'none', envDir, source: standin },
-    })
-    if (!planned.ok) throw new Error(planned.error.message)
-    const version = findVersion('v0.10.1')!
-    const probe = { pythonRange: version.python, tag: 'v0.10.1', extras: version.extras }
-    const noGit = new InstallRunner({
-      name: 'nogit',
-      plan: planned.plan,
-      dataDir,
-      baseEnv: testEnv({ PATH: minimalPath(root, false) }),
-      probe,
-    })
-    const failed = await noGit.run()
+    const { plan: installPlan, probe } = standinPlan(envDir, standin)
+    // The same install, run with and without git on PATH.
+    const runner = (gitOnPath: boolean) =>
+      new InstallRunner({
+        name: 'nogit',
+        plan: installPlan,
+        dataDir,
+        baseEnv: testEnv({ PATH: minimalPath(root, gitOnPath) }),
+        probe,
+      })
+    const failed = await runner(false).run()
     expect(failed.state.lastError).toMatchObject({ step: 'source' })
     expect(failed.state.lastError!.message).toMatch(/"git" was not found on PATH.*Resume/s)
-    const withGit = new InstallRunner({
-      name: 'nogit',
-      plan: planned.plan,
-      dataDir,
-      baseEnv: testEnv({ PATH: minimalPath(root, true) }),
-      probe,
-    })
-    const done = await withGit.run()
+    const done = await runner(true).run()
     expect(done.state.status).toBe('done')
     expect(done.probe?.sd_scripts.tag).toBe('v0.10.1')
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -6,19 +5,11 @@ import { ProbeReport } from '../../core/env/probe'
 import { InstallState } from '../../core/env/state'
 import { createServices } from '../../electron/services'
 import { createStandinRepo, readJson, repoRoot, tempDir, testEnv } from './env-helpers'
+import { runCollecting } from '../helpers/processes'
 
-function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('npm', ['run', '-s', 'cli', '--', ...args], { cwd: repoRoot, env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+/** `npm run -s cli -- <args>`, as a user types it. */
+function runCli(args: string[], env: NodeJS.ProcessEnv) {
+  return runCollecting('npm', ['run', '-s', 'cli', '--', ...args], { cwd: repoRoot, env })
 }
 
 let root: string

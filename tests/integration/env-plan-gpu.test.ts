@@ -2,13 +2,13 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServices } from '../../electron/services'
-import { repoRoot, tempDir, testEnv } from './env-helpers'
+import { tempDir, testEnv } from './env-helpers'
+import { STANDIN_BIN_DIR } from '../helpers/nvidia-smi'
 
 /*
  * The plan from what nvidia-smi really prints: the stand-in nvidia-smi (tests/fixtures/bin) answers
  * with recorded outputs of each scenario, and the env service reads it exactly as on a user's machine.
  */
-const fakeBin = path.join(repoRoot, 'tests/fixtures/bin')
 let root: string
 
 beforeAll(() => {
@@ -20,7 +20,7 @@ afterAll(async () => {
 
 async function planFor(scenario: string, torch: 'auto' | 'cpu' = 'auto') {
   const env = testEnv({
-    PATH: `${fakeBin}:${path.dirname(process.execPath)}:${process.env.PATH}`,
+    PATH: `${STANDIN_BIN_DIR}:${path.dirname(process.execPath)}:${process.env.PATH}`,
     FAKE_NVIDIA_SMI_SCENARIO: scenario,
   })
   const services = createServices({ dataDir: path.join(root, scenario), mode: 'test', env, version: '0.0.0' })

@@ -37,6 +37,23 @@ function canMount(): boolean {
   }
 }
 
+/**
+ * Pre-check facts for installing into `envDir` from a git URL with uv (not yet there) and Python 3.11:
+ * everything but the folder is settled, so the folder's own facts decide.
+ */
+function factsForFolder(envDir: string, neededBytes: number) {
+  return gatherPrecheckFacts({
+    envDir,
+    neededBytes,
+    gitAvailable: true,
+    sourceIsUrl: true,
+    pythonVersions: ['3.11.7'],
+    uvAvailable: false,
+    installer: 'uv',
+    env: process.env,
+  })
+}
+
 describe('pre-check facts from the real file system', () => {
   it('a new folder under a writable one: nearest parent, free space, writable, no leftovers', async () => {
     const target = path.join(root, 'not', 'yet', 'there')
@@ -44,16 +61,7 @@ describe('pre-check facts from the real file system', () => {
     expect(await freeBytes(target)).toBeGreaterThan(0)
     expect(await writeError(target)).toBeNull()
     expect(await fs.readdir(root)).toEqual([])
-    const facts = await gatherPrecheckFacts({
-      envDir: target,
-      neededBytes: 1024,
-      gitAvailable: true,
-      sourceIsUrl: true,
-      pythonVersions: ['3.11.7'],
-      uvAvailable: false,
-      installer: 'uv',
-      env: process.env,
-    })
+    const facts = await factsForFolder(target, 1024)
     expect(evaluatePrechecks(facts, findVersion('v0.10.1')!)).toEqual({ ok: true, problems: [] })
   })
 
@@ -68,16 +76,7 @@ describe('pre-check facts from the real file system', () => {
         const free = (await freeBytes(path.join(mnt, 'envs')))!
         expect(free).toBeGreaterThan(3 * 1024 * 1024)
         expect(free).toBeLessThanOrEqual(4 * 1024 * 1024)
-        const facts = await gatherPrecheckFacts({
-          envDir: path.join(mnt, 'envs', 'a'),
-          neededBytes: 9 * 1024 ** 3,
-          gitAvailable: true,
-          sourceIsUrl: true,
-          pythonVersions: ['3.11.7'],
-          uvAvailable: false,
-          installer: 'uv',
-          env: process.env,
-        })
+        const facts = await factsForFolder(path.join(mnt, 'envs', 'a'), 9 * 1024 ** 3)
         const report = evaluatePrechecks(facts, findVersion('v0.10.1')!)
         expect(report.ok).toBe(false)
         expect(report.problems.map((p) => p.id)).toEqual(['disk'])

@@ -1,5 +1,5 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, promises as fs, readdirSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, promises as fs, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ProbeReport } from '../../core/env/probe'
@@ -16,6 +16,9 @@ import {
   testEnv,
 } from './env-helpers'
 import { startLocalMirrors, type LocalMirrors } from './env-mirrors'
+import { openClipWheelOrNull } from '../helpers/open-clip-wheel'
+import { runCollecting } from '../helpers/processes'
+import { STANDIN_BIN_DIR } from '../helpers/nvidia-smi'
 
 /*
  * The two install steps that need the outside world, run for real against local stand-ins:
@@ -27,7 +30,6 @@ import { startLocalMirrors, type LocalMirrors } from './env-mirrors'
  *   (sd-scripts v0.10.1's pin) is in the stand-in sd-scripts' requirements, as in the real ones.
  * Then verify (not light) reads torch's version and CUDA devices through probe.py.
  */
-const fakeBin = path.join(repoRoot, 'tests/fixtures/bin')
 const makeIndex = path.join(repoRoot, 'tests/fixtures/torch-standin/make_index.py')
 const makeTokenizers = path.join(repoRoot, 'resources/harness/make_tokenizers.py')
 const TOKENIZER_REPOS = {
@@ -43,40 +45,15 @@ const DEVICES = [
 
 /** The open-clip-torch wheel (CLIP's BPE vocabulary), downloaded once into the shared cache. */
 function openClipWheel(): string | null {
-  const dir = path.join(sharedCache, 'wheels')
-  mkdirSync(dir, { recursive: true })
-  const find = () => readdirSync(dir).find((f) => /^open_clip_torch-3\.3\.0-.*\.whl$/.test(f))
-  if (!find()) {
-    spawnSync(
-      realPython(),
-      [
-        '-m',
-        'pip',
-        'download',
-        '-q',
-        '--no-deps',
-        '--only-binary=:all:',
-        'open-clip-torch==3.3.0',
-        '-d',
-        dir,
-      ],
-      { env: { ...process.env, PIP_CACHE_DIR: path.join(sharedCache, 'pip') } },
-    )
-  }
-  const w = find()
-  return w ? path.join(dir, w) : null
+  return openClipWheelOrNull(realPython(), path.join(sharedCache, 'wheels'), {
+    ...process.env,
+    PIP_CACHE_DIR: path.join(sharedCache, 'pip'),
+  })
 }
 
 /** Runs a command without blocking this process: the local mirrors it may reach answer from here. */
 function runAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv, more: string[] = []) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(cmd, [...args, ...more], { env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  return runCollecting(cmd, [...args, ...more], { env })
 }
 
 let root: string
@@ -103,7 +80,7 @@ afterAll(async () => {
 
 function servicesFor(dataDir: string, devices: unknown[]) {
   const env = testEnv({
-    PATH: `${fakeBin}:${sharedUvBin()}:${path.dirname(process.execPath)}:${process.env.PATH}`,
+    PATH: `${STANDIN_BIN_DIR}:${sharedUvBin()}:${path.dirname(process.execPath)}:${process.env.PATH}`,
     FAKE_NVIDIA_SMI_SCENARIO: 'two-gpus',
     SDXL_STANDIN_TORCH_DEVICES: JSON.stringify(devices),
   })

@@ -13,7 +13,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { GpuComputeCapability, GpuReading, GpuSnapshot } from '../../core/gpu/types'
-import { TWO_GPUS } from '../helpers/nvidia-smi'
+import { TWO_GPUS, STANDIN_BIN_DIR } from '../helpers/nvidia-smi'
 import { isAlive } from '../helpers/processes'
 
 /*
@@ -22,7 +22,6 @@ import { isAlive } from '../helpers/processes'
  */
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const binDir = path.join(repoRoot, 'tests/fixtures/bin')
 
 function scratch(): string {
   return mkdtempSync(path.join(tmpdir(), 'sdxl-gpu-cli-'))
@@ -50,7 +49,7 @@ interface CliResult {
 }
 
 function cli(args: string[], env: Record<string, string>, withStandIn = true): Promise<CliResult> {
-  const PATH = (withStandIn ? [binDir, nodeOnlyDir] : [nodeOnlyDir]).join(path.delimiter)
+  const PATH = (withStandIn ? [STANDIN_BIN_DIR, nodeOnlyDir] : [nodeOnlyDir]).join(path.delimiter)
   return new Promise((resolve, reject) => {
     const child = spawn(path.join(nodeOnlyDir, 'npm'), ['run', '-s', 'cli', '--', ...args], {
       cwd: repoRoot,

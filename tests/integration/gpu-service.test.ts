@@ -15,7 +15,7 @@ import {
   querySnapshot,
   runNvidiaSmi,
 } from '../../electron/services/gpu/nvidia-smi'
-import { TWO_GPUS } from '../helpers/nvidia-smi'
+import { TWO_GPUS, STANDIN_BIN_DIR } from '../helpers/nvidia-smi'
 import { isAlive } from '../helpers/processes'
 
 /*
@@ -24,7 +24,6 @@ import { isAlive } from '../helpers/processes'
  */
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const binDir = path.join(repoRoot, 'tests/fixtures/bin')
 const nodeDir = path.dirname(process.execPath)
 
 interface Run {
@@ -44,7 +43,7 @@ function standIn(scenario: string, extra: Record<string, string> = {}) {
   const log = path.join(dir, 'runs.log')
   writeFileSync(log, '')
   const env: NodeJS.ProcessEnv = {
-    PATH: [binDir, nodeDir].join(path.delimiter),
+    PATH: [STANDIN_BIN_DIR, nodeDir].join(path.delimiter),
     FAKE_NVIDIA_SMI_SCENARIO: scenario,
     FAKE_NVIDIA_SMI_LOG: log,
     ...extra,
@@ -239,8 +238,8 @@ describe('nvidia-smi service', () => {
 describe('locateNvidiaSmi', () => {
   it('takes the first nvidia-smi on PATH', () => {
     const empty = scratch()
-    expect(locateNvidiaSmi({ PATH: [empty, binDir, nodeDir].join(path.delimiter) }, 'linux')).toBe(
-      path.join(binDir, 'nvidia-smi'),
+    expect(locateNvidiaSmi({ PATH: [empty, STANDIN_BIN_DIR, nodeDir].join(path.delimiter) }, 'linux')).toBe(
+      path.join(STANDIN_BIN_DIR, 'nvidia-smi'),
     )
     expect(locateNvidiaSmi({ PATH: empty }, 'linux')).toBeNull()
     expect(locateNvidiaSmi({}, 'linux')).toBeNull()

@@ -1,10 +1,11 @@
 // The harness's Python side, run for real: the progress-log fallback parser, the tokenizer
 // generator (against known CLIP token ids) and the CPU dry run against real sd-scripts.
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { openClipWheelOrNull } from '../helpers/open-clip-wheel'
 
 const repoRoot = path.resolve(import.meta.dirname, '../..')
 const harness = path.join(repoRoot, 'resources/harness')
@@ -68,32 +69,8 @@ describe.skipIf(!hasPython3)('progress log fallback parser (python3)', () => {
   })
 })
 
-/** The open-clip-torch wheel, from the harness cache or PyPI; null when neither is reachable. */
-function openClipWheel(): string | null {
-  const cache = path.join(repoRoot, '.harness/cache')
-  mkdirSync(cache, { recursive: true })
-  const find = () =>
-    spawnSync('sh', ['-c', `ls ${cache}/open_clip_torch-3.3.0-*.whl 2>/dev/null`], {
-      encoding: 'utf8',
-    }).stdout.trim()
-  if (!find()) {
-    spawnSync('python3', [
-      '-m',
-      'pip',
-      'download',
-      '-q',
-      '--no-deps',
-      '--only-binary=:all:',
-      'open-clip-torch==3.3.0',
-      '-d',
-      cache,
-    ])
-  }
-  const w = find().split('\n')[0]
-  return w ? w : null
-}
-
-const wheel = hasPython3 ? openClipWheel() : null
+// The open-clip-torch wheel, from the harness cache or PyPI; null when neither is reachable.
+const wheel = hasPython3 ? openClipWheelOrNull('python3', path.join(repoRoot, '.harness/cache')) : null
 if (!wheel)
   console.warn('SKIP tokenizer tests: the open-clip-torch==3.3.0 wheel could not be downloaded from PyPI.')
 if (!hp)
@@ -103,6 +80,52 @@ if (!hp)
 if (!hasSdScripts)
   console.warn('SKIP dry-run test: set SD_SCRIPTS_DIR to a kohya-ss/sd-scripts v0.10.1 checkout.')
 
+/** make_tokenizers.py (python3) building both tokenizer folders from the open-clip-torch wheel into `out`. */
+function makeTokenizers(out: string, more: string[] = []) {
+  return py('python3', [
+    path.join(harness, 'make_tokenizers.py'),
+    '--source',
+    wheel ?? '',
+    '--out',
+    out,
+    ...more,
+  ])
+}
+
+/**
+ * Runs measure.py on `jobs`, records to `out`. By default with python3 and sd-scripts and the tokenizers
+ * pointing at the scratch folder, for runs that stop before either is read; the runs against real
+ * sd-scripts name the Python, sd-scripts and tokenizers to use.
+ */
+function measure(
+  opts: {
+    jobs: string
+    workDir: string
+    out: string
+    dryRun?: boolean
+    python?: string
+    sdScripts?: string
+    tokenizers?: string
+  },
+  more: string[] = [],
+) {
+  return py(opts.python ?? 'python3', [
+    path.join(harness, 'measure.py'),
+    ...(opts.dryRun ? ['--dry-run'] : []),
+    '--jobs',
+    opts.jobs,
+    '--sd-scripts',
+    opts.sdScripts ?? work,
+    '--tokenizers',
+    opts.tokenizers ?? work,
+    '--work',
+    path.join(work, opts.workDir),
+    '--out',
+    opts.out,
+    ...more,
+  ])
+}
+
 describe.skipIf(!wheel)('tokenizer generator', () => {
   const out = path.join(work, 'tokenizers')
   const folders = ['openai_clip-vit-large-patch14', 'laion_CLIP-ViT-bigG-14-laion2B-39B-b160k']
@@ -111,14 +134,7 @@ describe.skipIf(!wheel)('tokenizer generator', () => {
     'writes both folders in the CLIPTokenizer format, 49408 tokens, "!" as id 0',
     { timeout: 60_000 },
     () => {
-      const r = py('python3', [
-        path.join(harness, 'make_tokenizers.py'),
-        '--source',
-        wheel ?? '',
-        '--out',
-        out,
-        '--check',
-      ])
+      const r = makeTokenizers(out, ['--check'])
       expect(r.code, r.out).toBe(0)
       expect(r.out).toMatch(/check \(.*\): ok/)
       for (const f of folders) {
@@ -170,15 +186,7 @@ describe.skipIf(!hasSdScripts || !hp || !wheel)('CPU dry run against real sd-scr
     { timeout: 300_000 },
     () => {
       const tokenizers = path.join(work, 'dry-tokenizers')
-      expect(
-        py('python3', [
-          path.join(harness, 'make_tokenizers.py'),
-          '--source',
-          wheel ?? '',
-          '--out',
-          tokenizers,
-        ]).code,
-      ).toBe(0)
+      expect(makeTokenizers(tokenizers).code).toBe(0)
       const jobs = path.join(work, 'jobs')
       cpSync(path.join(harness, 'configs/lora-base'), path.join(jobs, 'good'), { recursive: true })
       cpSync(path.join(harness, 'configs/lora-base'), path.join(jobs, 'bad-key'), { recursive: true })
@@ -188,20 +196,15 @@ describe.skipIf(!hasSdScripts || !hp || !wheel)('CPU dry run against real sd-scr
         readFileSync(ds, 'utf8').replace('keep_tokens = 1', 'keep_tokens = 1\nnot_a_dataset_key = 3'),
       )
       const out = path.join(work, 'dry.json')
-      const r = py(hp ?? '', [
-        path.join(harness, 'measure.py'),
-        '--dry-run',
-        '--jobs',
+      const r = measure({
         jobs,
-        '--sd-scripts',
-        sdScripts ?? '',
-        '--tokenizers',
-        tokenizers,
-        '--work',
-        path.join(work, 'dry-work'),
-        '--out',
+        workDir: 'dry-work',
         out,
-      ])
+        dryRun: true,
+        python: hp ?? '',
+        sdScripts: sdScripts ?? '',
+        tokenizers,
+      })
       expect(r.code, r.out).toBe(1) // one refused
       const report = JSON.parse(readFileSync(out, 'utf8')) as {
         jobs: { id: string; status: string; error: string | null; dataset: { num_train_images: number } }[]
@@ -230,26 +233,7 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
     const ckpt = path.join(work, 'fake.safetensors')
     writeFileSync(ckpt, 'x')
     const out = path.join(work, 'budget.jsonl')
-    const args = [
-      path.join(harness, 'measure.py'),
-      '--jobs',
-      jobs,
-      '--sd-scripts',
-      work,
-      '--tokenizers',
-      work,
-    ]
-    const r = py('python3', [
-      ...args,
-      '--work',
-      path.join(work, 'w'),
-      '--out',
-      out,
-      '--checkpoint',
-      ckpt,
-      '--budget-s',
-      '0',
-    ])
+    const r = measure({ jobs, workDir: 'w', out }, ['--checkpoint', ckpt, '--budget-s', '0'])
     expect(r.code, r.out).toBe(0)
     const lines = readFileSync(out, 'utf8')
       .trim()
@@ -268,21 +252,7 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
     const done = path.join(work, 'all-results.jsonl')
     writeFileSync(done, '{"id": "b", "status": "ok"}\n{"id": "a", "status": "failed"}\n{"id": "a", "sta')
     const out = path.join(work, 'second.jsonl')
-    const args = [
-      path.join(harness, 'measure.py'),
-      '--jobs',
-      jobs,
-      '--sd-scripts',
-      work,
-      '--tokenizers',
-      work,
-    ]
-    const r = py('python3', [
-      ...args,
-      '--work',
-      path.join(work, 'w5'),
-      '--out',
-      out,
+    const r = measure({ jobs, workDir: 'w5', out }, [
       '--checkpoint',
       ckpt,
       '--budget-s',
@@ -300,19 +270,7 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
   })
 
   it('refuses to measure without a checkpoint and names the fix', () => {
-    const r = py('python3', [
-      path.join(harness, 'measure.py'),
-      '--jobs',
-      jobsDir(),
-      '--sd-scripts',
-      work,
-      '--tokenizers',
-      work,
-      '--work',
-      path.join(work, 'w2'),
-      '--out',
-      path.join(work, 'none.jsonl'),
-    ])
+    const r = measure({ jobs: jobsDir(), workDir: 'w2', out: path.join(work, 'none.jsonl') })
     expect(r.code).toBe(2)
     expect(r.out).toMatch(/make_checkpoint\.py/)
   })
@@ -322,20 +280,7 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
     rmSync(path.join(jobs, 'a/dataset.toml'))
     writeFileSync(path.join(jobs, 'order.txt'), 'a\n')
     const out = path.join(work, 'missing.json')
-    const r = py('python3', [
-      path.join(harness, 'measure.py'),
-      '--dry-run',
-      '--jobs',
-      jobs,
-      '--sd-scripts',
-      work,
-      '--tokenizers',
-      work,
-      '--work',
-      path.join(work, 'w3'),
-      '--out',
-      out,
-    ])
+    const r = measure({ jobs, workDir: 'w3', out, dryRun: true })
     expect(r.code).toBe(1)
     expect(r.out).toMatch(/\[a\] refused: .*dataset\.toml is missing; export the preset/)
     expect(JSON.parse(readFileSync(out, 'utf8')).jobs[0].status).toBe('refused')
@@ -346,35 +291,16 @@ describe.skipIf(!hasPython3)('measurement runner without a GPU', () => {
     { timeout: 300_000 },
     () => {
       const tokenizers = path.join(work, 'm-tokenizers')
-      expect(
-        py('python3', [
-          path.join(harness, 'make_tokenizers.py'),
-          '--source',
-          wheel ?? '',
-          '--out',
-          tokenizers,
-        ]).code,
-      ).toBe(0)
+      expect(makeTokenizers(tokenizers).code).toBe(0)
       const jobs = jobsDir()
       writeFileSync(path.join(jobs, 'order.txt'), 'a\n')
       const ckpt = path.join(work, 'not-a-model.safetensors')
       writeFileSync(ckpt, 'not a model')
       const out = path.join(work, 'failed.jsonl')
-      const r = py(hp ?? '', [
-        path.join(harness, 'measure.py'),
-        '--jobs',
-        jobs,
-        '--sd-scripts',
-        sdScripts ?? '',
-        '--tokenizers',
-        tokenizers,
-        '--work',
-        path.join(work, 'w4'),
-        '--out',
-        out,
-        '--checkpoint',
-        ckpt,
-      ])
+      const r = measure(
+        { jobs, workDir: 'w4', out, python: hp ?? '', sdScripts: sdScripts ?? '', tokenizers },
+        ['--checkpoint', ckpt],
+      )
       expect(r.code, r.out).toBe(0)
       const rec = JSON.parse(readFileSync(out, 'utf8').trim()) as Record<string, unknown>
       expect(rec).toMatchObject({

@@ -3,7 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Services } from '../../electron/services'
-import { repoRoot, servicesPerTest, trainerScript } from '../helpers/services'
+import { servicesPerTest, trainerScript } from '../helpers/services'
+import { STANDIN_BIN_DIR } from '../helpers/nvidia-smi'
 
 /*
  * run.history through the router, with the stand-in nvidia-smi found on PATH: the stand-in trainer
@@ -21,7 +22,7 @@ describe('run.history', () => {
     const pidFile = path.join(dir, 'trainer.pids')
     const env = {
       ...process.env,
-      PATH: [path.join(repoRoot, 'tests/fixtures/bin'), process.env.PATH].join(path.delimiter),
+      PATH: [STANDIN_BIN_DIR, process.env.PATH].join(path.delimiter),
       FAKE_NVIDIA_SMI_PID_FILE: pidFile,
     }
     services = newServices({ dataDir: dir, mode: 'headless', env, version: 'test' })

@@ -8,6 +8,7 @@ import { ApiError } from '../../core/api/errors'
 import { RunRecord, type RunStartInput } from '../../core/runs/record'
 import { RunEvent } from '../../core/runs/events'
 import { RunService } from '../../electron/services/runs/run-service'
+import { isAlive } from '../helpers/processes'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const trainer = path.join(repoRoot, 'tests/fixtures/trainer/fake_sd_scripts.py')
@@ -28,18 +29,35 @@ function fake(dir: string, args: string[], extra: Partial<RunStartInput> = {}): 
   return { command: ['python3', trainer, '--output_dir', path.join(dir, 'out'), ...args], cwd: dir, ...extra }
 }
 
+/**
+ * A stand-in trainer that hangs after `hangAtStep` (as a stuck sd-scripts does) with a child process of
+ * its own; both pids go to `pidFile`, so a test can check that stopping ends the whole tree.
+ */
+function hangingTrainer(
+  dir: string,
+  hangAtStep: number,
+  pidFile: string,
+  ignoreSigint = false,
+): RunStartInput {
+  return fake(dir, [
+    '--steps',
+    '100',
+    '--delay',
+    '0.02',
+    '--end',
+    'hang',
+    '--fail_at_step',
+    String(hangAtStep),
+    '--spawn_child',
+    ...(ignoreSigint ? ['--ignore_sigint'] : []),
+    '--pid_file',
+    pidFile,
+  ])
+}
+
 function pidsIn(file: string): number[] {
   if (!existsSync(file)) return []
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number)
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 async function until(
@@ -153,54 +171,25 @@ describe('runner with the stand-in trainer (real pty, real python)', () => {
   it('stop now: the launcher and its child both end (SIGINT to the group)', async () => {
     const { dir, service } = setup()
     const pidFile = path.join(dir, 'pids.txt')
-    const rec = await service.start(
-      fake(dir, [
-        '--steps',
-        '100',
-        '--delay',
-        '0.02',
-        '--end',
-        'hang',
-        '--fail_at_step',
-        '5',
-        '--spawn_child',
-        '--pid_file',
-        pidFile,
-      ]),
-    )
+    const rec = await service.start(hangingTrainer(dir, 5, pidFile))
     await until(() => pidsIn(pidFile).length === 2, 15_000, 'launcher and child')
     await until(async () => (await service.get(rec.id)).summary.last_step === 5, 15_000, 'step 5')
     await service.stop(rec.id, 'now')
     const done = await service.waitFor(rec.id)
     expect(done.state).toBe('stopped')
     expect(done.reason).toMatch(/saves nothing/)
-    for (const pid of pidsIn(pidFile)) await until(() => !alive(pid), 5000, `pid ${pid} gone`)
+    for (const pid of pidsIn(pidFile)) await until(() => !isAlive(pid), 5000, `pid ${pid} gone`)
   })
 
   it('stop of a trainer that ignores SIGINT: the tree is killed after the grace period', async () => {
     const { dir, service } = setup({ graceMs: 400 })
     const pidFile = path.join(dir, 'pids.txt')
-    const rec = await service.start(
-      fake(dir, [
-        '--steps',
-        '100',
-        '--delay',
-        '0.02',
-        '--end',
-        'hang',
-        '--fail_at_step',
-        '3',
-        '--spawn_child',
-        '--ignore_sigint',
-        '--pid_file',
-        pidFile,
-      ]),
-    )
+    const rec = await service.start(hangingTrainer(dir, 3, pidFile, true))
     await until(async () => (await service.get(rec.id)).summary.last_step === 3, 15_000, 'step 3')
     await service.stop(rec.id)
     const done = await service.waitFor(rec.id)
     expect(done.state).toBe('stopped')
-    for (const pid of pidsIn(pidFile)) await until(() => !alive(pid), 5000, `pid ${pid} gone`)
+    for (const pid of pidsIn(pidFile)) await until(() => !isAlive(pid), 5000, `pid ${pid} gone`)
   })
 
   it('stop after the next saved checkpoint keeps that checkpoint', async () => {
@@ -247,25 +236,10 @@ describe('runner with the stand-in trainer (real pty, real python)', () => {
   it('app quit (dispose) leaves no trainer process and a stopped record', async () => {
     const { dir, service } = setup()
     const pidFile = path.join(dir, 'pids.txt')
-    const rec = await service.start(
-      fake(dir, [
-        '--steps',
-        '100',
-        '--delay',
-        '0.02',
-        '--end',
-        'hang',
-        '--fail_at_step',
-        '2',
-        '--spawn_child',
-        '--ignore_sigint',
-        '--pid_file',
-        pidFile,
-      ]),
-    )
+    const rec = await service.start(hangingTrainer(dir, 2, pidFile, true))
     await until(() => pidsIn(pidFile).length === 2, 15_000, 'launcher and child')
     await service.dispose(300)
-    for (const pid of pidsIn(pidFile)) await until(() => !alive(pid), 5000, `pid ${pid} gone`)
+    for (const pid of pidsIn(pidFile)) await until(() => !isAlive(pid), 5000, `pid ${pid} gone`)
     const onDisk = RunRecord.parse(
       JSON.parse(readFileSync(path.join(service.store.dir(rec.id), 'summary.json'), 'utf8')),
     )
@@ -296,7 +270,7 @@ describe('runner with the stand-in trainer (real pty, real python)', () => {
     expect(trainerPids).toHaveLength(2)
     app.kill('SIGKILL')
     for (const pid of trainerPids)
-      await until(() => !alive(pid), 8000, `trainer pid ${pid} gone after the app died`)
+      await until(() => !isAlive(pid), 8000, `trainer pid ${pid} gone after the app died`)
     // Every JSON the app wrote is whole.
     const runDir = path.join(dir, 'runs', id)
     const before = RunRecord.parse(JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8')))

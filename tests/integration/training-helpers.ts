@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { writeSdxlCheckpoint } from '../helpers/safetensors'
 
 /*
  * A world for train.start with real processes: an sd-scripts stand-in folder whose training scripts
@@ -42,31 +43,6 @@ runpy.run_path(FAKE, run_name="__main__")
 `
 }
 
-/** Tensors whose names make the header an SDXL base checkpoint (see tests/unit/safetensors-header). */
-const SDXL: Record<string, number[]> = {
-  'model.diffusion_model.input_blocks.0.0.weight': [4, 4, 3, 3],
-  'model.diffusion_model.label_emb.0.0.weight': [4, 8],
-  'conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight': [8, 4],
-  'conditioner.embedders.1.model.token_embedding.weight': [8, 4],
-  'first_stage_model.decoder.conv_in.weight': [4, 4, 3, 3],
-}
-
-function safetensors(tensors: Record<string, number[]>): Uint8Array {
-  const header: Record<string, unknown> = {}
-  let offset = 0
-  for (const [name, shape] of Object.entries(tensors)) {
-    const bytes = shape.reduce((a, b) => a * b, 1) * 2
-    header[name] = { dtype: 'F16', shape, data_offsets: [offset, offset + bytes] }
-    offset += bytes
-  }
-  let json = JSON.stringify(header)
-  while ((8 + json.length) % 8) json += ' '
-  const out = new Uint8Array(8 + json.length + offset)
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true)
-  out.set(new TextEncoder().encode(json), 8)
-  return out
-}
-
 // A 1×1 PNG.
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
@@ -102,7 +78,7 @@ export function makeWorld(prefix = 'training-'): TrainingWorld {
   }
   const model = path.join(root, 'models', 'sdxl.safetensors')
   mkdirSync(path.dirname(model), { recursive: true })
-  writeFileSync(model, safetensors(SDXL))
+  writeSdxlCheckpoint(model)
   return {
     root,
     dataDir: path.join(root, 'data'),

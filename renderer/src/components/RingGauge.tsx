@@ -19,6 +19,8 @@ export function RingGauge({ percent, color, size = 120, thickness = 12, label, .
   const clamped = Math.max(0, Math.min(100, Number.isFinite(percent) ? percent : 0))
   const radius = (size - thickness) / 2
   const circumference = 2 * Math.PI * radius
+  // The track and the filled arc are the same circle; only their stroke differs.
+  const ring = { cx: size / 2, cy: size / 2, r: radius, fill: 'none', strokeWidth: thickness }
   return (
     <div
       role="meter"
@@ -29,20 +31,9 @@ export function RingGauge({ percent, color, size = 120, thickness = 12, label, .
       style={{ position: 'relative', width: size, height: size, flex: 'none' }}
     >
       <svg width={size} height={size} viewBox={`0 0 ${size} ${size}`} style={{ transform: 'rotate(-90deg)' }}>
+        <circle {...ring} stroke="var(--mantine-color-default-border)" />
         <circle
-          cx={size / 2}
-          cy={size / 2}
-          r={radius}
-          fill="none"
-          strokeWidth={thickness}
-          stroke="var(--mantine-color-default-border)"
-        />
-        <circle
-          cx={size / 2}
-          cy={size / 2}
-          r={radius}
-          fill="none"
-          strokeWidth={thickness}
+          {...ring}
           strokeLinecap={clamped > 0 ? 'round' : 'butt'}
           stroke={`var(--mantine-color-${color}-filled)`}
           strokeDasharray={`${(clamped / 100) * circumference} ${circumference}`}
