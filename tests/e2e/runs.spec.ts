@@ -111,6 +111,8 @@ test('start a stand-in run, watch progress, loss, GPU memory and a sample image,
   await page.getByTestId('run-stop').click()
   await expect(page.getByTestId('run-state')).toHaveText('stopped', { timeout: 20_000 })
   await expect(page.getByTestId('run-reason')).toContainText('saves nothing')
+  // The terminal keeps what the run printed (the DOM renderer here: no hardware WebGL in CI).
+  await expect(page.getByTestId('run-terminal').locator('.xterm-rows')).toContainText('steps:')
   await expect(page.getByTestId('run-stop')).toHaveCount(0)
   // The queue goes on once the GPU is free.
   await expect(page.getByTestId('run-queue')).toHaveCount(0, { timeout: 20_000 })

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -102,6 +102,8 @@ describe('run.output flow control (router FlowGate → pty pause/resume)', () =>
       .join('')
     expect(text).toContain('running training')
     expect(text).toContain('model saved.')
+    // Byte for byte what the log kept: a terminal that followed the run needs no reload when it ends.
+    expect(text).toBe(readFileSync(services.runs.service.store.file(second, 'log'), 'utf8'))
     expect(received.some((m) => m.t === 'end' && m.id === 7 && !m.error)).toBe(true)
     expect((await services.runs.service.get(first)).state).toBe('finished')
 

@@ -372,7 +372,9 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
           </Button>
         </Text>
       ) : null}
-      {run.state !== 'queued' ? <RunTerminal key={`${run.id}-${live}`} id={run.id} /> : null}
+      {/* One terminal per run: it follows the run to its end (the stream has every byte the log has), so
+          the end of a run neither clears it nor moves where the user has scrolled. */}
+      {run.state !== 'queued' ? <RunTerminal key={run.id} id={run.id} /> : null}
     </Stack>
   )
 }
