@@ -146,7 +146,11 @@ export async function chromiumLeg(targetMb: number, filler: number): Promise<voi
     console.log(`frames while streaming: ${describeFrames(streaming)}`)
     console.log(`frames, whole run (pane mount and end included): ${describeFrames(whole)}`)
   } finally {
-    await page?.close()
-    await server.stop()
+    // Closing the browser may fail (its profile folder busy); the server is stopped either way.
+    try {
+      await page?.close()
+    } finally {
+      await server.stop()
+    }
   }
 }

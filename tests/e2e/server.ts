@@ -81,7 +81,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let stderr = ''
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d))
 
+  // A caller that dies without stop() (an uncaught error in a benchmark) must not leave the server running.
+  const killOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  }
+  process.once('exit', killOnExit)
+
   const stop = async () => {
+    process.off('exit', killOnExit)
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
       child.kill('SIGTERM')
