@@ -11,6 +11,12 @@ export const repoRoot = path.resolve(import.meta.dirname, '../..')
  */
 export const sharedCache = path.join(os.tmpdir(), 'sdxl-studio-env-test-cache')
 
+/** The shared cache folder, created by whichever test needs it first (a fresh machine has none). */
+export function ensureSharedCache(): string {
+  mkdirSync(sharedCache, { recursive: true })
+  return sharedCache
+}
+
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `sdxl-env-${prefix}-`))
 }
@@ -107,7 +113,7 @@ export function minimalPath(root: string, withGit: boolean): string {
 
 /** Environment for services under test: shared caches, the test Python, no GPU, a given PATH. */
 export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  mkdirSync(sharedCache, { recursive: true })
+  ensureSharedCache()
   // The real environment (proxies, CA bundles) as a user's app would have it, plus test settings.
   return {
     ...process.env,
@@ -130,7 +136,7 @@ export function sharedUvBin(): string {
   const venv = path.join(sharedCache, 'uv-venv')
   const bin = path.join(sharedCache, 'uv-bin')
   if (!existsSync(path.join(bin, 'uv'))) {
-    const tmp = mkdtempSync(path.join(sharedCache, 'uv-venv-tmp-'))
+    const tmp = mkdtempSync(path.join(ensureSharedCache(), 'uv-venv-tmp-'))
     execFileSync(realPython(), ['-m', 'venv', tmp])
     execFileSync(path.join(tmp, 'bin', 'python'), ['-m', 'pip', 'install', '-q', 'uv'], {
       env: { ...process.env, PIP_CACHE_DIR: path.join(sharedCache, 'pip') },
