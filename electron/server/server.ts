@@ -2,8 +2,8 @@ import { createReadStream } from 'node:fs'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { fileURLToPath } from 'node:url'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { rendererDir } from '../services/app-files'
 import type { Router } from '../services/router'
 import type { RouterSession } from '../services/router'
 import { APP_CSP, LOGIN_CSP, setSecurityHeaders } from './headers'
@@ -16,9 +16,9 @@ export const DEFAULT_PORT = 7860
 export const DEFAULT_HOST = '127.0.0.1'
 export const API_PATH = '/api'
 
-/** The built renderer, relative to this file (electron/server → out/renderer). */
+/** The built renderer: out/renderer in a checkout, the unpacked copy in an installed app. */
 export function defaultStaticRoot(): string {
-  return fileURLToPath(new URL('../../out/renderer/', import.meta.url))
+  return rendererDir()
 }
 
 export interface HeadlessServerOptions {
@@ -127,7 +127,7 @@ export async function startHeadlessServer(options: HeadlessServerOptions): Promi
         res,
         404,
         url.pathname === '/'
-          ? `The renderer is not built (no index.html in ${staticRoot}). Run: npx electron-vite build`
+          ? `The renderer is not built (no index.html in ${staticRoot}). Run: npm run build`
           : 'Not found',
       )
     }
