@@ -56,7 +56,7 @@ describe('npm run cli -- serve', () => {
     const login = await rawRequest(info.port, '/')
     expect(login.status).toBe(401)
     const redirect = await rawRequest(info.port, `/?token=${info.token}`)
-    expect(redirect.status).toBe(302)
+    expect(redirect.status).toBe(303)
     const cookie = (redirect.headers['set-cookie']?.[0] ?? '').split(';')[0] ?? ''
     const page = await rawRequest(info.port, '/', { Cookie: cookie })
     expect(page.body).toContain('cli-index')
