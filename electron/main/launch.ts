@@ -7,11 +7,14 @@
 export type LaunchRequest = { kind: 'window' } | { kind: 'node'; cliArgs: string[] }
 
 /**
- * The user's arguments: Electron puts the app's path after the binary when it runs an unpackaged app
- * (`electron .`, process.defaultApp), and only the binary when packaged.
+ * The user's arguments: everything after the binary, less the app's path when Electron runs an
+ * unpackaged app (`electron [switches] . …`, process.defaultApp): the first argument that is not a switch.
  */
 export function userArgs(argv: readonly string[], defaultApp: boolean): string[] {
-  return argv.slice(defaultApp ? 2 : 1)
+  const rest = argv.slice(1)
+  if (!defaultApp) return rest
+  const appAt = rest.findIndex((a) => !a.startsWith('-'))
+  return appAt < 0 ? rest : [...rest.slice(0, appAt), ...rest.slice(appAt + 1)]
 }
 
 export function launchRequest(args: readonly string[]): LaunchRequest {

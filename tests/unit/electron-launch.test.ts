@@ -59,6 +59,18 @@ describe('userArgs', () => {
     ])
     expect(userArgs(['/x/electron', '.', 'cli', 'gpu', 'list'], true)).toEqual(['cli', 'gpu', 'list'])
     expect(userArgs(['/x/electron'], true)).toEqual([])
+    // Switches before the app path stay; the app path goes.
+    expect(userArgs(['/x/electron', '--no-sandbox', '/src/app', 'cli', '--version'], true)).toEqual([
+      '--no-sandbox',
+      'cli',
+      '--version',
+    ])
+    expect(
+      launchRequest(userArgs(['/x/electron', '--no-sandbox', '/src/app', 'cli', '--version'], true)),
+    ).toEqual({
+      kind: 'node',
+      cliArgs: ['--version'],
+    })
   })
 })
 
