@@ -120,9 +120,12 @@ test.describe('the page may connect only to its own server', () => {
     const violation = await page.evaluate(
       (url) =>
         new Promise<string>((resolve) => {
-          document.addEventListener('securitypolicyviolation', (e) =>
-            resolve(`${e.effectiveDirective} ${e.blockedURI}`),
-          )
+          // The violation event bubbles from the document to the window (globalThis in the page).
+          const page = globalThis as unknown as EventTarget
+          page.addEventListener('securitypolicyviolation', (e: Event) => {
+            const v = e as unknown as { effectiveDirective: string; blockedURI: string }
+            resolve(`${v.effectiveDirective} ${v.blockedURI}`)
+          })
           try {
             const ws = new WebSocket(url)
             ws.onopen = () => resolve('opened')

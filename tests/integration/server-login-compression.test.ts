@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -10,6 +10,7 @@ import { startHeadlessServer, type HeadlessServer } from '../../electron/server/
 
 let services: Services
 let server: HeadlessServer
+let base: string
 let cookie: string
 let origin: string
 const bigJs = `${'export const line = "SDXL Studio renderer chunk";\n'.repeat(2000)}// end\n`
@@ -48,7 +49,7 @@ const form = (token: string) => `token=${encodeURIComponent(token)}`
 const FORM = 'application/x-www-form-urlencoded'
 
 beforeAll(async () => {
-  const base = mkdtempSync(path.join(tmpdir(), 'sdxl-server-login-'))
+  base = mkdtempSync(path.join(tmpdir(), 'sdxl-server-login-'))
   const www = path.join(base, 'www')
   mkdirSync(path.join(www, 'assets'), { recursive: true })
   writeFileSync(
@@ -72,6 +73,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close()
   await services?.dispose()
+  if (base) rmSync(base, { recursive: true, force: true })
 })
 
 describe('login by POST (the token never travels in an address)', () => {
@@ -233,7 +235,7 @@ describe('gzip and brotli for the renderer', () => {
   })
 
   it('a rebuilt file is compressed again, not served from the old copy', async () => {
-    const dir = path.join(tmpdir(), `sdxl-rebuild-${process.pid}`)
+    const dir = path.join(base, 'rebuild')
     const www = path.join(dir, 'www')
     mkdirSync(path.join(www, 'assets'), { recursive: true })
     writeFileSync(path.join(www, 'index.html'), '<!doctype html>')
