@@ -48,6 +48,11 @@ function request(
 const form = (token: string) => `token=${encodeURIComponent(token)}`
 const FORM = 'application/x-www-form-urlencoded'
 
+/** POSTs the login form (the real token unless a body is given), as a form, with these headers on top. */
+function login(headers: Record<string, string>, body: string = form(server.token)): Promise<Reply> {
+  return request('POST', '/login', { 'Content-Type': FORM, ...headers }, body)
+}
+
 beforeAll(async () => {
   base = mkdtempSync(path.join(tmpdir(), 'sdxl-server-login-'))
   const www = path.join(base, 'www')
@@ -85,7 +90,7 @@ describe('login by POST (the token never travels in an address)', () => {
   })
 
   it('the right token: the cookie and a 303 to the app, with nothing cached', async () => {
-    const r = await request('POST', '/login', { 'Content-Type': FORM, Origin: origin }, form(server.token))
+    const r = await login({ Origin: origin })
     expect(r.status).toBe(303)
     expect(r.headers.location).toBe('/')
     expect(r.headers['set-cookie']?.[0]).toContain(
@@ -94,12 +99,7 @@ describe('login by POST (the token never travels in an address)', () => {
     expect(r.headers['cache-control']).toBe('no-store')
     expect(r.headers['referrer-policy']).toBe('no-referrer')
     // A form post without Origin (older browsers, curl) works too.
-    const noOrigin = await request(
-      'POST',
-      '/login',
-      { 'Content-Type': `${FORM}; charset=UTF-8` },
-      form(server.token),
-    )
+    const noOrigin = await login({ 'Content-Type': `${FORM}; charset=UTF-8` })
     expect(noOrigin.status).toBe(303)
   })
 
@@ -113,7 +113,7 @@ describe('login by POST (the token never travels in an address)', () => {
       form('-1'),
       form('1e-4'),
     ]) {
-      const r = await request('POST', '/login', { 'Content-Type': FORM, Origin: origin }, body)
+      const r = await login({ Origin: origin }, body)
       expect(r.status, body).toBe(401)
       expect(r.headers['set-cookie'], body).toBeUndefined()
       expect(r.body.toString(), body).toContain('not valid')
@@ -121,28 +121,13 @@ describe('login by POST (the token never travels in an address)', () => {
   })
 
   it('refuses a post from another site, another content type, or an oversized form', async () => {
-    const foreign = await request(
-      'POST',
-      '/login',
-      { 'Content-Type': FORM, Origin: 'https://evil.example' },
-      form(server.token),
-    )
+    const foreign = await login({ Origin: 'https://evil.example' })
     expect(foreign.status).toBe(403)
     expect(foreign.headers['set-cookie']).toBeUndefined()
-    const crossSite = await request(
-      'POST',
-      '/login',
-      { 'Content-Type': FORM, Origin: 'null', 'Sec-Fetch-Site': 'cross-site' },
-      form(server.token),
-    )
+    const crossSite = await login({ Origin: 'null', 'Sec-Fetch-Site': 'cross-site' })
     expect(crossSite.status).toBe(403)
     // Our own page's form: no referrer, so the browser says Origin: null, and Sec-Fetch-Site same-origin.
-    const own = await request(
-      'POST',
-      '/login',
-      { 'Content-Type': FORM, Origin: 'null', 'Sec-Fetch-Site': 'same-origin' },
-      form(server.token),
-    )
+    const own = await login({ Origin: 'null', 'Sec-Fetch-Site': 'same-origin' })
     expect(own.status).toBe(303)
     const json = await request(
       'POST',
@@ -151,7 +136,7 @@ describe('login by POST (the token never travels in an address)', () => {
       JSON.stringify({ token: server.token }),
     )
     expect(json.status).toBe(415)
-    const huge = await request('POST', '/login', { 'Content-Type': FORM }, `token=${'a'.repeat(100_000)}`)
+    const huge = await login({}, `token=${'a'.repeat(100_000)}`)
     expect(huge.status).toBe(413)
     // The server is still fine afterwards.
     expect((await request('GET', '/', { Cookie: cookie })).status).toBe(200)
