@@ -6,7 +6,7 @@ import { plan } from '../../core/env/plan'
 import { InstallState } from '../../core/env/state'
 import { createServices } from '../../electron/services'
 import { pidAlive } from '../../electron/services/env/lock'
-import { resourcesDir } from '../../electron/services/env/manager'
+import { resourcesDir } from '../../electron/services/app-files'
 import { InstallRunner, readState } from '../../electron/services/env/runner'
 import { findVersion } from '../../core/env/versions'
 import {

@@ -7,7 +7,7 @@ import { evaluateProbe, ProbeReport } from '../../core/env/probe'
 import { InstallProgress } from '../../core/env/state'
 import { SUPPORTED_VERSIONS, type SdScriptsVersion } from '../../core/env/versions'
 import { createServices } from '../../electron/services'
-import { resourcesDir } from '../../electron/services/env/manager'
+import { resourcesDir } from '../../electron/services/app-files'
 import { RouterSession } from '../../electron/services/router'
 import { createStandinRepo, realPython, sharedUvBin, tempDir, testEnv } from './env-helpers'
 

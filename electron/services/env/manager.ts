@@ -1,6 +1,5 @@
 import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { ApiError } from '../../../core/api/errors'
 import { envLayout } from '../../../core/env/layout'
 import {
@@ -24,6 +23,7 @@ import {
 } from '../../../core/env/settings-check'
 import { toProgress, type InstallProgress, type InstallState } from '../../../core/env/state'
 import { DEFAULT_VERSION, findVersion } from '../../../core/env/versions'
+import { resourceFile, resourcesDir } from '../app-files'
 import type { ServiceOptions } from '../context'
 import { queryComputeCapabilities, querySnapshot } from '../gpu/nvidia-smi'
 import { readJsonFile, writeJsonAtomic } from '../store/atomic'
@@ -67,19 +67,6 @@ export interface VerifyResult {
   probe: ProbeReport | null
   /** Set when the probe itself could not run (no venv, Python broken). */
   error: string | null
-}
-
-/** The app's resources folder (probe.py and the tokenizer helper), wherever the code runs from. */
-export function resourcesDir(env: NodeJS.ProcessEnv): string {
-  if (env.SDXL_STUDIO_RESOURCES) return path.resolve(env.SDXL_STUDIO_RESOURCES)
-  let dir = path.dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(path.join(dir, 'resources', 'env', 'probe.py'))) return path.join(dir, 'resources')
-    const parent = path.dirname(dir)
-    if (parent === dir) break
-    dir = parent
-  }
-  return path.resolve('resources')
 }
 
 type Listener<T> = (value: T) => void
@@ -587,7 +574,7 @@ export class EnvManager {
     }
     const out = path.join(this.options.dataDir, 'tmp', `probe-${process.pid}-${Date.now()}.json`)
     await fs.mkdir(path.dirname(out), { recursive: true })
-    const probeScript = path.join(resourcesDir(this.env), 'env', 'probe.py')
+    const probeScript = resourceFile(this.env, 'env', 'probe.py')
     const env = installEnv(this.env, this.options.dataDir, {
       HF_HOME: envLayout(process.platform === 'win32' ? 'win32' : 'linux', rec.envDir).hfHome,
     })

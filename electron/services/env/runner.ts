@@ -1,6 +1,7 @@
 import { promises as fs, readFileSync } from 'node:fs'
 import path from 'node:path'
-import * as pty from 'node-pty'
+import type * as pty from 'node-pty'
+import { spawnPty } from '../pty'
 import { PtyFlow } from '../pty-flow'
 import { diagnose, diagnoseError, type Diagnosis } from '../../../core/env/failures'
 import type { InstallPlan, PlanStep, StepCommand, StepId } from '../../../core/env/plan'
@@ -342,7 +343,7 @@ export class InstallRunner {
     const exit = await new Promise<{ exitCode: number; signal?: number }>((resolve, reject) => {
       let child: pty.IPty
       try {
-        child = pty.spawn(resolved, args, { name: 'xterm-256color', cols: 120, rows: 30, cwd, env })
+        child = spawnPty(resolved, args, { name: 'xterm-256color', cols: 120, rows: 30, cwd, env })
       } catch (error) {
         reject(error)
         return
