@@ -183,15 +183,31 @@ export function planTool(input: ToolInput): ToolPlan {
   }
 }
 
-function fileProblems(label: string, file: string, f: FileFacts | undefined): LoraProblem[] {
-  if (!f || !f.exists)
-    return [p('file_missing', { label, file }, `${label} does not exist: ${file}. Check the path.`)]
-  if (!f.isFile) return [p('not_a_file', { label, file }, `${label} is a folder, not a file: ${file}.`)]
+/** Which input a problem is about: a code the renderer translates, and its English words. */
+export type InputLabel = 'lora' | 'merge_input' | 'sd_model' | 'model_org' | 'model_tuned'
+const LABELS: Record<InputLabel, (index: number) => string> = {
+  lora: () => 'The LoRA to resize',
+  merge_input: (i) => `LoRA ${i}`,
+  sd_model: () => 'The SDXL model',
+  model_org: () => 'The base model',
+  model_tuned: () => 'The fine-tuned model',
+}
+
+interface Labelled {
+  key: InputLabel
+  index: number
+}
+
+function fileProblems(which: Labelled, file: string, f: FileFacts | undefined): LoraProblem[] {
+  const label = LABELS[which.key](which.index)
+  const params = { label: which.key, index: which.index, file }
+  if (!f || !f.exists) return [p('file_missing', params, `${label} does not exist: ${file}. Check the path.`)]
+  if (!f.isFile) return [p('not_a_file', params, `${label} is a folder, not a file: ${file}.`)]
   if (f.headerProblem)
     return [
       p(
         'not_safetensors',
-        { label, file, problem: f.headerProblem },
+        params,
         `${label} is not a usable .safetensors file (${file}): ${f.headerProblem}`,
       ),
     ]
@@ -199,15 +215,17 @@ function fileProblems(label: string, file: string, f: FileFacts | undefined): Lo
 }
 
 /** The LoRA must be an SDXL LoRA/LoCon in sd-scripts' format (the scripts know only lora_down/lora_up). */
-function loraProblems(label: string, file: string, f: FileFacts | undefined): LoraProblem[] {
-  const base = fileProblems(label, file, f)
+function loraProblems(which: Labelled, file: string, f: FileFacts | undefined): LoraProblem[] {
+  const base = fileProblems(which, file, f)
+  const label = LABELS[which.key](which.index)
+  const params = { label: which.key, index: which.index, file }
   if (base.length || !f) return base
   const info = f.lora
   if (!info || info.modules === 0)
     return [
       p(
         'not_lora',
-        { label, file },
+        params,
         `${label} is not a LoRA file (no lora_down/lora_up weights): ${file}. Choose a LoRA .safetensors file.`,
       ),
     ]
@@ -215,7 +233,7 @@ function loraProblems(label: string, file: string, f: FileFacts | undefined): Lo
     return [
       p(
         'not_sdxl_lora',
-        { label, file },
+        params,
         `${label} is not an SDXL LoRA in sd-scripts' format (module names lora_unet_input_blocks_…, lora_te1_…): ${file}.`,
       ),
     ]
@@ -223,21 +241,23 @@ function loraProblems(label: string, file: string, f: FileFacts | undefined): Lo
     return [
       p(
         'unsupported_network',
-        { label, file, network: info.network },
+        { ...params, network: info.network },
         `${label} is a ${info.network} network; sd-scripts' resize and merge scripts handle LoRA and LoCon only: ${file}.`,
       ),
     ]
   return []
 }
 
-function modelProblems(label: string, file: string, f: FileFacts | undefined): LoraProblem[] {
-  const base = fileProblems(label, file, f)
+function modelProblems(which: Labelled, file: string, f: FileFacts | undefined): LoraProblem[] {
+  const base = fileProblems(which, file, f)
+  const label = LABELS[which.key](which.index)
+  const params = { label: which.key, index: which.index, file }
   if (base.length || !f) return base
   if (f.model?.kind !== 'sdxl_base')
     return [
       p(
         'not_sdxl_model',
-        { label, file, kind: f.model?.kind ?? 'unknown' },
+        { ...params, kind: f.model?.kind ?? 'unknown' },
         `${label} is not an SDXL base checkpoint: ${file}. ${f.model?.description ?? ''}`.trim(),
       ),
     ]
@@ -290,7 +310,7 @@ export function checkTool(
   const plan = planTool(input)
   const problems: LoraProblem[] = []
   if (input.tool === 'resize') {
-    problems.push(...loraProblems('The LoRA to resize', input.model, files[input.model]))
+    problems.push(...loraProblems({ key: 'lora', index: 1 }, input.model, files[input.model]))
     const info = files[input.model]?.lora
     if (input.dynamic_method) {
       const v = input.dynamic_param
@@ -338,7 +358,9 @@ export function checkTool(
         )
     }
   } else if (input.tool === 'merge') {
-    input.models.forEach((m, i) => problems.push(...loraProblems(`LoRA ${i + 1}`, m.file, files[m.file])))
+    input.models.forEach((m, i) =>
+      problems.push(...loraProblems({ key: 'merge_input', index: i + 1 }, m.file, files[m.file])),
+    )
     const seen = new Set<string>()
     for (const m of input.models) {
       if (seen.has(m.file))
@@ -354,7 +376,8 @@ export function checkTool(
     if (input.mode === 'checkpoint') {
       if (!input.sd_model)
         problems.push(p('checkpoint_needs_model', {}, 'Choose the SDXL model to merge the LoRAs into.'))
-      else problems.push(...modelProblems('The SDXL model', input.sd_model, files[input.sd_model]))
+      else
+        problems.push(...modelProblems({ key: 'sd_model', index: 1 }, input.sd_model, files[input.sd_model]))
     }
     if (input.mode === 'sum') {
       const ranks = input.models
@@ -373,8 +396,10 @@ export function checkTool(
         )
     }
   } else {
-    problems.push(...modelProblems('The base model', input.model_org, files[input.model_org]))
-    problems.push(...modelProblems('The fine-tuned model', input.model_tuned, files[input.model_tuned]))
+    problems.push(...modelProblems({ key: 'model_org', index: 1 }, input.model_org, files[input.model_org]))
+    problems.push(
+      ...modelProblems({ key: 'model_tuned', index: 1 }, input.model_tuned, files[input.model_tuned]),
+    )
     if (input.model_org === input.model_tuned)
       problems.push(
         p(

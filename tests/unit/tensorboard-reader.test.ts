@@ -111,7 +111,7 @@ describe('hostile event files', () => {
     const damaged = bytes.slice()
     const firstLen = Number(new DataView(damaged.buffer).getBigUint64(0, true))
     const second = 12 + firstLen + 4
-    damaged[second + 12 + 2] ^= 0x40
+    damaged[second + 14] = (damaged[second + 14] as number) ^ 0x40
     const r = readRecords(damaged)
     expect(r.problem).toEqual({ kind: 'bad_data_crc', offset: second })
     expect(r.records).toHaveLength(1)
@@ -120,7 +120,7 @@ describe('hostile event files', () => {
 
   it('a damaged length: bad length checksum', () => {
     const damaged = bytes.slice()
-    damaged[3] ^= 0x01
+    damaged[3] = (damaged[3] as number) ^ 0x01
     expect(readRecords(damaged).problem).toEqual({ kind: 'bad_length_crc', offset: 0 })
   })
 
