@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Page } from '@playwright/test'
 import { trainingMetadata, writeLora } from '../helpers/lora'
@@ -132,3 +132,44 @@ for (const lang of ['en', 'ru'] as const) {
     await expect(page.getByTestId('lora-resize-rank')).toHaveValue('4')
   })
 }
+
+test('Runs page: a logging run shows its TensorBoard scalars; Open in TensorBoard explains a missing package', async ({
+  page,
+  server,
+}) => {
+  const w = makeLoraWorld('tb-e2e-')
+  useWorld(server, w)
+  // Event files written by torch.utils.tensorboard (tests/fixtures/tensorboard), where the run logs.
+  const logdir = path.join(w.root, 'logs')
+  cpSync(
+    path.join(repoRoot, 'tests/fixtures/tensorboard/torch-style'),
+    path.join(logdir, '20260101120000', 'network_train'),
+    {
+      recursive: true,
+    },
+  )
+  await page.setViewportSize({ width: 1280, height: 720 })
+  await page.goto(`${server.url}#/runs`)
+  await page
+    .getByTestId('new-run-json')
+    .fill(
+      JSON.stringify({
+        command: [w.venvPython, '-c', 'pass'],
+        cwd: w.root,
+        name: 'logged',
+        config: { logging: { logging_dir: logdir } },
+      }),
+    )
+  await page.getByTestId('new-run-start').click()
+  const card = page.getByTestId('tb-card')
+  await expect(card).toBeVisible({ timeout: 20_000 })
+  await expect(page.getByTestId('tb-series-loss')).toHaveAttribute('data-points', '12')
+  await expect(page.getByTestId('tb-series-lr')).toHaveAttribute('data-points', '12')
+  await expect(page.getByTestId('tb-series-epoch')).toHaveAttribute('data-points', '3')
+  await expect(page.getByTestId('tb-chart-epoch')).toContainText('Average loss per epoch')
+  await expectNoHorizontalOverflow(page)
+  // The stand-in environment's Python has no tensorboard: the message says how to install it.
+  await page.getByTestId('tb-open').click()
+  await expect(page.getByTestId('tb-error')).toContainText('python -m pip install tensorboard')
+  await page.screenshot({ path: test.info().outputPath('runs-tensorboard.png'), fullPage: true })
+})

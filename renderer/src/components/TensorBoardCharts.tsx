@@ -31,6 +31,7 @@ function Chart({ group, scalars }: { group: ChartGroup; scalars: RunScalars['sca
         x={x}
         ys={ys}
         height={160}
+        exponent={group.kind === 'lr'}
         testId={`tb-series-${group.kind}${group.prefix ? `-${group.prefix}` : ''}`}
       />
     </Stack>
