@@ -52,7 +52,10 @@ export type BlockRanks = z.infer<typeof BlockRanks>
 
 export const LoraInfo = z.object({
   network: NetworkKind,
-  /** Rank (dim) as trained: the metadata's ss_network_dim when it is a number, else the largest in the weights. */
+  /**
+   * Rank (dim): the metadata's ss_network_dim when it is a number and the weights agree, else the
+   * largest in the weights (a disagreement is reported in problems).
+   */
   rank: z.number().int().nullable(),
   /** Alpha as trained: ss_network_alpha when a number, else the most common .alpha value. */
   alpha: z.number().nullable(),
@@ -390,7 +393,10 @@ export function inspectLora(header: SafetensorsHeader, alphas: Record<string, nu
   const uniformAlpha = new Set(alphaValues).size <= 1
   const metaDim = metadataNumber(metadata.ss_network_dim)
   const metaAlpha = metadataNumber(metadata.ss_network_alpha)
-  const rank = metaDim !== null && Number.isInteger(metaDim) ? metaDim : rankMax
+  // The metadata says how it was trained; where the weights all have one other rank (sdxl_merge_lora
+  // --concat keeps the first file's dim in the metadata), the weights are what the file is.
+  const weightsDisagree = metaDim !== null && rankMax !== null && uniformRank && metaDim !== rankMax
+  const rank = metaDim !== null && Number.isInteger(metaDim) && !weightsDisagree ? metaDim : rankMax
   const linearAlpha = mostCommon(
     [...modules.values()]
       .filter((m) => {
@@ -402,7 +408,7 @@ export function inspectLora(header: SafetensorsHeader, alphas: Record<string, nu
       .map(tidy),
   )
   const alpha = metaAlpha ?? linearAlpha ?? mostCommon(alphaValues)
-  if (metaDim !== null && rankMax !== null && uniformRank && metaDim !== rankMax)
+  if (weightsDisagree)
     problems.push(
       problem(
         'metadata_rank_mismatch',

@@ -150,16 +150,14 @@ test('Runs page: a logging run shows its TensorBoard scalars; Open in TensorBoar
   )
   await page.setViewportSize({ width: 1280, height: 720 })
   await page.goto(`${server.url}#/runs`)
-  await page
-    .getByTestId('new-run-json')
-    .fill(
-      JSON.stringify({
-        command: [w.venvPython, '-c', 'pass'],
-        cwd: w.root,
-        name: 'logged',
-        config: { logging: { logging_dir: logdir } },
-      }),
-    )
+  await page.getByTestId('new-run-json').fill(
+    JSON.stringify({
+      command: [w.venvPython, '-c', 'pass'],
+      cwd: w.root,
+      name: 'logged',
+      config: { logging: { logging_dir: logdir } },
+    }),
+  )
   await page.getByTestId('new-run-start').click()
   const card = page.getByTestId('tb-card')
   await expect(card).toBeVisible({ timeout: 20_000 })

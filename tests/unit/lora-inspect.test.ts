@@ -132,10 +132,16 @@ describe('inspectLora on generated files', () => {
     expect(info.problems).toEqual([])
   })
 
-  it('metadata that disagrees with the weights keeps the trained value and says so', () => {
+  it('metadata that disagrees with uniform weights: the weights win, the disagreement is reported', () => {
     const info = inspect({ rank: 4, metadata: { ss_network_dim: '32', ss_network_alpha: '16' } })
-    expect(info).toMatchObject({ rank: 32, alpha: 16, weights: { rank_max: 4 } })
-    expect(info.problems.map((p) => p.code)).toEqual(['metadata_rank_mismatch'])
+    expect(info).toMatchObject({ rank: 4, alpha: 16, weights: { rank_max: 4 } })
+    expect(info.problems).toEqual([
+      {
+        code: 'metadata_rank_mismatch',
+        params: { metadata: 32, weights: 4 },
+        message: 'The metadata says rank 32 but the weights have rank 4.',
+      },
+    ])
   })
 
   it('an SD 1.x LoRA is recognised and flagged as not SDXL', () => {
