@@ -5,6 +5,7 @@ import type { LoraJob } from '../../../core/api/domains/lora'
 import { ApiError } from '../../../core/api/errors'
 import { planTool, type ToolInput } from '../../../core/lora/tools'
 import { displayCommand } from '../../../core/runs/record'
+import { readTail } from '../runs/domain'
 import { isAlive, killTree, processStartTime, startWatchdog } from '../runs/process-tree'
 import { buildRunEnv, resolveProgram } from '../runs/run-env'
 import { RunProcess } from '../runs/run-process'
@@ -152,20 +153,7 @@ export class LoraJobs {
 
   async log(id: string, max = 256 * 1024): Promise<{ text: string; truncated: boolean }> {
     await this.get(id)
-    try {
-      const handle = await fs.open(this.logFile(id), 'r')
-      try {
-        const { size } = await handle.stat()
-        const start = Math.max(0, size - max)
-        const buf = Buffer.alloc(size - start)
-        await handle.read(buf, 0, buf.length, start)
-        return { text: buf.toString('utf8'), truncated: start > 0 }
-      } finally {
-        await handle.close()
-      }
-    } catch {
-      return { text: '', truncated: false }
-    }
+    return readTail(this.logFile(id), max)
   }
 
   /** Records the job and queues it; it starts when no other tool job runs. Inputs are checked by the caller. */

@@ -499,6 +499,61 @@ function Common({
 
 const numberValue = (v: string | number): Num => (typeof v === 'number' && Number.isFinite(v) ? v : '')
 
+/** Where the tool writes its result; empty uses the suggestion shown as placeholder (when there is one). */
+function OutputField({
+  value,
+  suggested,
+  onChange,
+  testId,
+}: {
+  value: string
+  suggested?: string
+  onChange: (v: string) => void
+  testId: string
+}) {
+  const { t } = useTranslation('lora')
+  return (
+    <TextInput
+      label={t('form.output')}
+      description={t('form.outputHint')}
+      placeholder={suggested}
+      value={value}
+      onChange={(e) => onChange(e.currentTarget.value)}
+      error={value.trim() || suggested ? null : t('fieldErrors.required')}
+      data-testid={testId}
+    />
+  )
+}
+
+/** A rank: a whole number 1–1024; `optional` allows empty. */
+function RankField({
+  label,
+  value,
+  onChange,
+  optional = false,
+  w,
+  testId,
+}: {
+  label: string
+  value: Num
+  onChange: (v: Num) => void
+  optional?: boolean
+  w: number
+  testId?: string
+}) {
+  const { t } = useTranslation('lora')
+  return (
+    <NumberInput
+      w={w}
+      label={label}
+      value={value}
+      onChange={(v) => onChange(numberValue(v))}
+      error={(optional && value === '') || isRank(value) ? null : t('fieldErrors.rank')}
+      data-testid={testId}
+    />
+  )
+}
+
 function ResizeTab({ model, onStarted }: { model: string | null; onStarted: (job: LoraJob) => void }) {
   const { t } = useTranslation('lora')
   const [form, set] = usePersisted('resize', {
@@ -519,8 +574,8 @@ function ResizeTab({ model, onStarted }: { model: string | null; onStarted: (job
   const saveTo = form.save_to.trim() || suggested
   const errors = {
     model: form.model.trim() ? null : t('fieldErrors.required'),
-    new_rank: isRank(form.new_rank) ? null : t('fieldErrors.rank'),
-    new_conv_rank: form.new_conv_rank === '' || isRank(form.new_conv_rank) ? null : t('fieldErrors.rank'),
+    new_rank: isRank(form.new_rank) ? null : 'rank',
+    new_conv_rank: form.new_conv_rank === '' || isRank(form.new_conv_rank) ? null : 'rank',
     dynamic_param: form.dynamic_method && form.dynamic_param === '' ? t('fieldErrors.number') : null,
   }
   const fieldsOk = Object.values(errors).every((e) => e === null) && !!saveTo
@@ -548,29 +603,26 @@ function ResizeTab({ model, onStarted }: { model: string | null; onStarted: (job
         onChange={(e) => set({ model: e.currentTarget.value })}
         data-testid="lora-resize-model"
       />
-      <TextInput
-        label={t('form.output')}
-        description={t('form.outputHint')}
-        placeholder={suggested}
+      <OutputField
         value={form.save_to}
-        onChange={(e) => set({ save_to: e.currentTarget.value })}
-        data-testid="lora-resize-output"
+        suggested={suggested}
+        onChange={(v) => set({ save_to: v })}
+        testId="lora-resize-output"
       />
       <Group align="flex-start">
-        <NumberInput
+        <RankField
           w={140}
           label={t('form.newRank')}
           value={form.new_rank}
-          onChange={(v) => set({ new_rank: numberValue(v) })}
-          error={errors.new_rank}
-          data-testid="lora-resize-rank"
+          onChange={(v) => set({ new_rank: v })}
+          testId="lora-resize-rank"
         />
-        <NumberInput
+        <RankField
           w={220}
           label={t('form.newConvRank')}
           value={form.new_conv_rank}
-          onChange={(v) => set({ new_conv_rank: numberValue(v) })}
-          error={errors.new_conv_rank}
+          onChange={(v) => set({ new_conv_rank: v })}
+          optional
         />
         <Select
           w={380}
@@ -714,22 +766,14 @@ function MergeTab({ onStarted }: { onStarted: (job: LoraJob) => void }) {
           {t('form.addModel')}
         </Button>
       </Group>
-      <TextInput
-        label={t('form.output')}
-        description={t('form.outputHint')}
-        value={form.save_to}
-        onChange={(e) => set({ save_to: e.currentTarget.value })}
-        error={form.save_to.trim() ? null : t('fieldErrors.required')}
-        data-testid="lora-merge-output"
-      />
+      <OutputField value={form.save_to} onChange={(v) => set({ save_to: v })} testId="lora-merge-output" />
       {form.mode === 'svd' ? (
-        <NumberInput
+        <RankField
           w={180}
           label={t('form.mergeRank')}
           value={form.new_rank}
-          onChange={(v) => set({ new_rank: numberValue(v) })}
-          error={isRank(form.new_rank) ? null : t('fieldErrors.rank')}
-          data-testid="lora-merge-rank"
+          onChange={(v) => set({ new_rank: v })}
+          testId="lora-merge-rank"
         />
       ) : null}
       <Common form={form} set={set} withDevice={form.mode === 'svd'} />
@@ -794,29 +838,26 @@ function ExtractTab({ onStarted }: { onStarted: (job: LoraJob) => void }) {
         onChange={(e) => set({ model_tuned: e.currentTarget.value })}
         data-testid="lora-extract-tuned"
       />
-      <TextInput
-        label={t('form.output')}
-        description={t('form.outputHint')}
-        placeholder={suggested}
+      <OutputField
         value={form.save_to}
-        onChange={(e) => set({ save_to: e.currentTarget.value })}
-        data-testid="lora-extract-output"
+        suggested={suggested}
+        onChange={(v) => set({ save_to: v })}
+        testId="lora-extract-output"
       />
       <Group align="flex-start">
-        <NumberInput
+        <RankField
           w={120}
           label={t('form.dim')}
           value={form.dim}
-          onChange={(v) => set({ dim: numberValue(v) })}
-          error={isRank(form.dim) ? null : t('fieldErrors.rank')}
-          data-testid="lora-extract-dim"
+          onChange={(v) => set({ dim: v })}
+          testId="lora-extract-dim"
         />
-        <NumberInput
+        <RankField
           w={240}
           label={t('form.convDim')}
           value={form.conv_dim}
-          onChange={(v) => set({ conv_dim: numberValue(v) })}
-          error={form.conv_dim === '' || isRank(form.conv_dim) ? null : t('fieldErrors.rank')}
+          onChange={(v) => set({ conv_dim: v })}
+          optional
         />
         <NumberInput
           w={160}
