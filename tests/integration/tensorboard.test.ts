@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiError } from '../../core/api/errors'
 import { createServices, type Services } from '../../electron/services'
 import { isAlive } from '../../electron/services/runs/process-tree'
+import { runCliCaptured } from '../helpers/cli'
 import { caller } from './lora-helpers'
 import { sharedTensorboardVenv, writeEvents } from './tensorboard-helpers'
 import { makeWorld, withFiles, type TrainingWorld } from './training-helpers'
@@ -207,5 +208,22 @@ describe('a training run that logs gets its own logging folder', () => {
     // Without logging, no logging option at all.
     const quiet = await call('train.preview', { config: withFiles(p.config, w) })
     expect(quiet.files?.['config.toml']).not.toContain('logging_dir')
+  })
+})
+
+describe('CLI', () => {
+  it('tensorboard scalars <run id> lists the tags with their last values; --json is the API answer', async () => {
+    const logdir = path.join(w.root, 'logs-cli')
+    writeEvents(venv, path.join(logdir, 'run'), ['--steps', '5', '--epochs', '5'])
+    const id = await runLoggingTo(logdir)
+    const text = await runCliCaptured(['tensorboard', 'scalars', id], w.dataDir)
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout).toContain(`${logdir} (1 event file)`)
+    expect(text.stdout).toMatch(/loss\/epoch_average +5 points {2}last [\d.]+ at 5/)
+    const json = await runCliCaptured(['tensorboard', 'scalars', id, '--json'], w.dataDir)
+    expect(JSON.parse(json.stdout)).toEqual(await call('tensorboard.scalars', { id }))
+    const missing = await runCliCaptured(['tensorboard', 'scalars', 'nope'], w.dataDir)
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('No run with id nope')
   })
 })
