@@ -100,6 +100,15 @@ for (const lang of ['en', 'ru'] as const) {
     await page.getByTestId('lora-inspect-run').click()
     await expect(page.getByTestId('lora-inspect-error')).toContainText('нет.safetensors')
 
+    // Every form holds its layout at 1280×720 in this language.
+    for (const tool of ['merge', 'extract'] as const) {
+      await page.getByTestId(`lora-tab-${tool}`).click()
+      await expect(page.getByTestId(`lora-${tool}-run`)).toBeVisible()
+      await expectNoHorizontalOverflow(page)
+      await page.screenshot({ path: test.info().outputPath(`lora-${tool}-${lang}.png`), fullPage: true })
+    }
+    await page.getByTestId('lora-tab-inspect').click()
+
     // Resize: hostile ranks, a rank not lower, then a real run.
     await page.getByTestId('lora-inspect-file').fill(file)
     await page.getByTestId('lora-inspect-run').click()
