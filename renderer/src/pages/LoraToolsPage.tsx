@@ -467,7 +467,7 @@ function Common({
   return (
     <Group align="flex-end">
       <Select
-        w={160}
+        w={220}
         label={t('form.precision')}
         data={['fp16', 'bf16', 'float']}
         value={form.save_precision}
