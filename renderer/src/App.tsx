@@ -8,6 +8,7 @@ import { useConnectionLost } from './api/connection'
 const EnvironmentPage = lazy(() => import('./pages/EnvironmentPage'))
 const TrainPage = lazy(() => import('./pages/TrainPage'))
 const RunsPage = lazy(() => import('./pages/RunsPage'))
+const LoraToolsPage = lazy(() => import('./pages/LoraToolsPage'))
 const GpuPage = lazy(() => import('./pages/GpuPage'))
 const SettingsPage = lazy(() => import('./pages/SettingsPage'))
 
@@ -15,6 +16,7 @@ export const pages: Array<{ id: string; labelKey: string; component: ComponentTy
   { id: 'environment', labelKey: 'nav.environment', component: EnvironmentPage },
   { id: 'train', labelKey: 'nav.train', component: TrainPage },
   { id: 'runs', labelKey: 'nav.runs', component: RunsPage },
+  { id: 'lora', labelKey: 'nav.lora', component: LoraToolsPage },
   { id: 'gpu', labelKey: 'nav.gpu', component: GpuPage },
   { id: 'settings', labelKey: 'nav.settings', component: SettingsPage },
 ]

@@ -7,6 +7,8 @@ import ruEnv from './locales/ru/env.json'
 import ruTrain from './locales/ru/train.json'
 import ruRuns from './locales/ru/runs.json'
 import ruVram from './locales/ru/vram.json'
+import ruLora from './locales/ru/lora.json'
+import ruTensorboard from './locales/ru/tensorboard.json'
 
 export const ru = {
   common: ruCommon,
@@ -16,4 +18,6 @@ export const ru = {
   train: ruTrain,
   runs: ruRuns,
   vram: ruVram,
+  lora: ruLora,
+  tensorboard: ruTensorboard,
 } satisfies LanguageResources
