@@ -1,29 +1,12 @@
 import { execFile } from 'node:child_process'
-import { constants, promises as fs } from 'node:fs'
+import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { findExecutable } from '../which'
 
 /** Finds an executable on PATH (with PATHEXT on Windows); null when absent. */
 export async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
-  const dirs = (env.PATH ?? env.Path ?? '').split(path.delimiter).filter(Boolean)
-  const exts =
-    process.platform === 'win32'
-      ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';').map((e) => e.toLowerCase())
-      : ['']
-  for (const dir of dirs) {
-    for (const ext of exts) {
-      const candidate = path.join(dir, name + ext)
-      try {
-        const st = await fs.stat(candidate)
-        if (!st.isFile()) continue
-        if (process.platform !== 'win32') await fs.access(candidate, constants.X_OK)
-        return candidate
-      } catch {
-        // not here
-      }
-    }
-  }
-  return null
+  return findExecutable(name, env)
 }
 
 export interface ExecResult {
