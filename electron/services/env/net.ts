@@ -60,7 +60,9 @@ export function proxyVariables(access: Pick<NetAccess, 'proxy' | 'env'>): Record
 export function dispatcherFor(access: Pick<NetAccess, 'proxy' | 'env'>): Dispatcher {
   const httpProxy = access.proxy ?? variable(access.env, 'http_proxy', 'HTTP_PROXY') ?? ''
   const httpsProxy = access.proxy ?? variable(access.env, 'https_proxy', 'HTTPS_PROXY') ?? httpProxy
-  return new EnvHttpProxyAgent({ httpProxy, httpsProxy, noProxy: noProxy(access.env) })
+  // proxyTunnel false: plain-HTTP addresses go as ordinary proxy requests, not CONNECT tunnels,
+  // which many proxies (Squid's defaults) allow only to port 443. HTTPS is always tunnelled.
+  return new EnvHttpProxyAgent({ httpProxy, httpsProxy, noProxy: noProxy(access.env), proxyTunnel: false })
 }
 
 /** Basic auth for a URL whose origin has credentials (sent to that origin only, never to a redirect elsewhere). */
@@ -85,6 +87,10 @@ export class DownloadError extends Error {
     this.name = 'DownloadError'
   }
 }
+
+const PROXY_AUTH =
+  'The proxy wants a user name and password (HTTP 407): write them into the proxy address ' +
+  '(http://user:password@proxy:port) in Settings → Downloads and mirrors, or check the ones there.'
 
 /** What went wrong in a request, in words, with the URL shown without credentials. */
 function describeFailure(url: string, error: unknown, viaProxy: boolean): string {
@@ -124,6 +130,9 @@ async function httpGet<T>(
         ...(options.signal ? { signal: options.signal } : {}),
       })
     } catch (error) {
+      // undici reports a proxy's 407 as an error (tunnel or not), not as a response.
+      const text = `${(error as { cause?: Error }).cause?.message ?? ''} ${(error as Error).message ?? ''}`
+      if (viaProxy && /\b407\b/.test(text)) throw new DownloadError(PROXY_AUTH, 407)
       throw new DownloadError(describeFailure(url, error, viaProxy))
     }
     if (!res.ok) {
@@ -131,7 +140,7 @@ async function httpGet<T>(
       throw new DownloadError(
         `HTTP ${res.status} for ${redactUrls(url)}.` +
           (res.status === 407
-            ? ' The proxy wants a user name and password: write them into the proxy address (http://user:password@proxy:port).'
+            ? ` ${PROXY_AUTH}`
             : res.status === 401 || res.status === 403
               ? ' The server refused access: check the user name and password in the mirror address.'
               : res.status === 404
