@@ -27,6 +27,20 @@ export const Mirrors = z.object({
   proxy: z.string().nullable().default(null),
 })
 export type Mirrors = z.infer<typeof Mirrors>
+/**
+ * A change to some mirrors. Not `Mirrors.partial()`: zod 4 applies the defaults inside a partial
+ * object, so `{ proxy: null }` would come out with every other mirror set to null (cleared).
+ */
+export const MirrorsPatch = z
+  .object({
+    pypiIndex: z.string().nullable().optional(),
+    torchIndex: z.string().nullable().optional(),
+    hfEndpoint: z.string().nullable().optional(),
+    pythonMirror: z.string().nullable().optional(),
+    proxy: z.string().nullable().optional(),
+  })
+  .strict()
+export type MirrorsPatch = z.infer<typeof MirrorsPatch>
 export const NO_MIRRORS: Mirrors = {
   pypiIndex: null,
   torchIndex: null,

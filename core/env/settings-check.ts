@@ -1,4 +1,4 @@
-import { redactUrls } from './credentials'
+import { MASK, redactUrls } from './credentials'
 import { parseSource } from './source'
 
 /** The env settings a user can type in; the names match EnvSettings / Mirrors. */
@@ -51,4 +51,17 @@ export function sourceFolderProblem(value: string, state: 'missing' | 'not-a-fol
   return state === 'missing'
     ? `The sd-scripts source is neither a git URL nor an existing folder: "${value}". Enter a git URL (https://…/sd-scripts.git) or the path of a local sd-scripts checkout.`
     : `The sd-scripts source is a file, not a folder: "${value}". Choose the sd-scripts folder itself, or enter a git URL.`
+}
+
+/**
+ * A value that still carries the mask where a password was (shown masked, then edited so that the
+ * stored password cannot be matched to it) would save "****" as the password: ask for it instead.
+ */
+export function maskedPasswordProblem(field: EnvSettingField, value: string): string | null {
+  if (
+    !new RegExp(`^[a-z][a-z0-9+.-]*://[^/?#@]*${MASK.replace(/\*/g, '\\*')}[^/?#@]*@`, 'i').test(value.trim())
+  )
+    return null
+  const label = field === 'source' ? 'sd-scripts source' : LABELS[field]
+  return `The ${label} address was changed, so its stored password no longer applies. Type the password again in place of ${MASK}.`
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { event, request } from '../define'
-import { GpuFacts, InstallerChoice, InstallPlan, Mirrors, PlanError, TorchChoice } from '../../env/plan'
+import { GpuFacts, InstallerChoice, InstallPlan, MirrorsPatch, PlanError, TorchChoice } from '../../env/plan'
 import { PrecheckReport } from '../../env/prechecks'
 import { ProbeProblem, ProbeReport } from '../../env/probe'
 import { EnvName, EnvRecord, EnvSettings } from '../../env/registry'
@@ -15,7 +15,7 @@ export const PlanRequest = z
     installer: InstallerChoice.optional(),
     /** A git URL or a local folder; null: settings, else GitHub. */
     source: z.string().min(1).nullable().optional(),
-    mirrors: Mirrors.partial().optional(),
+    mirrors: MirrorsPatch.optional(),
     envDir: z.string().min(1).nullable().optional(),
   })
   .strict()
@@ -73,7 +73,7 @@ export const requests = {
     'Start installing an environment (progress: env.progress, log: env.log)',
   ),
   'env.resume': request(
-    z.object({ name: EnvName.optional(), mirrors: Mirrors.partial().optional() }).strict(),
+    z.object({ name: EnvName.optional(), mirrors: MirrorsPatch.optional() }).strict(),
     Started,
     'Continue an interrupted or failed install from its first unfinished step (optionally with new mirrors)',
   ),
@@ -133,7 +133,7 @@ export const requests = {
       .object({
         source: z.string().min(1).nullable().optional(),
         installer: InstallerChoice.optional(),
-        mirrors: Mirrors.partial().optional(),
+        mirrors: MirrorsPatch.optional(),
       })
       .strict(),
     EnvSettings,

@@ -23,6 +23,7 @@ import { evaluatePrechecks, type PrecheckReport } from '../../../core/env/preche
 import { evaluateProbe, ProbeReport, type ProbeProblem } from '../../../core/env/probe'
 import { EnvRegistry, EnvSettings, type EnvChoices, type EnvRecord } from '../../../core/env/registry'
 import {
+  maskedPasswordProblem,
   mirrorUrlProblem,
   sourceFolderProblem,
   sourceIsFolder,
@@ -200,12 +201,12 @@ export class EnvManager {
     for (const field of ['pypiIndex', 'torchIndex', 'hfEndpoint', 'pythonMirror', 'proxy'] as const) {
       const value = patch.mirrors?.[field]
       if (typeof value !== 'string') continue
-      const problem = mirrorUrlProblem(field, value)
+      const problem = mirrorUrlProblem(field, value) ?? maskedPasswordProblem(field, value)
       if (problem) throw invalid(field, problem)
     }
     const source = patch.source
     if (typeof source !== 'string') return
-    const syntax = sourceSyntaxProblem(source)
+    const syntax = sourceSyntaxProblem(source) ?? maskedPasswordProblem('source', source)
     if (syntax) throw invalid('source', redactUrls(syntax))
     if (sourceIsFolder(source)) {
       const stat = await fs.stat(path.resolve(source.trim())).catch(() => null)
