@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import type { EventDef, RequestDef } from './define'
 import * as app from './domains/app'
 import * as configs from './domains/configs'
+import * as dataset from './domains/dataset'
 import * as env from './domains/env'
 import * as gpu from './domains/gpu'
 import * as runs from './domains/runs'
@@ -20,6 +21,7 @@ export const requests = {
   ...runs.requests,
   ...vram.requests,
   ...training.requests,
+  ...dataset.requests,
 } satisfies Record<string, RequestDef>
 
 export const events = {
@@ -30,6 +32,7 @@ export const events = {
   ...runs.events,
   ...vram.events,
   ...training.events,
+  ...dataset.events,
 } satisfies Record<string, EventDef>
 
 export type Requests = typeof requests

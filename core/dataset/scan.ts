@@ -359,7 +359,7 @@ export function buildScan(
   const allImages = folders.reduce((n, f) => n + f.images.length, 0)
   return {
     settings: {
-      resolution: settings.resolution,
+      resolution: [settings.resolution[0], settings.resolution[1]],
       enable_bucket: settings.enable_bucket,
       min_bucket_reso: plan.min_bucket_reso,
       max_bucket_reso: plan.max_bucket_reso,

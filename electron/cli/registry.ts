@@ -1,5 +1,6 @@
 import type { CliCommand } from './command'
 import { configsCommands } from './commands/configs'
+import { datasetCommands } from './commands/dataset'
 import { envCommands } from './commands/env'
 import { gpuCommands } from './commands/gpu'
 import { runsCommands } from './commands/runs'
@@ -16,4 +17,5 @@ export const cliCommands: CliCommand[] = [
   ...runsCommands,
   ...vramCommands,
   ...trainingCommands,
+  ...datasetCommands,
 ]

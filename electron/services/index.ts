@@ -1,5 +1,6 @@
 import { createAppDomain } from './app/domain'
 import { createConfigsDomain } from './configs/domain'
+import { createDatasetDomain } from './dataset/domain'
 import type { ServiceOptions } from './context'
 import { createEnvDomain } from './env/domain'
 import { createGpuDomain } from './gpu/domain'
@@ -30,7 +31,8 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
   const runs = createRunsDomain(options)
   const vram = createVramDomain(options)
   const training = createTrainingDomain(options, { env: env.manager, runs: () => runs.service })
-  const domains = [app, gpu, env, configs, runs, vram, training]
+  const dataset = createDatasetDomain(options, { env: env.manager })
+  const domains = [app, gpu, env, configs, runs, vram, training, dataset]
 
   const requests: RequestHandlers = {
     ...app.requests,
@@ -40,6 +42,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     ...runs.requests,
     ...vram.requests,
     ...training.requests,
+    ...dataset.requests,
     ...extras.overrides,
   }
   const subscriptions: SubscriptionHandlers = {
@@ -50,6 +53,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     ...runs.subscriptions,
     ...vram.subscriptions,
     ...training.subscriptions,
+    ...dataset.subscriptions,
   }
   const router: Router = createRouter(requests, subscriptions)
   return {
@@ -61,6 +65,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     runs,
     vram,
     training,
+    dataset,
     options,
     dispose: async () => {
       for (const d of domains.reverse()) await d.dispose()

@@ -1,11 +1,14 @@
 import { z } from 'zod'
 import { CaptionOp } from '../../dataset/caption-ops'
-import { TrainingConfig } from '../../config/schema'
+import { TrainingConfig, TrainingType } from '../../config/schema'
 import { event, request } from '../define'
 
 // The Dataset page, the CLI's `dataset scan` and the Train page's dataset summary (docs/dataset.md).
 
 const Size = z.tuple([z.number(), z.number()])
+
+/** A training config as the dataset requests take it: the training type does not matter to a scan. */
+export const ScanConfig = TrainingConfig.extend({ type: TrainingType.default('lora') })
 
 export const PROBLEM_KINDS = [
   // sd-scripts stops, or cannot use the file
@@ -236,7 +239,7 @@ const dirInput = {
 
 export const requests = {
   'dataset.scan': request(
-    z.object({ config: TrainingConfig }).strict(),
+    z.object({ config: ScanConfig }).strict(),
     DatasetScan,
     'Scan every image folder of a config: images, captions, problems, buckets and steps as sd-scripts computes them',
   ),
@@ -250,7 +253,7 @@ export const requests = {
         query: z.string().max(500).default(''),
         /** Only images with this problem. */
         problem: ProblemKind.optional(),
-        config: TrainingConfig.optional(),
+        config: ScanConfig.optional(),
       })
       .strict(),
     z.object({
