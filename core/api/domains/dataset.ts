@@ -189,7 +189,11 @@ export const TaggerOptions = z.object({
   repo_id: z
     .string()
     .trim()
-    .regex(/^[\w.-]+\/[\w.-]+(\/[\w.-]+)*$/, 'owner/name')
+    .regex(/^[\w.-]+\/[\w.-]+(\/[\w.-]+)*$/, 'A Hugging Face repository: owner/name')
+    .refine(
+      (r) => r.split('/').every((part) => part !== '.' && part !== '..'),
+      'A Hugging Face repository: owner/name',
+    )
     .default('SmilingWolf/wd-v1-4-convnext-tagger-v2'),
   threshold: z.number().min(0.01).max(1).default(0.35),
   /** missing: tag only images without a caption; append: add new tags to existing captions; overwrite. */
