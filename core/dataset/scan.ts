@@ -249,7 +249,9 @@ export function buildScan(
       const cap = f.captions.get(img.name) ?? null
       if (!cap) {
         missing++
-        add('caption_missing', img.path, index, { class_tokens: s.class_tokens ?? '' })
+        // Class images without captions are the usual setup when the folder has class tokens.
+        if (!(s.is_reg && s.class_tokens))
+          add('caption_missing', img.path, index, { class_tokens: s.class_tokens ?? '' })
         continue
       }
       if (cap.status === 'empty_file') {

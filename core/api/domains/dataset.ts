@@ -217,6 +217,8 @@ export const TaggerCheck = z.object({
   missing: z.array(z.string()),
   hf_endpoint: z.string().nullable(),
   problem: z.string().nullable(),
+  /** What is wrong, for the UI to say in the user's language: no environment, a broken one, no script. */
+  problem_kind: z.enum(['no_environment', 'environment_broken', 'no_script']).nullable(),
 })
 
 export const TaggerProgress = z.object({

@@ -113,30 +113,29 @@ export class Tagger {
 
   async check() {
     const hf = (await this.manager.settings()).mirrors.hfEndpoint
+    const none = { environment: null, python: null, script: null, missing: [], hf_endpoint: hf }
     let e
     try {
       e = await this.environment()
     } catch (error) {
+      const kind = error instanceof ApiError && (error.details as { kind?: string } | undefined)?.kind
       return {
+        ...none,
         ready: false,
-        environment: null,
-        python: null,
-        script: null,
-        missing: [],
-        hf_endpoint: hf,
         problem: (error as Error).message,
+        problem_kind:
+          kind === 'environment_broken' ? ('environment_broken' as const) : ('no_environment' as const),
       }
     }
     const script = path.join(e.sd_scripts_dir, TAGGER_SCRIPT)
     if (!existsSync(script))
       return {
+        ...none,
         ready: false,
         environment: e.name,
         python: e.python,
-        script: null,
-        missing: [],
-        hf_endpoint: hf,
         problem: `This sd-scripts has no ${TAGGER_SCRIPT}. Update the environment to v0.10.1.`,
+        problem_kind: 'no_script' as const,
       }
     const missing = await this.missingPackages(e.python)
     return {
@@ -147,6 +146,7 @@ export class Tagger {
       missing,
       hf_endpoint: hf,
       problem: null,
+      problem_kind: null,
     }
   }
 

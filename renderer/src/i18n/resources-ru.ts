@@ -7,6 +7,7 @@ import ruEnv from './locales/ru/env.json'
 import ruTrain from './locales/ru/train.json'
 import ruRuns from './locales/ru/runs.json'
 import ruVram from './locales/ru/vram.json'
+import ruDataset from './locales/ru/dataset.json'
 
 export const ru = {
   common: ruCommon,
@@ -16,4 +17,5 @@ export const ru = {
   train: ruTrain,
   runs: ruRuns,
   vram: ruVram,
+  dataset: ruDataset,
 } satisfies LanguageResources

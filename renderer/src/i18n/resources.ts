@@ -8,6 +8,7 @@ import enEnv from './locales/en/env.json'
 import enTrain from './locales/en/train.json'
 import enRuns from './locales/en/runs.json'
 import enVram from './locales/en/vram.json'
+import enDataset from './locales/en/dataset.json'
 
 export const en = {
   common: enCommon,
@@ -17,6 +18,7 @@ export const en = {
   train: enTrain,
   runs: enRuns,
   vram: enVram,
+  dataset: enDataset,
 }
 
 export type Namespace = keyof typeof en
