@@ -21,7 +21,15 @@ import { ApiError } from '../../core/api/errors'
 import { createServices, type Services } from '../../electron/services'
 import type { EventSink } from '../../electron/services/router'
 import { writeImage } from '../helpers/dataset-images'
-import { ensureSharedCache, realPython, repoRoot, sharedCache, tempDir, testEnv } from './env-helpers'
+import {
+  ensureSharedCache,
+  realPython,
+  repoRoot,
+  sharedCache,
+  sharedUvBin,
+  tempDir,
+  testEnv,
+} from './env-helpers'
 import { startLocalMirrors, type LocalMirrors } from './env-mirrors'
 
 const fixtures = path.join(repoRoot, 'tests/fixtures/wd14')
@@ -48,13 +56,15 @@ function sharedVenv(name: string, packages: string[]): string | null {
   }
 }
 
+/** A new venv (with pip) holding `packages`, installed quickly with uv from its cache. */
 function freshVenv(dir: string, packages: string[]): string {
   execFileSync(realPython(), ['-m', 'venv', dir])
-  execFileSync(path.join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '-q', ...packages], {
-    env: { ...process.env, PIP_CACHE_DIR: path.join(sharedCache, 'pip') },
+  const python = path.join(dir, 'bin', 'python')
+  execFileSync(path.join(sharedUvBin(), 'uv'), ['pip', 'install', '-q', '--python', python, ...packages], {
+    env: testEnv(),
     stdio: 'ignore',
   })
-  return path.join(dir, 'bin', 'python')
+  return python
 }
 
 /** A folder that looks like an sd-scripts checkout, with `script` as finetune/tag_images_by_wd14_tagger.py. */
@@ -189,7 +199,8 @@ describe.skipIf(!python)(
       expect(seen.some((p) => p.phase === 'tagging' && p.total === 2)).toBe(true)
       expect(mirrors.requests).toContain(`GET /hf/${REPO}/resolve/main/model.onnx`)
       expect(caption('blue.txt')).toBe('solo, blue background\n')
-      expect(caption('green.txt')).toBe('solo, green (series)\n')
+      // Character tags are off (sd-scripts v0.10.1's tagger crashes on them): green gets none.
+      expect(caption('green.txt')).toBe('solo\n')
       expect(caption('red.txt')).toBe('my tag\n')
       // Tagging is one caption change: undo removes the two new captions.
       const undo = await services.router.call(
@@ -247,42 +258,40 @@ describe.skipIf(!python)(
   },
 )
 
-describe.skipIf(!python)(
-  'WD14 tagging installs onnx and onnxruntime into an environment without them',
-  () => {
-    it('says what is missing, installs it with the environment pip (numpy kept), then tags', async () => {
-      const data = path.join(root, 'data-install')
-      const bare = freshVenv(path.join(root, 'bare-venv'), BASE_PACKAGES)
-      const numpyBefore = execFileSync(bare, ['-c', 'import numpy; print(numpy.__version__)'], {
-        encoding: 'utf8',
-      }).trim()
-      useEnvironment(data, {
-        srcDir: fakeSdScripts(
-          path.join(root, 'env2', 'sd-scripts'),
-          path.join(fixtures, 'tag_images_by_wd14_tagger.py'),
-        ),
-        python: bare,
-        hfEndpoint: mirrors.hfEndpoint,
-      })
-      const services = createServices({ dataDir: data, mode: 'test', env: testEnv(), version: '0.0.0' })
-      try {
-        const check = await services.router.call('dataset.tagger.check', {}, { transport: 'test' })
-        expect(check.ok && check.result).toMatchObject({ ready: false, missing: ['onnx', 'onnxruntime'] })
-        const out = path.join(root, 'images2')
-        await writeImage(path.join(out, 'a.png'), { format: 'png', width: 64, height: 64, color: '#0000ff' })
-        const seen = await tag(services, { dir: out, repo_id: REPO, threshold: 0.5 })
-        expect(seen.some((p) => p.phase === 'installing')).toBe(true)
-        expect(seen.at(-1), seen.at(-1)?.error ?? '').toMatchObject({ phase: 'done', written: 1 })
-        expect(readFileSync(path.join(out, 'a.txt'), 'utf8')).toBe('solo, blue background\n')
-        expect(
-          execFileSync(bare, ['-c', 'import numpy; print(numpy.__version__)'], { encoding: 'utf8' }).trim(),
-        ).toBe(numpyBefore)
-      } finally {
-        await services.dispose()
-      }
-    }, 300_000)
-  },
-)
+describe.skipIf(!python)('WD14 tagging installs what the environment lacks', () => {
+  it('says what is missing, installs it with the environment pip (numpy kept), then tags', async () => {
+    const data = path.join(root, 'data-install')
+    // onnxruntime is there, onnx is not (installing both from PyPI makes this test minutes long).
+    const bare = freshVenv(path.join(root, 'bare-venv'), [...BASE_PACKAGES, 'onnxruntime'])
+    const numpyBefore = execFileSync(bare, ['-c', 'import numpy; print(numpy.__version__)'], {
+      encoding: 'utf8',
+    }).trim()
+    useEnvironment(data, {
+      srcDir: fakeSdScripts(
+        path.join(root, 'env2', 'sd-scripts'),
+        path.join(fixtures, 'tag_images_by_wd14_tagger.py'),
+      ),
+      python: bare,
+      hfEndpoint: mirrors.hfEndpoint,
+    })
+    const services = createServices({ dataDir: data, mode: 'test', env: testEnv(), version: '0.0.0' })
+    try {
+      const check = await services.router.call('dataset.tagger.check', {}, { transport: 'test' })
+      expect(check.ok && check.result).toMatchObject({ ready: false, missing: ['onnx'] })
+      const out = path.join(root, 'images2')
+      await writeImage(path.join(out, 'a.png'), { format: 'png', width: 64, height: 64, color: '#0000ff' })
+      const seen = await tag(services, { dir: out, repo_id: REPO, threshold: 0.5 })
+      expect(seen.some((p) => p.phase === 'installing')).toBe(true)
+      expect(seen.at(-1), seen.at(-1)?.error ?? '').toMatchObject({ phase: 'done', written: 1 })
+      expect(readFileSync(path.join(out, 'a.txt'), 'utf8')).toBe('solo, blue background\n')
+      expect(
+        execFileSync(bare, ['-c', 'import numpy; print(numpy.__version__)'], { encoding: 'utf8' }).trim(),
+      ).toBe(numpyBefore)
+    } finally {
+      await services.dispose()
+    }
+  }, 300_000)
+})
 
 // sd-scripts' own script: git-ignored local check (it imports torch, cv2, transformers... via library).
 const sdScripts = [process.env.SD_SCRIPTS_DIR, path.join(repoRoot, '.sdscripts')].find(
@@ -324,7 +333,7 @@ describe.skipIf(!realReady)("WD14 tagging with sd-scripts' own script (local che
       const seen = await tag(services, { dir: out, repo_id: REPO, threshold: 0.5, batch_size: 1 })
       expect(seen.at(-1), seen.at(-1)?.error ?? '').toMatchObject({ phase: 'done', written: 2 })
       expect(readFileSync(path.join(out, 'blue.txt'), 'utf8')).toBe('solo, blue background\n')
-      expect(readFileSync(path.join(out, 'green.txt'), 'utf8')).toBe('solo, green (series)\n')
+      expect(readFileSync(path.join(out, 'green.txt'), 'utf8')).toBe('solo\n')
     } finally {
       await services.dispose()
     }

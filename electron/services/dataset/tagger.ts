@@ -26,6 +26,8 @@ import type { CaptionStore } from './captions'
  */
 
 export const TAGGER_SCRIPT = path.join('finetune', 'tag_images_by_wd14_tagger.py')
+/** A character threshold no probability reaches: character tags off (see the argument list). */
+export const CHARACTER_THRESHOLD_OFF = 1.01
 /** What the script imports for --onnx beyond sd-scripts' requirements. */
 export const TAGGER_PACKAGES = ['onnx', 'onnxruntime']
 
@@ -270,6 +272,10 @@ export class Tagger {
       o.caption_extension,
       '--output_path',
       output,
+      // sd-scripts v0.10.1's tagger stops with UnboundLocalError ('character_tags') as soon as a
+      // character tag passes its threshold with a SmilingWolf model; above 1 that never happens.
+      '--character_threshold',
+      String(CHARACTER_THRESHOLD_OFF),
       ...(o.remove_underscore ? ['--remove_underscore'] : []),
       ...(o.undesired_tags.trim() ? ['--undesired_tags', o.undesired_tags] : []),
       ...(incomplete ? ['--force_download'] : []),
@@ -289,15 +295,17 @@ export class Tagger {
       })
       if (job.cancelled) return this.update(job, { phase: 'cancelled' })
       if (r.code !== 0 || !existsSync(output)) {
+        const last = lastError(r.tail)
+        // huggingface_hub's download errors (the script's last line is then only "Force download failed").
         const hint =
-          /hf_hub|huggingface|HTTPError|ConnectionError|RepositoryNotFound|EntryNotFound|LocalEntryNotFound/i.test(
+          /RepositoryNotFoundError|EntryNotFoundError|RevisionNotFoundError|HfHubHTTPError|LocalEntryNotFoundError|ConnectionError|ConnectTimeout|Max retries exceeded/.test(
             r.tail,
           )
             ? ` The model could not be downloaded from ${settings.mirrors.hfEndpoint ?? 'huggingface.co'}: check the network or the Hugging Face endpoint in Settings, and the model repository (${o.repo_id}).`
             : ''
         return this.update(job, {
           phase: 'failed',
-          error: `The WD14 tagger stopped: ${lastError(r.tail)}.${hint}`,
+          error: `The WD14 tagger stopped: ${last}.${hint}`,
         })
       }
       this.update(job, { phase: 'writing' })
@@ -333,7 +341,9 @@ export class Tagger {
       )
       const constraints = path.join(mkdtempSync(path.join(os.tmpdir(), 'sdxl-wd14-pins-')), 'constraints.txt')
       await fs.writeFile(constraints, pins.tail)
-      const uv = existsSync(layout.bootstrapUv) ? layout.bootstrapUv : null
+      // The environment's own installer: its uv, else its pip, else a uv on PATH (uv-made venvs have no pip).
+      const hasPip = (await run(python, ['-m', 'pip', '--version'], { env })).code === 0
+      const uv = existsSync(layout.bootstrapUv) ? layout.bootstrapUv : hasPip ? null : 'uv'
       const argv = uv
         ? [uv, 'pip', 'install', '--python', python, ...index, '-c', constraints, ...packages]
         : [

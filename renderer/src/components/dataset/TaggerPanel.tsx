@@ -230,6 +230,9 @@ export function TaggerPanel({
         </Card>
       )}
       <Text size="xs" c="dimmed">
+        {t('tagger.noCharacters')}
+      </Text>
+      <Text size="xs" c="dimmed">
         {t('tagger.blip')}
       </Text>
     </Stack>
