@@ -20,7 +20,9 @@ export interface ImageHeader {
   damage: 'unreadable' | 'truncated' | 'maybe_truncated' | null
 }
 
-const HEAD = 64 * 1024
+/** First read: every header but a JPEG's fits; a JPEG's segments are then read on in larger steps. */
+const HEAD = 4096
+const JPEG_STEP = 16 * 1024
 
 interface Reader {
   size: number
@@ -109,7 +111,7 @@ async function jpeg(r: Reader, head: Buffer): Promise<ImageHeader> {
   const byteAt = async (pos: number): Promise<number | null> => {
     if (pos >= r.size) return null
     if (pos < bufStart || pos >= bufStart + buf.length) {
-      buf = await r.read(pos, HEAD)
+      buf = await r.read(pos, JPEG_STEP)
       bufStart = pos
     }
     return buf[pos - bufStart] ?? null
@@ -142,7 +144,7 @@ async function jpeg(r: Reader, head: Buffer): Promise<ImageHeader> {
       return sized('jpeg', width, height, { orientation, damage: hasEoi ? null : 'maybe_truncated' })
     }
     if (marker === 0xe1 && orientation === null) {
-      const seg = await r.read(pos + 2, Math.min(length - 2, HEAD))
+      const seg = await r.read(pos + 2, Math.min(length - 2, 64 * 1024))
       orientation = exifOrientation(seg)
     }
     pos += length
