@@ -1,5 +1,6 @@
 import { createAppDomain } from './app/domain'
 import { createConfigsDomain } from './configs/domain'
+import { createDatasetDomain } from './dataset/domain'
 import type { ServiceOptions } from './context'
 import { createEnvDomain } from './env/domain'
 import { createGpuDomain } from './gpu/domain'
@@ -34,7 +35,8 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
   const training = createTrainingDomain(options, { env: env.manager, runs: () => runs.service })
   const tensorboard = createTensorboardDomain(options, { env: env.manager, runs: () => runs.service })
   const lora = createLoraDomain(options, { env: env.manager })
-  const domains = [app, gpu, env, configs, runs, vram, training, tensorboard, lora]
+  const dataset = createDatasetDomain(options, { env: env.manager })
+  const domains = [app, gpu, env, configs, runs, vram, training, tensorboard, lora, dataset]
 
   const requests: RequestHandlers = {
     ...app.requests,
@@ -46,6 +48,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     ...training.requests,
     ...tensorboard.requests,
     ...lora.requests,
+    ...dataset.requests,
     ...extras.overrides,
   }
   const subscriptions: SubscriptionHandlers = {
@@ -58,6 +61,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     ...training.subscriptions,
     ...tensorboard.subscriptions,
     ...lora.subscriptions,
+    ...dataset.subscriptions,
   }
   const router: Router = createRouter(requests, subscriptions)
   return {
@@ -71,6 +75,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     training,
     tensorboard,
     lora,
+    dataset,
     options,
     dispose: async () => {
       for (const d of domains.reverse()) await d.dispose()

@@ -9,6 +9,7 @@ import ruRuns from './locales/ru/runs.json'
 import ruVram from './locales/ru/vram.json'
 import ruLora from './locales/ru/lora.json'
 import ruTensorboard from './locales/ru/tensorboard.json'
+import ruDataset from './locales/ru/dataset.json'
 
 export const ru = {
   common: ruCommon,
@@ -20,4 +21,5 @@ export const ru = {
   vram: ruVram,
   lora: ruLora,
   tensorboard: ruTensorboard,
+  dataset: ruDataset,
 } satisfies LanguageResources
