@@ -24,6 +24,8 @@ const main: MainViteConfig = {
   define: { __SDXL_STUDIO_VERSION__: JSON.stringify(pkg.version) },
   build: {
     outDir: 'out/main',
+    // undici's optional node:sqlite probe stays a require() inside its try/catch (see vite.cli.config.ts).
+    commonjsOptions: { ignore: ['node:sqlite'] },
     rollupOptions: {
       input: { index: resolve(__dirname, 'electron/main/index.ts') },
       // CommonJS, so Electron runs it synchronously at start: `sdxl-studio cli …` / `--serve` hand over

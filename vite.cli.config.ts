@@ -35,11 +35,21 @@ export default defineConfig({
     sourcemap: false,
     reportCompressedSize: false,
     // ws tries its optional native helpers inside try/catch; bundled, they would resolve to an empty
-    // stand-in and break every WebSocket frame. Left as require() (undefined in an ES module), ws
-    // falls back to its JavaScript code, as it does when they are not installed.
-    commonjsOptions: { ignore: ['bufferutil', 'utf-8-validate'] },
+    // stand-in and break every WebSocket frame. Left as require(), ws falls back to its JavaScript
+    // code, as it does when they are not installed.
+    // undici probes optional built-ins (node:sqlite, absent before Node 22.5) with require() inside
+    // try/catch; bundled, that require would become a top-level import that fails on Node 20 before
+    // any code runs. Left as require() through the banner's createRequire, it throws where undici
+    // catches it, as when undici runs from node_modules.
+    commonjsOptions: { ignore: ['bufferutil', 'utf-8-validate', 'node:sqlite'] },
     rollupOptions: {
-      output: { format: 'es', entryFileNames: 'index.js', inlineDynamicImports: true },
+      output: {
+        format: 'es',
+        entryFileNames: 'index.js',
+        inlineDynamicImports: true,
+        banner:
+          "import { createRequire as __sdxlCreateRequire } from 'node:module'\nconst require = __sdxlCreateRequire(import.meta.url)",
+      },
       onwarn: quietAnnotations,
     },
   },

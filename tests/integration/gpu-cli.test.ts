@@ -78,7 +78,8 @@ function cli(args: string[], env: Record<string, string>, withStandIn = true): P
   })
 }
 
-describe('npm run -s cli -- gpu ...', () => {
+// Each call starts npm and tsx, which compiles the CLI afresh: slow on a busy machine.
+describe('npm run -s cli -- gpu ...', { timeout: 120_000 }, () => {
   it('gpu list --json prints exactly one JSON document with the documented shape', async () => {
     const r = await cli(['gpu', 'list', '--json'], { FAKE_NVIDIA_SMI_SCENARIO: 'two-gpus' })
     expect(r.stderr).toBe('')

@@ -84,7 +84,8 @@ describe('vram service', () => {
   })
 })
 
-describe('vram CLI', () => {
+// Each call starts tsx, which compiles the CLI afresh: slow on a busy machine.
+describe('vram CLI', { timeout: 120_000 }, () => {
   const cli = (args: string[], dataDir: string) =>
     promisify(execFile)('npm', ['run', '-s', 'cli', '--', ...args], {
       cwd: repoRoot,
@@ -120,5 +121,5 @@ describe('vram CLI', () => {
     )
     expect(rec.code).toBe(0)
     expect(rec.stdout).toContain('Recorded')
-  }, 60_000)
+  }, 180_000)
 })

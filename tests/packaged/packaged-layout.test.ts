@@ -107,9 +107,16 @@ describe.skipIf(process.platform !== 'linux')('the installed app (electron-build
       ),
     )
     expect(forbidden).toEqual([])
-    // node-pty is the only production module: the rest is bundled.
+    // Native modules are the only production modules (node-pty; sharp with libvips from @img and its
+    // two small helpers): the rest is bundled.
     const modules = new Set(files.filter((f) => /^\/node_modules\/[^/]+$/.test(f)))
-    expect([...modules]).toEqual(['/node_modules/node-pty'])
+    expect([...modules].sort()).toEqual([
+      '/node_modules/@img',
+      '/node_modules/detect-libc',
+      '/node_modules/node-pty',
+      '/node_modules/semver',
+      '/node_modules/sharp',
+    ])
     const shipped = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { main: string }
     expect(files).toContain(`/${shipped.main.replace(/^\.\//, '')}`)
   })
@@ -130,6 +137,7 @@ describe.skipIf(process.platform !== 'linux')('the installed app (electron-build
     for (const p of [
       'node_modules/node-pty/build/Release/pty.node',
       'node_modules/node-pty/lib/index.js',
+      'node_modules/sharp/dist/index.cjs',
       'out/cli/index.js',
       'out/renderer/index.html',
     ]) {
