@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import type { EventDef, RequestDef } from './define'
 import * as app from './domains/app'
 import * as configs from './domains/configs'
+import * as desktop from './domains/desktop'
 import * as env from './domains/env'
 import * as gpu from './domains/gpu'
 import * as lora from './domains/lora'
@@ -24,6 +25,7 @@ export const requests = {
   ...training.requests,
   ...tensorboard.requests,
   ...lora.requests,
+  ...desktop.requests,
 } satisfies Record<string, RequestDef>
 
 export const events = {
@@ -36,6 +38,7 @@ export const events = {
   ...training.events,
   ...tensorboard.events,
   ...lora.events,
+  ...desktop.events,
 } satisfies Record<string, EventDef>
 
 export type Requests = typeof requests

@@ -1,5 +1,6 @@
 import type { CliCommand } from './command'
 import { configsCommands } from './commands/configs'
+import { desktopCommands } from './commands/desktop'
 import { envCommands } from './commands/env'
 import { gpuCommands } from './commands/gpu'
 import { loraCommands } from './commands/lora'
@@ -20,4 +21,5 @@ export const cliCommands: CliCommand[] = [
   ...trainingCommands,
   ...tensorboardCommands,
   ...loraCommands,
+  ...desktopCommands,
 ]

@@ -1,6 +1,7 @@
 import { createAppDomain } from './app/domain'
 import { createConfigsDomain } from './configs/domain'
 import type { ServiceOptions } from './context'
+import { createDesktopDomain, type DesktopShell } from './desktop/domain'
 import { createEnvDomain } from './env/domain'
 import { createGpuDomain } from './gpu/domain'
 import { createLoraDomain } from './lora/domain'
@@ -18,6 +19,11 @@ export interface ServiceExtras {
    * 'paths.pick' backed by a native dialog, since electron/services never imports 'electron'.
    */
   overrides?: Partial<RequestHandlers>
+  /**
+   * The desktop app's shell (Electron's shell.openPath / showItemInFolder): "Open output folder" and
+   * "Show in file manager" use it. Without it (headless, CLI) they say where the files are instead.
+   */
+  shell?: DesktopShell
 }
 
 /**
@@ -34,7 +40,13 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
   const training = createTrainingDomain(options, { env: env.manager, runs: () => runs.service })
   const tensorboard = createTensorboardDomain(options, { env: env.manager, runs: () => runs.service })
   const lora = createLoraDomain(options, { env: env.manager })
-  const domains = [app, gpu, env, configs, runs, vram, training, tensorboard, lora]
+  const desktop = createDesktopDomain(options, {
+    runs: () => runs.service,
+    env: env.manager,
+    toolJobs: () => lora.jobs.list(),
+    shell: extras.shell,
+  })
+  const domains = [app, gpu, env, configs, runs, vram, training, tensorboard, lora, desktop]
 
   const requests: RequestHandlers = {
     ...app.requests,
@@ -46,6 +58,9 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     ...training.requests,
     ...tensorboard.requests,
     ...lora.requests,
+    ...desktop.requests,
+    // With a desktop shell, the output folder opens through it (Electron's shell.openPath).
+    ...(extras.shell ? { 'run.open_output': ({ id }: { id: string }) => desktop.openOutput(id) } : {}),
     ...extras.overrides,
   }
   const subscriptions: SubscriptionHandlers = {
@@ -58,6 +73,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     ...training.subscriptions,
     ...tensorboard.subscriptions,
     ...lora.subscriptions,
+    ...desktop.subscriptions,
   }
   const router: Router = createRouter(requests, subscriptions)
   return {
@@ -71,6 +87,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     training,
     tensorboard,
     lora,
+    desktop,
     options,
     dispose: async () => {
       for (const d of domains.reverse()) await d.dispose()
