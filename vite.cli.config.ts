@@ -25,7 +25,7 @@ const moduleMarker: Plugin = {
 export default defineConfig({
   define: { __SDXL_STUDIO_VERSION__: JSON.stringify(pkg.version) },
   plugins: [moduleMarker],
-  ssr: { noExternal: true, external: ['node-pty'], target: 'node' },
+  ssr: { noExternal: true, external: ['node-pty', 'sharp'], target: 'node' },
   build: {
     ssr: resolve(__dirname, 'electron/cli/main.ts'),
     outDir: 'out/cli',

@@ -3,6 +3,7 @@ import type { EventDef, RequestDef } from './define'
 import * as app from './domains/app'
 import * as configs from './domains/configs'
 import * as desktop from './domains/desktop'
+import * as dataset from './domains/dataset'
 import * as env from './domains/env'
 import * as gpu from './domains/gpu'
 import * as lora from './domains/lora'
@@ -26,6 +27,7 @@ export const requests = {
   ...tensorboard.requests,
   ...lora.requests,
   ...desktop.requests,
+  ...dataset.requests,
 } satisfies Record<string, RequestDef>
 
 export const events = {
@@ -39,6 +41,7 @@ export const events = {
   ...tensorboard.events,
   ...lora.events,
   ...desktop.events,
+  ...dataset.events,
 } satisfies Record<string, EventDef>
 
 export type Requests = typeof requests

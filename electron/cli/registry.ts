@@ -1,6 +1,7 @@
 import type { CliCommand } from './command'
 import { configsCommands } from './commands/configs'
 import { desktopCommands } from './commands/desktop'
+import { datasetCommands } from './commands/dataset'
 import { envCommands } from './commands/env'
 import { gpuCommands } from './commands/gpu'
 import { loraCommands } from './commands/lora'
@@ -22,4 +23,5 @@ export const cliCommands: CliCommand[] = [
   ...tensorboardCommands,
   ...loraCommands,
   ...desktopCommands,
+  ...datasetCommands,
 ]

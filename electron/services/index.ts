@@ -1,5 +1,6 @@
 import { createAppDomain } from './app/domain'
 import { createConfigsDomain } from './configs/domain'
+import { createDatasetDomain } from './dataset/domain'
 import type { ServiceOptions } from './context'
 import { createDesktopDomain, type DesktopShell } from './desktop/domain'
 import { createEnvDomain } from './env/domain'
@@ -40,13 +41,14 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
   const training = createTrainingDomain(options, { env: env.manager, runs: () => runs.service })
   const tensorboard = createTensorboardDomain(options, { env: env.manager, runs: () => runs.service })
   const lora = createLoraDomain(options, { env: env.manager })
+  const dataset = createDatasetDomain(options, { env: env.manager })
   const desktop = createDesktopDomain(options, {
     runs: () => runs.service,
     env: env.manager,
     toolJobs: () => lora.jobs.list(),
     shell: extras.shell,
   })
-  const domains = [app, gpu, env, configs, runs, vram, training, tensorboard, lora, desktop]
+  const domains = [app, gpu, env, configs, runs, vram, training, tensorboard, lora, dataset, desktop]
 
   const requests: RequestHandlers = {
     ...app.requests,
@@ -58,6 +60,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     ...training.requests,
     ...tensorboard.requests,
     ...lora.requests,
+    ...dataset.requests,
     ...desktop.requests,
     // With a desktop shell, the output folder opens through it (Electron's shell.openPath).
     ...(extras.shell ? { 'run.open_output': ({ id }: { id: string }) => desktop.openOutput(id) } : {}),
@@ -73,6 +76,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     ...training.subscriptions,
     ...tensorboard.subscriptions,
     ...lora.subscriptions,
+    ...dataset.subscriptions,
     ...desktop.subscriptions,
   }
   const router: Router = createRouter(requests, subscriptions)
@@ -87,6 +91,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     training,
     tensorboard,
     lora,
+    dataset,
     desktop,
     options,
     dispose: async () => {

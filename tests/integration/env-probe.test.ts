@@ -120,7 +120,7 @@ describe('existing installs and updates', () => {
         { name: 'kohya', confirm: true },
         { transport: 'test' },
       )
-      expect(removed.ok && removed.result).toEqual({ removed: true, deletedFiles: false })
+      expect(removed.ok && removed.result).toEqual({ removed: true, deletedFiles: false, deleted: [] })
       expect(await snapshot(kohya)).toEqual(before)
       const notThere = await services.router.call(
         'env.useExisting',

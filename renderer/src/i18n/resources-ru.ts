@@ -10,6 +10,7 @@ import ruVram from './locales/ru/vram.json'
 import ruLora from './locales/ru/lora.json'
 import ruTensorboard from './locales/ru/tensorboard.json'
 import ruDesktop from './locales/ru/desktop.json'
+import ruDataset from './locales/ru/dataset.json'
 
 export const ru = {
   common: ruCommon,
@@ -22,4 +23,5 @@ export const ru = {
   lora: ruLora,
   tensorboard: ruTensorboard,
   desktop: ruDesktop,
+  dataset: ruDataset,
 } satisfies LanguageResources

@@ -11,6 +11,7 @@ import enVram from './locales/en/vram.json'
 import enLora from './locales/en/lora.json'
 import enTensorboard from './locales/en/tensorboard.json'
 import enDesktop from './locales/en/desktop.json'
+import enDataset from './locales/en/dataset.json'
 
 export const en = {
   common: enCommon,
@@ -23,6 +24,7 @@ export const en = {
   lora: enLora,
   tensorboard: enTensorboard,
   desktop: enDesktop,
+  dataset: enDataset,
 }
 
 export type Namespace = keyof typeof en
