@@ -11,7 +11,7 @@ export const AppCommand = z.enum(['start', 'stop', 'save-preset', 'open-config']
 export type AppCommand = z.infer<typeof AppCommand>
 
 /** Pages a shortcut can switch to, in the navigation's order (renderer/src/App.tsx). */
-export const SHORTCUT_PAGES = ['environment', 'train', 'runs', 'lora', 'gpu', 'settings'] as const
+export const SHORTCUT_PAGES = ['environment', 'train', 'dataset', 'runs', 'lora', 'gpu', 'settings'] as const
 
 export interface Shortcut {
   command: AppCommand

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
   appMenu,
@@ -37,6 +38,13 @@ describe('app menu and shortcuts', () => {
       expect(item && item.kind === 'item' ? item.accelerator : null).toBe(`CmdOrCtrl+${i + 1}`)
     }
     expect(pageAccelerator(9)).toBeUndefined()
+  })
+
+  it('switches to the pages in the order the navigation lists them (Ctrl+1 is the first entry)', () => {
+    const app = readFileSync(new URL('../../renderer/src/App.tsx', import.meta.url), 'utf8')
+    const nav = [...app.matchAll(/\{ id: '([\w-]+)', labelKey: 'nav\./g)].map((m) => m[1])
+    expect(nav.length).toBeGreaterThan(5)
+    expect([...SHORTCUT_PAGES]).toEqual(nav)
   })
 
   it('lists recent configs and folders as they are, and greys out empty lists', () => {
