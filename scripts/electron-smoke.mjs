@@ -2,7 +2,8 @@
 // display) and checks that the window opens, the preload exposes exactly the typed API, app.info
 // answers over IPC in 'electron' mode, the page has no Node (context isolation), paths.pick reaches the
 // native dialog, a command runs in a terminal (node-pty in Electron's main process), probe.py runs
-// from where the services resolve it, and `cli` / `--serve` run the CLI bundle as Node through the
+// from where the services resolve it, closing the window or quitting during a run asks first (Cancel keeps
+// everything, "keep training" keeps the run with the window hidden or minimised), and `cli` / `--serve` run the CLI bundle as Node through the
 // Electron binary. It saves a screenshot of the window. Runs where the Electron binary exists;
 // otherwise it says clearly that it was skipped and exits 0. See docs/packaging.md.
 /* global window */
@@ -110,11 +111,13 @@ try {
       ipcRenderer: typeof window.ipcRenderer,
     }
   })
-  if (JSON.stringify(surface.keys) !== JSON.stringify(['call', 'subscribe'])) {
-    fail(`window.sdxlStudio should expose exactly call and subscribe, got ${JSON.stringify(surface.keys)}`)
+  if (JSON.stringify(surface.keys) !== JSON.stringify(['call', 'pathForFile', 'subscribe'])) {
+    fail(
+      `window.sdxlStudio should expose exactly call, pathForFile and subscribe, got ${JSON.stringify(surface.keys)}`,
+    )
   } else if (surface.call !== 'function' || surface.subscribe !== 'function') {
     fail(`call/subscribe are not functions: ${JSON.stringify(surface)}`)
-  } else console.log('window.sdxlStudio exposes exactly call and subscribe')
+  } else console.log('window.sdxlStudio exposes exactly call, pathForFile and subscribe')
   if (
     surface.require !== 'undefined' ||
     surface.process !== 'undefined' ||
@@ -177,6 +180,8 @@ try {
     } else console.log(`probe.py ran from ${probePy}`)
   }
 
+  await quitGuard(app, page)
+
   mkdirSync(path.dirname(screenshot), { recursive: true })
   await page.screenshot({ path: screenshot })
   console.log(`screenshot: ${screenshot}`)
@@ -221,6 +226,124 @@ async function runThroughApp(page, input) {
     if (Date.now() > deadline) throw new Error(`run ${input.name} did not end in 60 s`)
     await new Promise((r) => setTimeout(r, 250))
   }
+}
+
+/** Polls `probe` (run in the main process) until `done(value)` or 20 s; returns the last value. */
+async function waitMain(app, probe, done) {
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    const value = await app.evaluate(probe)
+    if (done(value) || Date.now() > deadline) return value
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+/**
+ * The quit guard (electron/main/quit-policy.ts) with a run training: a window close and a quit ask first,
+ * Cancel keeps the window and the run, "keep training in the background" keeps the run with the window
+ * hidden (tray) or minimised. The main process's message box answers for the user and records what it
+ * offered. The run is stopped at the end, so the app then closes without asking.
+ */
+async function quitGuard(app, page) {
+  const trainer = path.join(root, 'tests', 'fixtures', 'trainer', 'fake_sd_scripts.py')
+  const started = await page.evaluate((i) => window.sdxlStudio.call('run.start', i), {
+    command: [
+      python(),
+      trainer,
+      '--steps',
+      '5000',
+      '--delay',
+      '0.05',
+      '--output_dir',
+      path.join(scratch, 'guard'),
+    ],
+    cwd: scratch,
+    name: 'smoke: quit guard',
+  })
+  if (!started.ok) throw new Error(`run.start failed: ${JSON.stringify(started.error)}`)
+  const id = started.result.id
+  const runState = async () => {
+    const got = await page.evaluate((runId) => window.sdxlStudio.call('run.get', { id: runId }), id)
+    return got.ok ? got.result.state : `error ${JSON.stringify(got.error)}`
+  }
+  for (let i = 0; i < 100 && (await runState()) !== 'running'; i++)
+    await new Promise((r) => setTimeout(r, 200))
+
+  // Each dialog answers with `pick` ('cancel': its cancelId; 'default': its defaultId) and is recorded.
+  const answer = (pick) =>
+    app.evaluate(({ dialog }, how) => {
+      globalThis.smokeDialogs ??= []
+      dialog.showMessageBox = async (...a) => {
+        const options = a.at(-1)
+        globalThis.smokeDialogs.push({ buttons: options.buttons, defaultId: options.defaultId })
+        return { response: how === 'cancel' ? options.cancelId : options.defaultId, checkboxChecked: false }
+      }
+    }, pick)
+  const asked = () => app.evaluate(() => (globalThis.smokeDialogs ?? []).length)
+  const windowState = () =>
+    app.evaluate(({ BrowserWindow }) => {
+      const w = BrowserWindow.getAllWindows()[0]
+      return w ? { count: 1, visible: w.isVisible(), minimized: w.isMinimized() } : { count: 0 }
+    })
+
+  await answer('cancel')
+  await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]?.close())
+  await waitMain(
+    app,
+    () => (globalThis.smokeDialogs ?? []).length,
+    (n) => n >= 1,
+  )
+  let win = await windowState()
+  let state = await runState()
+  if ((await asked()) !== 1 || win.count !== 1 || !win.visible || state !== 'running')
+    fail(`window close + Cancel: ${JSON.stringify({ asked: await asked(), win, state })}`)
+  else console.log('quit guard: closing the window during a run asks; Cancel keeps the window and the run')
+
+  await app.evaluate(({ app: electronApp }) => electronApp.quit())
+  await waitMain(
+    app,
+    () => (globalThis.smokeDialogs ?? []).length,
+    (n) => n >= 2,
+  )
+  win = await windowState()
+  state = await runState()
+  if ((await asked()) !== 2 || win.count !== 1 || state !== 'running')
+    fail(`quit + Cancel: ${JSON.stringify({ asked: await asked(), win, state })}`)
+  else console.log('quit guard: quitting during a run asks; Cancel keeps the app and the run')
+
+  const offered = await app.evaluate(() => globalThis.smokeDialogs[0])
+  if (offered.buttons.length !== 3) fail(`the dialog offered ${JSON.stringify(offered)}`)
+  else
+    console.log(
+      `quit guard offers: ${offered.buttons.join(' / ')} (default: ${offered.buttons[offered.defaultId]})`,
+    )
+
+  await answer('default')
+  await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]?.close())
+  win = await waitMain(
+    app,
+    ({ BrowserWindow }) => {
+      const w = BrowserWindow.getAllWindows()[0]
+      return w ? { count: 1, visible: w.isVisible(), minimized: w.isMinimized() } : { count: 0 }
+    },
+    (w) => w.count === 1 && (!w.visible || w.minimized),
+  )
+  state = await runState()
+  if (win.count !== 1 || (win.visible && !win.minimized) || state !== 'running')
+    fail(`"keep training in the background": ${JSON.stringify({ win, state })}`)
+  else
+    console.log(
+      `quit guard: "keep training" keeps the run, the window ${win.visible ? 'minimised' : 'hidden to the tray'}`,
+    )
+
+  await page.evaluate((runId) => window.sdxlStudio.call('run.stop', { id: runId, mode: 'now' }), id)
+  for (let i = 0; i < 100 && ['running', 'stopping', 'starting'].includes(await runState()); i++)
+    await new Promise((r) => setTimeout(r, 200))
+  await app.evaluate(({ BrowserWindow }) => {
+    const w = BrowserWindow.getAllWindows()[0]
+    if (w?.isMinimized()) w.restore()
+    w?.show()
+  })
 }
 
 /** `<electron> <app> --serve --port 0 --json`: one JSON line, then a page behind the token. */

@@ -15,4 +15,9 @@ export interface PreloadApi {
     onData: (data: unknown) => void,
     onEnd: (error?: ApiErrorShape) => void,
   ): { close(): void; processed(units: number): void }
+  /**
+   * The file-system path of a File the user dropped or chose in the page (Electron's
+   * webUtils.getPathForFile); '' for a File that is not on disk. Typed loosely: core has no DOM types.
+   */
+  pathForFile(file: unknown): string
 }

@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import type { EventDef, RequestDef } from './define'
 import * as app from './domains/app'
 import * as configs from './domains/configs'
+import * as desktop from './domains/desktop'
 import * as dataset from './domains/dataset'
 import * as env from './domains/env'
 import * as gpu from './domains/gpu'
@@ -25,6 +26,7 @@ export const requests = {
   ...training.requests,
   ...tensorboard.requests,
   ...lora.requests,
+  ...desktop.requests,
   ...dataset.requests,
 } satisfies Record<string, RequestDef>
 
@@ -38,6 +40,7 @@ export const events = {
   ...training.events,
   ...tensorboard.events,
   ...lora.events,
+  ...desktop.events,
   ...dataset.events,
 } satisfies Record<string, EventDef>
 

@@ -1,5 +1,6 @@
 import type { CliCommand } from './command'
 import { configsCommands } from './commands/configs'
+import { desktopCommands } from './commands/desktop'
 import { datasetCommands } from './commands/dataset'
 import { envCommands } from './commands/env'
 import { gpuCommands } from './commands/gpu'
@@ -21,5 +22,6 @@ export const cliCommands: CliCommand[] = [
   ...trainingCommands,
   ...tensorboardCommands,
   ...loraCommands,
+  ...desktopCommands,
   ...datasetCommands,
 ]

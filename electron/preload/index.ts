@@ -1,4 +1,4 @@
-import { contextBridge, ipcRenderer } from 'electron'
+import { contextBridge, ipcRenderer, webUtils } from 'electron'
 import { createMessageClient } from '../../core/api/client'
 import type { EventName, RequestName } from '../../core/api/contract'
 import { ApiError, type ApiErrorShape } from '../../core/api/errors'
@@ -6,8 +6,9 @@ import type { ClientMessage, ServerMessage } from '../../core/api/protocol'
 import { IPC_CHANNEL, type PreloadApi } from '../../core/api/bridge'
 
 /**
- * The renderer gets exactly the typed API: call a request, subscribe to an event stream. No
- * ipcRenderer, no Node, nothing else crosses the bridge. Errors cross as plain data because
+ * The renderer gets exactly the typed API: call a request, subscribe to an event stream, and the path of
+ * a file the user dropped (a page cannot read it otherwise). No ipcRenderer, no Node, nothing else
+ * crosses the bridge. Errors cross as plain data because
  * contextBridge drops custom error fields.
  */
 const listeners: Array<(m: ServerMessage) => void> = []
@@ -39,6 +40,13 @@ const api: PreloadApi = {
       end: (error) => onEnd(error?.toJSON()),
     })
     return { close: () => sub.close(), processed: (units: number) => sub.processed(units) }
+  },
+  pathForFile(file: unknown) {
+    try {
+      return webUtils.getPathForFile(file as File)
+    } catch {
+      return ''
+    }
   },
 }
 

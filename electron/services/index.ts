@@ -2,6 +2,7 @@ import { createAppDomain } from './app/domain'
 import { createConfigsDomain } from './configs/domain'
 import { createDatasetDomain } from './dataset/domain'
 import type { ServiceOptions } from './context'
+import { createDesktopDomain, type DesktopShell } from './desktop/domain'
 import { createEnvDomain } from './env/domain'
 import { createGpuDomain } from './gpu/domain'
 import { createLoraDomain } from './lora/domain'
@@ -19,6 +20,11 @@ export interface ServiceExtras {
    * 'paths.pick' backed by a native dialog, since electron/services never imports 'electron'.
    */
   overrides?: Partial<RequestHandlers>
+  /**
+   * The desktop app's shell (Electron's shell.openPath / showItemInFolder): "Open output folder" and
+   * "Show in file manager" use it. Without it (headless, CLI) they say where the files are instead.
+   */
+  shell?: DesktopShell
 }
 
 /**
@@ -36,7 +42,13 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
   const tensorboard = createTensorboardDomain(options, { env: env.manager, runs: () => runs.service })
   const lora = createLoraDomain(options, { env: env.manager })
   const dataset = createDatasetDomain(options, { env: env.manager })
-  const domains = [app, gpu, env, configs, runs, vram, training, tensorboard, lora, dataset]
+  const desktop = createDesktopDomain(options, {
+    runs: () => runs.service,
+    env: env.manager,
+    toolJobs: () => lora.jobs.list(),
+    shell: extras.shell,
+  })
+  const domains = [app, gpu, env, configs, runs, vram, training, tensorboard, lora, dataset, desktop]
 
   const requests: RequestHandlers = {
     ...app.requests,
@@ -49,6 +61,9 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     ...tensorboard.requests,
     ...lora.requests,
     ...dataset.requests,
+    ...desktop.requests,
+    // With a desktop shell, the output folder opens through it (Electron's shell.openPath).
+    ...(extras.shell ? { 'run.open_output': ({ id }: { id: string }) => desktop.openOutput(id) } : {}),
     ...extras.overrides,
   }
   const subscriptions: SubscriptionHandlers = {
@@ -62,6 +77,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     ...tensorboard.subscriptions,
     ...lora.subscriptions,
     ...dataset.subscriptions,
+    ...desktop.subscriptions,
   }
   const router: Router = createRouter(requests, subscriptions)
   return {
@@ -76,6 +92,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     tensorboard,
     lora,
     dataset,
+    desktop,
     options,
     dispose: async () => {
       for (const d of domains.reverse()) await d.dispose()

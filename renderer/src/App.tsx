@@ -1,7 +1,14 @@
 import { Alert, AppShell, Button, Group, Loader, NavLink, Title } from '@mantine/core'
 import { lazy, Suspense, useEffect, useState, type ComponentType } from 'react'
 import { useTranslation } from 'react-i18next'
+import { isDesktopApp } from './api/client'
 import { useConnectionLost } from './api/connection'
+import { DesktopShell } from './desktop/DesktopShell'
+import { DropNotice } from './desktop/DropNotice'
+import { FileMenu } from './desktop/FileMenu'
+import { runFocusIntents } from './desktop/intent-hub'
+import { NotifyToggle } from './desktop/NotifyToggle'
+import { RunStatusShell } from './desktop/RunStatusShell'
 
 // Every page loads on demand: the first frame needs only the shell (nav, header, banner). Heavy views
 // (terminal, charts, forms) then never weigh on startup.
@@ -79,34 +86,46 @@ export function App() {
   const [page, go] = useHashPage()
   useInteractiveMark()
   const Current = pages.find((p) => p.id === page)?.component ?? TrainPage
+  const openRun = (id: string) => {
+    go('runs')
+    runFocusIntents.publish({ type: 'open-run', id })
+  }
   return (
-    <AppShell header={{ height: 52 }} navbar={{ width: 200, breakpoint: 0 }} padding="md">
-      <AppShell.Header>
-        <Group h="100%" px="md">
-          <Title order={3}>{t('appName')}</Title>
-        </Group>
-      </AppShell.Header>
-      <AppShell.Navbar p="xs" component="nav" aria-label={t('nav.label')} data-testid="nav">
-        {pages.map((p) => (
-          <NavLink
-            key={p.id}
-            href={`#/${p.id}`}
-            label={t(p.labelKey)}
-            active={p.id === page}
-            data-testid={`nav-${p.id}`}
-            onClick={(e) => {
-              e.preventDefault()
-              go(p.id)
-            }}
-          />
-        ))}
-      </AppShell.Navbar>
-      <AppShell.Main>
-        <ConnectionBanner />
-        <Suspense fallback={<Loader size="sm" aria-label={t('loading')} />}>
-          <Current />
-        </Suspense>
-      </AppShell.Main>
-    </AppShell>
+    <DesktopShell page={page} go={go}>
+      <RunStatusShell base={t('appName')} openRun={openRun} />
+      <AppShell header={{ height: 52 }} navbar={{ width: 200, breakpoint: 0 }} padding="md">
+        <AppShell.Header>
+          <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+            <Title order={3}>{t('appName')}</Title>
+            <Group gap="xs" wrap="nowrap">
+              <FileMenu />
+              {isDesktopApp() ? null : <NotifyToggle />}
+            </Group>
+          </Group>
+        </AppShell.Header>
+        <AppShell.Navbar p="xs" component="nav" aria-label={t('nav.label')} data-testid="nav">
+          {pages.map((p) => (
+            <NavLink
+              key={p.id}
+              href={`#/${p.id}`}
+              label={t(p.labelKey)}
+              active={p.id === page}
+              data-testid={`nav-${p.id}`}
+              onClick={(e) => {
+                e.preventDefault()
+                go(p.id)
+              }}
+            />
+          ))}
+        </AppShell.Navbar>
+        <AppShell.Main>
+          <ConnectionBanner />
+          <DropNotice />
+          <Suspense fallback={<Loader size="sm" aria-label={t('loading')} />}>
+            <Current />
+          </Suspense>
+        </AppShell.Main>
+      </AppShell>
+    </DesktopShell>
   )
 }

@@ -3,11 +3,17 @@ import { ApiError } from '../../../core/api/api-error'
 import type { ServerMessage } from '../../../core/api/protocol'
 import type { PreloadApi } from '../../../core/api/bridge'
 import { reportConnectionLost } from './connection'
+import { trackStartedRuns } from '../desktop/started-runs'
 
 declare global {
   interface Window {
     sdxlStudio?: PreloadApi
   }
+}
+
+/** True in the desktop app (the preload's API is there); false in a browser (headless mode). */
+export function isDesktopApp(): boolean {
+  return window.sdxlStudio !== undefined
 }
 
 /** In Electron: the preload's API. */
@@ -93,7 +99,7 @@ function watchConnection(inner: ApiClient): ApiClient {
 let client: ApiClient | null = null
 
 export function getApiClient(): ApiClient {
-  client ??= watchConnection(window.sdxlStudio ? ipcClient(window.sdxlStudio) : wsClient())
+  client ??= trackStartedRuns(watchConnection(window.sdxlStudio ? ipcClient(window.sdxlStudio) : wsClient()))
   return client
 }
 

@@ -9,6 +9,7 @@ import ruRuns from './locales/ru/runs.json'
 import ruVram from './locales/ru/vram.json'
 import ruLora from './locales/ru/lora.json'
 import ruTensorboard from './locales/ru/tensorboard.json'
+import ruDesktop from './locales/ru/desktop.json'
 import ruDataset from './locales/ru/dataset.json'
 
 export const ru = {
@@ -21,5 +22,6 @@ export const ru = {
   vram: ruVram,
   lora: ruLora,
   tensorboard: ruTensorboard,
+  desktop: ruDesktop,
   dataset: ruDataset,
 } satisfies LanguageResources

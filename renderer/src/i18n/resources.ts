@@ -10,6 +10,7 @@ import enRuns from './locales/en/runs.json'
 import enVram from './locales/en/vram.json'
 import enLora from './locales/en/lora.json'
 import enTensorboard from './locales/en/tensorboard.json'
+import enDesktop from './locales/en/desktop.json'
 import enDataset from './locales/en/dataset.json'
 
 export const en = {
@@ -22,6 +23,7 @@ export const en = {
   vram: enVram,
   lora: enLora,
   tensorboard: enTensorboard,
+  desktop: enDesktop,
   dataset: enDataset,
 }
 

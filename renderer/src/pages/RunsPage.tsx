@@ -25,6 +25,8 @@ import type { RunRecord } from '../../../core/runs/record'
 import { getApiClient } from '../api/client'
 import { SeriesChart } from '../components/SeriesChart'
 import { TensorBoardCharts } from '../components/TensorBoardCharts'
+import { useRunFocus } from '../desktop/hooks'
+import { OutputLocation } from '../desktop/OutputLocation'
 import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
 
 const stateColor: Record<RunRecord['state'], string> = {
@@ -221,7 +223,6 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
   const stop = useApiAction('run.stop')
   const rerun = useApiAction('run.rerun')
   const del = useApiAction('run.delete')
-  const openOutput = useApiAction('run.open_output')
   const s = run.summary
   const percent = s.total_steps && s.last_step !== null ? (100 * s.last_step) / s.total_steps : 0
   const speed =
@@ -231,7 +232,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
         ? `${run.it_per_s.toFixed(2)} it/s`
         : `${(1 / run.it_per_s).toFixed(2)} s/it`
   const live = !ended(run.state)
-  const error = stop.error ?? rerun.error ?? del.error ?? openOutput.error
+  const error = stop.error ?? rerun.error ?? del.error
   return (
     <Stack data-testid="run-detail">
       <Group justify="space-between">
@@ -361,19 +362,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
       <Text size="xs" ff="monospace" c="dimmed" data-testid="run-command">
         {run.display_command}
       </Text>
-      {run.output_dir ? (
-        <Text size="xs" c="dimmed">
-          {t('outputDir')}: <span style={{ fontFamily: 'monospace' }}>{run.output_dir}</span>{' '}
-          <Button
-            size="compact-xs"
-            variant="subtle"
-            onClick={() => void openOutput.run({ id: run.id }).catch(() => undefined)}
-            data-testid="run-open-output"
-          >
-            {t('openOutput')}
-          </Button>
-        </Text>
-      ) : null}
+      <OutputLocation run={run} />
       {/* One terminal per run: it follows the run to its end (the stream has every byte the log has), so
           the end of a run neither clears it nor moves where the user has scrolled. */}
       {run.state !== 'queued' ? <RunTerminal key={run.id} id={run.id} /> : null}
@@ -521,6 +510,7 @@ export default function RunsPage() {
   const [updates, setUpdates] = useState<Map<string, RunRecord | null>>(new Map())
   const [queueOrder, setQueueOrder] = useState<string[] | null>(null)
   const [selected, setSelected] = useState<string | null>(null)
+  useRunFocus(setSelected)
   // The list as loaded, overlaid with live updates (null: deleted here).
   const runs = useMemo(() => {
     const m = new Map((list.data?.runs ?? []).map((r) => [r.id, r]))
