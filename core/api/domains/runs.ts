@@ -1,7 +1,14 @@
 import { z } from 'zod'
 import { event, request } from '../define'
 import { RunEvent } from '../../runs/events'
-import { RunRecord, RunStartInput, StopMode } from '../../runs/record'
+import {
+  RunRecord,
+  RunStartInput,
+  StopAction,
+  StopGraceSeconds,
+  StopMode,
+  UnreadableRun,
+} from '../../runs/record'
 
 const Id = z.object({ id: z.string().min(1) }).strict()
 
@@ -11,6 +18,15 @@ export const RunList = z.object({
   queue: z.array(z.string()),
   /** A run with stop_on_failure failed and holds the queue (resume with queue.resume). */
   held_by: z.string().nullable(),
+  /** Run folders whose record is damaged or missing, each with its file (delete them with run.delete). */
+  unreadable: z.array(UnreadableRun).default([]),
+})
+
+export const RunStopResult = z.object({
+  /** The record after the stop (ended when the stop waited for the end, else stopping). */
+  run: RunRecord,
+  /** What was done, in order. */
+  actions: z.array(StopAction),
 })
 
 export const RunHistory = z.object({
@@ -39,11 +55,22 @@ export const requests = {
     'The end of the raw console log of a run',
   ),
   'run.stop': request(
-    z.object({ id: z.string().min(1), mode: StopMode.default('now') }).strict(),
-    RunRecord,
-    'Stop a run now (nothing is saved) or after its next saved checkpoint; a queued run is removed',
+    z
+      .object({
+        id: z.string().min(1),
+        mode: StopMode.default('now'),
+        /** Seconds from Ctrl-C to the tree kill; the stop_grace_s setting when absent. */
+        grace_s: StopGraceSeconds.optional(),
+      })
+      .strict(),
+    RunStopResult,
+    'Stop a run now (Ctrl-C, then a tree kill after the grace period; nothing is saved) or after its next saved checkpoint; a queued run is removed. A run of another process is stopped too; then the call waits for its end and reports what it did',
   ),
-  'run.delete': request(Id, z.object({ deleted: z.literal(true) }), 'Delete an ended run and its folder'),
+  'run.delete': request(
+    Id,
+    z.object({ deleted: z.literal(true) }),
+    'Delete an ended run (or one whose record is damaged) and its folder',
+  ),
   'run.rerun': request(Id, RunRecord, 'Queue a new run with the same command and settings'),
   'run.sample': request(
     z.object({ id: z.string().min(1), name: z.string().min(1) }).strict(),

@@ -1,7 +1,13 @@
 import { open, readFile } from 'node:fs/promises'
 import { describeZodError } from '../../../core/api/errors'
 import { parseLog } from '../../../core/runs/parse-log'
-import { RunStartInput, type RunRecord } from '../../../core/runs/record'
+import {
+  RunStartInput,
+  StopGraceSeconds,
+  type RunRecord,
+  type StopAction,
+  type UnreadableRun,
+} from '../../../core/runs/record'
 import { TRAINING_TYPES, type TrainingType } from '../../../core/config/schema'
 import { CliUsageError, command, jsonOption, printJson, type CliCommand } from '../command'
 
@@ -46,6 +52,44 @@ function formatRun(r: RunRecord): string {
   const steps = s.last_step !== null ? `${s.last_step}/${s.total_steps ?? '?'}` : '-'
   const loss = s.last_avr_loss !== null ? s.last_avr_loss.toFixed(4) : '-'
   return `${r.id}  ${r.state.padEnd(8)}  steps ${steps.padEnd(11)} loss ${loss.padEnd(7)} ${r.name}${r.reason ? `\n    ${r.reason}` : ''}`
+}
+
+function formatUnreadable(u: UnreadableRun): string {
+  return `${u.id}  damaged   ${u.message}`
+}
+
+/** One line per thing a stop did, in words. */
+export function describeStopAction(a: StopAction): string {
+  switch (a.kind) {
+    case 'removed_from_queue':
+      return 'Removed from the queue before it started.'
+    case 'interrupted':
+      return `Sent Ctrl-C (SIGINT) to the trainer's process group (pid ${a.pid}).`
+    case 'asked_owner':
+      return `Asked the SDXL Studio process that runs it (pid ${a.owner_pid}) to stop it.`
+    case 'kill_scheduled':
+      return `Everything of the run is killed if it is still running in ${a.after_s} s.`
+    case 'waiting_for_checkpoint':
+      return 'It stops after its next checkpoint is saved.'
+    case 'ended':
+      return `The trainer ended ${a.after_s} s after Ctrl-C.`
+    case 'killed':
+      return `Still running ${a.after_s} s after Ctrl-C: killed ${a.pids.length} process${a.pids.length === 1 ? '' : 'es'} (${a.pids.join(', ')}).`
+    case 'nothing_alive':
+      return 'No process of it was alive any more (the process that ran it is gone).'
+  }
+}
+
+/** `--grace <seconds>`: a number from 0 to 600. */
+function parseGrace(value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  const text = String(value).trim()
+  const parsed = StopGraceSeconds.safeParse(text === '' ? Number.NaN : Number(text))
+  if (!parsed.success)
+    throw new CliUsageError(
+      `--grace takes the seconds to wait after Ctrl-C before killing, from 0 to 600 (e.g. --grace 30); got "${text}".`,
+    )
+  return parsed.data
 }
 
 /**
@@ -121,7 +165,10 @@ runsCommands.push(
     async run({ values }, ctx) {
       const list = await ctx.call('run.list', {})
       if (values.json) printJson(ctx.io, list)
-      else ctx.io.stdout(list.runs.length ? `${list.runs.map(formatRun).join('\n')}\n` : 'No runs yet.\n')
+      else {
+        const lines = [...list.runs.map(formatRun), ...list.unreadable.map(formatUnreadable)]
+        ctx.io.stdout(lines.length ? `${lines.join('\n')}\n` : 'No runs yet.\n')
+      }
       return 0
     },
   }),
@@ -140,15 +187,27 @@ runsCommands.push(
   command({
     path: ['run', 'stop'],
     args: '<id>',
-    summary: 'Stop a run now (sd-scripts saves nothing), or --after-checkpoint',
-    options: { ...jsonOption, 'after-checkpoint': { type: 'boolean', default: false } },
+    summary:
+      'Stop a run, also one another SDXL Studio process runs: Ctrl-C, then after --grace seconds (the setting, 10 s by default) kill it and all it started; or --after-checkpoint',
+    options: {
+      ...jsonOption,
+      'after-checkpoint': { type: 'boolean', default: false },
+      grace: { type: 'string' },
+    },
     async run({ values, positionals }, ctx) {
-      const rec = await ctx.call('run.stop', {
+      const grace = parseGrace(values.grace)
+      const result = await ctx.call('run.stop', {
         id: positionals[0] ?? '',
         mode: values['after-checkpoint'] ? 'after_checkpoint' : 'now',
+        ...(grace === undefined ? {} : { grace_s: grace }),
       })
-      if (values.json) printJson(ctx.io, rec)
-      else ctx.io.stdout(`${formatRun(rec)}\n`)
+      if (values.json) printJson(ctx.io, result)
+      else {
+        const done = result.actions.length
+          ? result.actions.map(describeStopAction)
+          : ['It had already ended.']
+        ctx.io.stdout(`${done.join('\n')}\n${formatRun(result.run)}\n`)
+      }
       return 0
     },
   }),

@@ -1,17 +1,19 @@
 import { spawn } from 'node:child_process'
-import { mkdir, open, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { ApiError } from '../../../core/api/errors'
 import type { ServiceOptions } from '../context'
 import type { RequestHandlers, SubscriptionHandlers } from '../router'
 import { queryProcesses } from '../gpu/nvidia-smi'
 import { ENDED_STATES } from '../../../core/runs/record'
+import { SettingsStore } from '../store/settings'
+import { readRegularFile, openRegularFile } from '../store/regular-file'
 import { RunService } from './run-service'
 
 async function readTail(file: string, max: number): Promise<{ text: string; truncated: boolean }> {
   let handle
   try {
-    handle = await open(file, 'r')
+    handle = await openRegularFile(file)
   } catch {
     return { text: '', truncated: false }
   }
@@ -51,19 +53,22 @@ export async function openFolder(dir: string, env: NodeJS.ProcessEnv): Promise<v
 
 export function createRunsDomain(options: ServiceOptions) {
   let service: RunService | null = null
+  const settings = new SettingsStore(options.dataDir)
   // Built on first use, so commands that never touch runs (gpu list, --help) do no recovery work.
   const runs = () =>
     (service ??= new RunService({
       dataDir: options.dataDir,
       env: options.env,
       gpuProcesses: () => queryProcesses({ env: options.env }),
+      stopGraceMs: async () => (await settings.get()).stop_grace_s * 1000,
     }))
 
   const requests = {
     'run.start': (input) => runs().start(input),
     'run.list': async () => {
       const s = runs()
-      return { runs: await s.list(), queue: s.queueOrder(), held_by: s.heldBy }
+      const all = await s.listAll()
+      return { runs: all.runs, unreadable: all.unreadable, queue: s.queueOrder(), held_by: s.heldBy }
     },
     'run.get': ({ id }) => runs().get(id),
     'run.history': async ({ id }) => {
@@ -85,7 +90,8 @@ export function createRunsDomain(options: ServiceOptions) {
       await s.get(id)
       return readTail(s.store.file(id, 'log'), tail_bytes ?? 256 * 1024)
     },
-    'run.stop': ({ id, mode }) => runs().stop(id, mode),
+    'run.stop': ({ id, mode, grace_s }) =>
+      runs().stop(id, mode, grace_s === undefined ? {} : { graceMs: grace_s * 1000 }),
     'run.delete': async ({ id }) => {
       await runs().delete(id)
       return { deleted: true as const }
@@ -98,7 +104,8 @@ export function createRunsDomain(options: ServiceOptions) {
         throw new ApiError('not_found', `Run ${id} has no sample image named ${name}.`)
       const ext = name.toLowerCase().split('.').pop()
       const mime = ext === 'png' ? 'image/png' : ext === 'webp' ? 'image/webp' : 'image/jpeg'
-      const data = await readFile(path.join(rec.output_dir, 'sample', name))
+      // A regular file only: a FIFO named like an image would block the read.
+      const data = await readRegularFile(path.join(rec.output_dir, 'sample', name))
       return { data_url: `data:${mime};base64,${data.toString('base64')}` }
     },
     'run.open_output': async ({ id }) => {

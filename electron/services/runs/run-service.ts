@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, promises as fs } from 'node:fs'
+import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { ApiError } from '../../../core/api/errors'
 import type { GpuMemoryEvent, ProgressEvent, RunEvent } from '../../../core/runs/events'
@@ -10,20 +10,36 @@ import {
   ENDED_STATES,
   RunStartInput,
   type RunRecord,
+  type StopAction,
   type StopMode,
+  type UnreadableRun,
 } from '../../../core/runs/record'
 import { SummaryReducer } from '../../../core/runs/summary'
-import { descendants, isAlive, killTree, processStartTime, signalGroup, startWatchdog } from './process-tree'
+import { isSameProcess, processStartTime } from './process-identity'
+import {
+  isAlive,
+  killRun,
+  runAlive,
+  runProcesses,
+  signalGroup,
+  startWatchdog,
+  type RunTarget,
+} from './process-tree'
 import { buildRunEnv, resolveProgram } from './run-env'
+import { RUN_MARKER_VARIABLE, runMarker } from './run-processes-linux'
 import { RunProcess } from './run-process'
-import { RunStore } from './run-store'
-import { writeFileAtomic, writeJsonAtomic } from '../store/atomic'
+import { RunStore, type PidsFile } from './run-store'
+import { writeJsonAtomic } from '../store/atomic'
 
 export interface RunServiceOptions {
   dataDir: string
   env: NodeJS.ProcessEnv
-  /** Interrupt → kill grace period. */
+  /** Interrupt → kill grace period; when absent, `stopGraceMs` (the setting), else 10 s. */
   graceMs?: number
+  /** The stop grace period as the user set it (read at each stop). */
+  stopGraceMs?: () => Promise<number>
+  /** How often this process looks for stop requests that other processes left for its runs. */
+  requestPollMs?: number
   logMaxBytes?: number
   /** Start the detached crash watchdog per run (default true). */
   watchdog?: boolean
@@ -32,6 +48,22 @@ export interface RunServiceOptions {
   /** GPU processes and their memory (nvidia-smi); gives each run its peak GPU memory. */
   gpuProcesses?: () => Promise<Array<{ pid: number; used_memory_mib: number | null }>>
   gpuPollMs?: number
+}
+
+/** What a stop did (run.stop). */
+export interface StopResult {
+  run: RunRecord
+  actions: StopAction[]
+}
+
+const DEFAULT_GRACE_MS = 10_000
+/** How long a stopper waits for the process that owns a run to record what happened. */
+const OWNER_WAIT_MS = 5000
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+function targetOf(pids: PidsFile): RunTarget {
+  return { pid: pids.pid, startTime: pids.start_time, marker: pids.marker }
 }
 
 /** What run.progress subscribers get: the record as it is now and the events since the last update. */
@@ -49,7 +81,10 @@ interface Live {
   sampleTimer: NodeJS.Timeout | null
   gpuTimer: NodeJS.Timeout | null
   updateTimer: NodeJS.Timeout | null
+  /** A save put off by the once-a-second limit, so the last change reaches the disk too. */
+  saveTimer: NodeJS.Timeout | null
   lastSave: number
+  target: RunTarget
 }
 
 const SAVE_EVERY_MS = 1000
@@ -76,28 +111,44 @@ export class RunService {
   private ready: Promise<void>
   private disposed = false
   private launches = new Set<Promise<void>>()
+  /** Our own start time: with our pid it names this process in records and pid files. */
+  private readonly selfStart: Promise<string | null> = processStartTime(process.pid)
+  private requestTimer: NodeJS.Timeout | null = null
+  /** Runs whose stop request (from another process) has been acted on here. */
+  private requestsHandled = new Set<string>()
 
   constructor(private readonly options: RunServiceOptions) {
     this.store = new RunStore(options.dataDir)
     this.ready = this.recover()
   }
 
+  /** Whether another live process (the app, a server, a CLI `run start`) owns this run. */
+  private async ownedElsewhere(rec: RunRecord, pids: PidsFile | null): Promise<boolean> {
+    const owner = rec.owner_pid
+    if (owner === null || owner === process.pid || !isAlive(owner)) return false
+    const recorded = rec.owner_start_time ?? pids?.owner_start_time ?? null
+    if (recorded === null) return true
+    const now = await processStartTime(owner)
+    // A start time we cannot read now is no proof of a recycled pid: trust that the owner lives.
+    return now === null || now === recorded
+  }
+
   /** Startup: runs left active by a dead app become failed; their leftover processes are killed. */
   private async recover(): Promise<void> {
     const queueFile = path.join(this.store.root, 'queue.json')
     for (const rec of await this.store.list()) {
-      this.records.set(rec.id, rec)
-      if (!ACTIVE_STATES.includes(rec.state)) continue
-      const owner = rec.owner_pid
-      const pids = await this.store.readPids(rec.id)
-      const ownerStart = owner !== null ? processStartTime(owner) : null
-      const sameOwner = !pids?.owner_start_time || !ownerStart || pids.owner_start_time === ownerStart
-      // Another live app process (e.g. a CLI `run start`) owns it: leave it alone.
-      if (owner !== null && owner !== process.pid && isAlive(owner) && sameOwner) continue
-      if (pids && isAlive(pids.pid)) {
-        const st = processStartTime(pids.pid)
-        if (pids.start_time === null || st === null || st === pids.start_time) await killTree(pids.pid)
+      if (!ACTIVE_STATES.includes(rec.state) && rec.state !== 'queued') {
+        this.records.set(rec.id, rec)
+        continue
       }
+      const pids = await this.store.readPids(rec.id)
+      // Another live app process (e.g. a CLI `run start`) owns it: leave it alone. Its queued runs are
+      // its own to start; a queued run of a dead owner is taken over.
+      if (await this.ownedElsewhere(rec, pids)) continue
+      this.records.set(rec.id, rec)
+      if (rec.state === 'queued') continue
+      // Identity-checked: a recycled pid is never killed (the marker finds the run's own processes).
+      if (pids) await killRun(targetOf(pids))
       await this.store.writePids(rec.id, null)
       Object.assign(rec, {
         state: 'failed',
@@ -135,15 +186,46 @@ export class RunService {
   }
 
   async list(): Promise<RunRecord[]> {
+    return (await this.listAll()).runs
+  }
+
+  /**
+   * Every run, newest first: ours from memory, those of other processes from disk, and the run folders
+   * whose record is damaged or missing (named with the file), which never hide the others.
+   */
+  async listAll(): Promise<{ runs: RunRecord[]; unreadable: UnreadableRun[] }> {
     await this.ready
-    return [...this.records.values()].sort((a, b) => b.created_at.localeCompare(a.created_at))
+    const runs = new Map(this.records)
+    const unreadable: UnreadableRun[] = []
+    let names: string[] = []
+    try {
+      names = await fs.readdir(this.store.root)
+    } catch {
+      // no runs yet
+    }
+    for (const n of names) {
+      if (!/^[\w-]+$/.test(n) || runs.has(n)) continue
+      const r = await this.store.read(n)
+      if (r && 'record' in r) runs.set(n, r.record)
+      else if (r) unreadable.push(r.unreadable)
+    }
+    const sorted = [...runs.values()].sort((a, b) => b.created_at.localeCompare(a.created_at))
+    unreadable.sort((a, b) => (b.modified_at ?? '').localeCompare(a.modified_at ?? ''))
+    return { runs: sorted, unreadable }
   }
 
   async get(id: string): Promise<RunRecord> {
     await this.ready
-    const rec = this.records.get(id) ?? (await this.store.load(id))
-    if (!rec) throw new ApiError('not_found', `No run with id ${id}. List runs with "run list".`)
-    return rec
+    const mine = this.records.get(id)
+    if (mine) return mine
+    const r = await this.store.read(id)
+    if (r && 'record' in r) return r.record
+    if (r)
+      throw new ApiError('domain', r.unreadable.message, {
+        kind: 'run_record_unreadable',
+        ...r.unreadable,
+      })
+    throw new ApiError('not_found', `No run with id ${id}. List runs with "run list".`)
   }
 
   queueOrder(): string[] {
@@ -189,7 +271,9 @@ export class RunService {
       stop_on_failure: input.stop_on_failure ?? false,
       stop_requested: null,
       pid: null,
-      owner_pid: null,
+      // The process that queues a run starts it; another process takes it over only once this one is gone.
+      owner_pid: process.pid,
+      owner_start_time: await this.selfStart,
       summary: new SummaryReducer().get(),
       it_per_s: null,
       remaining_s: null,
@@ -207,6 +291,7 @@ export class RunService {
     await this.saveQueue()
     this.publish(rec)
     this.schedule()
+    this.watchRequests()
     return structuredClone(rec)
   }
 
@@ -254,6 +339,7 @@ export class RunService {
     rec.state = 'starting'
     rec.started_at = now()
     rec.owner_pid = process.pid
+    rec.owner_start_time = await this.selfStart
     await this.store.save(rec)
     this.publish(rec)
     let proc: RunProcess
@@ -264,6 +350,8 @@ export class RunService {
         offline: rec.input.offline,
         hfHome: rec.input.hf_home,
       })
+      // Every process of the run inherits it, so a stop finds even those that left its session.
+      env[RUN_MARKER_VARIABLE] = rec.id
       const program = resolveProgram(rec.command[0] as string, rec.cwd, env)
       proc = new RunProcess(
         {
@@ -274,6 +362,7 @@ export class RunService {
           logFile: this.store.file(rec.id, 'log'),
           logMaxBytes: this.options.logMaxBytes,
           graceMs: this.options.graceMs,
+          marker: runMarker(rec.id),
         },
         (events) => this.onEvents(rec, events),
       )
@@ -294,18 +383,23 @@ export class RunService {
       sampleTimer: null,
       gpuTimer: null,
       updateTimer: null,
+      saveTimer: null,
       lastSave: 0,
+      target: await proc.target(),
     }
     this.live.set(rec.id, live)
     rec.pid = proc.pid
     rec.state = rec.stop_requested === 'now' ? 'stopping' : 'running'
-    const watchdog = this.options.watchdog === false ? null : startWatchdog(process.pid, proc.pid)
+    const selfStart = await this.selfStart
+    const watchdog =
+      this.options.watchdog === false ? null : startWatchdog(process.pid, selfStart, live.target)
     await this.store.writePids(rec.id, {
       pid: proc.pid,
-      start_time: processStartTime(proc.pid),
+      start_time: live.target.startTime,
       owner_pid: process.pid,
-      owner_start_time: processStartTime(process.pid),
+      owner_start_time: selfStart,
       watchdog_pid: watchdog,
+      marker: live.target.marker,
     })
     await this.store.save(rec)
     this.publish(rec)
@@ -316,13 +410,15 @@ export class RunService {
       live.gpuTimer = setInterval(() => void this.sampleGpu(rec, live), this.options.gpuPollMs ?? 2000)
       void this.sampleGpu(rec, live)
     }
-    if (rec.stop_requested === 'now') proc.interrupt()
+    if (rec.stop_requested === 'now') proc.interrupt(await this.graceMs())
     const exit = await proc.exited
     // `run stop` from another process leaves a note before it interrupts the group.
-    if (!rec.stop_requested && existsSync(this.store.file(rec.id, 'stopRequest'))) rec.stop_requested = 'now'
+    if (!rec.stop_requested && (await this.store.readStopRequest(rec.id))?.mode === 'now')
+      rec.stop_requested = 'now'
     if (live.gpuTimer) clearInterval(live.gpuTimer)
     if (live.sampleTimer) clearInterval(live.sampleTimer)
     if (live.updateTimer) clearTimeout(live.updateTimer)
+    if (live.saveTimer) clearTimeout(live.saveTimer)
     await this.scanSamples(rec)
     this.flushUpdate(rec)
     this.live.delete(rec.id)
@@ -425,18 +521,32 @@ export class RunService {
     this.store.appendEvents(rec.id, keep)
     if (live) {
       live.pending.push(...keep.filter((e) => e.type !== 'progress' || (e as ProgressEvent).bar === 'train'))
-      if (Date.now() - live.lastSave > SAVE_EVERY_MS) {
-        live.lastSave = Date.now()
-        void this.store.save(rec)
-      }
+      this.saveSoon(rec, live)
       if (!live.updateTimer) live.updateTimer = setTimeout(() => this.flushUpdate(rec), UPDATE_EVERY_MS)
       // "Stop after the next saved checkpoint": the save is done once training output resumes.
       if (checkpointDone && rec.state === 'running') {
         rec.state = 'stopping'
         rec.reason = `Stopping after saving ${rec.summary.saved_checkpoints.at(-1) ?? 'a checkpoint'}.`
-        live.proc.interrupt()
+        void this.graceMs().then((graceMs) => live.proc.interrupt(graceMs))
         void this.store.save(rec)
       }
+    }
+  }
+
+  /**
+   * Saves the record at most once a second while it trains; a change within that second is saved at its
+   * end, so another process reading the record (`run list` in another shell) sees the last step too.
+   */
+  private saveSoon(rec: RunRecord, live: Live): void {
+    const wait = live.lastSave + SAVE_EVERY_MS - Date.now()
+    if (wait <= 0) {
+      live.lastSave = Date.now()
+      void this.store.save(rec)
+    } else if (!live.saveTimer) {
+      live.saveTimer = setTimeout(() => {
+        live.saveTimer = null
+        if (!live.proc.done) this.saveSoon(rec, live)
+      }, wait)
     }
   }
 
@@ -462,7 +572,7 @@ export class RunService {
       this.gpuFailed = true
       return
     }
-    const pids = new Set([live.proc.pid, ...(await descendants(live.proc.pid))])
+    const pids = new Set([live.proc.pid, ...(await runProcesses(live.target))])
     const used = list.filter((p) => pids.has(p.pid)).reduce((n, p) => n + (p.used_memory_mib ?? 0), 0)
     if (live.proc.done) return
     if (used === rec.gpu_memory_mib) return
@@ -494,52 +604,227 @@ export class RunService {
     this.publish(rec)
   }
 
-  async stop(id: string, mode: StopMode = 'now'): Promise<RunRecord> {
-    const rec = await this.get(id)
-    if (ENDED_STATES.includes(rec.state)) return rec
-    if (rec.state === 'queued') {
-      this.queue = this.queue.filter((q) => q !== id)
-      await this.finish(rec, {
-        state: 'stopped',
-        reason: 'Removed from the queue before it started.',
-        exit: null,
-      })
-      return rec
+  private async graceMs(): Promise<number> {
+    if (this.options.graceMs !== undefined) return this.options.graceMs
+    try {
+      return (await this.options.stopGraceMs?.()) ?? DEFAULT_GRACE_MS
+    } catch {
+      // Unreadable settings must not keep a run from stopping.
+      return DEFAULT_GRACE_MS
     }
+  }
+
+  /**
+   * Stops a run. Queued: it leaves the queue. Running here: Ctrl-C to the trainer's group, then a kill
+   * of everything of the run after the grace period (returns at once, state "stopping"). Run by another
+   * process: the same from here (see stopElsewhere), waiting for the end. `after_checkpoint` arms a
+   * stop once the next checkpoint is saved.
+   */
+  async stop(id: string, mode: StopMode = 'now', options: { graceMs?: number } = {}): Promise<StopResult> {
+    const rec = await this.get(id)
+    if (ENDED_STATES.includes(rec.state)) return { run: rec, actions: [] }
     if (mode === 'after_checkpoint' && !rec.save_configured) {
       throw new ApiError(
         'bad_request',
         'This run saves no checkpoints before the end (no --save_every_n_epochs / --save_every_n_steps), so "stop after the next checkpoint" would never stop. Stop now instead (nothing is saved), or let it finish.',
       )
     }
-    const live = this.live.get(id)
-    if (!live) {
-      // Owned by another app process (e.g. a CLI): interrupt its group through the pid record.
-      if (mode === 'after_checkpoint')
-        throw new ApiError(
-          'conflict',
-          `Run ${id} is run by another SDXL Studio process; "stop after checkpoint" works only there. Stop it now, or use that window.`,
-        )
-      const pids = await this.store.readPids(id)
-      if (pids && isAlive(pids.pid)) {
-        await writeFileAtomic(this.store.file(id, 'stopRequest'), `${process.pid}\n`)
-        if (process.platform === 'win32') await killTree(pids.pid)
-        else signalGroup(pids.pid, 'SIGINT')
-        return rec
-      }
-      throw new ApiError('conflict', `Run ${id} is ${rec.state} but no process of it is alive.`)
+    const graceMs = options.graceMs ?? (await this.graceMs())
+    if (rec.state === 'queued' && this.queue.includes(id)) {
+      this.queue = this.queue.filter((q) => q !== id)
+      await this.finish(rec, {
+        state: 'stopped',
+        reason: 'Removed from the queue before it started.',
+        exit: null,
+      })
+      return { run: structuredClone(rec), actions: [{ kind: 'removed_from_queue' }] }
     }
-    rec.stop_requested = mode
+    const live = this.live.get(id)
+    if (!live) return this.stopElsewhere(rec, mode, graceMs)
+    return { run: structuredClone(rec), actions: await this.stopLive(rec, live, mode, graceMs, true) }
+  }
+
+  private async stopLive(
+    rec: RunRecord,
+    live: Live,
+    mode: StopMode,
+    graceMs: number,
+    signal: boolean,
+  ): Promise<StopAction[]> {
+    const actions: StopAction[] = []
     if (mode === 'now') {
+      rec.stop_requested = 'now'
       rec.state = 'stopping'
-      live.proc.interrupt()
+      live.proc.interrupt(graceMs, signal)
+      actions.push(
+        { kind: 'interrupted', pid: live.proc.pid },
+        { kind: 'kill_scheduled', after_s: graceMs / 1000 },
+      )
+    } else {
+      rec.stop_requested ??= mode
+      actions.push({ kind: 'waiting_for_checkpoint' })
     }
     await this.store.save(rec)
     this.publish(rec)
-    return structuredClone(rec)
+    return actions
+  }
+
+  /**
+   * `run stop` for a run that another process (the app, a headless server, a CLI `run start`) runs.
+   * It leaves a stop request in the run folder, which the owner acts on within a second (it writes
+   * Ctrl-C to the console on Windows, arms "after checkpoint", drops a queued run, and records the end).
+   * For "now" it does not rely on the owner: on Unix it sends SIGINT to the trainer's group itself,
+   * waits the grace period, then kills every process of the run (pid + start time checked first), and
+   * records the end itself when the owner is gone.
+   */
+  private async stopElsewhere(rec: RunRecord, mode: StopMode, graceMs: number): Promise<StopResult> {
+    const id = rec.id
+    const actions: StopAction[] = []
+    let pids = await this.store.readPids(id)
+    const ownerAlive = await this.ownedElsewhere(rec, pids)
+    // The request file also tells the owner to record the end as a stop; it is reported as an action
+    // where the owner has to act (a queued run, after checkpoint, Ctrl-C on Windows).
+    const ask = async (report: boolean) => {
+      await this.store.writeStopRequest(id, { mode, by_pid: process.pid, grace_ms: graceMs, at: now() })
+      if (report && ownerAlive && rec.owner_pid !== null)
+        actions.push({ kind: 'asked_owner', owner_pid: rec.owner_pid })
+    }
+    if (mode === 'after_checkpoint') {
+      if (!ownerAlive)
+        throw new ApiError(
+          'conflict',
+          `Run ${id} is ${rec.state} but the process that ran it is gone, so it cannot stop after a checkpoint. Stop it now.`,
+        )
+      await ask(true)
+      actions.push({ kind: 'waiting_for_checkpoint' })
+      return { run: rec, actions }
+    }
+    await ask(rec.state === 'queued' || process.platform === 'win32')
+    if (rec.state === 'queued') {
+      const ended = ownerAlive ? await this.waitForRecordEnd(id, OWNER_WAIT_MS) : null
+      if (ended) return { run: ended, actions: [...actions, { kind: 'removed_from_queue' }] }
+      if (ownerAlive) return { run: (await this.store.load(id)) ?? rec, actions }
+      return {
+        run: await this.recordEnd(rec, 'Removed from the queue before it started.'),
+        actions: [{ kind: 'removed_from_queue' }],
+      }
+    }
+    // A run that is starting has no pid file yet: give its owner a moment to write it.
+    for (let waited = 0; !pids && ownerAlive && waited < OWNER_WAIT_MS; waited += 200) {
+      await sleep(200)
+      pids = await this.store.readPids(id)
+    }
+    const target = pids ? targetOf(pids) : null
+    if (!target || !(await runAlive(target))) {
+      const ended = ownerAlive ? await this.waitForRecordEnd(id, OWNER_WAIT_MS) : null
+      if (ended) return { run: ended, actions }
+      if (ownerAlive)
+        throw new ApiError(
+          'conflict',
+          `Run ${id} is ${rec.state} but no process of it is alive yet. Try again.`,
+        )
+      actions.push({ kind: 'nothing_alive' })
+      return { run: await this.recordEnd(rec), actions }
+    }
+    const started = Date.now()
+    const elapsed = () => Math.round((Date.now() - started) / 100) / 10
+    if (process.platform !== 'win32') {
+      if (await isSameProcess(target.pid, target.startTime)) signalGroup(target.pid, 'SIGINT')
+      actions.push({ kind: 'interrupted', pid: target.pid })
+    }
+    // Windows: only the owner can write Ctrl-C to the trainer's console; without an owner, kill at once.
+    const wait = process.platform === 'win32' && !ownerAlive ? 0 : graceMs
+    let alive = true
+    while (alive && Date.now() - started < wait) {
+      await sleep(Math.min(250, wait))
+      alive = await runAlive(target)
+    }
+    const killed = alive ? await killRun(target) : []
+    // (Nothing left to kill: it ended between the last look and the kill.)
+    if (killed.length) actions.push({ kind: 'killed', after_s: elapsed(), pids: killed })
+    else actions.push({ kind: 'ended', after_s: elapsed() })
+    const ended = ownerAlive ? await this.waitForRecordEnd(id, OWNER_WAIT_MS) : null
+    if (ended) return { run: ended, actions }
+    // The owner is gone (or did not answer): the record is ours to close.
+    return { run: await this.recordEnd(rec), actions }
+  }
+
+  /** Polls the record on disk until another process records the run's end; null if it does not in time. */
+  private async waitForRecordEnd(id: string, ms: number): Promise<RunRecord | null> {
+    for (let waited = 0; waited <= ms; waited += 200) {
+      const r = await this.store.load(id)
+      if (r && ENDED_STATES.includes(r.state)) return r
+      await sleep(200)
+    }
+    return null
+  }
+
+  /** Records the end of a run whose owner is gone, as its owner would have. */
+  private async recordEnd(rec: RunRecord, reason?: string): Promise<RunRecord> {
+    const latest = (await this.store.load(rec.id)) ?? rec
+    if (ENDED_STATES.includes(latest.state)) return latest
+    Object.assign(latest, {
+      state: 'stopped',
+      stop_requested: 'now',
+      reason:
+        reason ??
+        'Stopped by the user. sd-scripts saves nothing when interrupted; only checkpoints already saved remain.',
+      ended_at: now(),
+      pid: null,
+      gpu_memory_mib: null,
+    } satisfies Partial<RunRecord>)
+    await this.store.writePids(rec.id, null)
+    await this.store.save(latest)
+    this.records.set(latest.id, latest)
+    this.publish(latest)
+    return structuredClone(latest)
+  }
+
+  /**
+   * While this process owns runs (queued or live), it looks for stop requests other processes left for
+   * them (see stopElsewhere). The timer does not keep a CLI process alive.
+   */
+  private watchRequests(): void {
+    if (this.requestTimer || this.disposed) return
+    this.requestTimer = setInterval(() => void this.checkRequests(), this.options.requestPollMs ?? 1000)
+    this.requestTimer.unref()
+  }
+
+  private async checkRequests(): Promise<void> {
+    const owned = [...this.queue, ...this.live.keys()].filter((id) => !this.requestsHandled.has(id))
+    for (const id of owned) {
+      const request = await this.store.readStopRequest(id)
+      if (!request || this.requestsHandled.has(id)) continue
+      this.requestsHandled.add(id)
+      const rec = this.records.get(id)
+      const live = this.live.get(id)
+      if (!rec) continue
+      if (rec.state === 'queued' && this.queue.includes(id)) {
+        await this.stop(id, 'now').catch(() => undefined)
+      } else if (live) {
+        // Unix: the requester has sent SIGINT itself; Windows: only we can write Ctrl-C to the console.
+        // The requester kills after the grace period and reports it; our own kill comes later, only in
+        // case the requester is gone by then.
+        const backupMs = request.grace_ms + OWNER_WAIT_MS
+        await this.stopLive(rec, live, request.mode, backupMs, process.platform === 'win32')
+      }
+    }
   }
 
   async delete(id: string): Promise<void> {
+    await this.ready
+    const found = this.records.get(id) ? null : await this.store.read(id)
+    if (found && 'unreadable' in found) {
+      // A damaged record can still belong to a live run: its pid file says so.
+      const pids = await this.store.readPids(id)
+      if (pids && (await runAlive(targetOf(pids))))
+        throw new ApiError(
+          'conflict',
+          `Run ${id} still has live processes (pid ${pids.pid}) although its record is damaged. Stop them first.`,
+        )
+      await this.store.remove(id)
+      return
+    }
     const rec = await this.get(id)
     if (ACTIVE_STATES.includes(rec.state))
       throw new ApiError('conflict', `Run ${rec.name} is ${rec.state}. Stop it before deleting its record.`)
@@ -600,6 +885,7 @@ export class RunService {
   /** App quit: no trainer survives. Interrupt all, kill what is left after a short grace. */
   async dispose(graceMs = 3000): Promise<void> {
     this.disposed = true
+    if (this.requestTimer) clearInterval(this.requestTimer)
     const running = [...this.live.entries()]
     for (const [id, live] of running) {
       const rec = this.records.get(id)
