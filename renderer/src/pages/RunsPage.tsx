@@ -21,9 +21,11 @@ import '@xterm/xterm/css/xterm.css'
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { RunEvent } from '../../../core/runs/events'
-import type { RunRecord } from '../../../core/runs/record'
+import type { RunRecord, StopAction } from '../../../core/runs/record'
 import { getApiClient } from '../api/client'
+import { DamagedRuns } from '../components/DamagedRuns'
 import { SeriesChart } from '../components/SeriesChart'
+import { StopReport } from '../components/StopReport'
 import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
 
 const stateColor: Record<RunRecord['state'], string> = {
@@ -218,6 +220,12 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
     },
   )
   const stop = useApiAction('run.stop')
+  const [stopActions, setStopActions] = useState<StopAction[]>([])
+  const stopRun = (mode: 'now' | 'after_checkpoint') =>
+    void stop
+      .run({ id: run.id, mode })
+      .then((r) => setStopActions(r.actions))
+      .catch(() => undefined)
   const rerun = useApiAction('run.rerun')
   const del = useApiAction('run.delete')
   const openOutput = useApiAction('run.open_output')
@@ -247,9 +255,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
                 <Button
                   variant="light"
                   loading={stop.pending}
-                  onClick={() =>
-                    void stop.run({ id: run.id, mode: 'after_checkpoint' }).catch(() => undefined)
-                  }
+                  onClick={() => stopRun('after_checkpoint')}
                   data-testid="run-stop-after-checkpoint"
                 >
                   {t('stopAfterCheckpoint')}
@@ -258,7 +264,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
               <Button
                 color="red"
                 loading={stop.pending}
-                onClick={() => void stop.run({ id: run.id, mode: 'now' }).catch(() => undefined)}
+                onClick={() => stopRun('now')}
                 data-testid="run-stop"
               >
                 {run.state === 'queued' ? t('removeFromQueue') : t('stopNow')}
@@ -291,6 +297,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
           {run.save_configured ? t('stopHintSaving') : t('stopHintNoSaving')}
         </Text>
       ) : null}
+      <StopReport actions={stopActions} />
       {error ? <Alert color="red">{error.message}</Alert> : null}
       {run.state === 'failed' ? (
         <Alert
@@ -564,6 +571,7 @@ export default function RunsPage() {
               if (!q) reloadList()
             }}
           />
+          <DamagedRuns items={list.data?.unreadable ?? []} onDeleted={reloadList} />
           <ScrollArea.Autosize mah={600}>
             <Stack gap={4} data-testid="run-list">
               {ordered.length === 0 ? <Text c="dimmed">{t('empty')}</Text> : null}
