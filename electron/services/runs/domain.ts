@@ -51,6 +51,15 @@ export async function openFolder(dir: string, env: NodeJS.ProcessEnv): Promise<v
   })
 }
 
+/**
+ * SDXL_STUDIO_RUN_LOG_MAX_MB: where a run's raw log is rotated (default 64 MB; a run keeps at most
+ * twice that). The stream benchmark raises it so that the log holds every byte it streamed.
+ */
+export function runLogMaxBytes(env: NodeJS.ProcessEnv): number | undefined {
+  const mb = Number(env.SDXL_STUDIO_RUN_LOG_MAX_MB)
+  return Number.isFinite(mb) && mb >= 1 ? Math.round(mb * 1024 * 1024) : undefined
+}
+
 export function createRunsDomain(options: ServiceOptions) {
   let service: RunService | null = null
   const settings = new SettingsStore(options.dataDir)
@@ -61,6 +70,7 @@ export function createRunsDomain(options: ServiceOptions) {
       env: options.env,
       gpuProcesses: () => queryProcesses({ env: options.env }),
       stopGraceMs: async () => (await settings.get()).stop_grace_s * 1000,
+      logMaxBytes: runLogMaxBytes(options.env),
     }))
 
   const requests = {
