@@ -228,6 +228,30 @@ describe.runIf(process.platform === 'linux')('run stop from another process (CLI
     expect(rec.reason).toMatch(/^Stopped after saving last-\d{6}\.safetensors\.$/)
   }, 90_000)
 
+  it('a run queued here for a GPU that another process’s run holds starts once that run ends', async () => {
+    const { data, id, owner } = await runOwnedByCli(['--end', 'hang', '--fail_at_step', '3'], {
+      gpus: '0',
+    })
+    const dir = path.dirname(data)
+    const service = new RunService({ dataDir: data, env: process.env, requestPollMs: 200 })
+    services.push(service)
+    const other = await service.start(
+      trainerRun(dir, path.join(dir, 'other.pids'), ['--steps', '2', '--delay', '0']),
+    )
+    const mine = await service.start({
+      ...trainerRun(dir, path.join(dir, 'mine.pids'), ['--steps', '2', '--delay', '0']),
+      gpus: [0],
+    })
+    // Another GPU's run (none given = all GPUs, so it waits too) and ours on GPU 0 wait.
+    await new Promise((r) => setTimeout(r, 1500))
+    expect((await service.get(mine.id)).state).toBe('queued')
+    expect((await service.get(other.id)).state).toBe('queued')
+    expect((await cli(['run', 'stop', id, '--grace', '1'], data)).code).toBe(0)
+    expect(await owner.exited).toBe(1)
+    expect((await service.waitFor(mine.id)).state).toBe('finished')
+    expect((await service.waitFor(other.id)).state).toBe('finished')
+  }, 90_000)
+
   it('refuses a grace period that is not 0 to 600 seconds, naming the flag', async () => {
     const data = path.join(tmp('runs-proc-'), 'data')
     for (const bad of ['-1', 'abc', '', '601', '1e9', 'Infinity', 'десять'])
@@ -261,7 +285,10 @@ async function crashedApp(extra: string[], watchdog: boolean) {
  * A run started by `run start` in a CLI process of its own (the owner), at step 3 or later. With
  * `launcher`, the trainer runs in a child of a launcher process, as under `accelerate launch`.
  */
-async function runOwnedByCli(args: string[], { steps = 500, launcher = true } = {}) {
+async function runOwnedByCli(
+  args: string[],
+  { steps = 500, launcher = true, gpus }: { steps?: number; launcher?: boolean; gpus?: string } = {},
+) {
   const dir = tmp('runs-cli-stop-')
   const data = path.join(dir, 'data')
   const pidFile = path.join(dir, 'pids.txt')
@@ -278,7 +305,10 @@ async function runOwnedByCli(args: string[], { steps = 500, launcher = true } = 
   )
   const owner = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'electron/cli/main.ts'), 'run', 'start', spec],
+    [
+      ...['--import', 'tsx', path.join(repoRoot, 'electron/cli/main.ts'), 'run', 'start', spec],
+      ...(gpus ? ['--gpus', gpus] : []),
+    ],
     { cwd: repoRoot, env: { ...process.env, SDXL_STUDIO_DATA_DIR: data }, stdio: 'ignore' },
   )
   started.push(owner)

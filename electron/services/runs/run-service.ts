@@ -114,6 +114,11 @@ export class RunService {
   /** Our own start time: with our pid it names this process in records and pid files. */
   private readonly selfStart: Promise<string | null> = processStartTime(process.pid)
   private requestTimer: NodeJS.Timeout | null = null
+  /**
+   * Active runs of other live processes (the app, a server, a CLI): they hold their GPUs for our queue
+   * until their record on disk says they ended, which the poll checks every second.
+   */
+  private foreign = new Map<string, RunRecord>()
   /** Runs whose stop request (from another process) has been acted on here. */
   private requestsHandled = new Set<string>()
 
@@ -144,19 +149,20 @@ export class RunService {
       const pids = await this.store.readPids(rec.id)
       // Another live app process (e.g. a CLI `run start`) owns it: leave it alone. Its queued runs are
       // its own to start; a queued run of a dead owner is taken over.
-      if (await this.ownedElsewhere(rec, pids)) continue
+      if (await this.ownedElsewhere(rec, pids)) {
+        if (rec.state !== 'queued') this.foreign.set(rec.id, rec)
+        continue
+      }
       this.records.set(rec.id, rec)
-      if (rec.state === 'queued') continue
-      // Identity-checked: a recycled pid is never killed (the marker finds the run's own processes).
-      if (pids) await killRun(targetOf(pids))
-      await this.store.writePids(rec.id, null)
-      Object.assign(rec, {
-        state: 'failed',
-        reason: 'The app exited while this run was training; the trainer was stopped.',
-        ended_at: rec.ended_at ?? now(),
-        pid: null,
-      })
-      await this.store.save(rec)
+      if (rec.state === 'queued') {
+        if (rec.owner_pid !== process.pid) {
+          rec.owner_pid = process.pid
+          rec.owner_start_time = await this.selfStart
+          await this.store.save(rec)
+        }
+        continue
+      }
+      await this.recoverCrashed(rec, pids)
     }
     try {
       const saved = JSON.parse(await fs.readFile(queueFile, 'utf8')) as unknown
@@ -169,6 +175,21 @@ export class RunService {
       ...this.queue.filter((id) => queued.includes(id)),
       ...queued.filter((id) => !this.queue.includes(id)),
     ]
+    if (this.queue.length > 0 || this.foreign.size > 0) this.startPolling()
+  }
+
+  /** A run left active by a dead owner: what is left of it is killed, and it is recorded as failed. */
+  private async recoverCrashed(rec: RunRecord, pids: PidsFile | null): Promise<void> {
+    // Identity-checked: a recycled pid is never killed (the marker finds the run's own processes).
+    if (pids) await killRun(targetOf(pids))
+    await this.store.writePids(rec.id, null)
+    Object.assign(rec, {
+      state: 'failed',
+      reason: 'The app exited while this run was training; the trainer was stopped.',
+      ended_at: rec.ended_at ?? now(),
+      pid: null,
+    })
+    await this.store.save(rec)
   }
 
   async whenReady(): Promise<void> {
@@ -291,7 +312,7 @@ export class RunService {
     await this.saveQueue()
     this.publish(rec)
     this.schedule()
-    this.watchRequests()
+    this.startPolling()
     return structuredClone(rec)
   }
 
@@ -308,7 +329,9 @@ export class RunService {
   /** Starts every queued run whose GPUs are free, in queue order. */
   private schedule(): void {
     if (this.disposed || this.queueHeld) return
-    const active = [...this.records.values()].filter((r) => ACTIVE_STATES.includes(r.state))
+    const active = [...this.records.values(), ...this.foreign.values()].filter((r) =>
+      ACTIVE_STATES.includes(r.state),
+    )
     const waiting: RunRecord[] = []
     for (const id of [...this.queue]) {
       const rec = this.records.get(id)
@@ -784,10 +807,42 @@ export class RunService {
    * While this process owns runs (queued or live), it looks for stop requests other processes left for
    * them (see stopElsewhere). The timer does not keep a CLI process alive.
    */
-  private watchRequests(): void {
+  private startPolling(): void {
     if (this.requestTimer || this.disposed) return
-    this.requestTimer = setInterval(() => void this.checkRequests(), this.options.requestPollMs ?? 1000)
+    let busy = false
+    this.requestTimer = setInterval(() => {
+      if (busy) return
+      busy = true
+      void Promise.all([this.checkForeign(), this.checkRequests()]).finally(() => {
+        busy = false
+        // A run waiting for another process's GPU keeps this process (e.g. a CLI `run start`) alive.
+        if (this.queue.length > 0) this.requestTimer?.ref()
+        else this.requestTimer?.unref()
+      })
+    }, this.options.requestPollMs ?? 1000)
     this.requestTimer.unref()
+  }
+
+  /** Other processes' runs that ended free their GPUs; one whose owner died is recovered here. */
+  private async checkForeign(): Promise<void> {
+    let freed = false
+    for (const [id, old] of this.foreign) {
+      const rec = await this.store.load(id)
+      const pids = await this.store.readPids(id)
+      if (rec && ACTIVE_STATES.includes(rec.state) && (await this.ownedElsewhere(rec, pids))) {
+        this.foreign.set(id, rec)
+        continue
+      }
+      this.foreign.delete(id)
+      freed = true
+      // Its owner died without recording the end (its watchdog has killed the trainer meanwhile).
+      if (rec && ACTIVE_STATES.includes(rec.state) && rec.owner_pid === old.owner_pid) {
+        this.records.set(id, rec)
+        await this.recoverCrashed(rec, pids)
+        this.publish(rec)
+      }
+    }
+    if (freed) this.schedule()
   }
 
   private async checkRequests(): Promise<void> {
