@@ -4,7 +4,18 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'out', 'dist', 'test-results', 'playwright-report', 'tests/fixtures/**'] },
+  // tmp/: git-ignored scratch (test runs put their TMPDIR there).
+  {
+    ignores: [
+      'node_modules',
+      'out',
+      'dist',
+      'test-results',
+      'playwright-report',
+      'tests/fixtures/**',
+      'tmp/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
