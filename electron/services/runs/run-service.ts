@@ -766,9 +766,12 @@ export class RunService {
     // (Nothing left to kill: it ended between the last look and the kill.)
     if (killed.length) actions.push({ kind: 'killed', after_s: elapsed(), pids: killed })
     else actions.push({ kind: 'ended', after_s: elapsed() })
-    const ended = ownerAlive ? await this.waitForRecordEnd(id, OWNER_WAIT_MS) : null
-    if (ended) return { run: ended, actions }
-    // The owner is gone (or did not answer): the record is ours to close.
+    if (ownerAlive) {
+      // The owner records the end (as a stop: the request file says so); a slow one is not overwritten.
+      const ended = await this.waitForRecordEnd(id, OWNER_WAIT_MS)
+      return { run: ended ?? (await this.store.load(id)) ?? rec, actions }
+    }
+    // The owner is gone: the record is ours to close.
     return { run: await this.recordEnd(rec), actions }
   }
 
