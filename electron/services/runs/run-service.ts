@@ -112,7 +112,11 @@ export class RunService {
   private disposed = false
   private launches = new Set<Promise<void>>()
   /** Our own start time: with our pid it names this process in records and pid files. */
-  private readonly selfStart: Promise<string | null> = processStartTime(process.pid)
+  // (Read on first use: on Windows it takes a PowerShell call, which `run list` should not pay.)
+  private selfStartTime: Promise<string | null> | null = null
+  private get selfStart(): Promise<string | null> {
+    return (this.selfStartTime ??= processStartTime(process.pid))
+  }
   private requestTimer: NodeJS.Timeout | null = null
   /**
    * Active runs of other live processes (the app, a server, a CLI): they hold their GPUs for our queue
