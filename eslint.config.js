@@ -4,7 +4,7 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  // tmp/: git-ignored scratch (test runs put their TMPDIR there).
+  // tmp/, .harness/, .sdscripts/: git-ignored scratch (test TMPDIR, local venvs, a sd-scripts checkout).
   {
     ignores: [
       'node_modules',
@@ -13,7 +13,9 @@ export default tseslint.config(
       'test-results',
       'playwright-report',
       'tests/fixtures/**',
-      'tmp/**',
+      'tmp',
+      '.harness',
+      '.sdscripts',
     ],
   },
   js.configs.recommended,

@@ -10,7 +10,8 @@ import { SettingsStore } from '../store/settings'
 import { readRegularFile, openRegularFile } from '../store/regular-file'
 import { RunService } from './run-service'
 
-async function readTail(file: string, max: number): Promise<{ text: string; truncated: boolean }> {
+/** The last `max` bytes of a file as text (a run's or a tool job's console log); empty when it is missing. */
+export async function readTail(file: string, max: number): Promise<{ text: string; truncated: boolean }> {
   let handle
   try {
     handle = await openRegularFile(file)

@@ -121,6 +121,14 @@ export async function killRun(target: RunTarget): Promise<number[]> {
   return killed
 }
 
+/**
+ * Kills a tool's process (a TensorBoard server, a tagger, a LoRA tool) with its group and every
+ * descendant: killRun without a run marker. With a start time, only while the pid names that process.
+ */
+export function killTree(pid: number, startTime: string | null = null): Promise<number[]> {
+  return killRun({ pid, startTime, marker: null })
+}
+
 /** Whether anything of the run is still alive. */
 export async function runAlive(target: RunTarget): Promise<boolean> {
   if (process.platform === 'win32') return isAlive(target.pid) && (await isTarget(target))

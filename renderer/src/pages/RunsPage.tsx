@@ -26,6 +26,7 @@ import { getApiClient } from '../api/client'
 import { DamagedRuns } from '../components/DamagedRuns'
 import { SeriesChart } from '../components/SeriesChart'
 import { StopReport } from '../components/StopReport'
+import { TensorBoardCharts } from '../components/TensorBoardCharts'
 import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
 
 const stateColor: Record<RunRecord['state'], string> = {
@@ -351,6 +352,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
         </Text>
         <LossChart points={loss} />
       </Card>
+      <TensorBoardCharts run={run} />
       {run.samples.length ? (
         <Card withBorder>
           <Text fw={500} mb="xs">
