@@ -39,6 +39,21 @@ export const RunStartInput = z
   .strict()
 export type RunStartInput = z.infer<typeof RunStartInput>
 
+/** An earlier part of a resumed run: how it ended, and where the next part took over. */
+export const RunSegment = z.object({
+  started_at: z.string().nullable(),
+  ended_at: z.string().nullable(),
+  state: RunState,
+  reason: z.string().nullable(),
+  exit_code: z.number().int().nullable(),
+  command: z.array(z.string()),
+  /** The saved state this part resumed from (null for the first part). */
+  resume_from: z.string().nullable(),
+  last_step: z.number().int().nullable(),
+  last_avr_loss: z.number().nullable(),
+})
+export type RunSegment = z.infer<typeof RunSegment>
+
 export const RunRecord = z.object({
   id: z.string(),
   name: z.string(),
@@ -78,6 +93,19 @@ export const RunRecord = z.object({
   predicted_peak_mib: z.number().nullable(),
   rerun_of: z.string().nullable(),
   input: RunStartInput,
+  /** Earlier parts of a resumed run, oldest first; the record's own fields are the current part. */
+  segments: z.array(RunSegment).default([]),
+  /** The state folder the current part resumed from (sd-scripts `--resume`). */
+  resume_from: z.string().nullable().default(null),
+  /**
+   * Steps done before the current part: sd-scripts counts a resumed run's steps from 0, so the runner
+   * adds this to its progress, and the loss chart and progress run on from where the state was saved.
+   */
+  step_offset: z.number().int().nonnegative().default(0),
+  /** State folders (sd-scripts `save_state`) the run has saved, oldest first: what Resume offers. */
+  saved_states: z.array(z.string()).default([]),
+  /** A queued run that waits until it is let go (queue.pause); it holds no GPU meanwhile. */
+  paused: z.boolean().default(false),
 })
 export type RunRecord = z.infer<typeof RunRecord>
 

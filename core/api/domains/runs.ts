@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { event, request } from '../define'
 import { RunEvent } from '../../runs/events'
+import { RunNotice } from '../../runs/notice'
 import {
   RunRecord,
   RunStartInput,
@@ -38,6 +39,23 @@ export const RunHistory = z.object({
   events: z.array(RunEvent),
 })
 
+/** What a queued run may still change before it starts (queue.edit); absent fields stay. */
+export const QueueEdit = z
+  .object({
+    id: z.string().min(1),
+    name: z
+      .string()
+      .trim()
+      .min(1, 'The name is empty.')
+      .max(200, 'The name is longer than 200 characters.')
+      .optional(),
+    command: RunStartInput.shape.command.optional(),
+    gpus: RunStartInput.shape.gpus,
+    stop_on_failure: z.boolean().optional(),
+  })
+  .strict()
+export type QueueEdit = z.infer<typeof QueueEdit>
+
 export const RunUpdate = z.object({ run: RunRecord, events: z.array(RunEvent) })
 
 export const requests = {
@@ -72,6 +90,17 @@ export const requests = {
     'Delete an ended run (or one whose record is damaged) and its folder',
   ),
   'run.rerun': request(Id, RunRecord, 'Queue a new run with the same command and settings'),
+  'run.resume': request(
+    z
+      .object({
+        id: z.string().min(1),
+        /** A state folder the run saved; its newest one that still exists when absent. */
+        state: z.string().min(1).optional(),
+      })
+      .strict(),
+    RunRecord,
+    'Resume an ended run from a state it saved (sd-scripts --resume): the same command, queued as the next part of the same run',
+  ),
   'run.sample': request(
     z.object({ id: z.string().min(1), name: z.string().min(1) }).strict(),
     z.object({ data_url: z.string() }),
@@ -98,6 +127,16 @@ export const requests = {
     z.object({ queue: z.array(z.string()) }),
     'Set the order of the queued runs (every queued id exactly once)',
   ),
+  'queue.pause': request(
+    z.object({ id: z.string().min(1), paused: z.boolean() }).strict(),
+    RunRecord,
+    'Hold a queued run (it keeps its place and holds no GPU; runs behind it may start) or let it go again',
+  ),
+  'queue.edit': request(
+    QueueEdit,
+    RunRecord,
+    'Change a queued run before it starts: its name, command (argument array), GPUs, stop-on-failure',
+  ),
   'queue.resume': request(
     z.object({}).strict(),
     z.object({ queue: z.array(z.string()) }),
@@ -111,6 +150,11 @@ export const events = {
     z.object({ data: z.string() }),
     'Terminal output of a run: recent output first, then live batches (flow-controlled: acknowledge what the terminal has written)',
     { flow: true },
+  ),
+  'run.notify': event(
+    z.object({}).strict(),
+    RunNotice,
+    'A run finished or failed: its name, final loss and training time (for a desktop or browser notification)',
   ),
   'run.progress': event(
     z.object({ id: z.string().optional() }).strict(),

@@ -108,6 +108,7 @@ export function createRunsDomain(options: ServiceOptions) {
       return { deleted: true as const }
     },
     'run.rerun': ({ id }) => runs().rerun(id),
+    'run.resume': ({ id, state }) => runs().resume(id, state),
     'run.sample': async ({ id, name }) => {
       const rec = await runs().get(id)
       // Only files the record lists: the name can never point elsewhere.
@@ -141,6 +142,8 @@ export function createRunsDomain(options: ServiceOptions) {
       return { ok: true as const }
     },
     'queue.reorder': async ({ ids }) => ({ queue: await runs().reorder(ids) }),
+    'queue.pause': ({ id, paused }) => runs().setPaused(id, paused),
+    'queue.edit': (change) => runs().edit(change),
     'queue.resume': async () => {
       runs().resumeQueue()
       return { queue: runs().queueOrder() }
@@ -185,6 +188,7 @@ export function createRunsDomain(options: ServiceOptions) {
         sub?.proc.hold(owner, false)
       }
     },
+    'run.notify': (_params, sink) => runs().onNotice((n) => sink.emit(n)),
     'run.progress': ({ id }, sink) => {
       return runs().onUpdate((u) => {
         if (!id || u.run.id === id) sink.emit(u)

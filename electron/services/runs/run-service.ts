@@ -14,6 +14,9 @@ import {
   type StopMode,
   type UnreadableRun,
 } from '../../../core/runs/record'
+import type { QueueEdit } from '../../../core/api/domains/runs'
+import { runNotice, type RunNotice } from '../../../core/runs/notice'
+import { isStateFolderName, joinProgress, resumeCommand, stateFolderOf } from '../../../core/runs/resume'
 import { SummaryReducer } from '../../../core/runs/summary'
 import { isSameProcess, processStartTime } from './process-identity'
 import {
@@ -30,6 +33,7 @@ import { RUN_MARKER_VARIABLE, runMarker } from './run-processes-linux'
 import { RunProcess } from './run-process'
 import { RunStore, type PidsFile } from './run-store'
 import { writeJsonAtomic } from '../store/atomic'
+import { readRegularFile } from '../store/regular-file'
 
 export interface RunServiceOptions {
   dataDir: string
@@ -66,6 +70,12 @@ function targetOf(pids: PidsFile): RunTarget {
   return { pid: pids.pid, startTime: pids.start_time, marker: pids.marker }
 }
 
+/** A change to a queued run: hold or let go, and/or new settings. */
+interface QueueChange {
+  paused?: boolean
+  edit?: QueueEdit
+}
+
 /** What run.progress subscribers get: the record as it is now and the events since the last update. */
 export interface RunUpdate {
   run: RunRecord
@@ -97,6 +107,48 @@ function newId(): string {
 
 const now = () => new Date().toISOString()
 
+/** What a run's command (or its input) says about where it saves; see start(). */
+function derivedFromCommand(input: RunStartInput): { output_dir: string | null; save_configured: boolean } {
+  const outputDir = input.output_dir ?? argValue(input.command, 'output_dir')
+  return {
+    output_dir: outputDir ? path.resolve(input.cwd, outputDir) : null,
+    save_configured:
+      input.save_configured ??
+      (argValue(input.command, 'save_every_n_epochs') !== null ||
+        argValue(input.command, 'save_every_n_steps') !== null),
+  }
+}
+
+/** The run's `--output_name` (command line, else the config it was made from): names its state folders. */
+function outputNameOf(rec: RunRecord): string | null {
+  const fromCommand = argValue(rec.command, 'output_name')
+  if (fromCommand) return fromCommand
+  const config = rec.input.config as { saving?: { output_name?: unknown } } | undefined
+  const name = config?.saving?.output_name
+  return typeof name === 'string' && name ? name : null
+}
+
+/** The step a state folder was saved at (sd-scripts' `train_state.json`); null when it does not say. */
+async function stateStep(folder: string): Promise<number | null> {
+  try {
+    const data = JSON.parse(
+      (await readRegularFile(path.join(folder, 'train_state.json'), 64 * 1024)).toString('utf8'),
+    ) as unknown
+    const step = (data as { current_step?: unknown } | null)?.current_step
+    return typeof step === 'number' && Number.isInteger(step) && step >= 0 ? step : null
+  } catch {
+    return null
+  }
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isDirectory()
+  } catch {
+    return false
+  }
+}
+
 /**
  * Runs, their records and the queue. Runs wait in one queue; a run starts when no running run shares
  * a GPU with it (no GPUs given = all of them) and no run queued before it wants one of its GPUs.
@@ -107,6 +159,7 @@ export class RunService {
   private live = new Map<string, Live>()
   private queue: string[] = []
   private listeners = new Set<(u: RunUpdate) => void>()
+  private noticeListeners = new Set<(n: RunNotice) => void>()
   private queueHeld: string | null = null
   private ready: Promise<void>
   private disposed = false
@@ -205,6 +258,12 @@ export class RunService {
     return () => this.listeners.delete(listener)
   }
 
+  /** A run of this process finished or failed (for desktop and browser notifications). */
+  onNotice(listener: (n: RunNotice) => void): () => void {
+    this.noticeListeners.add(listener)
+    return () => this.noticeListeners.delete(listener)
+  }
+
   private publish(rec: RunRecord, events: RunEvent[] = []): void {
     const u = { run: structuredClone(rec), events }
     for (const l of this.listeners) l(u)
@@ -271,11 +330,7 @@ export class RunService {
     })
     // Fail now, with a message, rather than as a dead pty later.
     resolveProgram(input.command[0] as string, input.cwd, env)
-    const outputDir = input.output_dir ?? argValue(input.command, 'output_dir')
-    const saveConfigured =
-      input.save_configured ??
-      (argValue(input.command, 'save_every_n_epochs') !== null ||
-        argValue(input.command, 'save_every_n_steps') !== null)
+    const derived = derivedFromCommand(input)
     const id = newId()
     const rec: RunRecord = {
       id,
@@ -291,8 +346,7 @@ export class RunService {
       cwd: input.cwd,
       env: input.env ?? {},
       gpus: input.gpus ?? null,
-      output_dir: outputDir ? path.resolve(input.cwd, outputDir) : null,
-      save_configured: saveConfigured,
+      ...derived,
       stop_on_failure: input.stop_on_failure ?? false,
       stop_requested: null,
       pid: null,
@@ -309,6 +363,11 @@ export class RunService {
       predicted_peak_mib: input.predicted_peak_mib ?? null,
       rerun_of: rerunOf,
       input,
+      segments: [],
+      resume_from: null,
+      step_offset: 0,
+      saved_states: [],
+      paused: false,
     }
     await this.store.create(rec)
     this.records.set(id, rec)
@@ -323,6 +382,194 @@ export class RunService {
   async rerun(id: string): Promise<RunRecord> {
     const old = await this.get(id)
     return this.start(old.input, id)
+  }
+
+  /** A state folder the run saved (sd-scripts `--save_state`): Resume offers it. */
+  private noteState(rec: RunRecord, e: Extract<RunEvent, { type: 'state_saved' }>): void {
+    const folder = stateFolderOf(e, rec.output_dir, outputNameOf(rec))
+    if (!folder) return
+    const full = path.resolve(rec.cwd, folder)
+    rec.saved_states = [...rec.saved_states.filter((f) => f !== full), full]
+  }
+
+  /**
+   * The state a run resumes from by default: the newest of those it saved that still exists; else the
+   * newest state folder in its output folder (a run made before the app listed its states, or a state
+   * named by a config the app could not read).
+   */
+  private async newestState(rec: RunRecord): Promise<string | null> {
+    for (const f of [...rec.saved_states].reverse()) if (await isDirectory(f)) return f
+    if (!rec.output_dir) return null
+    let names: string[]
+    try {
+      names = await fs.readdir(rec.output_dir)
+    } catch {
+      return null
+    }
+    let best: { dir: string; mtime: number } | null = null
+    for (const n of names.filter(isStateFolderName)) {
+      const dir = path.join(rec.output_dir, n)
+      try {
+        const st = await fs.stat(dir)
+        if (st.isDirectory() && (!best || st.mtimeMs > best.mtime)) best = { dir, mtime: st.mtimeMs }
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return best?.dir ?? null
+  }
+
+  /**
+   * Resumes an ended run from a saved state (sd-scripts `--resume`): the same command with `--resume
+   * <state>`, queued as the next part of the same record. The part that ended is kept in `segments`;
+   * progress, loss and samples go on in the same record.
+   */
+  async resume(id: string, state?: string): Promise<RunRecord> {
+    await this.ready
+    if (this.disposed)
+      throw new ApiError('unavailable', 'The app is shutting down; resume the run after restart.')
+    const rec = this.records.get(id) ?? (await this.get(id))
+    if (!ENDED_STATES.includes(rec.state))
+      throw new ApiError(
+        'conflict',
+        `Run ${rec.name} is ${rec.state}; only a stopped, failed or finished run can be resumed.`,
+      )
+    let folder: string | null
+    if (state !== undefined) {
+      folder = path.resolve(rec.output_dir ?? rec.cwd, state)
+      if (!(await isDirectory(folder)))
+        throw new ApiError(
+          'not_found',
+          `No saved state at ${folder}. Choose one of the state folders the run saved (named …-state in ${rec.output_dir ?? rec.cwd}).`,
+          { kind: 'state_missing', path: folder },
+        )
+    } else folder = await this.newestState(rec)
+    if (!folder)
+      throw new ApiError(
+        'domain',
+        `Run ${rec.name} saved no training state to resume from${rec.output_dir ? ` (none in ${rec.output_dir})` : ''}. Turn on "save state" (save_state) with a save every N epochs or steps, and start the run again; it can then be resumed from its last save.`,
+        { kind: 'no_saved_state' },
+      )
+    const step = await stateStep(folder)
+    rec.segments.push({
+      started_at: rec.started_at,
+      ended_at: rec.ended_at,
+      state: rec.state,
+      reason: rec.reason,
+      exit_code: rec.exit_code,
+      command: rec.command,
+      resume_from: rec.resume_from,
+      last_step: rec.summary.last_step,
+      last_avr_loss: rec.summary.last_avr_loss,
+    })
+    rec.command = resumeCommand(rec.input.command, folder)
+    Object.assign(rec, {
+      display_command: displayCommand(rec.command),
+      resume_from: folder,
+      // Without train_state.json (older sd-scripts), the step the run had reached.
+      step_offset: step ?? rec.summary.last_step ?? 0,
+      state: 'queued',
+      reason: null,
+      exit_code: null,
+      started_at: null,
+      ended_at: null,
+      stop_requested: null,
+      pid: null,
+      failure: null,
+      it_per_s: null,
+      remaining_s: null,
+      gpu_memory_mib: null,
+      paused: false,
+      owner_pid: process.pid,
+      owner_start_time: await this.selfStart,
+      summary: { ...rec.summary, error: null },
+    } satisfies Partial<RunRecord>)
+    await this.store.clearStopRequest(id)
+    this.requestsHandled.delete(id)
+    this.records.set(id, rec)
+    await this.store.save(rec)
+    this.queue.push(id)
+    await this.saveQueue()
+    this.publish(rec)
+    this.schedule()
+    this.startPolling()
+    return structuredClone(rec)
+  }
+
+  /** Holds a queued run (it keeps its place; runs behind it may start) or lets it go again. */
+  setPaused(id: string, paused: boolean): Promise<RunRecord> {
+    return this.changeQueued(id, { paused })
+  }
+
+  /** Changes a queued run before it starts; the command is checked as at the start. */
+  edit(change: QueueEdit): Promise<RunRecord> {
+    return this.changeQueued(change.id, { edit: change })
+  }
+
+  /**
+   * A change to a queued run. Ours: applied here. In the queue of another live process (the app, a
+   * server, a CLI `run start`): asked of it through a request file, which it applies within a second.
+   */
+  private async changeQueued(id: string, change: QueueChange): Promise<RunRecord> {
+    await this.ready
+    const mine = this.records.get(id)
+    if (mine && mine.state === 'queued' && this.queue.includes(id)) return this.applyQueueChange(mine, change)
+    const rec = mine ?? (await this.get(id))
+    if (rec.state !== 'queued')
+      throw new ApiError('conflict', `Run ${rec.name} is ${rec.state}, no longer queued.`)
+    if (!(await this.ownedElsewhere(rec, null)))
+      throw new ApiError(
+        'conflict',
+        `Run ${rec.name} is queued by an SDXL Studio process that is gone; it is taken over when the app starts again.`,
+      )
+    await this.store.writeQueueRequest(id, { ...change, by_pid: process.pid, at: now() })
+    for (let waited = 0; waited < OWNER_WAIT_MS; waited += 200) {
+      await sleep(200)
+      const left = await this.store.readQueueRequest(id)
+      if (!left) return (await this.store.load(id)) ?? rec
+      if (left.error) {
+        await this.store.clearQueueRequest(id)
+        throw new ApiError('bad_request', left.error)
+      }
+    }
+    await this.store.clearQueueRequest(id)
+    throw new ApiError(
+      'unavailable',
+      `The SDXL Studio process that holds run ${rec.name} in its queue (pid ${rec.owner_pid ?? '?'}) did not answer. Try again, or change it there.`,
+    )
+  }
+
+  private async applyQueueChange(rec: RunRecord, change: QueueChange): Promise<RunRecord> {
+    if (change.paused !== undefined) rec.paused = change.paused
+    const e = change.edit
+    if (e) {
+      const input = RunStartInput.parse({
+        ...rec.input,
+        ...(e.command ? { command: e.command } : {}),
+        ...(e.gpus ? { gpus: e.gpus } : {}),
+        ...(e.stop_on_failure !== undefined ? { stop_on_failure: e.stop_on_failure } : {}),
+        ...(e.name ? { name: e.name } : {}),
+      })
+      if (e.command) {
+        const env = buildRunEnv(this.options.env, { gpus: input.gpus, extra: input.env })
+        resolveProgram(input.command[0] as string, input.cwd, env)
+      }
+      // A resumed part keeps resuming from its state, whatever the new command says.
+      const command = rec.resume_from ? resumeCommand(input.command, rec.resume_from) : input.command
+      Object.assign(rec, {
+        input,
+        name: input.name ?? rec.name,
+        command,
+        display_command: displayCommand(command),
+        gpus: input.gpus ?? null,
+        stop_on_failure: input.stop_on_failure ?? false,
+        ...derivedFromCommand(input),
+      } satisfies Partial<RunRecord>)
+    }
+    await this.store.save(rec)
+    this.publish(rec)
+    this.schedule()
+    return structuredClone(rec)
   }
 
   private conflicts(a: RunRecord, b: RunRecord): boolean {
@@ -343,6 +590,8 @@ export class RunService {
         this.queue = this.queue.filter((q) => q !== id)
         continue
       }
+      // A paused run keeps its place and holds nothing: runs behind it may start.
+      if (rec.paused) continue
       const blocked = [...active, ...waiting].some((o) => this.conflicts(rec, o))
       if (blocked) {
         waiting.push(rec)
@@ -403,7 +652,8 @@ export class RunService {
     }
     const live: Live = {
       proc,
-      reducer: new SummaryReducer(),
+      // A resumed run goes on from its earlier parts (steps, loss, checkpoints).
+      reducer: rec.segments.length ? SummaryReducer.from(rec.summary) : new SummaryReducer(),
       pending: [],
       lastTrainStep: null,
       savedSinceStop: false,
@@ -507,6 +757,8 @@ export class RunService {
     rec.gpu_memory_mib = null
     await this.store.save(rec)
     this.publish(rec)
+    const notice = runNotice(rec)
+    if (notice) for (const l of this.noticeListeners) l(notice)
     if (end.state === 'failed' && rec.stop_on_failure) this.queueHeld = rec.id
     this.schedule()
   }
@@ -515,8 +767,14 @@ export class RunService {
     const live = this.live.get(rec.id)
     const keep: RunEvent[] = []
     let checkpointDone = false
-    for (const e of events) {
+    for (const raw of events) {
+      // A resumed part counts its steps from 0: they go on from where its state was saved.
+      const e =
+        raw.type === 'progress' && rec.step_offset > 0
+          ? joinProgress(raw, rec.step_offset, rec.summary.total_steps)
+          : raw
       live?.reducer.add(e)
+      if (e.type === 'state_saved') this.noteState(rec, e)
       if (e.type === 'progress') {
         if (e.bar === 'train') {
           rec.it_per_s = e.it_per_s
@@ -606,7 +864,9 @@ export class RunService {
     rec.gpu_memory_mib = used
     if (used > (rec.peak_gpu_memory_mib ?? 0)) rec.peak_gpu_memory_mib = used
     // Only changes are kept: a flat stretch is one point, drawn as a step until the next.
-    const started = rec.started_at ? Date.parse(rec.started_at) : Date.now()
+    // From the run's first start: the memory chart of a resumed run goes on across its parts.
+    const first = rec.segments[0]?.started_at ?? rec.started_at
+    const started = first ? Date.parse(first) : Date.now()
     const sample: GpuMemoryEvent = {
       type: 'gpu_memory',
       elapsed_s: Math.max(0, Math.round((Date.now() - started) / 100) / 10),
@@ -853,6 +1113,17 @@ export class RunService {
   }
 
   private async checkRequests(): Promise<void> {
+    for (const id of [...this.queue]) {
+      const change = await this.store.readQueueRequest(id)
+      const rec = this.records.get(id)
+      if (!change || change.error || !rec || rec.state !== 'queued') continue
+      try {
+        await this.applyQueueChange(rec, change)
+        await this.store.clearQueueRequest(id)
+      } catch (error) {
+        await this.store.writeQueueRequest(id, { ...change, error: (error as Error).message })
+      }
+    }
     const owned = [...this.queue, ...this.live.keys()].filter((id) => !this.requestsHandled.has(id))
     for (const id of owned) {
       const request = await this.store.readStopRequest(id)

@@ -2,6 +2,7 @@ import { appendFileSync, promises as fs, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { RunEvent } from '../../../core/runs/events'
+import { QueueEdit } from '../../../core/api/domains/runs'
 import { RunRecord, type UnreadableRun } from '../../../core/runs/record'
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../store/atomic'
 import { removeWithRetry } from '../store/fs-retry'
@@ -31,6 +32,7 @@ export const RUN_FILES = {
   events: 'events.jsonl',
   pids: 'pids.json',
   stopRequest: 'stop-request',
+  queueRequest: 'queue-request.json',
 } as const
 
 /** A run folder younger than this with no record yet may be one that another process is creating. */
@@ -47,6 +49,20 @@ export const StopRequest = z.object({
   at: z.string(),
 })
 export type StopRequest = z.infer<typeof StopRequest>
+
+/**
+ * A change to a queued run asked by another process (`queue pause` / `queue edit` in another shell):
+ * the process whose queue holds the run applies it within a second and removes the file, or writes
+ * back why it could not (`error`).
+ */
+export const QueueRequest = z.object({
+  paused: z.boolean().optional(),
+  edit: QueueEdit.optional(),
+  by_pid: z.number().int(),
+  at: z.string(),
+  error: z.string().optional(),
+})
+export type QueueRequest = z.infer<typeof QueueRequest>
 
 /**
  * One folder per run under <dataDir>/runs/<id>/. JSON documents are written atomically; the log and
@@ -265,6 +281,24 @@ export class RunStore {
 
   async writeStopRequest(id: string, request: StopRequest): Promise<void> {
     await writeJsonAtomic(this.file(id, 'stopRequest'), request)
+  }
+
+  async writeQueueRequest(id: string, request: QueueRequest): Promise<void> {
+    await writeJsonAtomic(this.file(id, 'queueRequest'), request)
+  }
+
+  /** The queue change waiting for this run; null when none (or it cannot be read). */
+  async readQueueRequest(id: string): Promise<QueueRequest | null> {
+    return readJsonFile(this.file(id, 'queueRequest'), QueueRequest.nullable(), () => null).catch(() => null)
+  }
+
+  async clearQueueRequest(id: string): Promise<void> {
+    await removeWithRetry(this.file(id, 'queueRequest'))
+  }
+
+  /** A resumed run starts clean: a stop request of its earlier part must not stop the next one. */
+  async clearStopRequest(id: string): Promise<void> {
+    await removeWithRetry(this.file(id, 'stopRequest'))
   }
 
   /** The stop request another process left for this run, if any (an old pid-only file reads as "now"). */
