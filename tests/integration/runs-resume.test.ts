@@ -6,6 +6,7 @@ import { ApiError } from '../../core/api/errors'
 import type { RunNotice } from '../../core/runs/notice'
 import type { RunStartInput } from '../../core/runs/record'
 import { RunService } from '../../electron/services/runs/run-service'
+import { runCliCaptured as cli } from '../helpers/cli'
 import { trainerScript } from '../helpers/services'
 
 const services: RunService[] = []
@@ -157,5 +158,35 @@ describe('save state and resume (stand-in trainer)', () => {
     const r = await service.resume(rec.id)
     expect(r.step_offset).toBe(4)
     await service.stop(r.id)
+  }, 60_000)
+})
+
+describe('run resume (CLI)', () => {
+  it('resumes the newest state, shows the terminal and ends with the joined run; bad input is a usage error', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'runs-resume-cli-'))
+    const data = path.join(dir, 'data')
+    const spec = path.join(dir, 'run.json')
+    writeFileSync(spec, JSON.stringify(fake(dir, ['--delay', '0', '--end', 'crash', '--fail_at_step', '12'])))
+    const first = await cli(['run', 'start', spec], data)
+    expect(first.code).toBe(1)
+    const id = (
+      JSON.parse((await cli(['run', 'list', '--json'], data)).stdout) as { runs: Array<{ id: string }> }
+    ).runs[0]?.id as string
+    expect((await cli(['run', 'resume'], data)).code).not.toBe(0)
+    const empty = await cli(['run', 'resume', id, '--state', ' '], data)
+    expect(empty.code).not.toBe(0)
+    expect(empty.stderr).toMatch(/--state takes a state folder/)
+    // The crash came in epoch 3: the newest state is the one of epoch 2 (step 10).
+    const resumed = await cli(['run', 'resume', id], data)
+    expect(resumed.stderr).toContain(`Resuming from ${path.join(dir, 'out', 'cat-000002-state')}`)
+    expect(resumed.stdout).toContain('resume training from local state')
+    expect(resumed.stderr).toMatch(/finished\s+steps 20\/20/)
+    expect(resumed.code).toBe(0)
+    const rec = JSON.parse((await cli(['run', 'get', id, '--json'], data)).stdout) as {
+      segments: Array<{ state: string; last_step: number }>
+      step_offset: number
+    }
+    expect(rec.segments).toMatchObject([{ state: 'failed', last_step: 12 }])
+    expect(rec.step_offset).toBe(10)
   }, 60_000)
 })
