@@ -11,6 +11,7 @@ import { withCsp } from './csp'
 import { isAllowedExternalUrl } from './external-links'
 import { launchRequest, nodeEnv, userArgs } from './launch'
 import { openDialogOptions, pickResult } from './pick-dialog'
+import { showRunNotifications } from './run-notifications'
 import { isTrustedSenderUrl, type TrustedOrigins } from './sender'
 import { loadWindowState, restoreWindowState, saveWindowState, type WindowState } from './window-state'
 
@@ -189,6 +190,7 @@ function start(): void {
         callback({ responseHeaders: withCsp(details.responseHeaders) })
       })
     }
+    showRunNotifications(services, dataDir)
     await createWindow()
   })
 

@@ -2,6 +2,7 @@ import { Alert, AppShell, Button, Group, Loader, NavLink, Title } from '@mantine
 import { lazy, Suspense, useEffect, useState, type ComponentType } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useConnectionLost } from './api/connection'
+import { RunNotifications } from './components/RunNotifications'
 
 // Every page loads on demand: the first frame needs only the shell (nav, header, banner). Heavy views
 // (terminal, charts, forms) then never weigh on startup.
@@ -103,6 +104,7 @@ export function App() {
       </AppShell.Navbar>
       <AppShell.Main>
         <ConnectionBanner />
+        <RunNotifications />
         <Suspense fallback={<Loader size="sm" aria-label={t('loading')} />}>
           <Current />
         </Suspense>
