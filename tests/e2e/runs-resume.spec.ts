@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process'
+import path from 'node:path'
+import { expect, test } from './fixtures'
+import { repoRoot } from './server'
+
+const trainer = path.join(repoRoot, 'tests/fixtures/trainer/fake_sd_scripts.py')
+const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {
+  encoding: 'utf8',
+}).trim()
+
+test('stop at the next save, resume from the saved state, and a browser notification when it finishes', async ({
+  page,
+  server,
+}) => {
+  // The page's Notification, recorded (headless Chromium shows none).
+  await page.addInitScript(() => {
+    const shown: Array<{ title: string; body: string }> = []
+    ;(window as unknown as { shown: typeof shown }).shown = shown
+    class RecordingNotification {
+      static permission = 'granted'
+      static requestPermission = () => Promise.resolve('granted')
+      constructor(title: string, options: { body: string }) {
+        shown.push({ title, body: options.body })
+      }
+    }
+    ;(window as unknown as { Notification: unknown }).Notification = RecordingNotification
+  })
+  await page.goto(server.url)
+  await page.getByTestId('nav-runs').click()
+  const description = {
+    command: [
+      python,
+      trainer,
+      '--steps',
+      '40',
+      '--epochs',
+      '4',
+      '--delay',
+      '0.15',
+      '--save_every_n_epochs',
+      '1',
+      '--save_state',
+      '--output_name',
+      'cat',
+      '--output_dir',
+      path.join(server.dataDir, 'out'),
+    ],
+    cwd: server.dataDir,
+    name: 'resume me',
+  }
+  await page.getByTestId('new-run-json').fill(JSON.stringify(description))
+  await page.getByTestId('new-run-start').click()
+  await expect(page.getByTestId('run-state')).toHaveText('running', { timeout: 20_000 })
+  await page.getByTestId('run-stop-after-checkpoint').click()
+  await expect(page.getByTestId('run-state')).toHaveText('stopped', { timeout: 30_000 })
+  const stoppedAt = Number(await page.getByTestId('run-steps').textContent())
+  expect(stoppedAt).toBeLessThan(40)
+
+  await expect(page.getByTestId('run-resume')).toBeVisible()
+  await page.getByTestId('run-resume').click()
+  await expect(page.getByTestId('run-parts')).toContainText('Part 1: stopped at step')
+  await expect(page.getByTestId('run-parts')).toContainText('Part 2: resumed from cat-000001-state')
+  await expect(page.getByTestId('run-state')).toHaveText('finished', { timeout: 40_000 })
+  // One run, steps joined: it ends at 40 of 40, not at the resumed part's own count.
+  await expect(page.getByTestId('run-steps')).toHaveText('40')
+  await expect(page.getByTestId('run-list').getByText('resume me')).toHaveCount(1)
+  await expect(page.getByTestId('run-terminal').locator('.xterm-rows')).toContainText(
+    'resume training from local state',
+  )
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { shown: unknown[] }).shown), { timeout: 10_000 })
+    .toEqual([
+      {
+        title: 'Training finished: resume me',
+        body: expect.stringMatching(/^Final loss 0\.\d+ · time \d+ s$/),
+      },
+    ])
+})
+
+test('queued runs can be paused and edited; a bad value is refused in the form', async ({ page, server }) => {
+  await page.goto(server.url)
+  await page.getByTestId('nav-runs').click()
+  const run = (name: string, args: string[]) => ({
+    command: [python, trainer, '--output_dir', path.join(server.dataDir, name), ...args],
+    cwd: server.dataDir,
+    name,
+  })
+  for (const r of [
+    run('blocker', ['--end', 'hang', '--fail_at_step', '1', '--delay', '0']),
+    run('q-a', ['--steps', '2', '--delay', '0']),
+    run('q-b', ['--steps', '2', '--delay', '0']),
+  ]) {
+    await page.getByTestId('new-run-json').fill(JSON.stringify(r))
+    await page.getByTestId('new-run-start').click()
+    await expect(page.getByTestId('run-list')).toContainText(r.name)
+  }
+  const first = page.getByTestId('queue-item-0')
+  await first.getByTestId('queue-pause').click()
+  await expect(first.getByTestId('queue-paused')).toHaveText('paused')
+
+  await page.getByTestId('queue-item-1').getByTestId('queue-edit-open').click()
+  const gpus = page.getByTestId('queue-edit-gpus')
+  for (const bad of ['-1', '1.5', 'abc', '0,,1']) {
+    await gpus.fill(bad)
+    await expect(page.getByTestId('queue-edit-save')).toBeDisabled()
+  }
+  await gpus.fill('')
+  await page.getByTestId('queue-edit-name').fill('')
+  await expect(page.getByTestId('queue-edit-save')).toBeDisabled()
+  await page.getByTestId('queue-edit-name').fill('Кошка, 1e-4')
+  await page.getByTestId('queue-edit-save').click()
+  await expect(page.getByTestId('queue-item-1')).toContainText('Кошка, 1e-4')
+
+  // The blocker stops: the paused run keeps its place, the edited one behind it runs.
+  await page.getByTestId('run-list').getByText('blocker').click()
+  await page.getByTestId('run-stop').click()
+  await expect(page.getByTestId('queue-item-1')).toHaveCount(0, { timeout: 30_000 })
+  await expect(page.getByTestId('queue-item-0')).toContainText('q-a')
+  await page.getByTestId('queue-item-0').getByTestId('queue-pause').click()
+  await expect(page.getByTestId('run-queue')).toHaveCount(0, { timeout: 30_000 })
+})
