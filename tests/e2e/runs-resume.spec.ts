@@ -76,45 +76,59 @@ test('stop at the next save, resume from the saved state, and a browser notifica
     ])
 })
 
-test('queued runs can be paused and edited; a bad value is refused in the form', async ({ page, server }) => {
+test('queued runs can be paused and edited (in Russian, at 1280×720); a bad value is refused in the form', async ({
+  page,
+  server,
+}) => {
+  await page.setViewportSize({ width: 1280, height: 720 })
   await page.goto(server.url)
+  await page.getByTestId('nav-settings').click()
+  await page.getByTestId('settings-language-ru').click()
   await page.getByTestId('nav-runs').click()
-  const run = (name: string, args: string[]) => ({
-    command: [python, trainer, '--output_dir', path.join(server.dataDir, name), ...args],
+  const run = (name: string, dir: string, args: string[]) => ({
+    command: [python, trainer, '--output_dir', path.join(server.dataDir, dir), ...args],
     cwd: server.dataDir,
     name,
   })
   for (const r of [
-    run('blocker', ['--end', 'hang', '--fail_at_step', '1', '--delay', '0']),
-    run('q-a', ['--steps', '2', '--delay', '0']),
-    run('q-b', ['--steps', '2', '--delay', '0']),
+    run('блокер', 'b', ['--end', 'hang', '--fail_at_step', '1', '--delay', '0']),
+    run('первый', 'q1', ['--steps', '2', '--delay', '0']),
+    run('второй', 'q2', ['--steps', '2', '--delay', '0']),
   ]) {
     await page.getByTestId('new-run-json').fill(JSON.stringify(r))
     await page.getByTestId('new-run-start').click()
     await expect(page.getByTestId('run-list')).toContainText(r.name)
   }
   const first = page.getByTestId('queue-item-0')
+  await expect(first).toContainText('первый')
   await first.getByTestId('queue-pause').click()
-  await expect(first.getByTestId('queue-paused')).toHaveText('paused')
+  await expect(first.getByTestId('queue-paused')).toHaveText('на паузе')
+  await expect(first.getByTestId('queue-pause')).toHaveText('Разрешить')
+  // No English in the Russian queue; the layout holds.
+  expect((await page.getByTestId('run-queue').textContent()) ?? '').not.toMatch(/[A-Za-z]{3,}/)
+  expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280)
 
   await page.getByTestId('queue-item-1').getByTestId('queue-edit-open').click()
   const gpus = page.getByTestId('queue-edit-gpus')
-  for (const bad of ['-1', '1.5', 'abc', '0,,1']) {
+  for (const bad of ['-1', '1.5', 'abc', '0,,1', '１']) {
     await gpus.fill(bad)
     await expect(page.getByTestId('queue-edit-save')).toBeDisabled()
+    await expect(page.getByTestId('queue-edit')).toContainText('Укажите номера видеокарт через запятую')
   }
   await gpus.fill('')
-  await page.getByTestId('queue-edit-name').fill('')
+  await page.getByTestId('queue-edit-name').fill('   ')
+  await expect(page.getByTestId('queue-edit-save')).toBeDisabled()
+  await page.getByTestId('queue-edit-name').fill('x'.repeat(201))
   await expect(page.getByTestId('queue-edit-save')).toBeDisabled()
   await page.getByTestId('queue-edit-name').fill('Кошка, 1e-4')
   await page.getByTestId('queue-edit-save').click()
   await expect(page.getByTestId('queue-item-1')).toContainText('Кошка, 1e-4')
 
   // The blocker stops: the paused run keeps its place, the edited one behind it runs.
-  await page.getByTestId('run-list').getByText('blocker').click()
+  await page.getByTestId('run-list').getByText('блокер').click()
   await page.getByTestId('run-stop').click()
   await expect(page.getByTestId('queue-item-1')).toHaveCount(0, { timeout: 30_000 })
-  await expect(page.getByTestId('queue-item-0')).toContainText('q-a')
+  await expect(page.getByTestId('queue-item-0')).toContainText('первый')
   await page.getByTestId('queue-item-0').getByTestId('queue-pause').click()
   await expect(page.getByTestId('run-queue')).toHaveCount(0, { timeout: 30_000 })
 })
