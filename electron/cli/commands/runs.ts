@@ -51,7 +51,8 @@ function formatRun(r: RunRecord): string {
   const s = r.summary
   const steps = s.last_step !== null ? `${s.last_step}/${s.total_steps ?? '?'}` : '-'
   const loss = s.last_avr_loss !== null ? s.last_avr_loss.toFixed(4) : '-'
-  return `${r.id}  ${r.state.padEnd(8)}  steps ${steps.padEnd(11)} loss ${loss.padEnd(7)} ${r.name}${r.reason ? `\n    ${r.reason}` : ''}`
+  const state = r.state === 'queued' && r.paused ? 'paused' : r.state
+  return `${r.id}  ${state.padEnd(8)}  steps ${steps.padEnd(11)} loss ${loss.padEnd(7)} ${r.name}${r.reason ? `\n    ${r.reason}` : ''}`
 }
 
 function formatUnreadable(u: UnreadableRun): string {
