@@ -39,6 +39,21 @@ export const RunStartInput = z
   .strict()
 export type RunStartInput = z.infer<typeof RunStartInput>
 
+/** An earlier part of a resumed run: how it ended, and where the next part took over. */
+export const RunSegment = z.object({
+  started_at: z.string().nullable(),
+  ended_at: z.string().nullable(),
+  state: RunState,
+  reason: z.string().nullable(),
+  exit_code: z.number().int().nullable(),
+  command: z.array(z.string()),
+  /** The saved state this part resumed from (null for the first part). */
+  resume_from: z.string().nullable(),
+  last_step: z.number().int().nullable(),
+  last_avr_loss: z.number().nullable(),
+})
+export type RunSegment = z.infer<typeof RunSegment>
+
 export const RunRecord = z.object({
   id: z.string(),
   name: z.string(),
@@ -59,8 +74,13 @@ export const RunRecord = z.object({
   stop_on_failure: z.boolean(),
   stop_requested: StopMode.nullable(),
   pid: z.number().int().nullable(),
-  /** The app process that owns the pty; a record left "running" by a dead owner is a crash leftover. */
+  /**
+   * The app process that queued the run and owns its pty; a record left active by a dead owner is a
+   * crash leftover, and a queued run of a dead owner is taken over by the next process that starts runs.
+   */
   owner_pid: z.number().int().nullable(),
+  /** The owner's start time (pid + start time name one process for good); null in older records. */
+  owner_start_time: z.string().nullable().default(null),
   summary: LogSummary,
   /** Live figures from the last progress frame. */
   it_per_s: z.number().nullable(),
@@ -73,8 +93,62 @@ export const RunRecord = z.object({
   predicted_peak_mib: z.number().nullable(),
   rerun_of: z.string().nullable(),
   input: RunStartInput,
+  /** Earlier parts of a resumed run, oldest first; the record's own fields are the current part. */
+  segments: z.array(RunSegment).default([]),
+  /** The state folder the current part resumed from (sd-scripts `--resume`). */
+  resume_from: z.string().nullable().default(null),
+  /**
+   * Steps done before the current part: sd-scripts counts a resumed run's steps from 0, so the runner
+   * adds this to its progress, and the loss chart and progress run on from where the state was saved.
+   */
+  step_offset: z.number().int().nonnegative().default(0),
+  /** State folders (sd-scripts `save_state`) the run has saved, oldest first: what Resume offers. */
+  saved_states: z.array(z.string()).default([]),
+  /** A queued run that waits until it is let go (queue.pause); it holds no GPU meanwhile. */
+  paused: z.boolean().default(false),
 })
 export type RunRecord = z.infer<typeof RunRecord>
+
+/** A run folder whose record cannot be used: what is wrong, and with which file. */
+export const UnreadableRun = z.object({
+  id: z.string(),
+  /** The record file (summary.json) that is damaged or missing. */
+  file: z.string(),
+  problem: z.enum(['invalid_json', 'unexpected_content', 'missing', 'unreadable']),
+  /** When the file (or, if missing, the folder) last changed, ISO time: to place it among the runs. */
+  modified_at: z.string().nullable(),
+  /** The same in English, for the CLI and logs; the UI words it from `problem` and `file`. */
+  message: z.string(),
+})
+export type UnreadableRun = z.infer<typeof UnreadableRun>
+
+/** What a stop did, step by step, so the caller can report it (the CLI prints it, the UI can show it). */
+export const StopAction = z.discriminatedUnion('kind', [
+  /** A queued run left the queue before it started. */
+  z.object({ kind: z.literal('removed_from_queue') }),
+  /** Ctrl-C: SIGINT to the trainer's process group (Unix) or Ctrl-C written to its console (Windows). */
+  z.object({ kind: z.literal('interrupted'), pid: z.number().int() }),
+  /** The stop was handed to the process that runs it (Windows Ctrl-C, "after checkpoint", a queued run). */
+  z.object({ kind: z.literal('asked_owner'), owner_pid: z.number().int() }),
+  /** What is left is killed if the run has not ended after this many seconds. */
+  z.object({ kind: z.literal('kill_scheduled'), after_s: z.number() }),
+  /** The run ended within the grace period. */
+  z.object({ kind: z.literal('ended'), after_s: z.number() }),
+  /** "Stop after the next checkpoint" is armed: the run stops once its next checkpoint is saved. */
+  z.object({ kind: z.literal('waiting_for_checkpoint') }),
+  /** It had not ended after the grace period: these processes were killed. */
+  z.object({ kind: z.literal('killed'), after_s: z.number(), pids: z.array(z.number().int()) }),
+  /** Nothing of it was alive any more (its owner had died): recorded as stopped. */
+  z.object({ kind: z.literal('nothing_alive') }),
+])
+export type StopAction = z.infer<typeof StopAction>
+
+/** Seconds to wait after Ctrl-C before the trainer and everything it started are killed. */
+export const StopGraceSeconds = z
+  .number()
+  .finite()
+  .min(0, 'The stop grace period cannot be negative.')
+  .max(600, 'The stop grace period is at most 600 seconds.')
 
 /** A command as one line a user could paste into a shell (display only; runs never go through a shell). */
 export function displayCommand(command: readonly string[]): string {

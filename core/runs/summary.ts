@@ -16,6 +16,18 @@ export class SummaryReducer {
   private traceback = false
   private checkpoints: string[] = []
 
+  /** Goes on from an earlier part of the run (a resumed run): its figures and checkpoints stay. */
+  static from(summary: LogSummary): SummaryReducer {
+    const r = new SummaryReducer()
+    r.startupTotal = summary.total_steps
+    r.lastStep = summary.last_step
+    r.epochTotal = summary.epochs_total
+    r.lastEpoch = summary.last_epoch
+    r.lastLoss = summary.last_avr_loss
+    r.checkpoints = [...summary.saved_checkpoints]
+    return r
+  }
+
   add(event: RunEvent): void {
     switch (event.type) {
       case 'startup':

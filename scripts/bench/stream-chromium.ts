@@ -4,11 +4,15 @@
  * server process's CPU seconds per 100 MB and peak RSS (Linux /proc), the page's peak JS heap, and
  * frames: the longest gap between animation frames and how many exceeded 100 ms, while streaming and
  * over the whole run.
+ * Then, in the same page, the ceiling: the very bytes the run streamed (its raw log) written straight
+ * into an xterm terminal of the same size and options, with the same flow window and no server in
+ * between. The ratio end-to-end / ceiling says how much of what the terminal alone could do the whole
+ * chain delivers, a figure that compares across machines where absolute MB/s do not.
  * Chromium is driven through cdp-page.ts (Runtime domain only), not Playwright: Playwright would
  * receive a copy of every WebSocket frame and so measure its own overhead.
  */
 import { execFileSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { ensureRendererBuilt, repoRoot, startServer } from '../../tests/e2e/server'
 import { z } from 'zod'
@@ -66,9 +70,97 @@ async function fill(page: CdpPage, testId: string, text: string): Promise<void> 
   })()`)
 }
 
+/** The run's raw log: every byte the pty gave, i.e. what the terminal was sent (the server has one run). */
+function runLog(dataDir: string): Buffer {
+  const runs = path.join(dataDir, 'runs')
+  const id = readdirSync(runs).find((n) => statSync(path.join(runs, n)).isDirectory())
+  if (!id) throw new Error(`No run folder in ${runs}`)
+  const file = path.join(runs, id, 'console.log')
+  if (existsSync(`${file}.1`))
+    throw new Error(`The raw log rotated (${file}.1): raise SDXL_STUDIO_RUN_LOG_MAX_MB.`)
+  return readFileSync(file)
+}
+
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+  } catch {
+    return 'unknown'
+  }
+}
+
+const XTERM_UMD = path.join(repoRoot, 'node_modules/@xterm/xterm/lib/xterm.js')
+const FIT_UMD = path.join(repoRoot, 'node_modules/@xterm/addon-fit/lib/addon-fit.js')
+
+/**
+ * Writes `bytes` into a new xterm terminal in the page, as the Runs page's terminal gets them: strings
+ * of at most 64 KB (the server's batch size), at most 512K characters unacknowledged (the app's flow
+ * window), the next write once xterm's callback says a write was parsed. The bytes are copied into
+ * the page and decoded before the clock starts: what is timed is xterm only.
+ */
+async function xtermCeiling(page: CdpPage, bytes: Buffer): Promise<{ secs: number; frames: Frames }> {
+  // Same xterm build as the page's bundle (same node_modules), loaded as globals beside it.
+  await page.evaluate(readFileSync(XTERM_UMD, 'utf8'))
+  await page.evaluate(readFileSync(FIT_UMD, 'utf8'))
+  await page.evaluate('window.__ceilingBytes = []')
+  const piece = 4 * 1024 * 1024
+  for (let at = 0; at < bytes.length; at += piece) {
+    const b64 = bytes.subarray(at, at + piece).toString('base64')
+    await page.evaluate(`window.__ceilingBytes.push(Uint8Array.from(atob('${b64}'), (c) => c.charCodeAt(0)))`)
+  }
+  const result = await page.evaluate<{ secs: number; frames: Frames }>(`(async () => {
+    const decoder = new TextDecoder()
+    const texts = []
+    for (const chunk of window.__ceilingBytes)
+      for (let at = 0; at < chunk.length; at += 65536)
+        texts.push(decoder.decode(chunk.subarray(at, at + 65536), { stream: true }))
+    window.__ceilingBytes = null
+    const ref = document.querySelector('[data-testid="run-terminal"]')
+    const host = document.createElement('div')
+    host.style.cssText = 'position:fixed;left:0;top:0;z-index:1000;background:#000;padding:4px;width:' +
+      (ref ? ref.clientWidth : 900) + 'px;height:' + (ref ? ref.clientHeight : 360) + 'px'
+    document.body.appendChild(host)
+    const term = new Terminal({ scrollback: 5000, convertEol: false, fontSize: 12, disableStdin: true })
+    const fit = new FitAddon.FitAddon()
+    term.loadAddon(fit)
+    term.open(host)
+    fit.fit()
+    await new Promise((r) => requestAnimationFrame(() => r()))
+    const frames = (window.__streaming = { max: 0, long: 0, n: 0 })
+    const t0 = performance.now()
+    await new Promise((resolve) => {
+      const WINDOW = 512 * 1024
+      let next = 0, pending = 0, inflight = 0
+      const pump = () => {
+        while (pending < WINDOW && next < texts.length) {
+          const text = texts[next++]
+          pending += text.length
+          inflight++
+          term.write(text, () => {
+            pending -= text.length
+            inflight--
+            pump()
+          })
+        }
+        if (next >= texts.length && inflight === 0) resolve()
+      }
+      pump()
+    })
+    const secs = (performance.now() - t0) / 1000
+    window.__streaming = null
+    term.dispose()
+    host.remove()
+    return { secs, frames: { ...frames } }
+  })()`)
+  return result
+}
+
 export async function chromiumLeg(targetMb: number, filler: number): Promise<void> {
   ensureRendererBuilt()
-  const server = await startServer()
+  // The raw log must hold every byte streamed (it rotates at 64 MB by default), for the ceiling.
+  const server = await startServer({
+    env: { SDXL_STUDIO_RUN_LOG_MAX_MB: String(Math.ceil(targetMb * 2 + 64)) },
+  })
   let page: CdpPage | null = null
   try {
     page = await openPage(server.url, { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' })
@@ -135,8 +227,10 @@ export async function chromiumLeg(targetMb: number, filler: number): Promise<voi
     }
     const after = procStat(pid)
     const whole = await page.evaluate<Frames>('window.__frames')
+    const log = runLog(server.dataDir)
+    const mb = log.length / 2 ** 20
     console.log(`\nChromium (Runs page, xterm) — run ${finalState}`)
-    console.log(`end to end: ${(targetMb / secs).toFixed(1)} MB/s (${targetMb} MB in ${secs.toFixed(1)} s)`)
+    console.log(`end to end: ${(mb / secs).toFixed(1)} MB/s (${mb.toFixed(0)} MB in ${secs.toFixed(1)} s)`)
     if (before && after) {
       console.log(
         `server process CPU: ${(((after.cpuS - before.cpuS) * 100) / targetMb).toFixed(2)} s per 100 MB; peak RSS ${after.hwmMb.toFixed(0)} MB`,
@@ -145,6 +239,13 @@ export async function chromiumLeg(targetMb: number, filler: number): Promise<voi
     console.log(`page: peak JS heap ${(heapPeak / 2 ** 20).toFixed(0)} MB`)
     console.log(`frames while streaming: ${describeFrames(streaming)}`)
     console.log(`frames, whole run (pane mount and end included): ${describeFrames(whole)}`)
+    const ceiling = await xtermCeiling(page, log)
+    console.log(`\nCeiling (the same ${mb.toFixed(0)} MB straight into xterm in this page, no server)`)
+    console.log(`xterm alone: ${(mb / ceiling.secs).toFixed(1)} MB/s (${ceiling.secs.toFixed(1)} s)`)
+    console.log(`frames while writing: ${describeFrames(ceiling.frames)}`)
+    console.log(
+      `ratio end to end / ceiling: ${(ceiling.secs / secs).toFixed(2)} (target at least 0.8; load average ${loadAverage()})`,
+    )
   } finally {
     // Closing the browser may fail (its profile folder busy); the server is stopped either way.
     try {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { expect, test } from './fixtures'
@@ -109,6 +109,9 @@ test('start a stand-in run, watch progress, loss, GPU memory and a sample image,
   await expect(detail.getByRole('heading', { name: 'e2e stand-in' })).toBeVisible()
 
   await page.getByTestId('run-stop').click()
+  // What the stop does: Ctrl-C now, a kill of everything left after the grace period (10 s by default).
+  await expect(page.getByTestId('run-stop-report')).toContainText('Sent Ctrl-C to the trainer (pid ')
+  await expect(page.getByTestId('run-stop-report')).toContainText('If it still runs in 10 s, it is killed')
   await expect(page.getByTestId('run-state')).toHaveText('stopped', { timeout: 20_000 })
   await expect(page.getByTestId('run-reason')).toContainText('saves nothing')
   // The terminal keeps what the run printed (the DOM renderer here: no hardware WebGL in CI).
@@ -116,4 +119,38 @@ test('start a stand-in run, watch progress, loss, GPU memory and a sample image,
   await expect(page.getByTestId('run-stop')).toHaveCount(0)
   // The queue goes on once the GPU is free.
   await expect(page.getByTestId('run-queue')).toHaveCount(0, { timeout: 20_000 })
+})
+
+test('a damaged run record is shown as such with its file, in English and Russian, and can be deleted', async ({
+  page,
+  server,
+}) => {
+  const id = '20260101000000-d4d4d4'
+  const runDir = path.join(server.dataDir, 'runs', id)
+  mkdirSync(runDir, { recursive: true })
+  const file = path.join(runDir, 'summary.json')
+  writeFileSync(file, '{"id": "20260101000000-d4d4d4", "state": "runn')
+  await page.setViewportSize({ width: 1280, height: 720 })
+  await page.goto(server.url)
+  await page.getByTestId('nav-runs').click()
+  const damaged = page.getByTestId(`run-damaged-${id}`)
+  await expect(damaged).toContainText('The record file is not valid JSON.')
+  await expect(damaged).toContainText(file)
+  // A damaged record hides nothing else, and the page itself works.
+  await expect(page.getByTestId('new-run-json')).toBeVisible()
+
+  await page.getByTestId('nav-settings').click()
+  await page.getByTestId('settings-language-ru').click()
+  await page.getByTestId('nav-runs').click()
+  await expect(page.getByTestId('run-damaged')).toContainText('Повреждённые записи')
+  await expect(damaged).toContainText('Файл записи — некорректный JSON.')
+  await expect(damaged.getByRole('button')).toHaveText('Удалить запуск')
+  // Only the id, the file path and the name JSON are in Latin letters; the layout holds at 1280×720.
+  const words = ((await damaged.textContent()) ?? '').replace(file, '').replace(id, '').replace('JSON', '')
+  expect(words).not.toMatch(/[A-Za-z]{3,}/)
+  expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280)
+
+  await page.getByTestId(`run-damaged-delete-${id}`).click()
+  await expect(page.getByTestId('run-damaged')).toHaveCount(0)
+  expect(existsSync(runDir)).toBe(false)
 })

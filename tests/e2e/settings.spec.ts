@@ -44,7 +44,7 @@ test('changing one setting leaves the others as they were, even in quick success
   await expect(page.getByTestId('nav-gpu')).toHaveText('Видеокарты')
   await expect(page.locator('html')).toHaveAttribute('data-mantine-color-scheme', 'dark')
   const saved = JSON.parse(readFileSync(path.join(server.dataDir, 'settings.json'), 'utf8')) as unknown
-  expect(saved).toEqual({ language: 'ru', theme: 'dark' })
+  expect(saved).toEqual({ language: 'ru', theme: 'dark', stop_grace_s: 10 })
 })
 
 test('the theme follows the setting and persists', async ({ page, server }) => {
@@ -72,4 +72,43 @@ test('the settings page shows the data folder', async ({ page, server }) => {
   await page.getByTestId('nav-settings').click()
   await expect(page.getByTestId('settings-data-dir')).toHaveText(server.dataDir)
   await expect(page.getByText('SDXL_STUDIO_DATA_DIR')).toBeVisible()
+})
+
+test('the stop grace period: hostile values are refused with the range, good ones are saved', async ({
+  page,
+  server,
+}) => {
+  await page.goto(server.url)
+  await page.getByTestId('nav-settings').click()
+  const input = page.getByTestId('settings-stop-grace')
+  const save = page.getByTestId('settings-stop-grace-save')
+  await expect(input).toHaveValue('10')
+  const settingsFile = path.join(server.dataDir, 'settings.json')
+  for (const bad of ['-1', '601', '', 'abc', 'десять', '9'.repeat(60)]) {
+    await input.fill(bad)
+    await save.click()
+    await expect(page.getByText('Give a number of seconds from 0 to 600.')).toBeVisible()
+    await expect(page.getByTestId('settings-stop-grace-saved')).toHaveCount(0)
+  }
+  for (const [typed, stored] of [
+    ['1.5', 1.5],
+    ['0', 0],
+    ['600', 600],
+    ['30', 30],
+  ] as const) {
+    await input.fill(typed)
+    await save.click()
+    await expect(page.getByTestId('settings-stop-grace-saved')).toBeVisible()
+    expect((JSON.parse(readFileSync(settingsFile, 'utf8')) as { stop_grace_s: number }).stop_grace_s).toBe(
+      stored,
+    )
+  }
+  // Kept across a reload, and the other settings are untouched.
+  await page.reload()
+  await expect(page.getByTestId('settings-stop-grace')).toHaveValue('30')
+  expect(JSON.parse(readFileSync(settingsFile, 'utf8'))).toEqual({
+    language: 'en',
+    theme: 'auto',
+    stop_grace_s: 30,
+  })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../core/api/errors'
 import { TrainingConfig } from '../../core/config/schema'
-import { RunRecord } from '../../core/runs/record'
+import { runRecord } from '../helpers/run-record'
 import { buildLaunch, saveConfigured, withGpus } from '../../electron/services/training/launch'
 import { measurementFromRecord } from '../../electron/services/training/measurement'
 import type { ResolvedEnvironment } from '../../electron/services/training/environment'
@@ -76,42 +76,11 @@ describe('save_configured', () => {
 })
 
 describe('vram record --run', () => {
-  const base = RunRecord.parse({
+  const base = runRecord({
     id: 'r1',
     name: 'cat (lora)',
-    state: 'finished',
-    reason: null,
-    exit_code: 0,
-    created_at: '2026-01-01T00:00:00.000Z',
-    started_at: null,
-    ended_at: '2026-01-01T01:00:00.000Z',
-    command: ['python'],
-    display_command: 'python',
-    cwd: '/',
-    env: {},
-    gpus: null,
-    output_dir: null,
-    save_configured: false,
-    stop_on_failure: false,
-    stop_requested: null,
-    pid: null,
-    owner_pid: null,
-    summary: {
-      total_steps: null,
-      last_step: null,
-      epochs_total: null,
-      last_epoch: null,
-      last_avr_loss: null,
-      error: null,
-      saved_checkpoints: [],
-    },
-    it_per_s: null,
-    remaining_s: null,
-    failure: null,
-    samples: [],
     peak_gpu_memory_mib: 10240,
     predicted_peak_mib: 9728,
-    rerun_of: null,
     input: { command: ['python'], cwd: '/', config: TrainingConfig.parse({ type: 'lora' }) },
   })
 

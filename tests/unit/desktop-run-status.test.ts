@@ -59,6 +59,12 @@ function run(
     predicted_peak_mib: null,
     rerun_of: null,
     input: { command: ['python', 'train.py'], cwd: '/work' },
+    owner_start_time: null,
+    segments: [],
+    resume_from: null,
+    step_offset: 0,
+    saved_states: [],
+    paused: false,
     ...over,
   }
 }

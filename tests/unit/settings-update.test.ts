@@ -17,13 +17,23 @@ describe('settings.update', () => {
     const s = createServices({ dataDir, mode: 'test', env: { PATH: '' }, version: '0.0.0-test' })
     const call = (input: unknown) => s.router.callByName('settings.update', input, { transport: 'test' })
     try {
-      expect(await call({ language: 'ru' })).toEqual({ ok: true, result: { language: 'ru', theme: 'auto' } })
-      expect(await call({ theme: 'dark' })).toEqual({ ok: true, result: { language: 'ru', theme: 'dark' } })
-      expect(await call({ language: 'en' })).toEqual({ ok: true, result: { language: 'en', theme: 'dark' } })
+      const result = (language: string, theme: string, stop_grace_s = 10) => ({
+        ok: true,
+        result: { language, theme, stop_grace_s },
+      })
+      expect(await call({ language: 'ru' })).toEqual(result('ru', 'auto'))
+      expect(await call({ theme: 'dark' })).toEqual(result('ru', 'dark'))
+      expect(await call({ language: 'en' })).toEqual(result('en', 'dark'))
+      expect(await call({ stop_grace_s: 2.5 })).toEqual(result('en', 'dark', 2.5))
       expect(JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8'))).toEqual({
         language: 'en',
         theme: 'dark',
+        stop_grace_s: 2.5,
       })
+      // Out of range, or not a number: refused, nothing changes.
+      for (const bad of [-1, 601, Number.POSITIVE_INFINITY, '10', null, 1e9])
+        expect(await call({ stop_grace_s: bad })).toMatchObject({ ok: false, error: { code: 'bad_request' } })
+      expect(await call({})).toEqual(result('en', 'dark', 2.5))
     } finally {
       await s.dispose()
     }

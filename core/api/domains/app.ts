@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { request } from '../define'
+import { StopGraceSeconds } from '../../runs/record'
 
 export const Language = z.enum(['en', 'ru'])
 export type Language = z.infer<typeof Language>
@@ -10,6 +11,8 @@ export type Theme = z.infer<typeof Theme>
 export const Settings = z.object({
   language: Language.default('en'),
   theme: Theme.default('auto'),
+  /** Stop: seconds from Ctrl-C to killing the trainer and everything it started. */
+  stop_grace_s: StopGraceSeconds.default(10),
 })
 export type Settings = z.infer<typeof Settings>
 
@@ -22,6 +25,7 @@ export const SettingsPatch = z
   .object({
     language: Language.optional(),
     theme: Theme.optional(),
+    stop_grace_s: StopGraceSeconds.optional(),
   })
   .strict()
 export type SettingsPatch = z.infer<typeof SettingsPatch>

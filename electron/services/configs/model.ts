@@ -7,6 +7,7 @@ import {
   readHeaderLength,
   type ModelKind,
 } from '../../../core/safetensors/header'
+import { openRegularFile } from '../store/regular-file'
 
 export interface ModelInspection {
   path: string
@@ -24,7 +25,7 @@ const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/
 
 /** Reads only the safetensors header (8 bytes + the JSON), never the tensors. */
 export async function readHeaderBytes(file: string, size: number): Promise<Uint8Array> {
-  const handle = await fs.open(file, 'r')
+  const handle = await openRegularFile(file)
   try {
     const first = new Uint8Array(8)
     const { bytesRead } = await handle.read(first, 0, 8, 0)
@@ -82,6 +83,15 @@ export async function inspectModel(modelPath: string): Promise<ModelInspection> 
           description: 'A folder that is not a Diffusers model.',
         }
   }
+  if (!stat.isFile())
+    // A FIFO, socket or device: reading it could block (a FIFO waits for a writer) and it is no model.
+    return {
+      ...base,
+      exists: true,
+      format: 'other',
+      problem: `${modelPath} is not a regular file (a pipe, socket or device). Choose the SDXL base .safetensors file.`,
+      description: 'Not a regular file.',
+    }
   if (!/\.safetensors$/i.test(modelPath))
     return {
       ...base,

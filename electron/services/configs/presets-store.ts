@@ -5,6 +5,8 @@ import { ApiError } from '../../../core/api/errors'
 import { BUILTIN_PRESETS, builtinPreset, presetFromFile, type Preset } from '../../../core/config/presets'
 import type { TrainingConfig } from '../../../core/config/schema'
 import { writeJsonAtomic } from '../store/atomic'
+import { removeWithRetry } from '../store/fs-retry'
+import { readRegularFile } from '../store/regular-file'
 
 /**
  * User presets: one JSON file per preset in <data dir>/presets/, written atomically, in the same
@@ -35,7 +37,12 @@ export class PresetStore {
     this.broken = []
     for (const name of names.filter((n) => /^user-[a-z0-9-]+\.json$/.test(n)).sort()) {
       try {
-        out.push(presetFromFile(JSON.parse(await fs.readFile(path.join(this.dir, name), 'utf8')), false))
+        out.push(
+          presetFromFile(
+            JSON.parse((await readRegularFile(path.join(this.dir, name))).toString('utf8')),
+            false,
+          ),
+        )
       } catch {
         this.broken.push(path.join(this.dir, name))
       }
@@ -52,7 +59,7 @@ export class PresetStore {
     if (b) return b
     let raw: string
     try {
-      raw = await fs.readFile(this.file(id), 'utf8')
+      raw = (await readRegularFile(this.file(id))).toString('utf8')
     } catch {
       throw new ApiError('not_found', `No preset with id "${id}". List them with: preset list`)
     }
@@ -122,7 +129,7 @@ export class PresetStore {
   async remove(id: string): Promise<void> {
     if (builtinPreset(id)) throw new ApiError('conflict', `Built-in preset "${id}" cannot be deleted.`)
     await this.get(id)
-    await fs.rm(this.file(id))
+    await removeWithRetry(this.file(id))
   }
 
   async duplicate(id: string, name?: string): Promise<Preset> {

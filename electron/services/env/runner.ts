@@ -3,6 +3,7 @@ import path from 'node:path'
 import type * as pty from 'node-pty'
 import { spawnPty } from '../pty'
 import { PtyFlow } from '../pty-flow'
+import { killRun } from '../runs/process-tree'
 import { diagnose, diagnoseError, type Diagnosis } from '../../../core/env/failures'
 import type { InstallPlan, PlanStep, StepCommand, StepId } from '../../../core/env/plan'
 import { evaluateProbe, ProbeReport, type ProbeContext, type ProbeProblem } from '../../../core/env/probe'
@@ -162,7 +163,8 @@ export class InstallRunner {
     if (!c) return
     try {
       if (process.platform !== 'win32') process.kill(-c.pid, 'SIGTERM')
-      else c.kill()
+      // Windows: the whole tree (uv, pip and their children), not only the process we started.
+      else void killRun({ pid: c.pid, startTime: null, marker: null })
     } catch {
       try {
         c.kill()

@@ -6,7 +6,8 @@ import { ApiError } from '../../../core/api/errors'
 import { planTool, type ToolInput } from '../../../core/lora/tools'
 import { displayCommand } from '../../../core/runs/record'
 import { readTail } from '../runs/domain'
-import { isAlive, killTree, processStartTime, startWatchdog } from '../runs/process-tree'
+import { isSameProcess, processStartTime } from '../runs/process-identity'
+import { killTree, startWatchdog } from '../runs/process-tree'
 import { buildRunEnv, resolveProgram } from '../runs/run-env'
 import { RunProcess } from '../runs/run-process'
 import { z } from 'zod'
@@ -108,12 +109,8 @@ export class LoraJobs {
           PidFile.nullable(),
           () => null,
         ).catch(() => null)
-        if (
-          pids &&
-          isAlive(pids.pid) &&
-          (pids.start_time === null || processStartTime(pids.pid) === pids.start_time)
-        )
-          await killTree(pids.pid)
+        if (pids && (await isSameProcess(pids.pid, pids.start_time)))
+          await killTree(pids.pid, pids.start_time)
         Object.assign(job, {
           state: 'failed',
           reason: 'The app exited while this tool was running; it was stopped.',
@@ -246,11 +243,13 @@ export class LoraJobs {
       l.pending += text
       if (!l.timer) l.timer = setTimeout(() => this.flush(job, l), UPDATE_EVERY_MS)
     })
-    startWatchdog(process.pid, proc.pid)
-    await writeJsonAtomic(path.join(this.dir(id), 'pid.json'), {
+    const startTime = await processStartTime(proc.pid)
+    startWatchdog(process.pid, await processStartTime(process.pid), {
       pid: proc.pid,
-      start_time: processStartTime(proc.pid),
+      startTime,
+      marker: null,
     })
+    await writeJsonAtomic(path.join(this.dir(id), 'pid.json'), { pid: proc.pid, start_time: startTime })
     job.state = 'running'
     job.started_at = now()
     await this.save(job)

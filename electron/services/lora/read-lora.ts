@@ -4,6 +4,7 @@ import { alphaTensors, inspectLora, scalarValue, type LoraInfo } from '../../../
 import type { FileFacts } from '../../../core/lora/tools'
 import { classifyModel, parseHeader, type SafetensorsHeader } from '../../../core/safetensors/header'
 import { readHeaderBytes } from '../configs/model'
+import { openRegularFile } from '../store/regular-file'
 
 /** More `.alpha` scalars than any real network has (SDXL LoRA with both text encoders: ~800). */
 const MAX_ALPHAS = 20_000
@@ -22,7 +23,7 @@ async function readAlphas(file: string, h: SafetensorsHeader): Promise<Record<st
   const out: Record<string, number> = {}
   const list = Object.entries(alphaTensors(h))
   if (list.length === 0 || list.length > MAX_ALPHAS) return out
-  const handle = await fs.open(file, 'r')
+  const handle = await openRegularFile(file)
   try {
     const dataStart = 8 + h.headerLength
     for (const [name, t] of list) {

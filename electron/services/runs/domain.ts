@@ -1,18 +1,20 @@
 import { spawn } from 'node:child_process'
-import { mkdir, open, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { ApiError } from '../../../core/api/errors'
 import type { ServiceOptions } from '../context'
 import type { RequestHandlers, SubscriptionHandlers } from '../router'
 import { queryProcesses } from '../gpu/nvidia-smi'
 import { ENDED_STATES } from '../../../core/runs/record'
+import { SettingsStore } from '../store/settings'
+import { readRegularFile, openRegularFile } from '../store/regular-file'
 import { RunService } from './run-service'
 
 /** The last `max` bytes of a file as text (a run's or a tool job's console log); empty when it is missing. */
 export async function readTail(file: string, max: number): Promise<{ text: string; truncated: boolean }> {
   let handle
   try {
-    handle = await open(file, 'r')
+    handle = await openRegularFile(file)
   } catch {
     return { text: '', truncated: false }
   }
@@ -50,21 +52,34 @@ export async function openFolder(dir: string, env: NodeJS.ProcessEnv): Promise<v
   })
 }
 
+/**
+ * SDXL_STUDIO_RUN_LOG_MAX_MB: where a run's raw log is rotated (default 64 MB; a run keeps at most
+ * twice that). The stream benchmark raises it so that the log holds every byte it streamed.
+ */
+export function runLogMaxBytes(env: NodeJS.ProcessEnv): number | undefined {
+  const mb = Number(env.SDXL_STUDIO_RUN_LOG_MAX_MB)
+  return Number.isFinite(mb) && mb >= 1 ? Math.round(mb * 1024 * 1024) : undefined
+}
+
 export function createRunsDomain(options: ServiceOptions) {
   let service: RunService | null = null
+  const settings = new SettingsStore(options.dataDir)
   // Built on first use, so commands that never touch runs (gpu list, --help) do no recovery work.
   const runs = () =>
     (service ??= new RunService({
       dataDir: options.dataDir,
       env: options.env,
       gpuProcesses: () => queryProcesses({ env: options.env }),
+      stopGraceMs: async () => (await settings.get()).stop_grace_s * 1000,
+      logMaxBytes: runLogMaxBytes(options.env),
     }))
 
   const requests = {
     'run.start': (input) => runs().start(input),
     'run.list': async () => {
       const s = runs()
-      return { runs: await s.list(), queue: s.queueOrder(), held_by: s.heldBy }
+      const all = await s.listAll()
+      return { runs: all.runs, unreadable: all.unreadable, queue: s.queueOrder(), held_by: s.heldBy }
     },
     'run.get': ({ id }) => runs().get(id),
     'run.history': async ({ id }) => {
@@ -86,12 +101,14 @@ export function createRunsDomain(options: ServiceOptions) {
       await s.get(id)
       return readTail(s.store.file(id, 'log'), tail_bytes ?? 256 * 1024)
     },
-    'run.stop': ({ id, mode }) => runs().stop(id, mode),
+    'run.stop': ({ id, mode, grace_s }) =>
+      runs().stop(id, mode, grace_s === undefined ? {} : { graceMs: grace_s * 1000 }),
     'run.delete': async ({ id }) => {
       await runs().delete(id)
       return { deleted: true as const }
     },
     'run.rerun': ({ id }) => runs().rerun(id),
+    'run.resume': ({ id, state }) => runs().resume(id, state),
     'run.sample': async ({ id, name }) => {
       const rec = await runs().get(id)
       // Only files the record lists: the name can never point elsewhere.
@@ -99,7 +116,8 @@ export function createRunsDomain(options: ServiceOptions) {
         throw new ApiError('not_found', `Run ${id} has no sample image named ${name}.`)
       const ext = name.toLowerCase().split('.').pop()
       const mime = ext === 'png' ? 'image/png' : ext === 'webp' ? 'image/webp' : 'image/jpeg'
-      const data = await readFile(path.join(rec.output_dir, 'sample', name))
+      // A regular file only: a FIFO named like an image would block the read.
+      const data = await readRegularFile(path.join(rec.output_dir, 'sample', name))
       return { data_url: `data:${mime};base64,${data.toString('base64')}` }
     },
     'run.open_output': async ({ id }) => {
@@ -124,6 +142,8 @@ export function createRunsDomain(options: ServiceOptions) {
       return { ok: true as const }
     },
     'queue.reorder': async ({ ids }) => ({ queue: await runs().reorder(ids) }),
+    'queue.pause': ({ id, paused }) => runs().setPaused(id, paused),
+    'queue.edit': (change) => runs().edit(change),
     'queue.resume': async () => {
       runs().resumeQueue()
       return { queue: runs().queueOrder() }
@@ -168,6 +188,7 @@ export function createRunsDomain(options: ServiceOptions) {
         sub?.proc.hold(owner, false)
       }
     },
+    'run.notify': (_params, sink) => runs().onNotice((n) => sink.emit(n)),
     'run.progress': ({ id }, sink) => {
       return runs().onUpdate((u) => {
         if (!id || u.run.id === id) sink.emit(u)

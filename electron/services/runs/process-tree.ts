@@ -1,5 +1,7 @@
 import { execFile, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import fs from 'node:fs'
+import { FIND_RUN_PROCESSES_JS, findRunProcesses } from './run-processes-linux'
+import { isSameProcess } from './process-identity'
 
 /** true while a process with this pid exists (and we may signal it). */
 export function isAlive(pid: number): boolean {
@@ -19,21 +21,6 @@ export function groupAlive(pgid: number): boolean {
     return true
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/**
- * Linux: the process's start time in clock ticks since boot (/proc/<pid>/stat field 22). Together with
- * the pid it names one process for good, so a recycled pid is never killed by mistake. null elsewhere.
- */
-export function processStartTime(pid: number): string | null {
-  if (process.platform !== 'linux') return null
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[19] ?? null
-  } catch {
-    return null
   }
 }
 
@@ -75,64 +62,125 @@ export async function descendants(root: number): Promise<number[]> {
   return out
 }
 
+/** What names a run's processes: the trainer (pty leader) with its start time, and the run's marker. */
+export interface RunTarget {
+  pid: number
+  /** processStartTime(pid) when it started; null when unknown (then the pid is trusted as it is). */
+  startTime: string | null
+  /** `SDXL_STUDIO_RUN_ID=<id>` (Linux: finds processes that left the session and lost their parent). */
+  marker: string | null
+}
+
 /**
- * Kills the trainer and everything it started. Windows: `taskkill /T /F` (process.kill would end only
- * the one pid). Unix: SIGKILL the group, then any descendant that moved to another group.
+ * Whether the target's pid still names the process it did. Without a recorded start time (the caller's
+ * own live child, or a platform query that failed at the time) the pid is trusted as it is.
  */
-export async function killTree(pid: number): Promise<void> {
+async function isTarget(target: RunTarget): Promise<boolean> {
+  return target.startTime === null ? isAlive(target.pid) : isSameProcess(target.pid, target.startTime)
+}
+
+/** The run's live processes (Linux: /proc; elsewhere the trainer and its descendants, if it is the same process). */
+export async function runProcesses(target: RunTarget): Promise<number[]> {
+  if (process.platform === 'linux')
+    return findRunProcesses(fs, target.pid, target.startTime, target.marker).sort((a, b) => a - b)
+  if (!(await isTarget(target))) return []
+  return [target.pid, ...(await descendants(target.pid))]
+}
+
+function taskkillTree(pid: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const p = spawn('taskkill', ['/T', '/F', '/PID', String(pid)], { stdio: 'ignore', windowsHide: true })
+    p.on('error', () => resolve())
+    p.on('exit', () => resolve())
+  })
+}
+
+/**
+ * Kills everything of a run and returns the pids it signalled. The trainer's pid is killed only while
+ * it is the process the record names (pid + start time), so a recycled pid is never hit.
+ * Windows: `taskkill /T /F` (process.kill would end only the one pid). Linux: SIGKILL to every process
+ * runProcesses() finds. macOS: the group and every descendant.
+ */
+export async function killRun(target: RunTarget): Promise<number[]> {
   if (process.platform === 'win32') {
-    await new Promise<void>((resolve) => {
-      const p = spawn('taskkill', ['/T', '/F', '/PID', String(pid)], { stdio: 'ignore', windowsHide: true })
-      p.on('error', () => resolve())
-      p.on('exit', () => resolve())
-    })
-    return
+    if (!(await isTarget(target))) return []
+    await taskkillTree(target.pid)
+    return [target.pid]
   }
-  const rest = await descendants(pid)
-  signalGroup(pid, 'SIGKILL')
-  for (const p of rest) {
+  const pids = await runProcesses(target)
+  if (process.platform !== 'linux' && pids.includes(target.pid)) signalGroup(target.pid, 'SIGKILL')
+  const killed: number[] = []
+  for (const p of pids) {
     try {
       process.kill(p, 'SIGKILL')
+      killed.push(p)
     } catch {
       // already gone
     }
   }
+  return killed
+}
+
+/**
+ * Kills a tool's process (a TensorBoard server, a tagger, a LoRA tool) with its group and every
+ * descendant: killRun without a run marker. With a start time, only while the pid names that process.
+ */
+export function killTree(pid: number, startTime: string | null = null): Promise<number[]> {
+  return killRun({ pid, startTime, marker: null })
+}
+
+/** Whether anything of the run is still alive. */
+export async function runAlive(target: RunTarget): Promise<boolean> {
+  if (process.platform === 'win32') return isAlive(target.pid) && (await isTarget(target))
+  return (await runProcesses(target)).length > 0
 }
 
 /**
  * The watchdog: a tiny detached Node process that outlives us. It polls our pid; when we are gone
- * (a crash, a kill -9) it kills the trainer's group, then exits. It also exits once the group is gone.
+ * (a crash, a kill -9) it kills every process of the run (Linux: the same findRunProcesses the app
+ * uses; Windows: a tree kill; elsewhere the group), then exits. It also exits once the trainer's group
+ * is gone: the app itself cleans up whatever the trainer leaves when it ends.
  * Its source is inline so it needs no file on disk (packaged apps run it with ELECTRON_RUN_AS_NODE).
  */
 const WATCHDOG_SOURCE = `
-const [parent, group] = process.argv.slice(-2).map(Number);
+const fs = require('fs');
+const [parent, parentStart, group, groupStart, marker] = JSON.parse(process.argv[process.argv.length - 1]);
+const linux = process.platform === 'linux';
 const win = process.platform === 'win32';
+const findRunProcesses = ${FIND_RUN_PROCESSES_JS};
+const startOf = (pid) => {
+  try { const s = fs.readFileSync('/proc/' + pid + '/stat', 'latin1'); return s.slice(s.lastIndexOf(')') + 2).split(' ')[19]; } catch (e) { return null; }
+};
 const alive = (p) => { try { process.kill(p, 0); return true } catch (e) { return e.code === 'EPERM' } };
+// Linux: our parent is alive only while its pid still names the same process.
+const parentAlive = () => linux && parentStart !== null ? startOf(parent) === parentStart : alive(parent);
+const groupAlive = () => { if (win) return alive(group); try { process.kill(-group, 0); return true } catch (e) { return e.code === 'EPERM' } };
 const tick = () => {
-  const groupAlive = win ? alive(group) : (() => { try { process.kill(-group, 0); return true } catch (e) { return e.code === 'EPERM' } })();
-  if (!groupAlive) process.exit(0);
-  if (!alive(parent)) {
-    if (win) require('child_process').spawnSync('taskkill', ['/T', '/F', '/PID', String(group)], { windowsHide: true });
-    else { try { process.kill(-group, 'SIGKILL') } catch {} }
-    process.exit(0);
-  }
+  if (!groupAlive()) process.exit(0);
+  if (parentAlive()) return;
+  if (win) require('child_process').spawnSync('taskkill', ['/T', '/F', '/PID', String(group)], { windowsHide: true });
+  else if (linux) {
+    for (const p of findRunProcesses(fs, group, groupStart, marker, process.pid)) { try { process.kill(p, 'SIGKILL') } catch (e) {} }
+  } else { try { process.kill(-group, 'SIGKILL') } catch (e) {} }
+  process.exit(0);
 };
 setInterval(tick, 400);
 tick();
 `
 
-export function startWatchdog(parentPid: number, trainerPid: number): number | null {
+export function startWatchdog(
+  parentPid: number,
+  parentStart: string | null,
+  target: RunTarget,
+): number | null {
   try {
-    const child = spawn(
-      process.execPath,
-      ['-e', WATCHDOG_SOURCE, '--', String(parentPid), String(trainerPid)],
-      {
-        detached: true,
-        stdio: 'ignore',
-        windowsHide: true,
-        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      },
-    )
+    const args = JSON.stringify([parentPid, parentStart, target.pid, target.startTime, target.marker])
+    const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, '--', args], {
+      detached: true,
+      stdio: 'ignore',
+      windowsHide: true,
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    })
     child.on('error', () => undefined)
     child.unref()
     return child.pid ?? null

@@ -6,7 +6,8 @@ import { ProgressParser } from '../../../core/runs/progress-parser'
 import { Utf8StreamDecoder } from '../../../core/runs/utf8'
 import { BoundedLog } from './bounded-log'
 import { OutputBatcher } from './output-batcher'
-import { isAlive, killTree, signalGroup } from './process-tree'
+import { processStartTime } from './process-identity'
+import { killRun, signalGroup, type RunTarget } from './process-tree'
 
 export interface RunProcessOptions {
   program: string
@@ -19,6 +20,8 @@ export interface RunProcessOptions {
   rows?: number
   /** How long an interrupt may take before the tree is killed. */
   graceMs?: number
+  /** `NAME=value` that the environment carries (see run-processes-linux.ts), so every process of the run is found. */
+  marker?: string | null
 }
 
 export interface RunExit {
@@ -52,6 +55,8 @@ export class RunProcess {
   bytesIn = 0
   /** An interrupt was sent (a stop), as opposed to the trainer ending by itself. */
   interrupted = false
+  /** The trainer's start time (pid + start time name it for good), read once it has started. */
+  readonly startTime: Promise<string | null>
 
   constructor(
     private readonly options: RunProcessOptions,
@@ -68,6 +73,7 @@ export class RunProcess {
       encoding: null,
     })
     this.pid = this.term.pid
+    this.startTime = processStartTime(this.pid)
     this.flow = new PtyFlow(this.term)
     this.term.onData((data: string | Buffer) => {
       const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
@@ -75,21 +81,30 @@ export class RunProcess {
       this.batcher.push(buf)
     })
     this.exited = new Promise<RunExit>((resolve) => {
-      this.term.onExit(({ exitCode, signal }) => {
-        this.flow.dispose()
-        this.batcher.flush()
-        const tail = this.decoder.end()
-        if (tail) this.deliver(tail)
-        const last = this.parser.end()
-        if (last.length) this.onEvents(last)
-        this.log.close()
-        if (this.killTimer) clearTimeout(this.killTimer)
-        this.exitInfo = { exitCode: signal ? null : exitCode, signal: signal || null }
-        // Whatever the trainer left in its group (an orphaned launcher child) goes with it.
-        if (process.platform !== 'win32') signalGroup(this.pid, 'SIGKILL')
-        resolve(this.exitInfo)
-      })
+      this.term.onExit(({ exitCode, signal }) => void this.ended(exitCode, signal).then(resolve))
     })
+  }
+
+  /** What the exit handler does: flush the output, record the exit, and leave nothing of the run alive. */
+  private async ended(exitCode: number, signal: number | undefined): Promise<RunExit> {
+    this.flow.dispose()
+    this.batcher.flush()
+    const tail = this.decoder.end()
+    if (tail) this.deliver(tail)
+    const last = this.parser.end()
+    if (last.length) this.onEvents(last)
+    this.log.close()
+    if (this.killTimer) clearTimeout(this.killTimer)
+    this.exitInfo = { exitCode: signal ? null : exitCode, signal: signal || null }
+    // Whatever the trainer left behind (an orphaned launcher child, a child that called setsid)
+    // goes with it.
+    if (process.platform !== 'win32') signalGroup(this.pid, 'SIGKILL')
+    if (process.platform === 'linux') await killRun(await this.target())
+    return this.exitInfo
+  }
+
+  async target(): Promise<RunTarget> {
+    return { pid: this.pid, startTime: await this.startTime, marker: this.options.marker ?? null }
   }
 
   get done(): boolean {
@@ -142,24 +157,28 @@ export class RunProcess {
    * accelerate's launcher does not forward signals, so the child must get it directly), then kill
    * the tree if it is still there after the grace period.
    */
-  interrupt(): void {
+  interrupt(graceMs = this.options.graceMs ?? 10_000, send = true): void {
     if (this.done) return
     this.interrupted = true
     // Held output would keep a dying trainer blocked on its writes.
     this.holds.clear()
     this.term.resume()
-    if (process.platform === 'win32') this.term.write('\x03')
-    else signalGroup(this.pid, 'SIGINT')
-    if (!this.killTimer) this.killTimer = setTimeout(() => void this.kill(), this.options.graceMs ?? 10_000)
+    // (send = false: another process has sent the signal already; only the kill timer is armed here.)
+    if (send && process.platform === 'win32') this.term.write('\x03')
+    else if (send) signalGroup(this.pid, 'SIGINT')
+    if (!this.killTimer) this.killTimer = setTimeout(() => void this.kill(), graceMs)
   }
 
-  async kill(): Promise<void> {
-    if (this.done && !isAlive(this.pid)) return
-    await killTree(this.pid)
-    try {
-      this.term.kill('SIGKILL')
-    } catch {
-      // already gone
+  /** Kills every process of the run; gives the pids it signalled. */
+  async kill(): Promise<number[]> {
+    const killed = await killRun(await this.target())
+    if (!this.done) {
+      try {
+        this.term.kill('SIGKILL')
+      } catch {
+        // already gone
+      }
     }
+    return killed
   }
 }

@@ -2,6 +2,19 @@ import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { z } from 'zod'
+import { removeWithRetry, renameWithRetry } from './fs-retry'
+import { readRegularFile } from './regular-file'
+
+/**
+ * The temporary file of an atomic write: `.<name>.<pid>.<8 hex>.tmp` beside the target. The pid tells
+ * the startup cleanup (stale-temps.ts) whether its writer may still be at work.
+ */
+export const TEMP_FILE_PATTERN = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/
+
+export function tempFileFor(file: string): string {
+  const name = `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  return path.join(path.dirname(file), name)
+}
 
 /**
  * Writes a file so that readers see either the old or the new content, never a half-written one:
@@ -10,7 +23,7 @@ import type { z } from 'zod'
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(file)
   await fs.mkdir(dir, { recursive: true })
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const tmp = tempFileFor(file)
   const handle = await fs.open(tmp, 'w')
   try {
     await handle.writeFile(data)
@@ -18,14 +31,15 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   } catch (error) {
     // A full disk must not leave a half-written temporary file behind.
     await handle.close().catch(() => undefined)
-    await fs.rm(tmp, { force: true })
+    await removeWithRetry(tmp)
     throw error
   }
   await handle.close()
   try {
-    await fs.rename(tmp, file)
+    // An antivirus scanner may hold the new file (or the old target) open for a moment.
+    await renameWithRetry(tmp, file)
   } catch (error) {
-    await fs.rm(tmp, { force: true })
+    await removeWithRetry(tmp).catch(() => undefined)
     throw error
   }
   // Persist the rename itself; not supported on Windows, where rename is already durable enough.
@@ -50,7 +64,7 @@ export async function readJsonFile<S extends z.ZodType>(
 ): Promise<z.output<S>> {
   let text: string
   try {
-    text = await fs.readFile(file, 'utf8')
+    text = (await readRegularFile(file)).toString('utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return fallback()
     throw error

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import type { TensorboardServer } from '../../../core/api/domains/tensorboard'
 import { ApiError } from '../../../core/api/errors'
+import { processStartTime } from '../runs/process-identity'
 import { killTree, startWatchdog } from '../runs/process-tree'
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; TensorBoard binds it right after). */
@@ -88,7 +89,11 @@ export class TensorboardServers {
         `Could not start TensorBoard with ${o.python}: ${spawned?.message ?? 'no process'}. Check environment "${o.envName}" on the Environment page.`,
       )
     const pid = child.pid
-    startWatchdog(process.pid, pid)
+    startWatchdog(process.pid, await processStartTime(process.pid), {
+      pid,
+      startTime: await processStartTime(pid),
+      marker: null,
+    })
     let exitedEarly = false
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     void exited.then(() => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readdir, rm, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { Issue, ValidationResult } from '../../../core/api/domains/configs'
 import type { TrainPreview, TrainStartInput } from '../../../core/api/domains/training'
@@ -11,6 +11,8 @@ import type { ServiceOptions } from '../context'
 import type { EnvManager } from '../env/manager'
 import type { RequestHandlers, SubscriptionHandlers } from '../router'
 import type { RunService } from '../runs/run-service'
+import type { RunStore } from '../runs/run-store'
+import { removeWithRetry } from '../store/fs-retry'
 import { writeFileAtomic } from '../store/atomic'
 import { resolveTrainingEnvironment, type ResolvedEnvironment } from './environment'
 import { buildLaunch, withGpus, type LaunchPlan } from './launch'
@@ -33,7 +35,11 @@ const PRUNE_AFTER_MS = 60 * 60 * 1000
  * Removes inputs folders no run record refers to any more (their run was deleted). Runs are deleted in
  * the runs service, which does not know about these folders; this keeps <dataDir>/training from growing.
  */
-export async function pruneInputs(dataDir: string, runs: RunRecord[], now = Date.now()): Promise<string[]> {
+export async function pruneInputs(
+  dataDir: string,
+  runs: Array<Pick<RunRecord, 'command'>>,
+  now = Date.now(),
+): Promise<string[]> {
   const root = path.join(dataDir, 'training')
   let names: string[]
   try {
@@ -51,13 +57,26 @@ export async function pruneInputs(dataDir: string, runs: RunRecord[], now = Date
     const dir = path.join(root, name)
     try {
       if (now - (await stat(dir)).mtimeMs < PRUNE_AFTER_MS) continue
-      await rm(dir, { recursive: true, force: true })
+      await removeWithRetry(dir, { recursive: true })
       removed.push(dir)
     } catch {
       // Gone already, or not ours to remove: try again next time.
     }
   }
   return removed
+}
+
+/**
+ * Prunes after a run starts. Records are read from disk, not from this process's memory: the app and a
+ * headless server (or a CLI) may each have started runs. A run whose record is damaged still keeps the
+ * inputs its command.json names, and never stops the pruning of the others.
+ */
+export async function pruneUnusedInputs(dataDir: string, store: RunStore): Promise<string[]> {
+  const { records, unreadable } = await store.scan()
+  const damaged = await Promise.all(
+    unreadable.map(async (u) => ({ command: (await store.command(u.id)) ?? [] })),
+  )
+  return pruneInputs(dataDir, [...records, ...damaged])
 }
 
 interface Prepared {
@@ -107,18 +126,7 @@ export function createTrainingDomain(options: ServiceOptions, deps: TrainingDeps
     return { validation, environment, blocking, envError, plan, inputsDir }
   }
 
-  /**
-   * Records are read from disk, not from this process's memory: the app and a headless server (or a
-   * CLI) may each have started runs. A record that cannot be read stops the pruning (its folder may
-   * still be in use).
-   */
-  async function pruneUnused(): Promise<void> {
-    const store = deps.runs().store
-    const records = await store.list()
-    const folders = (await readdir(path.join(options.dataDir, 'runs'))).filter((n) => /^[\w-]+$/.test(n))
-    if (records.length < folders.length) return
-    await pruneInputs(options.dataDir, records)
-  }
+  const pruneUnused = () => pruneUnusedInputs(options.dataDir, deps.runs().store)
 
   async function start(input: TrainStartInput): Promise<RunRecord> {
     const p = await prepare(input)
@@ -154,7 +162,7 @@ export function createTrainingDomain(options: ServiceOptions, deps: TrainingDeps
       })
     } catch (error) {
       // Nothing refers to the files of a run that never got a record: leave no half-written folder.
-      await rm(p.inputsDir, { recursive: true, force: true })
+      await removeWithRetry(p.inputsDir, { recursive: true })
       throw error
     }
     await pruneUnused().catch(() => undefined)

@@ -21,9 +21,13 @@ import '@xterm/xterm/css/xterm.css'
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { RunEvent } from '../../../core/runs/events'
-import type { RunRecord } from '../../../core/runs/record'
+import type { RunRecord, StopAction } from '../../../core/runs/record'
 import { getApiClient } from '../api/client'
+import { DamagedRuns } from '../components/DamagedRuns'
+import { QueuePanel } from '../components/QueuePanel'
+import { ResumeRun, RunParts } from '../components/ResumeRun'
 import { SeriesChart } from '../components/SeriesChart'
+import { StopReport } from '../components/StopReport'
 import { TensorBoardCharts } from '../components/TensorBoardCharts'
 import { useRunFocus } from '../desktop/hooks'
 import { OutputLocation } from '../desktop/OutputLocation'
@@ -221,6 +225,12 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
     },
   )
   const stop = useApiAction('run.stop')
+  const [stopActions, setStopActions] = useState<StopAction[]>([])
+  const stopRun = (mode: 'now' | 'after_checkpoint') =>
+    void stop
+      .run({ id: run.id, mode })
+      .then((r) => setStopActions(r.actions))
+      .catch(() => undefined)
   const rerun = useApiAction('run.rerun')
   const del = useApiAction('run.delete')
   const s = run.summary
@@ -249,9 +259,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
                 <Button
                   variant="light"
                   loading={stop.pending}
-                  onClick={() =>
-                    void stop.run({ id: run.id, mode: 'after_checkpoint' }).catch(() => undefined)
-                  }
+                  onClick={() => stopRun('after_checkpoint')}
                   data-testid="run-stop-after-checkpoint"
                 >
                   {t('stopAfterCheckpoint')}
@@ -260,7 +268,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
               <Button
                 color="red"
                 loading={stop.pending}
-                onClick={() => void stop.run({ id: run.id, mode: 'now' }).catch(() => undefined)}
+                onClick={() => stopRun('now')}
                 data-testid="run-stop"
               >
                 {run.state === 'queued' ? t('removeFromQueue') : t('stopNow')}
@@ -269,6 +277,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
           ) : null}
           {!live ? (
             <>
+              <ResumeRun run={run} />
               <Button variant="light" onClick={() => void rerun.run({ id: run.id }).catch(() => undefined)}>
                 {t('rerun')}
               </Button>
@@ -293,6 +302,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
           {run.save_configured ? t('stopHintSaving') : t('stopHintNoSaving')}
         </Text>
       ) : null}
+      <StopReport actions={stopActions} />
       {error ? <Alert color="red">{error.message}</Alert> : null}
       {run.state === 'failed' ? (
         <Alert
@@ -365,7 +375,9 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
       <OutputLocation run={run} />
       {/* One terminal per run: it follows the run to its end (the stream has every byte the log has), so
           the end of a run neither clears it nor moves where the user has scrolled. */}
-      {run.state !== 'queued' ? <RunTerminal key={run.id} id={run.id} /> : null}
+      <RunParts run={run} />
+      {/* A resumed run's next part is a new terminal stream. */}
+      {run.state !== 'queued' ? <RunTerminal key={`${run.id}:${run.segments.length}`} id={run.id} /> : null}
     </Stack>
   )
 }
@@ -416,88 +428,6 @@ function NewRun({ onStarted }: { onStarted: (id: string) => void }) {
             {t('newRun.start')}
           </Button>
         </Group>
-      </Stack>
-    </Card>
-  )
-}
-
-/** Queued runs in start order, with buttons to move them; and the hold after a stop-on-failure run failed. */
-function QueuePanel({
-  queued,
-  heldBy,
-  onChanged,
-}: {
-  queued: RunRecord[]
-  heldBy: string | null
-  onChanged: (queue: string[] | null) => void
-}) {
-  const { t } = useTranslation('runs')
-  const reorder = useApiAction('queue.reorder')
-  const resume = useApiAction('queue.resume')
-  const move = (i: number, by: number) => {
-    const ids = queued.map((r) => r.id)
-    const j = i + by
-    if (j < 0 || j >= ids.length) return
-    ;[ids[i], ids[j]] = [ids[j] as string, ids[i] as string]
-    void reorder
-      .run({ ids })
-      .then((r) => onChanged(r.queue))
-      .catch(() => onChanged(null))
-  }
-  if (queued.length === 0 && !heldBy) return null
-  return (
-    <Card withBorder data-testid="run-queue">
-      <Stack gap={4}>
-        <Text fw={500}>{t('queue.title')}</Text>
-        {heldBy ? (
-          <Alert color="orange" p="xs">
-            <Text size="xs">{t('queue.held')}</Text>
-            <Button
-              size="xs"
-              mt={4}
-              onClick={() =>
-                void resume
-                  .run({})
-                  .then(() => onChanged(null))
-                  .catch(() => undefined)
-              }
-            >
-              {t('queue.resume')}
-            </Button>
-          </Alert>
-        ) : null}
-        {queued.map((r, i) => (
-          <Group key={r.id} justify="space-between" wrap="nowrap" data-testid={`queue-item-${i}`}>
-            <Text size="xs" truncate>
-              {i + 1}. {r.name}
-            </Text>
-            <Group gap={2} wrap="nowrap">
-              <Button
-                size="compact-xs"
-                variant="subtle"
-                disabled={i === 0}
-                onClick={() => move(i, -1)}
-                aria-label={t('queue.up')}
-              >
-                ↑
-              </Button>
-              <Button
-                size="compact-xs"
-                variant="subtle"
-                disabled={i === queued.length - 1}
-                onClick={() => move(i, 1)}
-                aria-label={t('queue.down')}
-              >
-                ↓
-              </Button>
-            </Group>
-          </Group>
-        ))}
-        {reorder.error ? (
-          <Text size="xs" c="red">
-            {reorder.error.message}
-          </Text>
-        ) : null}
       </Stack>
     </Card>
   )
@@ -556,6 +486,7 @@ export default function RunsPage() {
               if (!q) reloadList()
             }}
           />
+          <DamagedRuns items={list.data?.unreadable ?? []} onDeleted={reloadList} />
           <ScrollArea.Autosize mah={600}>
             <Stack gap={4} data-testid="run-list">
               {ordered.length === 0 ? <Text c="dimmed">{t('empty')}</Text> : null}

@@ -5,6 +5,7 @@ import type { Language, Settings, SettingsPatch } from '../../../core/api/domain
 import { useApiCall } from '../api/hooks'
 import { toApiError } from '../api/client'
 import { MirrorsSettings } from '../components/MirrorsSettings'
+import { StopGraceSetting } from '../components/StopGraceSetting'
 import { supportedLanguages } from '../i18n'
 import { useSettings } from '../settings'
 
@@ -59,6 +60,9 @@ export default function SettingsPage() {
             label: <span data-testid={`settings-theme-${theme}`}>{t(`theme.${theme}`)}</span>,
           }))}
         />
+      </Section>
+      <Section title={t('stopGrace.label')}>
+        <StopGraceSetting />
       </Section>
       <Section title={t('mirrors.label')}>
         <MirrorsSettings />
