@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { Memory, Training, TrainingType } from '../config/schema'
+import { Memory, Training, TrainingConfig, TrainingType } from '../config/schema'
 import { OptimizerType, VramScenario, type ScenarioPatch } from './scenario'
 
 /**
@@ -140,6 +140,42 @@ export function scenarioFromConfig(input: unknown, os: 'windows' | 'linux' = 'li
     os,
   })
   return { scenario, notes }
+}
+
+/**
+ * A training config that runs the scenario: the config defaults of its type with every scenario field
+ * set through configPatchFromScenarioPatch (so the two directions share one mapping). Used to trace a
+ * scenario that did not come from a form (the published table, a gauge without the form's config).
+ */
+export function configFromScenario(s: VramScenario): TrainingConfig {
+  const { patch } = configPatchFromScenarioPatch({ ...s }, s.training_type)
+  const network = (patch.network ?? {}) as Record<string, unknown>
+  if (s.training_type === 'lora' || s.training_type === 'dreambooth') delete network.conv_dim
+  if (s.training_type === 'locon' && !(s.conv_dim > 0)) network.conv_dim = s.network_dim
+  if (s.training_type !== 'lokr') delete network.factor
+  else if (s.lokr_factor === -1) delete network.factor
+  const memory = { ...(patch.memory ?? {}) } as Record<string, unknown>
+  const extra: Record<string, string | number | boolean | string[]> = {}
+  if (s.attention === 'mem_eff_attn') {
+    memory.attention = 'none'
+    extra.mem_eff_attn = true
+  }
+  if (s.fused_optimizer_groups > 0) extra.fused_optimizer_groups = s.fused_optimizer_groups
+  const optimizer = { ...(patch.optimizer ?? {}) } as Record<string, unknown>
+  if (s.training_type === 'dreambooth' && s.train_text_encoder && s.text_encoders_trained !== 'both') {
+    extra[s.text_encoders_trained === 'te1' ? 'learning_rate_te2' : 'learning_rate_te1'] = 0
+  }
+  // LyCORIS bypass mode has no config field yet (network_args as an extra argument would replace the
+  // rendered algo/conv arguments), so a config made from a bypass scenario traces the default mode.
+  return TrainingConfig.parse({
+    type: s.training_type,
+    dataset: { resolution: s.resolution },
+    network,
+    optimizer,
+    training: patch.training ?? {},
+    memory,
+    extra_args: extra,
+  })
 }
 
 /** A deep patch of a TrainingConfig (sections → fields), to merge into the form's config. */

@@ -39,6 +39,10 @@ export function optimizerStateBytes(opt: OptimizerType, a: StateArgs): number {
     case 'PagedLion8bit':
     case 'SGDNesterov8bit':
       return a.params * 1
+    case 'CAME':
+      // exp_avg full size + factored second moment and residual (row/column pairs): Adafactor's state twice
+      // plus one full-size state.
+      return a.params * w + a.adafactorStateElements * 4 * 2
     case 'Adafactor':
       // transformers Adafactor, beta1 = None (as sd-scripts recommends): factored rows/columns. Always fp32:
       // the step casts a bf16/fp16 grad to fp32 first and creates/moves the state with `.to(grad)`, so
