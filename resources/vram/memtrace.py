@@ -57,9 +57,38 @@ def block_bytes(n: int) -> int:
 # ---------------------------------------------------------------------------------------------
 
 # Ops whose output is known to be all zeros / all false (so `.any()` on it is False): a zero-initialised
-# LoRA up-weight and Prodigy's `p.any()` test, or sd-scripts' NaN check on latents.
+# LoRA up-weight and Prodigy's `p.any()` test, or sd-scripts' NaN check on latents. The marks are kept
+# per storage across trackers (a network is built under one, trained under another); a storage seen
+# for the first time loses any stale mark of a freed storage at the same address.
+ZERO: set[int] = set()
 _ZERO_MAKERS = {"zeros", "zeros_like", "new_zeros", "zero_", "isnan", "isinf"}
 _ZERO_KEEPERS = {"any", "abs", "sum", "clone", "detach", "alias", "view", "_to_copy"}
+
+
+# Ops whose outputs depend on more than their inputs' metadata, or that have effects.
+_UNCACHED = {"_local_scalar_dense", "nonzero", "masked_select", "unique", "_unique2", "item", "_to_copy", "copy"}
+
+
+def _functional(func: Any) -> bool:
+    """True when the op returns fresh tensors (no aliases) and mutates none of its arguments."""
+    try:
+        schema = func._schema
+    except AttributeError:
+        return False
+    if _opname(func) in _UNCACHED or schema.is_mutable:
+        return False
+    if any(r.alias_info is not None for r in schema.returns):
+        return False
+    return all(str(r.type) == "Tensor" for r in schema.returns) and len(schema.returns) > 0
+
+
+def _sig(x: Any) -> Any:
+    """A hashable description of an argument: tensors by layout, containers recursively, values as is."""
+    if isinstance(x, torch.Tensor):
+        return ("T", tuple(x.shape), tuple(x.stride()), x.dtype, x.device.type, x.storage_offset())
+    if isinstance(x, (list, tuple)):
+        return tuple(_sig(v) for v in x)
+    return x
 
 
 def _opname(func: Any) -> str:
@@ -82,8 +111,10 @@ class LiveBytes(TorchDispatchMode):
         self.phase_peaks: dict[str, dict[str, Any]] = {}
         self.phase = "setup"
         self.tag = "activations"
-        self._zero: set[int] = set()
         self.ops = 0
+        self.ops_by_phase: dict[str, int] = defaultdict(int)
+        self._cacheable: dict[Any, bool] = {}
+        self._meta_cache: dict[Any, Any] = {}
 
     # -- bookkeeping ----------------------------------------------------------------------------
     @staticmethod
@@ -130,7 +161,7 @@ class LiveBytes(TorchDispatchMode):
 
     def _free(self, key: int) -> None:
         entry = self.live.pop(key, None)
-        self._zero.discard(key)
+        ZERO.discard(key)
         if entry is not None:
             self.total -= entry[0]
             self.by_tag[entry[1]] -= entry[0]
@@ -164,14 +195,15 @@ class LiveBytes(TorchDispatchMode):
 
     # -- dispatch ---------------------------------------------------------------------------------
     def _is_zero(self, t: Any) -> bool:
-        return isinstance(t, torch.Tensor) and t.device.type == "meta" and t.untyped_storage()._cdata in self._zero
+        return isinstance(t, torch.Tensor) and t.device.type == "meta" and t.untyped_storage()._cdata in ZERO
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: A002 (torch's signature)
         kwargs = kwargs or {}
         self.ops += 1
+        self.ops_by_phase[self.phase] += 1
         name = _opname(func)
         first = args[0] if args else None
-        if func is aten._local_scalar_dense.default:
+        if func is aten._local_scalar_dense.default and isinstance(first, torch.Tensor) and first.device.type == "meta":
             return self._scalar(first)
         meta_first = isinstance(first, torch.Tensor) and first.device.type == "meta"
         # Meta tensors have no data: a copy to the CPU (e.g. `.cpu()` of a loss) becomes zeros there.
@@ -181,26 +213,64 @@ class LiveBytes(TorchDispatchMode):
                 return torch.zeros(first.shape, dtype=kwargs.get("dtype") or first.dtype, device=dev)
         if name == "copy_" and isinstance(first, torch.Tensor) and not meta_first:
             return first
-        out = func(*args, **kwargs)
+        out = self._run(func, args, kwargs)
         if isinstance(out, torch.Tensor):
             outs: Any = (out,)
         elif isinstance(out, (tuple, list)):
             outs = out
         else:
             outs = tree_flatten(out)[0]
-        zero_out = name in _ZERO_MAKERS or (name in _ZERO_KEEPERS and self._zero and self._is_zero(first))
+        zero_out = (
+            name in _ZERO_MAKERS
+            or (name in _ZERO_KEEPERS and bool(ZERO) and self._is_zero(first))
+            # nn.init.constant_(t, 0) (LyCORIS' zero-initialised factors)
+            or (name == "fill_" and len(args) > 1 and not isinstance(args[1], torch.Tensor) and args[1] == 0)
+        )
         for t in outs:
             if not isinstance(t, torch.Tensor) or t.device.type != "meta":
                 continue
             st = t.untyped_storage()
             key = st._cdata
             if key not in self.live:
+                ZERO.discard(key)
                 self._add(key, st, self.tag)
             if zero_out:
-                self._zero.add(key)
+                ZERO.add(key)
         # An in-place op on a known-zero tensor makes it unknown (e.g. an optimizer update).
-        if self._zero and name.endswith("_") and name not in _ZERO_MAKERS and meta_first:
-            self._zero.discard(first.untyped_storage()._cdata)
+        if ZERO and name.endswith("_") and name not in _ZERO_MAKERS and not zero_out and meta_first:
+            ZERO.discard(first.untyped_storage()._cdata)
+        return out
+
+    # -- a cache of output metadata ---------------------------------------------------------------
+    # SDXL repeats the same blocks with the same shapes dozens of times; the meta kernels (many of them
+    # Python decompositions) cost far more than the bookkeeping. An op that returns fresh tensors and
+    # mutates nothing is a function of its inputs' metadata, so its outputs' shapes, strides and dtypes
+    # are remembered and new empty tensors of that layout are made on a repeat (FakeTensor's cache does
+    # the same).
+    def _run(self, func: Any, args: tuple, kwargs: dict) -> Any:
+        ok = self._cacheable.get(func)
+        if ok is None:
+            ok = self._cacheable[func] = _functional(func)
+        if not ok:
+            return func(*args, **kwargs)
+        try:
+            key = (func, _sig(args), _sig(tuple(sorted(kwargs.items()))))
+            hash(key)
+        except TypeError:
+            return func(*args, **kwargs)
+        hit = self._meta_cache.get(key)
+        if hit is not None:
+            made = [torch.empty_strided(sh, st, dtype=dt, device="meta") for sh, st, dt in hit[1]]
+            return made[0] if hit[0] else tuple(made)
+        out = func(*args, **kwargs)
+        if isinstance(out, torch.Tensor):
+            outs, single = (out,), True
+        elif isinstance(out, tuple) and out and all(isinstance(o, torch.Tensor) for o in out):
+            outs, single = out, False
+        else:
+            return out
+        if all(o.device.type == "meta" and o.storage_offset() == 0 for o in outs):
+            self._meta_cache[key] = (single, [(tuple(o.shape), tuple(o.stride()), o.dtype) for o in outs])
         return out
 
     def _scalar(self, t: torch.Tensor) -> Any:
@@ -220,6 +290,7 @@ class LiveBytes(TorchDispatchMode):
             "phases": {k: dict(v) for k, v in self.phase_peaks.items()},
             "end_bytes": self.total,
             "ops": self.ops,
+            "ops_by_phase": dict(self.ops_by_phase),
         }
 
 
@@ -338,8 +409,9 @@ def _cast(t: Any, dtype: torch.dtype, allow_cache: bool) -> Any:
         hit = STATE.cache.get(id(t))
         if hit is not None and hit[0]() is t:
             return hit[1]
-    # Casts of weights get their own tags; casts of activations count as activations.
-    tag = ("fp8_copies" if t.dtype in _FP8 else "autocast_copies") if t.is_leaf and t._base is None else None
+    # Casts of weights (parameters) get their own tags; casts of activations, also of the detached leaf
+    # inputs of a checkpointed block, count as activations.
+    tag = ("fp8_copies" if t.dtype in _FP8 else "autocast_copies") if isinstance(t, torch.nn.Parameter) else None
     if tracker is not None and tag is not None:
         with tracker.tagging(tag):
             out = t.to(dtype)
@@ -516,10 +588,14 @@ _REAL_SDPA = F.scaled_dot_product_attention
 
 
 def xformers_attention(query, key, value, attn_bias=None, p=0.0, scale=None, **_: Any):
-    """xformers.ops.memory_efficient_attention (B, M, H, K layout) as the memory-efficient kernel."""
+    """xformers.ops.memory_efficient_attention ((B, M, H, K) or (B, M, K)) as the memory-efficient kernel."""
+    three_d = query.dim() == 3
+    if three_d:
+        query, key, value = (t.unsqueeze(2) for t in (query, key, value))
     q, k, v = (t.transpose(1, 2) for t in (query, key, value))
     out = sdpa(q, k, v, attn_mask=attn_bias if isinstance(attn_bias, torch.Tensor) else None, dropout_p=p, scale=scale)
-    return out.transpose(1, 2)
+    out = out.transpose(1, 2)
+    return out.squeeze(2) if three_d else out
 
 
 def xformers_stub() -> types.ModuleType:
@@ -534,6 +610,32 @@ def xformers_stub() -> types.ModuleType:
     xf.ops = ops  # type: ignore[attr-defined]
     xf.__version__ = "stand-in"  # type: ignore[attr-defined]
     return xf
+
+
+# ---------------------------------------------------------------------------------------------
+# Building models on the meta device
+# ---------------------------------------------------------------------------------------------
+
+
+class MetaFactories(TorchFunctionMode):
+    """Like `with torch.device("meta")`, except torch.tensor(data): tensors made from Python values stay
+    on the CPU with their values, because model code computes shapes from them (LyCORIS' LoHa uses
+    `torch.tensor(kernel_size).prod().item()`). Move the built model to meta afterwards."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: A002
+        kwargs = kwargs or {}
+        if func in _FACTORIES and kwargs.get("device") is None:
+            kwargs["device"] = "meta"
+        return func(*args, **kwargs)
+
+
+def _factories() -> set[Any]:
+    from torch.utils._device import _device_constructors
+
+    return set(_device_constructors()) - {torch.tensor, torch.as_tensor, getattr(torch, "asarray", None)}
+
+
+_FACTORIES = _factories()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -624,6 +726,7 @@ __all__ = [
     "emulation",
     "counting",
     "register_module",
+    "MetaFactories",
     "tag_gradients",
     "block_bytes",
     "gib",

@@ -107,7 +107,7 @@ def prepare_model(torch: Any, mt: Any, model: Any, mixed_precision: str) -> Any:
     return model
 
 
-def build_models(torch: Any, model_dtype: Any) -> tuple[Any, Any, Any, Any]:
+def build_models(torch: Any, mt: Any, model_dtype: Any) -> tuple[Any, Any, Any, Any]:
     """sdxl_model_util.load_models_from_sdxl_checkpoint's models, with no weights (fp32 unless full_fp16/bf16)."""
     from diffusers import AutoencoderKL
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
@@ -127,11 +127,13 @@ def build_models(torch: Any, model_dtype: Any) -> tuple[Any, Any, Any, Any]:
         **common, hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=20,
         hidden_act="gelu", projection_dim=1280,
     )  # fmt: skip
-    with torch.device("meta"):
+    with mt.MetaFactories():
         unet = sdxl_original_unet.SdxlUNet2DConditionModel()
         te1 = CLIPTextModel._from_config(te1_cfg)
         te2 = CLIPTextModelWithProjection(te2_cfg)
         vae = AutoencoderKL(**model_util.create_vae_diffusers_config())
+    for m in (unet, te1, te2, vae):
+        m.to("meta")
     if model_dtype is not None:
         unet.to(model_dtype)
         vae.to(model_dtype)
@@ -188,10 +190,35 @@ def trainable_count(params: Any) -> int:
     return sum(p.numel() for p in params)
 
 
-def init_optimizer_state(torch: Any, tracker: Any, optimizers: list[Any], params: list[Any]) -> None:
-    """Run one optimizer step on zero gradients so the state exists before the traced step (steady state)."""
+def make_optimizer(train_util: Any, args: Any, params: Any) -> Any:
+    """sd-scripts' get_optimizer, put in train mode as its training loop does (schedule-free optimizers)."""
+    import torch
+
+    _, _, optimizer = train_util.get_optimizer(args, params)
+    # bitsandbytes' paged optimizers put large states in CUDA managed memory; here they are plain device
+    # tensors (the same bytes while resident on the GPU; the driver may move them to system memory).
+    if getattr(optimizer, "is_paged", False):
+        optimizer.is_paged = False
+    # torch's optimizers default to the foreach implementation when every parameter is on CUDA (and to a
+    # per-tensor loop elsewhere, meta included): ask for what a GPU run gets.
+    if isinstance(optimizer, torch.optim.Optimizer) and "foreach" in optimizer.defaults:
+        for group in optimizer.param_groups:
+            if group.get("foreach") is None and not group.get("fused") and not group.get("differentiable"):
+                group["foreach"] = True
+    train_fn, _ = train_util.get_optimizer_train_eval_fn(optimizer, args)
+    train_fn()
+    return optimizer
+
+
+def init_optimizer_state(torch: Any, tracker: Any, optimizers: list[Any], params: list[Any], others: list[Any]) -> None:
+    """The steady state of the second step on: the optimizer's state exists (one step on zero gradients),
+    and parameters that require grad but are in no optimizer (text-encoder embeddings under sd-scripts'
+    checkpointing workaround, modules with a zero learning rate) hold the gradients they accumulate,
+    since zero_grad() never clears them."""
     with tracker.tagging("gradients"):
         for p in params:
+            p.grad = torch.zeros_like(p)
+        for p in others:
             p.grad = torch.zeros_like(p)
     for opt in optimizers:
         with tracker.tagging("optimizer_step"):
@@ -220,7 +247,7 @@ def trace_network(job: dict[str, Any], torch: Any, mt: Any) -> dict[str, Any]:
     cache_te = bool(args.cache_text_encoder_outputs or args.cache_text_encoder_outputs_to_disk)
     sdxl_train_util = importlib.import_module("library.sdxl_train_util")
     model_dtype = sdxl_train_util.match_mixed_precision(args, weight_dtype)
-    unet, te1, te2, vae = build_models(torch, model_dtype)
+    unet, te1, te2, vae = build_models(torch, mt, model_dtype)
     train_util.replace_unet_modules(unet, args.mem_eff_attn, args.xformers, args.sdpa)
     text_encoders = [te1, te2]
     accelerator = FakeAccelerator(torch, mt, args.mixed_precision)
@@ -240,10 +267,13 @@ def trace_network(job: dict[str, Any], torch: Any, mt: Any) -> dict[str, Any]:
         net_kwargs[key] = value
     if "dropout" not in net_kwargs:
         net_kwargs["dropout"] = args.network_dropout
-    with torch.device("meta"):
+    # Watched, so zero-initialised weights (LoRA's up, LoHa's w2_a...) are known to be zero, as
+    # Prodigy's `p.any()` test sees them in a real run.
+    with mt.MetaFactories(), mt.LiveBytes():
         network = network_module.create_network(
             1.0, args.network_dim, args.network_alpha, vae, text_encoders, unet, neuron_dropout=args.network_dropout, **net_kwargs
         )
+    network.to("meta")  # accelerator.prepare(network) moves it to the GPU, buffers (alpha) included
     if hasattr(network, "prepare_network"):
         network.prepare_network(args)
     train_unet = not args.network_train_text_encoder_only
@@ -262,7 +292,7 @@ def trace_network(job: dict[str, Any], torch: Any, mt: Any) -> dict[str, Any]:
         text_encoder_lr = None if len(text_encoder_lr) == 0 else text_encoder_lr[0]
     results = network.prepare_optimizer_params(text_encoder_lr, args.unet_lr, args.learning_rate)
     trainable_params = results[0] if isinstance(results, tuple) else results
-    _, _, optimizer = train_util.get_optimizer(args, trainable_params)
+    optimizer = make_optimizer(train_util, args, trainable_params)
 
     if args.full_fp16 or args.full_bf16:
         network.to(weight_dtype)
@@ -340,7 +370,8 @@ def trace_network(job: dict[str, Any], torch: Any, mt: Any) -> dict[str, Any]:
     text_encoding_strategy.encode_tokens = encode_tokens
 
     with mt.counting(tracker):
-        init_optimizer_state(torch, tracker, [optimizer], opt_params)
+        in_opt = {id(p) for p in opt_params}
+        init_optimizer_state(torch, tracker, [optimizer], opt_params, [p for p in all_grad_params if id(p) not in in_opt])
         micro = 2 if args.gradient_accumulation_steps > 1 else 1
         for i in range(micro):
             with tracker.in_phase("forward"):
@@ -375,7 +406,7 @@ def trace_finetune(job: dict[str, Any], torch: Any, mt: Any) -> dict[str, Any]:
     vae_dtype = torch.float32 if args.no_half_vae else weight_dtype
     cache_latents = bool(args.cache_latents or args.cache_latents_to_disk)
     model_dtype = sdxl_train_util.match_mixed_precision(args, weight_dtype)
-    unet, te1, te2, vae = build_models(torch, model_dtype)
+    unet, te1, te2, vae = build_models(torch, mt, model_dtype)
     accelerator = FakeAccelerator(torch, mt, args.mixed_precision)
     if not args.diffusers_xformers:
         train_util.replace_unet_modules(unet, args.mem_eff_attn, args.xformers, args.sdpa)
@@ -444,9 +475,9 @@ def trace_finetune(job: dict[str, Any], torch: Any, mt: Any) -> dict[str, Any]:
                     group, group_lr = [], -1
         if group:
             grouped.append({"params": group, "lr": group_lr})
-        optimizers = [train_util.get_optimizer(args, trainable_params=[g])[2] for g in grouped]
+        optimizers = [make_optimizer(train_util, args, [g]) for g in grouped]
     else:
-        optimizers = [train_util.get_optimizer(args, trainable_params=params_to_optimize)[2]]
+        optimizers = [make_optimizer(train_util, args, params_to_optimize)]
     optimizer = optimizers[0]
 
     if args.full_fp16 or args.full_bf16:
@@ -566,11 +597,10 @@ def trace_finetune(job: dict[str, Any], torch: Any, mt: Any) -> dict[str, Any]:
         return loss
 
     with mt.counting(tracker):
-        if args.fused_backward_pass:
-            # The state of the fused Adafactor is the plain Adafactor's (step_param is its step for one tensor).
-            init_optimizer_state(torch, tracker, optimizers, opt_params)
-        else:
-            init_optimizer_state(torch, tracker, optimizers, opt_params)
+        # The fused Adafactor's state is the plain Adafactor's (step_param is its step for one tensor).
+        in_opt = {id(p) for p in opt_params}
+        others = [p for m in (unet, te1, te2) for p in m.parameters() if p.requires_grad and id(p) not in in_opt]
+        init_optimizer_state(torch, tracker, optimizers, opt_params, others)
         micro = 2 if args.gradient_accumulation_steps > 1 else 1
         for i in range(micro):
             with tracker.in_phase("forward"):
@@ -599,6 +629,7 @@ def finish(tracker: Any, trainable: int, args: Any) -> dict[str, Any]:
         "phases": phases,
         "trainable_params": trainable,
         "ops": r["ops"],
+        "ops_by_phase": r["ops_by_phase"],
         "attention": "mem_eff_attn" if args.mem_eff_attn else "xformers" if args.xformers else "sdpa" if args.sdpa else "none",
     }
 
@@ -636,6 +667,42 @@ def run_job(job: dict[str, Any], kernel: str) -> dict[str, Any]:
     return out
 
 
+def run_one(job: dict[str, Any], config_file: str, kernel: str) -> dict[str, Any]:
+    try:
+        lora = importlib.import_module("networks.lora")
+    except ImportError:
+        lora = None
+    targets = list(lora.LoRANetwork.UNET_TARGET_REPLACE_MODULE) if lora else None
+    try:
+        return {"id": job.get("id"), "ok": True, **run_job(dict(job, config_file=config_file), kernel)}
+    except (Exception, SystemExit) as e:  # one bad job does not stop the others (argparse exits)
+        return {"id": job.get("id"), "ok": False, "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(limit=8)}
+    finally:
+        # networks.lora extends this class-level list in place for LoCon; undo it for the next job.
+        lora = sys.modules.get("networks.lora")
+        if lora and targets is not None:
+            lora.LoRANetwork.UNET_TARGET_REPLACE_MODULE[:] = targets
+
+
+def run_forked(job: dict[str, Any], config_file: str, kernel: str) -> bool:
+    """Run one job in a child process; its result line goes to our stdout. False when it failed."""
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            out = run_one(job, config_file, kernel)
+            print(json.dumps(out), flush=True)
+            code = 0 if out["ok"] else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):  # killed (out of memory?) before it could report
+        print(json.dumps({"id": job.get("id"), "ok": False, "error": f"the trace process ended with {code} before reporting"}), flush=True)
+    return code == 0
+
+
 def load_jobs(path: Path) -> list[dict[str, Any]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     jobs = data if isinstance(data, list) else [data]
@@ -668,16 +735,27 @@ def main() -> int:
         print(json.dumps({"ok": False, "error": f"torch is not importable in this Python: {e}"}), flush=True)
         return 2
     failed = 0
+    # sd-scripts is written for one training per process and keeps state between calls (networks.lora
+    # extends a class-level list of target modules for LoCon, strategies are process-wide singletons).
+    # So each job runs in a fork of a process that has imported everything once; without fork
+    # (Windows) jobs run one after another in this process.
+    isolate = hasattr(os, "fork") and len(jobs) > 1
+    if isolate:
+        for name in sorted({j["script"] for j in jobs}) + ["networks.lora", "lycoris.kohya", "bitsandbytes", "prodigyopt"]:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass  # a job that needs it reports the error itself
     with tempfile.TemporaryDirectory(prefix="vram-trace-") as tmp:
         for i, job in enumerate(jobs):
             config_file = Path(tmp) / f"job{i}.toml"
             config_file.write_text(job["config_toml"], encoding="utf-8")
-            try:
-                out = {"id": job.get("id"), "ok": True, **run_job(dict(job, config_file=str(config_file)), opts.kernel)}
-            except (Exception, SystemExit) as e:  # one bad job does not stop the others (argparse exits)
-                failed += 1
-                out = {"id": job.get("id"), "ok": False, "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(limit=8)}
-            print(json.dumps(out), flush=True)
+            if isolate:
+                failed += 0 if run_forked(job, str(config_file), opts.kernel) else 1
+            else:
+                out = run_one(job, str(config_file), opts.kernel)
+                failed += 0 if out["ok"] else 1
+                print(json.dumps(out), flush=True)
     return 1 if failed else 0
 
 
