@@ -63,6 +63,10 @@ export const RecordedPoint = z.object({
   scenario: VramScenario,
   /** The model's prediction when the point was recorded (to see drift later). */
   predicted_gib: z.number().optional(),
+  /** The trace of sd-scripts' model code for the same job (allocated bytes, no context or slack), GiB. */
+  traced_allocated_gib: z.number().optional(),
+  /** torch.cuda.max_memory_allocated() of the run, GiB: what the trace predicts exactly. */
+  max_allocated_gib: z.number().optional(),
   gpu: z.string().optional(),
   recorded_at: z.string().optional(),
 })

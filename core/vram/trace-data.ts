@@ -6,7 +6,9 @@ import traceJson from '../../resources/vram/trace-sd-scripts-0.10.1.json'
 import { PUBLISHED_TABLE } from './data'
 import { configFromScenario } from './from-config'
 import { resolvePublished } from './measurements'
-import { TraceOk } from './trace'
+import { scenarioFromConfig } from './from-config'
+import { jobHash, traceJob, TraceOk } from './trace'
+import type { CalibrationPoint } from './calibrate'
 
 /**
  * The traced configs the gauge is calibrated against (resources/vram/trace-*.json, written by
@@ -75,4 +77,22 @@ export function configForRef(ref: TraceRef): TrainingConfig {
   const point = resolvePublished(PUBLISHED_TABLE).find((x) => x.id === ref.published)
   if (!point) throw new Error(`No published row "${ref.published}".`)
   return configFromScenario(point.scenario)
+}
+
+/**
+ * The traced configs with their scenarios, for calibration and tests; points whose config changed since
+ * they were traced (their job hash differs) are returned as stale instead.
+ */
+export function tracePoints(data: TraceDataFile = TRACE_DATA): { points: CalibrationPoint[]; stale: string[] } {
+  const points: CalibrationPoint[] = []
+  const stale: string[] = []
+  for (const p of data.points) {
+    const config = configForRef(p.ref)
+    if (jobHash(traceJob(config, { id: p.id })) !== p.job_hash) {
+      stale.push(p.id)
+      continue
+    }
+    points.push({ id: p.id, scenario: scenarioFromConfig(config).scenario, trace: p.trace })
+  }
+  return { points, stale }
 }

@@ -68,12 +68,8 @@ describe('fitted constants', () => {
     expect(FITTED.context_gib).toBeLessThan(2)
     expect(FITTED.slack_fraction).toBeGreaterThanOrEqual(0)
     expect(FITTED.slack_fraction).toBeLessThan(0.15)
-    for (const k of [FITTED.k_act_nogc, FITTED.k_act_gc]) {
-      expect(k).toBeGreaterThan(0.7)
-      expect(k).toBeLessThan(2)
-    }
-    expect(FITTED.vae_encode_gb).toBeGreaterThan(0.5)
-    expect(FITTED.vae_encode_gb).toBeLessThan(4)
+    expect(FITTED.band_pct).toBeGreaterThanOrEqual(3)
+    expect(FITTED.band_pct).toBeLessThanOrEqual(15)
   })
 
   it('the fit is deterministic and reproduces the table within 10 %', () => {
