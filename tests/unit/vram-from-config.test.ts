@@ -77,7 +77,7 @@ describe('TrainingConfig → VramScenario', () => {
     expect(scenarioFromConfig({ type: 'locon', network: { conv_dim: 8 } }).scenario.conv_dim).toBe(8)
   })
 
-  it('text encoders: Dreambooth only with train_text_encoder; a zero TE rate means U-Net only', () => {
+  it('text encoders: Dreambooth only with train_text_encoder; networks unless U-Net only (a zero TE rate still builds and runs the TE modules)', () => {
     expect(scenarioFromConfig({ type: 'dreambooth', optimizer: {} }).scenario.train_text_encoder).toBe(false)
     expect(
       scenarioFromConfig({ type: 'dreambooth', optimizer: { train_text_encoder: true } }).scenario
@@ -85,6 +85,9 @@ describe('TrainingConfig → VramScenario', () => {
     ).toBe(true)
     expect(
       scenarioFromConfig({ type: 'lora', optimizer: { text_encoder_lr: 0 } }).scenario.train_text_encoder,
+    ).toBe(true)
+    expect(
+      scenarioFromConfig({ type: 'lora', network: { train_unet_only: true } }).scenario.train_text_encoder,
     ).toBe(false)
   })
 
