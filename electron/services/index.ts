@@ -28,7 +28,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
   const env = createEnvDomain(options)
   const configs = createConfigsDomain(options)
   const runs = createRunsDomain(options)
-  const vram = createVramDomain(options)
+  const vram = createVramDomain(options, { env: env.manager })
   const training = createTrainingDomain(options, { env: env.manager, runs: () => runs.service })
   const domains = [app, gpu, env, configs, runs, vram, training]
 
