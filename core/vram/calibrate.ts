@@ -121,9 +121,9 @@ export function calibrate(points: CalibrationPoint[]): Coefficients {
     const held = ids.map(() => false)
     let x = leastSquares(rows, y, w)
     for (let round = 0; round < ids.length; round++) {
-      const negative = x.map((v, i) => exercised[i] && !held[i] && v < 0)
+      const negative = x.map((v, i) => !!exercised[i] && !held[i] && v < 0)
       if (!negative.some(Boolean)) break
-      negative.forEach((n, i) => (held[i] = held[i] || n))
+      negative.forEach((n, i) => (held[i] = held[i]! || n))
       x = leastSquares(
         rows.map((r) => r.map((v, i) => (held[i] ? 0 : v))),
         y,

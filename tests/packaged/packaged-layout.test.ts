@@ -143,6 +143,8 @@ describe.skipIf(process.platform !== 'linux')('the installed app (electron-build
   it('puts the Python resources outside the asar, where the installed code resolves them', () => {
     expect(existsSync(path.join(resources, 'env', 'probe.py'))).toBe(true)
     expect(existsSync(path.join(resources, 'env', 'prefill_tokenizers.py'))).toBe(true)
+    expect(existsSync(path.join(resources, 'vram', 'trace_sdxl.py'))).toBe(true)
+    expect(existsSync(path.join(resources, 'vram', 'memtrace.py'))).toBe(true)
     // The layout the main process and the CLI see from their own files.
     for (const code of ['app.asar/out/main/index.cjs', 'app.asar.unpacked/out/cli/index.js']) {
       expect(detectLayout(path.join(resources, code)), code).toEqual({

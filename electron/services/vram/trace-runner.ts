@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { TraceLine, type TraceJob } from '../../../core/vram/trace'
-import { resourcesDir } from '../env/manager'
+import { resourceFile } from '../app-files'
 import { killTree, signalGroup, startWatchdog } from '../runs/process-tree'
 
 /**
@@ -46,7 +46,7 @@ export class TraceRunError extends Error {
 }
 
 export function traceScript(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(resourcesDir(env), 'vram', 'trace_sdxl.py')
+  return resourceFile(env, 'vram', 'trace_sdxl.py')
 }
 
 const STDERR_TAIL = 4000
