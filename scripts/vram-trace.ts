@@ -72,7 +72,9 @@ try {
   const { id: _id, ok: _ok, ...trace } = line
   const gauge = { allocated_gib: c.gauge.allocated_gib, peak_gib: c.gauge.peak_gib, phase: c.gauge.phase }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ ...trace, gauge, difference_pct: c.difference_pct }, null, 2)}\n`)
+    process.stdout.write(
+      `${JSON.stringify({ ...trace, gauge, difference_pct: c.difference_pct }, null, 2)}\n`,
+    )
   } else {
     process.stdout.write(formatTrace({ trace, gauge, difference_pct: c.difference_pct }))
   }

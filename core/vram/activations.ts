@@ -78,7 +78,7 @@ export const PRIORS: Coefficients = {
   'forward.act_gc_attn_p2': 0.96 * GIB_PER_GB, // one block's attention matrices under checkpointing
   'forward.act_gc_memeff': 0, // sd-scripts' chunked attention keeps only row statistics
   'forward.act_nogc_ft': 8.79 * GIB_PER_GB, // full fine-tune, fp32 weights under bf16 autocast
-  'forward.act_nogc_conv': (9.46 - 9.12 - 32 * 0.00177) / 32 * GIB_PER_GB, // LoCon 64/32 minus LoRA 64
+  'forward.act_nogc_conv': ((9.46 - 9.12 - 32 * 0.00177) / 32) * GIB_PER_GB, // LoCon 64/32 minus LoRA 64
   'forward.act_nogc_attn_p2': 17.9 * GIB_PER_GB, // every softmax matrix, plain attention
   'forward.act_nogc_memeff': 0,
   'forward.act_te_gc': 0.03 * GIB_PER_GB, // CLIP-L + bigG layer inputs per 77-token chunk
@@ -133,7 +133,11 @@ export function featuresOf(s: VramScenario): Record<FeatureId, number> {
   const copiesGib = (fp32Trainable * 2) / GIB
   const nogc = !gc
   const pb = f.fullHalf ? 2 : 4
-  const stepShape = optimizerStepShape(s.optimizer, { params: counts.unet + counts.te, paramBytes: pb, largest: counts.largest })
+  const stepShape = optimizerStepShape(s.optimizer, {
+    params: counts.unet + counts.te,
+    paramBytes: pb,
+    largest: counts.largest,
+  })
   return {
     'forward.act_gc': on(gc) * BP,
     'forward.act_gc_attn_p2': on(gc && plain) * B * P * P,

@@ -1,4 +1,13 @@
-import { ALL_FEATURES, FEATURES, featuresOf, PRIORS, type ActivationsFile, type Coefficients, type FeatureId, type Moment } from './activations'
+import {
+  ALL_FEATURES,
+  FEATURES,
+  featuresOf,
+  PRIORS,
+  type ActivationsFile,
+  type Coefficients,
+  type FeatureId,
+  type Moment,
+} from './activations'
 import { phaseGib, phaseTerms, allocatedPeak, type PhaseTerms } from './model'
 import type { VramScenario } from './scenario'
 import type { TraceOk } from './trace'
@@ -31,7 +40,9 @@ function observations(points: CalibrationPoint[]): Observation[] {
   for (const p of points) {
     const ph = p.trace.phases
     const counted = phaseTerms(p.scenario, {})
-    const allGrads = counted.find((x) => x.moment === 'optimizer')?.terms.find((t) => t.id === 'gradients')?.gib
+    const allGrads = counted
+      .find((x) => x.moment === 'optimizer')
+      ?.terms.find((t) => t.id === 'gradients')?.gib
     // The trace counts the never-freed embedding gradients (the model's kept_gradients) as gradients.
     const kept = counted[0]?.terms.find((t) => t.id === 'kept_gradients')?.gib ?? 0
     const fused = p.scenario.fused_backward_pass || p.scenario.fused_optimizer_groups > 0
@@ -177,10 +188,17 @@ export function calibrationErrors(points: CalibrationPoint[], coef: Coefficients
   })
 }
 
-export function activationsFileFor(points: CalibrationPoint[], coef: Coefficients, source: string): ActivationsFile {
-  const errs = calibrationErrors(points, coef).map((e) => Math.abs(e.error_pct)).sort((a, b) => a - b)
+export function activationsFileFor(
+  points: CalibrationPoint[],
+  coef: Coefficients,
+  source: string,
+): ActivationsFile {
+  const errs = calibrationErrors(points, coef)
+    .map((e) => Math.abs(e.error_pct))
+    .sort((a, b) => a - b)
   const mid = errs.length / 2
-  const median = errs.length === 0 ? 0 : errs.length % 2 ? errs[Math.floor(mid)]! : (errs[mid - 1]! + errs[mid]!) / 2
+  const median =
+    errs.length === 0 ? 0 : errs.length % 2 ? errs[Math.floor(mid)]! : (errs[mid - 1]! + errs[mid]!) / 2
   const ordered: Record<string, number> = {}
   for (const id of ALL_FEATURES) if (coef[id] !== undefined) ordered[id] = coef[id]!
   return {

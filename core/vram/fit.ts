@@ -82,7 +82,12 @@ export function errorsFor(points: ResolvedPoint[], c: FittedConstants) {
 export function fitConstants(points: ResolvedPoint[]): FitResult {
   const xs = points.map((p) => allocatedPeak(p.scenario).gib)
   const ys = points.map((p) => p.measured_gib)
-  let theta = solveTheta(xs, ys, xs.map(() => 1), ys)
+  let theta = solveTheta(
+    xs,
+    ys,
+    xs.map(() => 1),
+    ys,
+  )
   let iterations = 1
   let lastKey = ''
   // Soft band: with the set of points outside ±BAND fixed, the objective is quadratic; re-solve until
@@ -94,7 +99,9 @@ export function fitConstants(points: ResolvedPoint[]): FitResult {
     if (key === lastKey) break
     lastKey = key
     const weights = out.map((o) => (o ? 1 + HINGE : 1))
-    const targets = ys.map((y, i) => (out[i] ? (y + HINGE * y * (1 + Math.sign(e[i]!) * BAND)) / (1 + HINGE) : y))
+    const targets = ys.map((y, i) =>
+      out[i] ? (y + HINGE * y * (1 + Math.sign(e[i]!) * BAND)) / (1 + HINGE) : y,
+    )
     theta = solveTheta(xs, ys, weights, targets)
   }
   const base: FittedConstants = {

@@ -1,4 +1,11 @@
-import { calibratedGib, featuresOf, ACTIVATIONS, type Coefficients, type FeatureId, type Moment } from './activations'
+import {
+  calibratedGib,
+  featuresOf,
+  ACTIVATIONS,
+  type Coefficients,
+  type FeatureId,
+  type Moment,
+} from './activations'
 import { FITTED, GIB, type FittedConstants } from './constants'
 import { optimizerStateBytes } from './optimizers'
 import { trainableCounts } from './params'
@@ -90,7 +97,11 @@ function termOf(feature: FeatureId): TermId {
   return 'activations'
 }
 
-function calibratedTerms(moment: Moment, feats: Record<FeatureId, number>, coefficients: Coefficients): Term[] {
+function calibratedTerms(
+  moment: Moment,
+  feats: Record<FeatureId, number>,
+  coefficients: Coefficients,
+): Term[] {
   const by = new Map<TermId, number>()
   for (const [id, x] of Object.entries(feats) as [FeatureId, number][]) {
     if (!x || !id.startsWith(`${moment}.`)) continue
@@ -133,7 +144,8 @@ export function phaseTerms(
     }
     if (te > 0) statics.push({ id: 'text_encoders', gib: toGib(te) })
   }
-  if (!s.cache_latents) statics.push({ id: 'vae', gib: toGib(VAE_PARAMS * (s.no_half_vae || !f.mixed ? 4 : 2)) })
+  if (!s.cache_latents)
+    statics.push({ id: 'vae', gib: toGib(VAE_PARAMS * (s.no_half_vae || !f.mixed ? 4 : 2)) })
   const nTrain = counts.unet + counts.te
   statics.push({ id: 'trainable_weights', gib: toGib(nTrain * pb) })
   const state = optimizerStateBytes(s.optimizer, {
@@ -177,13 +189,14 @@ export function phaseTerms(
     // --fused_optimizer_groups N: a group's optimizer steps (and frees its gradients) as soon as the last of
     // them exists; about one group's gradients are alive, the largest group taken as 1.4 / N of all.
     const inflight: Term[] = [
-      { id: 'gradients', gib: toGib((nTrain * pb * Math.min(1, 1.4 / f.fusedGroups)) ) },
+      { id: 'gradients', gib: toGib(nTrain * pb * Math.min(1, 1.4 / f.fusedGroups)) },
       { id: 'optimizer_step', gib: step },
     ]
     if (gc) add('backward', 'backward', calibratedTerms('backward', feats, coefficients))
     add('backward', 'backward_end', [...inflight, ...calibratedTerms('backward_end', feats, coefficients)])
   } else {
-    if (gc) add('backward', 'backward', [...accumulating, ...calibratedTerms('backward', feats, coefficients)])
+    if (gc)
+      add('backward', 'backward', [...accumulating, ...calibratedTerms('backward', feats, coefficients)])
     add('backward', 'backward_end', [allGrads, ...calibratedTerms('backward_end', feats, coefficients)])
     add('optimizer', 'optimizer', [allGrads, { id: 'optimizer_step', gib: step }])
   }
@@ -216,7 +229,10 @@ export function peakPhaseIndex(phases: PhaseTerms[]): number {
 const round = (x: number) => Math.round(x * 1000) / 1000
 
 /** The allocated peak, GiB, and the moment it is in (what the fit and the trace comparison use). */
-export function allocatedPeak(s: VramScenario, coefficients?: Coefficients): { gib: number; phase: PhaseTerms } {
+export function allocatedPeak(
+  s: VramScenario,
+  coefficients?: Coefficients,
+): { gib: number; phase: PhaseTerms } {
   const phases = phaseTerms(s, coefficients)
   const peak = phases[peakPhaseIndex(phases)]!
   return { gib: phaseGib(peak), phase: peak }
@@ -227,7 +243,9 @@ export function predict(s: VramScenario, c: FittedConstants = FITTED): VramPredi
   const { gib: allocated, phase: peak } = allocatedPeak(s)
   const merged = new Map<TermId, number>()
   for (const t of peak.terms) merged.set(t.id, (merged.get(t.id) ?? 0) + t.gib)
-  const breakdown: BreakdownItem[] = [{ id: 'cuda_context', label_key: 'terms.cuda_context', gib: c.context_gib }]
+  const breakdown: BreakdownItem[] = [
+    { id: 'cuda_context', label_key: 'terms.cuda_context', gib: c.context_gib },
+  ]
   for (const [id, gib] of merged) if (gib > 0) breakdown.push({ id, label_key: `terms.${id}`, gib })
   const slack = allocated * c.slack_fraction
   breakdown.push({ id: 'allocator_slack', label_key: 'terms.allocator_slack', gib: slack })

@@ -5,7 +5,6 @@ import {
   TE2_PARAMS,
   TE1_LAYERS,
   TE2_LAYERS,
-  TE_PARAMS,
   UNET_LAYERS,
   UNET_PARAMS,
   adafactorStateElements,
@@ -210,9 +209,7 @@ function networkCounts(s: VramScenario): TrainableCounts {
 }
 
 const UNET_LARGEST = largestTensor(UNET_LAYERS)
-const TE_LARGEST = Math.max(largestTensor(TE1_LAYERS), largestTensor(TE2_LAYERS))
 const UNET_ADAFACTOR = adafactorStateElements(UNET_LAYERS)
-const TE_ADAFACTOR = adafactorStateElements(TE1_LAYERS) + adafactorStateElements(TE2_LAYERS)
 
 const UNET_TENSORS = layerTensors(UNET_LAYERS)
 
@@ -226,16 +223,16 @@ function fullCounts(s: VramScenario): TrainableCounts {
     unet: UNET_PARAMS,
     te,
     wrappedUnet: 0,
-    largest: Math.max(
-      UNET_LARGEST,
-      te1 ? largestTensor(TE1_LAYERS) : 0,
-      te2 ? largestTensor(TE2_LAYERS) : 0,
-    ),
+    largest: Math.max(UNET_LARGEST, te1 ? largestTensor(TE1_LAYERS) : 0, te2 ? largestTensor(TE2_LAYERS) : 0),
     adafactorState:
       UNET_ADAFACTOR +
       (te1 ? adafactorStateElements(TE1_LAYERS) : 0) +
       (te2 ? adafactorStateElements(TE2_LAYERS) : 0),
-    tensors: [...UNET_TENSORS, ...(te1 ? layerTensors(TE1_LAYERS) : []), ...(te2 ? layerTensors(TE2_LAYERS) : [])],
+    tensors: [
+      ...UNET_TENSORS,
+      ...(te1 ? layerTensors(TE1_LAYERS) : []),
+      ...(te2 ? layerTensors(TE2_LAYERS) : []),
+    ],
     zeroInit: 0, // loaded weights
   }
 }

@@ -20,11 +20,17 @@ export function loadTraceConfig(
   try {
     json = JSON.parse(text)
   } catch (error) {
-    return { ok: false, error: `${name} is not JSON (${(error as Error).message}). Give a training config as JSON.` }
+    return {
+      ok: false,
+      error: `${name} is not JSON (${(error as Error).message}). Give a training config as JSON.`,
+    }
   }
   const preset = PresetLike.safeParse(json)
   const input = preset.success
-    ? deepMerge<TrainingConfigInput>({ type: preset.data.type }, { ...preset.data.config, type: preset.data.type })
+    ? deepMerge<TrainingConfigInput>(
+        { type: preset.data.type },
+        { ...preset.data.config, type: preset.data.type },
+      )
     : json
   const parsed = TrainingConfig.safeParse(input)
   if (!parsed.success) {

@@ -83,7 +83,10 @@ export function configForRef(ref: TraceRef): TrainingConfig {
  * The traced configs with their scenarios, for calibration and tests; points whose config changed since
  * they were traced (their job hash differs) are returned as stale instead.
  */
-export function tracePoints(data: TraceDataFile = TRACE_DATA): { points: CalibrationPoint[]; stale: string[] } {
+export function tracePoints(data: TraceDataFile = TRACE_DATA): {
+  points: CalibrationPoint[]
+  stale: string[]
+} {
   const points: CalibrationPoint[] = []
   const stale: string[] = []
   for (const p of data.points) {

@@ -193,7 +193,10 @@ async function main(): Promise<number> {
   if (tracePython) {
     console.log('traces (sd-scripts model code on the meta device):')
     notes.push(
-      ...(await addTraces(path.join(out, 'jobs'), jobs.ids, { python: tracePython, sdScriptsDir: sdScripts })),
+      ...(await addTraces(path.join(out, 'jobs'), jobs.ids, {
+        python: tracePython,
+        sdScriptsDir: sdScripts,
+      })),
     )
   }
   console.log(`jobs: ${jobs.ids.length} (${jobs.ids.join(', ')})`)

@@ -95,12 +95,22 @@ export function scenarioFromSdScripts(config: Table, dataset: Table, script: str
     cache_text_encoder_outputs:
       bool('cache_text_encoder_outputs') || bool('cache_text_encoder_outputs_to_disk'),
     // sd-scripts' priority: mem_eff_attn, then xformers, then sdpa (train_util.replace_unet_modules).
-    attention: bool('mem_eff_attn') ? 'mem_eff_attn' : bool('xformers') ? 'xformers' : bool('sdpa') ? 'sdpa' : 'none',
+    attention: bool('mem_eff_attn')
+      ? 'mem_eff_attn'
+      : bool('xformers')
+        ? 'xformers'
+        : bool('sdpa')
+          ? 'sdpa'
+          : 'none',
     optimizer,
     fused_backward_pass: bool('fused_backward_pass'),
     fused_optimizer_groups: dreambooth ? num(config.fused_optimizer_groups, 0) : 0,
     text_encoders_trained:
-      dreambooth && config.learning_rate_te1 === 0 ? 'te2' : dreambooth && config.learning_rate_te2 === 0 ? 'te1' : 'both',
+      dreambooth && config.learning_rate_te1 === 0
+        ? 'te2'
+        : dreambooth && config.learning_rate_te2 === 0
+          ? 'te1'
+          : 'both',
     no_half_vae: bool('no_half_vae'),
     max_token_length: tokens === 150 || tokens === 225 ? tokens : 75,
     os: 'linux',

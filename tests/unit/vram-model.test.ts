@@ -79,8 +79,11 @@ describe('trainable parameters, gradients, optimizer state', () => {
     expect(st('AdamW8bit') / ((n32 * 2) / GB)).toBeGreaterThan(1)
     expect(st('AdamW8bit') / ((n32 * 2) / GB)).toBeLessThan(1.03)
     expect(st('Lion')).toBeCloseTo((n32 * 4) / GB, 6)
-    expect(st('Lion8bit')).toBeCloseTo((n32 * 1) / GB, 6)
-    expect(st('Prodigy')).toBeCloseTo((n32 * 4 * 3.5) / GB, 6)
+    expect(st('Lion8bit') / ((n32 * 1) / GB)).toBeGreaterThan(1)
+    expect(st('Lion8bit') / ((n32 * 1) / GB)).toBeLessThan(1.03)
+    // s, exp_avg, exp_avg_sq, and p0 only for tensors not all zero at the start (LoRA up starts at zero)
+    expect(st('Prodigy')).toBeGreaterThan((n32 * 4 * 3) / GB)
+    expect(st('Prodigy')).toBeLessThan((n32 * 4 * 3.5) / GB)
     expect(st('Adafactor')).toBeLessThan(st('Lion8bit'))
     // full fine-tune with Adafactor: 244.3 M fp32 state elements = 0.977 GB (vram.md §5)
     expect(

@@ -95,9 +95,11 @@ export function formatAssessment(a: VramAssessmentWire): string {
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`
 
 /** The trace next to the gauge, in the gauge's words (shared by `vram trace` and `npm run vram:trace`). */
-export function formatTrace(r: Pick<VramTraceWire, 'trace' | 'gauge' | 'difference_pct'> & {
-  environment?: VramTraceWire['environment']
-}): string {
+export function formatTrace(
+  r: Pick<VramTraceWire, 'trace' | 'gauge' | 'difference_pct'> & {
+    environment?: VramTraceWire['environment']
+  },
+): string {
   const t = r.trace
   const phase = (p: string) => label(`phase.${p}`)
   const lines = [
@@ -109,7 +111,9 @@ export function formatTrace(r: Pick<VramTraceWire, 'trace' | 'gauge' | 'differen
     }),
     '',
     `${label('trace.breakdown')}:`,
-    ...Object.entries(t.breakdown).map(([id, gib]) => `  ${gib.toFixed(2).padStart(7)} GiB  ${label(`terms.${id}`)}`),
+    ...Object.entries(t.breakdown).map(
+      ([id, gib]) => `  ${gib.toFixed(2).padStart(7)} GiB  ${label(`terms.${id}`)}`,
+    ),
     '',
     `${label('trace.by_phase')}:`,
     ...Object.entries(t.phases).map(([p, v]) => `  ${v.gib.toFixed(2).padStart(7)} GiB  ${phase(p)}`),
@@ -128,7 +132,8 @@ export function formatTrace(r: Pick<VramTraceWire, 'trace' | 'gauge' | 'differen
 function resolutionOption(value: unknown): { width: number; height: number } | undefined {
   if (value === undefined) return undefined
   const m = /^(\d{2,5})x(\d{2,5})$/.exec(String(value))
-  if (!m) throw new CliUsageError(`--resolution is WIDTHxHEIGHT in pixels, e.g. 1024x1024; got "${String(value)}".`)
+  if (!m)
+    throw new CliUsageError(`--resolution is WIDTHxHEIGHT in pixels, e.g. 1024x1024; got "${String(value)}".`)
   return { width: Number(m[1]), height: Number(m[2]) }
 }
 
@@ -154,7 +159,7 @@ export const vramCommands = [
       }
       const loaded = loadTraceConfig(text, file)
       if (!loaded.ok) throw new CliUsageError(loaded.error)
-      ctx.io.stderr(`${label("trace.running")}\n`)
+      ctx.io.stderr(`${label('trace.running')}\n`)
       const result = await ctx.call('vram.trace', {
         config: loaded.config,
         ...(resolution ? { resolution } : {}),

@@ -51,7 +51,8 @@ export function createTraceService(deps: TraceServiceDeps) {
       }
       return { available: true, environment: env.name, reason: null, running: !!running }
     } catch (error) {
-      const kind = error instanceof ApiError ? (error.details as { kind?: string } | undefined)?.kind : undefined
+      const kind =
+        error instanceof ApiError ? (error.details as { kind?: string } | undefined)?.kind : undefined
       return {
         available: false,
         environment: null,
@@ -65,7 +66,9 @@ export function createTraceService(deps: TraceServiceDeps) {
     const parsed = TrainingConfig.safeParse(config)
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      throw new ApiError('bad_request', `The training config cannot be traced: ${issues.join('; ')}`, { issues })
+      throw new ApiError('bad_request', `The training config cannot be traced: ${issues.join('; ')}`, {
+        issues,
+      })
     }
     return parsed.data
   }
@@ -132,7 +135,10 @@ export function createTraceService(deps: TraceServiceDeps) {
       )
     }
     const kernel = input.kernel ?? 'flash'
-    const job = traceJob(config, { id: 'gauge', ...(input.resolution ? { resolution: input.resolution } : {}) })
+    const job = traceJob(config, {
+      id: 'gauge',
+      ...(input.resolution ? { resolution: input.resolution } : {}),
+    })
     const key = `${env.python}|${env.sd_scripts_dir}|${kernel}|${jobHash(job)}`
     const hit = cache.get(key)
     if (hit) return hit

@@ -11,7 +11,7 @@ import {
   Text,
   Tooltip,
 } from '@mantine/core'
-import { useEffect, useMemo, useState } from 'react'
+import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { TrainingConfig } from '../../../core/config/schema'
 import { adviseFor, type AdviceId, type FitState } from '../../../core/vram/advice'
@@ -71,16 +71,18 @@ export interface VramGaugeProps {
 function useDesktopUse(reading: GpuReading | undefined, gpuIndex: number | null): number | null {
   const [last, setLast] = useState<number | null>(null)
   const now = desktopUseGib(reading, gpuIndex)
-  useEffect(() => {
-    if (now !== null) setLast(now)
-  }, [now])
+  // Remembered during render (React's pattern for state derived from a changing input).
+  if (now !== null && now !== last) setLast(now)
   return now ?? last
 }
 
 /** The total the gauge compares against: a GPU of this machine (from gpu.watch) or a planning target. */
 function useTotal() {
   const { data, error } = useSubscription('gpu.watch', {})
-  const desktop = useDesktopUse(data, data?.ok ? (data.snapshot.gpus.find((g) => g.memory_total_mib !== null)?.index ?? null) : null)
+  const desktop = useDesktopUse(
+    data,
+    data?.ok ? (data.snapshot.gpus.find((g) => g.memory_total_mib !== null)?.index ?? null) : null,
+  )
   // Until the first reading, the default (GPU or 8 GB) is unknown: the target control waits for it, so a
   // click on "8" is never overridden by a GPU that shows up a moment later.
   const ready = data !== undefined || error !== undefined

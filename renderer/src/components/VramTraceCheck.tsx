@@ -71,7 +71,13 @@ export function VramTraceCheck({ config, gaugeAllocatedGib, format }: VramTraceC
           const error = toApiError(e)
           const cancelled = (error.details as { kind?: string } | undefined)?.kind === 'trace_cancelled'
           // A newer check replaced this one (its own state is already set), or the user stopped it.
-          setState((s) => (s.kind === 'running' && s.key === runKey ? (cancelled ? { kind: 'idle' } : { kind: 'failed', key: runKey, error }) : s))
+          setState((s) =>
+            s.kind === 'running' && s.key === runKey
+              ? cancelled
+                ? { kind: 'idle' }
+                : { kind: 'failed', key: runKey, error }
+              : s,
+          )
         },
       )
   }
