@@ -239,7 +239,7 @@ describe('vram.trace service (router, existing environment, stand-in tracer)', (
     const hang = { ...base, saving: { ...base.saving, output_name: 'hang' } }
     const pidFile = path.join(w.logDir, 'pid.txt')
     const first = s.router.call('vram.trace', { config: hang }, ctx)
-    await waitFor(() => existsSync(pidFile))
+    await waitFor(() => existsSync(pidFile) && Number(readFileSync(pidFile, 'utf8')) > 0)
     const firstPid = Number(readFileSync(pidFile, 'utf8'))
     expect((await s.router.call('vram.trace_status', {}, ctx)) as unknown).toMatchObject({
       result: { running: true },
@@ -251,14 +251,21 @@ describe('vram.trace service (router, existing environment, stand-in tracer)', (
       error: { code: 'conflict', details: { kind: 'trace_cancelled' } },
     })
     await waitFor(() => !isAlive(firstPid))
+    // The second (finished) trace wrote its own pid: the third's process is the one after it.
+    const secondPid = Number(readFileSync(pidFile, 'utf8'))
 
     const third = s.router.call(
       'vram.trace',
       { config: { ...hang, network: { ...hang.network, dim: 8 } } },
       ctx,
     )
-    await waitFor(() => Number(readFileSync(pidFile, 'utf8')) !== firstPid)
-    const thirdPid = Number(readFileSync(pidFile, 'utf8'))
+    // (The file is truncated before it is written: an empty read is not a pid.)
+    const newPid = () => {
+      const pid = Number(readFileSync(pidFile, 'utf8'))
+      return pid > 0 && pid !== firstPid && pid !== secondPid ? pid : null
+    }
+    await waitFor(() => newPid() !== null)
+    const thirdPid = newPid()!
     expect(await s.router.call('vram.trace_cancel', {}, ctx)).toMatchObject({
       ok: true,
       result: { cancelled: true },
