@@ -197,7 +197,13 @@ export function phaseTerms(
   } else {
     if (gc)
       add('backward', 'backward', [...accumulating, ...calibratedTerms('backward', feats, coefficients)])
-    add('backward', 'backward_end', [allGrads, ...calibratedTerms('backward_end', feats, coefficients)])
+    // The text encoders' backward runs after the U-Net's, once its activations are freed: at the end of
+    // the U-Net's backward only its own gradients exist (the trace shows it); all of them meet at the step.
+    const unetGrads: Term = { id: 'gradients', gib: toGib(counts.unet * pb) }
+    add('backward', 'backward_end', [
+      counts.te > 0 ? unetGrads : allGrads,
+      ...calibratedTerms('backward_end', feats, coefficients),
+    ])
     add('optimizer', 'optimizer', [allGrads, { id: 'optimizer_step', gib: step }])
   }
   if (!s.cache_latents) {
