@@ -190,7 +190,9 @@ describe('predict', () => {
       unknown
     >
     const p = predict(S({ training_type: 'loha', fp8_base: true, cache_latents: false, optimizer: 'AdamW' }))
-    for (const b of p.breakdown) {
+    const te = predict(S({ train_text_encoder: true, gradient_checkpointing: true }))
+    expect(te.breakdown.some((b) => b.id === 'kept_gradients')).toBe(true)
+    for (const b of [...p.breakdown, ...te.breakdown]) {
       const key = b.label_key.split('.')[1]!
       expect((en.terms as Record<string, string>)[key]).toBeTruthy()
       expect((ru.terms as Record<string, string>)[key]).toBeTruthy()

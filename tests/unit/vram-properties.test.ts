@@ -90,11 +90,15 @@ describe('VRAM model properties', () => {
     )
   })
 
-  it('gradient checkpointing never predicts more', () => {
+  it('gradient checkpointing never predicts more, but for the embedding gradients it makes sd-scripts keep', () => {
     fc.assert(
       fc.property(scenarioArb, (s) => {
-        expect(peak({ ...s, gradient_checkpointing: true })).toBeLessThanOrEqual(
-          peak({ ...s, gradient_checkpointing: false }) + EPS,
+        // With checkpointing and network modules in the text encoders, sd-scripts sets requires_grad on their
+        // embeddings; those gradients are never freed. On tiny images they outweigh the saved activations.
+        const gc = predict({ ...s, gradient_checkpointing: true })
+        const kept = gc.breakdown.find((b) => b.id === 'kept_gradients')?.gib ?? 0
+        expect(gc.peak_gib).toBeLessThanOrEqual(
+          peak({ ...s, gradient_checkpointing: false }) + kept * (1 + FITTED.slack_fraction) + EPS,
         )
       }),
       runs,
