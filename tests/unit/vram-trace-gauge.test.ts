@@ -20,12 +20,7 @@ const errors = calibrationErrors(points, committed.coefficients)
  * Traced configs where the gauge is still more than 3 % from the trace, each with what is known. An
  * entry that comes within 3 % fails the test below, so the list only shrinks.
  */
-const KNOWN_GAPS: Record<string, string> = {
-  // The trace holds no text-encoder embedding gradients before this config's first backward (the
-  // presets, which set text_encoder_lr, hold them from the start, as sd-scripts' steady state does),
-  // while the gauge counts them throughout: +4.3 %, on the safe side.
-  'grid:lora-te-gc': 'embedding gradients at the first step',
-}
+const KNOWN_GAPS: Record<string, string> = {}
 
 describe('trace data', () => {
   it('covers every built-in preset, and no traced config has changed since it was traced', () => {
