@@ -49,7 +49,7 @@ export const FEATURES = {
     'act_nogc', // samples × P: the same without checkpointing
   ],
   vae_encode: [
-    'encode', // samples × P × (2 for an fp32 VAE): the encoder's largest feature maps, no grad
+    'encode', // min(batch, vae_batch_size) × P × (2 for an fp32 VAE): the encoder's feature maps, no grad
   ],
   optimizer: [
     'step_all', // GiB of all trainable weights, foreach optimizers (one more copy during the step)
@@ -162,7 +162,12 @@ export function featuresOf(s: VramScenario): Record<FeatureId, number> {
     'backward.copies_gc': on(gc) * copiesGib,
     'backward_end.act_gc': on(gc) * BP,
     'backward_end.act_nogc': on(nogc) * BP,
-    'vae_encode.encode': on(!s.cache_latents) * s.batch_size * P * (s.no_half_vae || !f.mixed ? 2 : 1),
+    // sd-scripts encodes the batch vae_batch_size images at a time (the trace: batch 2 holds what batch 1 does).
+    'vae_encode.encode':
+      on(!s.cache_latents) *
+      Math.min(s.batch_size, s.vae_batch_size) *
+      P *
+      (s.no_half_vae || !f.mixed ? 2 : 1),
     'optimizer.step_all': stepShape.allBytes / GIB,
     'optimizer.step_largest': stepShape.largestFp32Bytes / GIB,
   }

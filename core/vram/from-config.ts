@@ -235,6 +235,10 @@ export function scenarioFromConfig(input: unknown, os: 'windows' | 'linux' = 'li
     fused_backward_pass: flag('fused_backward_pass', mem.fused_backward_pass),
     fused_optimizer_groups: Math.max(0, Math.min(10000, extra(x, 'fused_optimizer_groups', 'number') ?? 0)),
     no_half_vae: flag('no_half_vae', mem.no_half_vae),
+    vae_batch_size: (() => {
+      const v = extra(x, 'vae_batch_size', 'number')
+      return v !== undefined && Number.isInteger(v) && v >= 1 && v <= 1024 ? v : 1
+    })(),
     max_token_length: extra(x, 'max_token_length', 'number') ?? c.training.max_token_length,
     os,
   })
@@ -260,6 +264,7 @@ export function configFromScenario(s: VramScenario): TrainingConfig {
     extra.mem_eff_attn = true
   }
   if (s.fused_optimizer_groups > 0) extra.fused_optimizer_groups = s.fused_optimizer_groups
+  if (s.vae_batch_size !== 1) extra.vae_batch_size = s.vae_batch_size
   const optimizer = { ...(patch.optimizer ?? {}) } as Record<string, unknown>
   if (s.training_type === 'dreambooth' && s.train_text_encoder && s.text_encoders_trained !== 'both') {
     extra[s.text_encoders_trained === 'te1' ? 'learning_rate_te2' : 'learning_rate_te1'] = 0

@@ -94,6 +94,9 @@ export function rowToScenario(row: Omit<SeedRow, 'id'>, a: PublishedTableFile['a
     ...(a[row.type].scenario as VramScenarioInput),
     training_type: row.type,
     batch_size: row.batch_size,
+    // sd-scripts 0.8.3 encodes the whole batch at once without cached latents (train_network.py:
+    // vae.encode(batch["images"])); the per-vae_batch_size chunks came later.
+    vae_batch_size: row.batch_size,
     gradient_checkpointing: row.gradient_checkpointing,
     full_bf16: row.full_bf16,
     fp8_base: row.fp8_base,

@@ -95,6 +95,11 @@ export const VramScenario = z
      */
     fused_optimizer_groups: z.number().int().min(0).max(10000).default(0),
     no_half_vae: z.boolean().default(false),
+    /**
+     * `--vae_batch_size` (sd-scripts' default 1): without cached latents the batch is encoded this many
+     * images at a time, so the encoder's transient grows with it, not with the batch.
+     */
+    vae_batch_size: z.number().int().min(1).max(1024).default(1),
     /** `--max_token_length` (75 = one 77-token chunk). */
     max_token_length: z.union([z.literal(75), z.literal(150), z.literal(225)]).default(75),
     os: z.enum(['windows', 'linux']).default('linux'),

@@ -63,6 +63,7 @@ export const MODELLED_EXTRA_ARGS = new Set([
   'optimizer_type',
   'optimizer_args',
   'no_half_vae',
+  'vae_batch_size',
   'fused_backward_pass',
   'use_8bit_adam',
   'use_lion_optimizer',

@@ -97,6 +97,22 @@ describe('TrainingConfig → VramScenario', () => {
     expect(r.notes[0]).toContain('AdEMAMix8bit')
   })
 
+  it('reads --vae_batch_size (modelled, not flagged); anything but a whole number from 1 is the default 1', () => {
+    for (const [v, want] of [
+      [4, 4],
+      ['2', 2],
+      [0, 1],
+      [-1, 1],
+      [1.5, 1],
+      ['текст', 1],
+      ['', 1],
+    ] as const) {
+      const r = scenarioFromConfig({ type: 'lora', extra_args: { vae_batch_size: v } })
+      expect(r.scenario.vae_batch_size, String(v)).toBe(want)
+      expect(r.unmodelled.some((u) => u.params.name === 'vae_batch_size')).toBe(false)
+    }
+  })
+
   it('tells configs from scenarios', () => {
     expect(looksLikeConfig({ type: 'lora', network: {} })).toBe(true)
     expect(looksLikeConfig({ training_type: 'lora', network_dim: 8 })).toBe(false)

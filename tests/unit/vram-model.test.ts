@@ -140,6 +140,19 @@ describe('weight copies held for backward', () => {
   })
 })
 
+describe('VAE encode (latents not cached)', () => {
+  const encode = (over: VramScenarioInput) =>
+    termIn({ cache_latents: false, ...over }, 'vae_encode', 'vae_encode')
+  it('encodes vae_batch_size images at a time (sd-scripts default 1), twice the bytes for an fp32 VAE', () => {
+    expect(encode({})).toBeGreaterThan(1)
+    expect(encode({ batch_size: 4 })).toBeCloseTo(encode({}), 6)
+    expect(encode({ batch_size: 4, vae_batch_size: 2 })).toBeCloseTo(2 * encode({}), 6)
+    expect(encode({ batch_size: 2, vae_batch_size: 8 })).toBeCloseTo(2 * encode({}), 6)
+    expect(encode({ no_half_vae: true })).toBeCloseTo(2 * encode({}), 6)
+    expect(termIn({ cache_latents: true }, 'vae_encode', 'vae_encode')).toBe(0)
+  })
+})
+
 describe('activations (coefficients calibrated on the trace, resources/vram/activations.json)', () => {
   const act = (over: VramScenarioInput, phase = 'forward') =>
     phaseTerms(S(over))
