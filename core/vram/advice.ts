@@ -1,3 +1,4 @@
+import { FITTED } from './constants'
 import { predict, type VramPrediction } from './model'
 import { isEightBit } from './optimizers'
 import { effectiveFlags, isNetwork, VramScenario, type ScenarioPatch } from './scenario'
@@ -10,12 +11,21 @@ import { effectiveFlags, isNetwork, VramScenario, type ScenarioPatch } from './s
 
 export type FitState = 'fits' | 'tight' | 'does_not_fit'
 
-/** Headroom below which a run that fits is called tight (allocator spikes, other processes, the desktop). */
-export const TIGHT_HEADROOM = 0.1
-
-export function fitState(peakGib: number, totalGib: number): FitState {
-  if (peakGib > totalGib) return 'does_not_fit'
-  if (peakGib > totalGib * (1 - TIGHT_HEADROOM)) return 'tight'
+/**
+ * Fits, honestly: the memory training can have is the card's total minus what the desktop and other
+ * programs already use; "fits" needs the top of the prediction's uncertainty band under it. Above the
+ * prediction itself it does not fit, also on Windows, where the driver spills into shared system memory
+ * instead of failing (and training runs 10 to 100 times slower). In between it is tight.
+ */
+export function fitState(
+  peakGib: number,
+  totalGib: number,
+  opts: { usedGib?: number; bandPct?: number } = {},
+): FitState {
+  const available = totalGib - Math.max(0, opts.usedGib ?? 0)
+  const top = peakGib * (1 + (opts.bandPct ?? FITTED.band_pct) / 100)
+  if (peakGib > available) return 'does_not_fit'
+  if (top > available) return 'tight'
   return 'fits'
 }
 
@@ -304,6 +314,7 @@ export function makeItFit(
   s: VramScenario,
   totalGib: number,
   exclude: readonly AdviceId[] = [],
+  usedGib = 0,
 ): MakeItFit | null {
   const all = slots(s, exclude)
   const now = predict(s).peak_gib
@@ -314,7 +325,7 @@ export function makeItFit(
     if (best && c > best.cost * 1.0000001 && rank(best.state) === 0) return // cannot beat a fitting best
     if (i === all.length) {
       const peak = predict(applyPatch(s, patch)).peak_gib
-      const state = fitState(peak, totalGib)
+      const state = fitState(peak, totalGib, { usedGib })
       if (state === 'does_not_fit' || peak > now) return
       const better =
         !best ||
@@ -399,6 +410,8 @@ export interface VramAssessment {
   warnings: VramWarning[]
   /** Present when a total (GPU memory or a planning target) is given. */
   total_gib: number | null
+  /** What the desktop and other programs already use of that total (nvidia-smi), GiB. */
+  used_gib: number | null
   state: FitState | null
   make_it_fit: MakeItFit | null
 }
@@ -409,18 +422,20 @@ export interface VramAssessment {
  */
 export function adviseFor(
   s: VramScenario,
-  opts: { totalGib?: number | null; exclude?: readonly AdviceId[] } = {},
+  opts: { totalGib?: number | null; exclude?: readonly AdviceId[]; usedGib?: number | null } = {},
 ): VramAssessment {
   const exclude = opts.exclude ?? []
   const prediction = predict(s)
   const total = opts.totalGib ?? null
-  const state = total === null ? null : fitState(prediction.peak_gib, total)
+  const used = total === null ? 0 : Math.max(0, Math.min(opts.usedGib ?? 0, total))
+  const state = total === null ? null : fitState(prediction.peak_gib, total, { usedGib: used })
   return {
     prediction,
     advice: adviceFor(s, prediction, exclude),
-    warnings: warningsFor(s, prediction.peak_gib, total ?? undefined),
+    warnings: warningsFor(s, prediction.peak_gib, total === null ? undefined : total - used),
     total_gib: total,
+    used_gib: total === null ? null : used,
     state,
-    make_it_fit: total === null || state === 'fits' ? null : makeItFit(s, total, exclude),
+    make_it_fit: total === null || state === 'fits' ? null : makeItFit(s, total, exclude, used),
   }
 }

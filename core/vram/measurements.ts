@@ -63,6 +63,10 @@ export const RecordedPoint = z.object({
   scenario: VramScenario,
   /** The model's prediction when the point was recorded (to see drift later). */
   predicted_gib: z.number().optional(),
+  /** The trace of sd-scripts' model code for the same job (allocated bytes, no context or slack), GiB. */
+  traced_allocated_gib: z.number().optional(),
+  /** torch.cuda.max_memory_allocated() of the run, GiB: what the trace predicts exactly. */
+  max_allocated_gib: z.number().optional(),
   gpu: z.string().optional(),
   recorded_at: z.string().optional(),
 })
@@ -90,6 +94,9 @@ export function rowToScenario(row: Omit<SeedRow, 'id'>, a: PublishedTableFile['a
     ...(a[row.type].scenario as VramScenarioInput),
     training_type: row.type,
     batch_size: row.batch_size,
+    // sd-scripts 0.8.3 encodes the whole batch at once without cached latents (train_network.py:
+    // vae.encode(batch["images"])); the per-vae_batch_size chunks came later.
+    vae_batch_size: row.batch_size,
     gradient_checkpointing: row.gradient_checkpointing,
     full_bf16: row.full_bf16,
     fp8_base: row.fp8_base,

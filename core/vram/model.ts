@@ -1,38 +1,39 @@
 import {
-  ACT_GC_BLOCK_DEFAULT_P2,
-  ACT_GC_BLOCK_SDPA,
-  ACT_GC_PERSISTENT,
-  ACT_NOGC_BASE,
-  ACT_NOGC_DEFAULT_ATTN_P2,
-  ACT_NOGC_FULL_FP32,
-  ACT_NOGC_FULL_HALF,
-  ACT_NOGC_PER_CONV_RANK,
-  ACT_NOGC_PER_RANK,
-  ACT_TE_GC,
-  ACT_TE_NOGC,
-  AUTOCAST_SAVED_FRACTION,
-  FITTED,
-  FP32_ACTIVATION_FACTOR,
-  GB,
-  GIB,
-  REFERENCE_PIXELS,
-  type FittedConstants,
-} from './constants'
-import { optimizerStateBytes, optimizerStepBytes } from './optimizers'
+  calibratedGib,
+  featuresOf,
+  ACTIVATIONS,
+  type Coefficients,
+  type FeatureId,
+  type Moment,
+} from './activations'
+import { FITTED, GIB, type FittedConstants } from './constants'
+import { optimizerStateBytes } from './optimizers'
 import { trainableCounts } from './params'
-import { effectiveConvDim, effectiveFlags, isNetwork, type VramScenario } from './scenario'
-import { TE_EMBEDDING_PARAMS, TE_PARAMS, UNET_PARAMS, VAE_PARAMS, TE1_FROZEN_PARAMS } from './sdxl-layers'
+import { effectiveFlags, isNetwork, type VramScenario } from './scenario'
+import {
+  TE1_FROZEN_PARAMS,
+  TE1_PARAMS,
+  TE2_PARAMS,
+  TE_EMBEDDING_PARAMS,
+  TE_PARAMS,
+  UNET_PARAMS,
+  VAE_PARAMS,
+} from './sdxl-layers'
 
 /**
- * Peak GPU memory of an SDXL training run under sd-scripts (v0.8.3 placement rules, vram.md §6).
+ * Peak GPU memory of an SDXL training run under kohya-ss/sd-scripts v0.10.1.
  *
- * Memory is traced through four moments of a step; the peak is the largest:
- *  - forward:      end of forward / start of backward (saved activations and weight copies held)
- *  - backward:     end of backward (all gradients; the saved inputs of the first blocks still held)
- *  - optimizer:    the optimizer step (gradients + the step's temporaries)
- *  - vae_encode:   start of a step when latents are not cached (gradients already freed)
- * Every term is physics (bytes of weights, gradients, states, counted activations) except the five fitted
- * constants (constants.ts). nvidia-smi shows context + reserved memory: peak = context + (1 + slack) × allocated.
+ * Allocated memory (what torch.cuda.max_memory_allocated() reports) is physics: weights, gradients and
+ * optimizer state by dtype and placement as sd-scripts places them, counted from the real layer shapes;
+ * activations and weight copies from coefficients measured on the trace of sd-scripts' own model code
+ * (activations.ts). It is evaluated at five moments of a step; the prediction is the largest:
+ *  - forward:       the end of the forward pass (saved activations, autocast's weight copies)
+ *  - backward:      early in backward with checkpointing (the last blocks recomputed, all inputs held)
+ *  - backward_end:  every gradient exists; the first blocks' inputs are freed last
+ *  - optimizer:     gradients plus the step's temporaries
+ *  - vae_encode:    the VAE encoder's feature maps when latents are not cached
+ * What nvidia-smi shows adds what the trace cannot see, fitted on measured peaks (constants.ts):
+ * peak = context + (1 + slack) × allocated.
  */
 
 export type Phase = 'forward' | 'backward' | 'optimizer' | 'vae_encode'
@@ -43,6 +44,7 @@ export type TermId =
   | 'vae'
   | 'trainable_weights'
   | 'optimizer_state'
+  | 'kept_gradients'
   | 'gradients'
   | 'activations'
   | 'autocast_copies'
@@ -51,18 +53,16 @@ export type TermId =
   | 'optimizer_step'
   | 'vae_encode'
 
-/** A term linear in the fitted multipliers: gb + nogc·k_act_nogc + gc·k_act_gc + vae·vae_encode_gb. */
-export interface LinearTerm {
+export interface Term {
   id: TermId
-  gb: number
-  nogc: number
-  gc: number
-  vae: number
+  gib: number
 }
 
 export interface PhaseTerms {
   phase: Phase
-  terms: LinearTerm[]
+  /** Which moment of the step (two moments of backward share the phase "backward"). */
+  moment: Moment | 'optimizer'
+  terms: Term[]
 }
 
 export interface BreakdownItem {
@@ -75,6 +75,9 @@ export interface BreakdownItem {
 export interface VramPrediction {
   /** What nvidia-smi will show for the training process at its peak, GiB. */
   peak_gib: number
+  /** The uncertainty band around peak_gib (± band_pct of the fit's residuals), GiB. */
+  peak_low_gib: number
+  peak_high_gib: number
   /** torch.cuda.max_memory_allocated at the peak, GiB. */
   allocated_gib: number
   /** The moment of the step where the peak happens. */
@@ -84,147 +87,146 @@ export interface VramPrediction {
   trainable_params: number
 }
 
-function term(id: TermId, gb: number, k: Partial<Omit<LinearTerm, 'id' | 'gb'>> = {}): LinearTerm {
-  return { id, gb, nogc: k.nogc ?? 0, gc: k.gc ?? 0, vae: k.vae ?? 0 }
+/** Which term each calibrated feature shows up as in the breakdown. */
+function termOf(feature: FeatureId): TermId {
+  const what = feature.split('.')[1]!
+  if (what === 'encode') return 'vae_encode'
+  if (what.startsWith('copies')) return 'autocast_copies'
+  if (what.startsWith('fp8')) return 'fp8_copies'
+  if (what.startsWith('lycoris')) return 'lycoris_deltas'
+  return 'activations'
 }
 
-/** Bytes per element of the frozen base weights: weight_dtype, or fp8 under --fp8_base. */
-function baseBytes(mixed: boolean): number {
-  return mixed ? 2 : 4
+function calibratedTerms(
+  moment: Moment,
+  feats: Record<FeatureId, number>,
+  coefficients: Coefficients,
+): Term[] {
+  const by = new Map<TermId, number>()
+  for (const [id, x] of Object.entries(feats) as [FeatureId, number][]) {
+    if (!x || !id.startsWith(`${moment}.`)) continue
+    const gib = x * (coefficients[id] ?? 0)
+    if (gib !== 0) by.set(termOf(id), (by.get(termOf(id)) ?? 0) + gib)
+  }
+  return [...by].map(([id, gib]) => ({ id, gib }))
 }
 
-/** The terms of each phase, in GB, with the fitted multipliers left symbolic (the fit uses this directly). */
-export function phaseTerms(s: VramScenario): PhaseTerms[] {
+const toGib = (bytes: number) => bytes / GIB
+
+/** The terms of each moment of a step, GiB (the fitted constants are not in them: allocated only). */
+export function phaseTerms(
+  s: VramScenario,
+  coefficients: Coefficients = ACTIVATIONS.coefficients as Coefficients,
+): PhaseTerms[] {
   const f = effectiveFlags(s)
   const network = isNetwork(s)
   const counts = trainableCounts(s)
-  const wb = baseBytes(f.mixed)
+  const wb = f.mixed ? 2 : 4 // weight_dtype
   const pb = f.fullHalf ? 2 : 4 // trainable weights: fp32 unless full_bf16 / full_fp16
   const gc = s.gradient_checkpointing
-  const P = (s.resolution.width * s.resolution.height) / REFERENCE_PIXELS
-  const bs = s.batch_size
-  const actScale = f.mixed ? 1 : FP32_ACTIVATION_FACTOR
-  const chunks = s.max_token_length / 75
+  const feats = featuresOf(s)
 
-  // ---- static: present in every phase ----
-  const statics: LinearTerm[] = []
-  if (network) statics.push(term('unet_weights', (UNET_PARAMS * (f.fp8Base ? 1 : wb)) / GB))
-  // Text encoders: on the GPU unless their outputs are cached (then moved to CPU in fp32).
-  let teFrozenBytes = 0
+  // ---- on the GPU the whole step ----
+  const statics: Term[] = []
+  if (network) statics.push({ id: 'unet_weights', gib: toGib(UNET_PARAMS * (f.fp8Base ? 1 : wb)) })
   if (!f.cacheTeOutputs) {
-    if (network) {
-      teFrozenBytes = f.fp8Base ? TE_PARAMS - TE_EMBEDDING_PARAMS + TE_EMBEDDING_PARAMS * wb : TE_PARAMS * wb
-    } else if (!s.train_text_encoder) {
-      teFrozenBytes = TE_PARAMS * wb
-    } else {
-      teFrozenBytes = TE1_FROZEN_PARAMS * pb // trained TEs are counted as trainable; this part stays frozen
+    // Frozen text encoders sit on the GPU in weight_dtype (fp8 but their embeddings under --fp8_base);
+    // with cached outputs they wait on the CPU in fp32.
+    let te = 0
+    if (network) te = f.fp8Base ? TE_PARAMS - TE_EMBEDDING_PARAMS + TE_EMBEDDING_PARAMS * wb : TE_PARAMS * wb
+    else if (!s.train_text_encoder) te = TE_PARAMS * wb
+    else {
+      // sdxl_train.py: a trained encoder is fp32 (full_bf16: bf16) and counted as trainable, except TE1's
+      // last layer and final norm, frozen in the same dtype; an encoder with learning rate 0 is weight_dtype.
+      if (s.text_encoders_trained !== 'te2') te += TE1_FROZEN_PARAMS * pb
+      if (s.text_encoders_trained === 'te1') te += TE2_PARAMS * wb
+      if (s.text_encoders_trained === 'te2') te += TE1_PARAMS * wb
     }
+    if (te > 0) statics.push({ id: 'text_encoders', gib: toGib(te) })
   }
-  if (teFrozenBytes > 0) statics.push(term('text_encoders', teFrozenBytes / GB))
-  // VAE: moved to CPU after caching latents; otherwise on the GPU for the whole run.
-  const vaeFp32 = s.no_half_vae || !f.mixed
-  if (!s.cache_latents) statics.push(term('vae', (VAE_PARAMS * (vaeFp32 ? 4 : 2)) / GB))
+  if (!s.cache_latents)
+    statics.push({ id: 'vae', gib: toGib(VAE_PARAMS * (s.no_half_vae || !f.mixed ? 4 : 2)) })
   const nTrain = counts.unet + counts.te
-  statics.push(term('trainable_weights', (nTrain * pb) / GB))
-  const stateBytes = optimizerStateBytes(s.optimizer, {
+  statics.push({ id: 'trainable_weights', gib: toGib(nTrain * pb) })
+  const state = optimizerStateBytes(s.optimizer, {
     params: nTrain,
     paramBytes: pb,
     adafactorStateElements: counts.adafactorState,
     fullFineTune: !network,
+    tensors: counts.tensors,
+    zeroInit: counts.zeroInit,
   })
-  if (stateBytes > 0) statics.push(term('optimizer_state', stateBytes / GB))
+  if (state > 0) statics.push({ id: 'optimizer_state', gib: toGib(state) })
+  // sd-scripts' checkpointing workaround sets requires_grad on the text encoders' embeddings when their
+  // network modules train; no optimizer owns them, so their gradients are never freed (train_network.py
+  // prepare_text_encoder_grad_ckpt_workaround).
+  if (network && s.train_text_encoder && !f.cacheTeOutputs && gc) {
+    statics.push({ id: 'kept_gradients', gib: toGib(TE_EMBEDDING_PARAMS * wb) })
+  }
 
-  // ---- gradients ----
-  const gradBytes = f.fusedBackward ? counts.largest * pb : nTrain * pb
-  const grads = term('gradients', gradBytes / GB)
-  /** With accumulation, gradients of earlier micro-steps are alive during the next forward. */
-  const accumulating = s.gradient_accumulation_steps > 1
+  const allGrads: Term = { id: 'gradients', gib: toGib(nTrain * pb) }
+  const accumulating = s.gradient_accumulation_steps > 1 ? [allGrads] : []
+  const step = calibratedGib('optimizer', feats, coefficients)
 
-  // ---- activations (per sample, scaled by the fitted multiplier for GC / no GC) ----
-  let perSample: number
-  const defaultAttn = s.attention === 'none'
-  // What checkpointing keeps: checkpoint inputs + the largest block's recomputed set. Without GC the same
-  // tensors of the first blocks are also still alive at the end of backward, so the backward phase holds
-  // this amount either way (and GC can never predict more than no GC).
-  let gcPerSample =
-    (ACT_GC_PERSISTENT + ACT_GC_BLOCK_SDPA) * P + (defaultAttn ? ACT_GC_BLOCK_DEFAULT_P2 * P * P : 0)
-  if (s.train_text_encoder) gcPerSample += ACT_TE_GC * chunks
-  if (!gc) {
-    if (network) {
-      perSample = ACT_NOGC_BASE * P + ACT_NOGC_PER_RANK * s.network_dim * P
-      perSample += ACT_NOGC_PER_CONV_RANK * effectiveConvDim(s) * P
-    } else {
-      perSample = (f.fullHalf ? ACT_NOGC_FULL_HALF : ACT_NOGC_FULL_FP32) * P
-    }
-    if (defaultAttn) perSample += ACT_NOGC_DEFAULT_ATTN_P2 * P * P
-    if (s.train_text_encoder) perSample += ACT_TE_NOGC * chunks
+  const phases: PhaseTerms[] = []
+  const add = (phase: Phase, moment: PhaseTerms['moment'], terms: Term[]) =>
+    phases.push({ phase, moment, terms: [...statics, ...terms].filter((t) => t.gib !== 0) })
+
+  add('forward', 'forward', [...accumulating, ...calibratedTerms('forward', feats, coefficients)])
+  if (f.fusedBackward) {
+    // Adafactor stepped per tensor from the gradient hook: one gradient and the step's fp32 temporaries
+    // are alive at a time, never all gradients (sdxl_train.py --fused_backward_pass).
+    const inflight: Term[] = [
+      { id: 'gradients', gib: toGib(counts.largest * pb) },
+      { id: 'optimizer_step', gib: step },
+    ]
+    // Early in backward the gradients are the output layers' (small) and the activations are at their
+    // peak; the large tensors step later, when most activations are freed (the trace shows no step
+    // temporaries at the early peak).
+    add('backward', 'backward', calibratedTerms('backward', feats, coefficients))
+    add('backward', 'backward_end', [...inflight, ...calibratedTerms('backward_end', feats, coefficients)])
+  } else if (f.fusedGroups > 0) {
+    // --fused_optimizer_groups N: a group's optimizer steps (and frees its gradients) as soon as the last of
+    // them exists; about one group's gradients are alive, the largest group taken as 1.4 / N of all.
+    const inflight: Term[] = [
+      { id: 'gradients', gib: toGib(nTrain * pb * Math.min(1, 1.4 / f.fusedGroups)) },
+      { id: 'optimizer_step', gib: step },
+    ]
+    if (gc) add('backward', 'backward', calibratedTerms('backward', feats, coefficients))
+    add('backward', 'backward_end', [...inflight, ...calibratedTerms('backward_end', feats, coefficients)])
   } else {
-    perSample = gcPerSample
+    if (gc)
+      add('backward', 'backward', [...accumulating, ...calibratedTerms('backward', feats, coefficients)])
+    // The text encoders' backward runs after the U-Net's, once its activations are freed: at the end of
+    // the U-Net's backward only its own gradients exist (the trace shows it); all of them meet at the step.
+    const unetGrads: Term = { id: 'gradients', gib: toGib(counts.unet * pb) }
+    add('backward', 'backward_end', [
+      counts.te > 0 ? unetGrads : allGrads,
+      ...calibratedTerms('backward_end', feats, coefficients),
+    ])
+    add('optimizer', 'optimizer', [allGrads, { id: 'optimizer_step', gib: step }])
   }
-  const actGb = perSample * bs * actScale
-  const activations = term('activations', 0, gc ? { gc: actGb } : { nogc: actGb })
-  const heldAtBackwardEnd = term('activations', 0, { gc: gcPerSample * bs * actScale })
-
-  // ---- weight copies held for backward ----
-  const fwdExtra: LinearTerm[] = []
-  if (f.mixed && !f.fullHalf) {
-    // Autocast caches a bf16 copy of each fp32 trainable weight for the whole forward; without GC autograd keeps
-    // it for backward. Trained TEs run in their own autocast region: their copies are held only without GC.
-    const n = counts.unet + (gc ? 0 : counts.te)
-    fwdExtra.push(term('autocast_copies', (n * 2 * AUTOCAST_SAVED_FRACTION) / GB))
-  }
-  if (f.fp8Base && !gc) {
-    // Autocast re-casts every fp8 weight to a fresh bf16 tensor (no cache for non-fp32 sources); F.linear /
-    // F.conv2d save it for grad-input (vram.md §4 trap 1).
-    fwdExtra.push(term('fp8_copies', (UNET_PARAMS * 2 * AUTOCAST_SAVED_FRACTION) / GB))
-  }
-  if ((s.training_type === 'loha' || s.training_type === 'lokr') && !s.lycoris_bypass_mode && !gc) {
-    // Non-bypass LyCORIS materialises ΔW per layer in the base dtype and the op saves it (vram.md §4 trap 2).
-    fwdExtra.push(term('lycoris_deltas', (counts.wrappedUnet * (f.fp8Base ? 2 : wb)) / GB))
-  }
-
-  const forward: LinearTerm[] = [...statics, activations, ...fwdExtra]
-  if (accumulating) forward.push(grads)
-  // End of backward: all gradients, while the saved inputs of the first (high-resolution) blocks are freed
-  // last, when nearly every gradient exists: count them in full (conservative).
-  const backward: LinearTerm[] = [...statics, grads, heldAtBackwardEnd]
-  const stepBytes = optimizerStepBytes(s.optimizer, {
-    params: nTrain,
-    paramBytes: pb,
-    largest: counts.largest,
-  })
-  const optimizer: LinearTerm[] = [...statics, grads, term('optimizer_step', stepBytes / GB)]
-  const phases: PhaseTerms[] = [
-    { phase: 'forward', terms: forward },
-    { phase: 'backward', terms: backward },
-    { phase: 'optimizer', terms: optimizer },
-  ]
   if (!s.cache_latents) {
-    const encode = term('vae_encode', 0, { vae: bs * P * (vaeFp32 ? 2 : 1) })
-    phases.push({ phase: 'vae_encode', terms: [...statics, ...(accumulating ? [grads] : []), encode] })
+    add('vae_encode', 'vae_encode', [...accumulating, ...calibratedTerms('vae_encode', feats, coefficients)])
   }
   return phases
 }
 
-export function termGb(t: LinearTerm, c: FittedConstants): number {
-  return t.gb + t.nogc * c.k_act_nogc + t.gc * c.k_act_gc + t.vae * c.vae_encode_gb
-}
-
-function phaseGb(p: PhaseTerms, c: FittedConstants): number {
+export function phaseGib(p: PhaseTerms): number {
   let sum = 0
-  for (const t of p.terms) sum += termGb(t, c)
+  for (const t of p.terms) sum += t.gib
   return sum
 }
 
 /** Index of the phase with the most allocated memory (first wins ties, so the order above matters). */
-export function peakPhaseIndex(phases: PhaseTerms[], c: FittedConstants): number {
+export function peakPhaseIndex(phases: PhaseTerms[]): number {
   let best = 0
-  let bestGb = -Infinity
+  let bestGib = -Infinity
   phases.forEach((p, i) => {
-    const gb = phaseGb(p, c)
-    if (gb > bestGb + 1e-12) {
+    const gib = phaseGib(p)
+    if (gib > bestGib + 1e-12) {
       best = i
-      bestGb = gb
+      bestGib = gib
     }
   })
   return best
@@ -232,26 +234,34 @@ export function peakPhaseIndex(phases: PhaseTerms[], c: FittedConstants): number
 
 const round = (x: number) => Math.round(x * 1000) / 1000
 
+/** The allocated peak, GiB, and the moment it is in (what the fit and the trace comparison use). */
+export function allocatedPeak(
+  s: VramScenario,
+  coefficients?: Coefficients,
+): { gib: number; phase: PhaseTerms } {
+  const phases = phaseTerms(s, coefficients)
+  const peak = phases[peakPhaseIndex(phases)]!
+  return { gib: phaseGib(peak), phase: peak }
+}
+
 /** The prediction: a pure function of the scenario (and the fitted constants); well under 1 ms. */
 export function predict(s: VramScenario, c: FittedConstants = FITTED): VramPrediction {
-  const phases = phaseTerms(s)
-  const peak = phases[peakPhaseIndex(phases, c)]!
+  const { gib: allocated, phase: peak } = allocatedPeak(s)
+  const merged = new Map<TermId, number>()
+  for (const t of peak.terms) merged.set(t.id, (merged.get(t.id) ?? 0) + t.gib)
   const breakdown: BreakdownItem[] = [
     { id: 'cuda_context', label_key: 'terms.cuda_context', gib: c.context_gib },
   ]
-  let allocatedGb = 0
-  for (const t of peak.terms) {
-    const gb = termGb(t, c)
-    allocatedGb += gb
-    if (gb > 0) breakdown.push({ id: t.id, label_key: `terms.${t.id}`, gib: (gb * GB) / GIB })
-  }
-  const allocatedGib = (allocatedGb * GB) / GIB
-  const slack = allocatedGib * c.slack_fraction
+  for (const [id, gib] of merged) if (gib > 0) breakdown.push({ id, label_key: `terms.${id}`, gib })
+  const slack = allocated * c.slack_fraction
   breakdown.push({ id: 'allocator_slack', label_key: 'terms.allocator_slack', gib: slack })
   const counts = trainableCounts(s)
+  const total = c.context_gib + allocated + slack
   return {
-    peak_gib: round(c.context_gib + allocatedGib + slack),
-    allocated_gib: round(allocatedGib),
+    peak_gib: round(total),
+    peak_low_gib: round(total * (1 - c.band_pct / 100)),
+    peak_high_gib: round(total * (1 + c.band_pct / 100)),
+    allocated_gib: round(allocated),
     phase: peak.phase,
     breakdown: breakdown.map((b) => ({ ...b, gib: round(b.gib) })),
     trainable_params: counts.unet + counts.te,

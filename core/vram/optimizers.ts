@@ -1,9 +1,9 @@
-import { STEP_TEMPS_PER_TENSOR } from './constants'
 import type { OptimizerType } from './scenario'
 
 /**
  * Optimizer memory: persistent state and the temporaries of one step (vram.md §5; sd-scripts.md §2.3 for
- * which class each name selects).
+ * which class each name selects), as the optimizers' own code lays them out; checked on the trace of
+ * every optimizer below (resources/vram/trace-sd-scripts-0.10.1.json).
  */
 
 interface StateArgs {
@@ -13,6 +13,22 @@ interface StateArgs {
   /** Adafactor's factored second-moment size over the trainable tensors (sdxl-layers.ts). */
   adafactorStateElements: number
   fullFineTune: boolean
+  /** Element counts of the trainable tensors. */
+  tensors: readonly number[]
+  /** Parameters of tensors that start at zero (LoRA up, LoHa w2_a…): Prodigy keeps no copy of them. */
+  zeroInit: number
+}
+
+/** bitsandbytes: tensors under 4096 elements keep 32-bit state (Optimizer8bit min_8bit_size). */
+const MIN_8BIT_SIZE = 4096
+/** bitsandbytes' blockwise quantisation: one fp32 absmax per 256 elements (per state). */
+const BLOCK = 256
+
+/** bytes of `states` 8-bit states over the tensors (32-bit ones for small tensors), with absmax. */
+function eightBitStates(tensors: readonly number[], states: number): number {
+  let bytes = 0
+  for (const n of tensors) bytes += n < MIN_8BIT_SIZE ? 4 * n : n + 4 * Math.ceil(n / BLOCK)
+  return bytes * states
 }
 
 /** Persistent optimizer state in bytes. */
@@ -28,9 +44,7 @@ export function optimizerStateBytes(opt: OptimizerType, a: StateArgs): number {
       return a.params * 8 // bitsandbytes 32-bit states regardless of parameter dtype
     case 'AdamW8bit':
     case 'PagedAdamW8bit':
-      // two uint8 states + per-block scales ≈ 2 B (bitsandbytes docs: "75 % less"); tensors under 4096
-      // elements keep 32-bit states, a negligible share for SDXL modules.
-      return a.params * 2
+      return eightBitStates(a.tensors, 2)
     case 'Lion':
     case 'SGDNesterov':
     case 'SGDScheduleFree':
@@ -38,16 +52,19 @@ export function optimizerStateBytes(opt: OptimizerType, a: StateArgs): number {
     case 'Lion8bit':
     case 'PagedLion8bit':
     case 'SGDNesterov8bit':
-      return a.params * 1
+      return eightBitStates(a.tensors, 1)
     case 'Adafactor':
       // transformers Adafactor, beta1 = None (as sd-scripts recommends): factored rows/columns. Always fp32:
       // the step casts a bf16/fp16 grad to fp32 first and creates/moves the state with `.to(grad)`, so
       // full_bf16 / full_fp16 do not halve it (vram.md §5: 0.977 GB for the whole U-Net either way).
       return a.adafactorStateElements * 4
+    case 'CAME':
+      // exp_avg at full size, plus factored second moment and residual: Adafactor's factors twice.
+      return a.params * w + a.adafactorStateElements * 4 * 2
     case 'Prodigy':
-      // s, exp_avg, exp_avg_sq full size, p0 full size except for all-zero params (LoRA's lora_up): 3.5 × for
-      // networks, 4 × for a full fine-tune (prodigyopt source, vram.md §5).
-      return a.params * w * (a.fullFineTune ? 4 : 3.5)
+      // s, exp_avg, exp_avg_sq at full size, and p0 (a copy of the start) for tensors that are not all
+      // zero at the first step: LoRA's up weights start at zero (prodigyopt's `p.any()` test).
+      return (a.params * 3 + (a.params - a.zeroInit)) * w
     case 'DAdaptation':
     case 'DAdaptAdam':
       return a.params * w * 3 // s, exp_avg, exp_avg_sq (dadaptation source)
@@ -61,8 +78,11 @@ export function optimizerStateBytes(opt: OptimizerType, a: StateArgs): number {
   }
 }
 
-/** Optimizers whose torch implementation steps all tensors at once (foreach) by default. */
-const FOREACH = new Set<OptimizerType>(['AdamW', 'SGDNesterov'])
+/**
+ * Optimizers that step every tensor at once (torch's foreach path, the default on CUDA; schedule-free
+ * AdamW's own foreach code): about one more copy of the parameters during the step.
+ */
+const FOREACH = new Set<OptimizerType>(['AdamW', 'SGDNesterov', 'AdamWScheduleFree'])
 /** bitsandbytes kernels update in place, block by block. */
 const IN_PLACE = new Set<OptimizerType>([
   'AdamW8bit',
@@ -74,17 +94,18 @@ const IN_PLACE = new Set<OptimizerType>([
   'SGDNesterov8bit',
 ])
 
-/** Extra bytes alive during the optimizer step. */
-export function optimizerStepBytes(
+/**
+ * What the step's temporaries scale with: all parameters (foreach), the largest tensor in fp32 (one
+ * tensor at a time: Adafactor's fp32 grad/param/update, Prodigy's denominator...), or nothing (in place).
+ * The model multiplies these by coefficients measured on the trace (activations.ts, moment "optimizer").
+ */
+export function optimizerStepShape(
   opt: OptimizerType,
   a: { params: number; paramBytes: number; largest: number },
-): number {
-  // torch foreach: "~ sizeof(params) more peak memory than the for-loop version" (torch docs, vram.md §5).
-  if (FOREACH.has(opt)) return a.params * a.paramBytes
-  if (IN_PLACE.has(opt)) return 0
-  // Per-tensor loops (Adafactor's fp32 grad/param/update copies, Prodigy's denom, Lion's update): a few
-  // fp32 temporaries of the largest tensor.
-  return a.largest * 4 * STEP_TEMPS_PER_TENSOR
+): { allBytes: number; largestFp32Bytes: number } {
+  if (FOREACH.has(opt)) return { allBytes: a.params * a.paramBytes, largestFp32Bytes: 0 }
+  if (IN_PLACE.has(opt)) return { allBytes: 0, largestFp32Bytes: 0 }
+  return { allBytes: 0, largestFp32Bytes: a.largest * 4 }
 }
 
 /** The optimizers whose state is 8-bit (bitsandbytes); used by advice. */

@@ -1,9 +1,10 @@
 import { effectiveConvDim, isLycoris, type VramScenario } from './scenario'
 import {
   TE1_FROZEN_PARAMS,
+  TE1_PARAMS,
+  TE2_PARAMS,
   TE1_LAYERS,
   TE2_LAYERS,
-  TE_PARAMS,
   UNET_LAYERS,
   UNET_PARAMS,
   adafactorStateElements,
@@ -132,6 +133,42 @@ export interface TrainableCounts {
   largest: number
   /** Adafactor state elements over all trainable tensors. */
   adafactorState: number
+  /** Element counts of every trainable tensor (8-bit optimizers keep 32-bit state for small ones). */
+  tensors: number[]
+  /** Parameters in tensors that start at zero: LoRA's up, LoHa's w2_a, LoKr's w2 (or w2_b). */
+  zeroInit: number
+}
+
+/** Parameters of a module's zero-initialised tensor (networks.lora / LyCORIS initialisation). */
+export function moduleZeroInit(algo: 'lora' | 'loha' | 'lokr', l: Layer, r: number, factor = -1): number {
+  if (algo === 'lora' || algo === 'loha') return l.out * r // lora_up / hada_w2_a
+  const t = moduleTensors(algo, l, r, factor)
+  return t.length === 3 ? t[2]! : t[1]! // lokr_w2_b, or the full lokr_w2
+}
+
+/** The tensors (element counts) of one module of the given algorithm wrapping layer `l` at rank `r`. */
+export function moduleTensors(algo: 'lora' | 'loha' | 'lokr', l: Layer, r: number, factor = -1): number[] {
+  const kk = l.k * l.k
+  if (algo === 'lora') return [r * l.in * kk, l.out * r]
+  if (algo === 'loha') return [l.out * r, r * l.in * kk, l.out * r, r * l.in * kk]
+  const [inM, inN] = factorization(l.in, factor)
+  const [outL, outK] = factorization(l.out, factor)
+  const w2 = r < Math.max(outK, inN) / 2 ? [outK * r, r * inN * kk] : [outK * inN * kk]
+  return [outL * inM, ...w2]
+}
+
+/** Element counts of every weight and bias of the layers (a full fine-tune's trainable tensors). */
+function layerTensors(layers: readonly Layer[]): number[] {
+  const out: number[] = []
+  for (const l of layers) {
+    if (l.kind === 'norm') out.push(l.in, l.in)
+    else if (l.kind === 'embedding') out.push(l.in * l.out)
+    else {
+      out.push(l.in * l.out * l.k * l.k)
+      if (l.bias) out.push(l.out)
+    }
+  }
+  return out
 }
 
 const cache = new Map<string, TrainableCounts>()
@@ -148,8 +185,12 @@ function networkCounts(s: VramScenario): TrainableCounts {
   let wrapped = 0
   let largest = 0
   let ada = 0
+  const tensors: number[] = []
+  let zeroInit = 0
   const add = (l: Layer, r: number, into: 'unet' | 'te') => {
     const n = moduleParams(algo, l, r, s.lokr_factor)
+    tensors.push(...moduleTensors(algo, l, r, s.lokr_factor))
+    zeroInit += moduleZeroInit(algo, l, r, s.lokr_factor)
     if (into === 'unet') {
       unet += n
       wrapped += layerParams(l)
@@ -164,28 +205,41 @@ function networkCounts(s: VramScenario): TrainableCounts {
   for (const l of conv) add(l, convDim, 'unet')
   let te = 0
   if (s.train_text_encoder) for (const l of TE_TARGETS) te += add(l, s.network_dim, 'te')
-  return { unet, te, wrappedUnet: wrapped, largest, adafactorState: ada }
+  return { unet, te, wrappedUnet: wrapped, largest, adafactorState: ada, tensors, zeroInit }
 }
 
 const UNET_LARGEST = largestTensor(UNET_LAYERS)
-const TE_LARGEST = Math.max(largestTensor(TE1_LAYERS), largestTensor(TE2_LAYERS))
 const UNET_ADAFACTOR = adafactorStateElements(UNET_LAYERS)
-const TE_ADAFACTOR = adafactorStateElements(TE1_LAYERS) + adafactorStateElements(TE2_LAYERS)
+
+const UNET_TENSORS = layerTensors(UNET_LAYERS)
 
 function fullCounts(s: VramScenario): TrainableCounts {
-  const te = s.train_text_encoder ? TE_PARAMS - TE1_FROZEN_PARAMS : 0
+  // sdxl_train.py trains an encoder when its learning rate is not 0; TE1's last layer and final norm stay
+  // frozen (they do not shape the penultimate hidden state it uses).
+  const te1 = s.train_text_encoder && s.text_encoders_trained !== 'te2'
+  const te2 = s.train_text_encoder && s.text_encoders_trained !== 'te1'
+  const te = (te1 ? TE1_PARAMS - TE1_FROZEN_PARAMS : 0) + (te2 ? TE2_PARAMS : 0)
   return {
     unet: UNET_PARAMS,
     te,
     wrappedUnet: 0,
-    largest: s.train_text_encoder ? Math.max(UNET_LARGEST, TE_LARGEST) : UNET_LARGEST,
-    adafactorState: UNET_ADAFACTOR + (s.train_text_encoder ? TE_ADAFACTOR : 0),
+    largest: Math.max(UNET_LARGEST, te1 ? largestTensor(TE1_LAYERS) : 0, te2 ? largestTensor(TE2_LAYERS) : 0),
+    adafactorState:
+      UNET_ADAFACTOR +
+      (te1 ? adafactorStateElements(TE1_LAYERS) : 0) +
+      (te2 ? adafactorStateElements(TE2_LAYERS) : 0),
+    tensors: [
+      ...UNET_TENSORS,
+      ...(te1 ? layerTensors(TE1_LAYERS) : []),
+      ...(te2 ? layerTensors(TE2_LAYERS) : []),
+    ],
+    zeroInit: 0, // loaded weights
   }
 }
 
 /** Trainable parameter counts for a scenario (memoised on what they depend on: < 1 µs after the first call). */
 export function trainableCounts(s: VramScenario): TrainableCounts {
-  const key = `${s.training_type}|${s.network_dim}|${s.conv_dim}|${s.lokr_factor}|${s.train_text_encoder}`
+  const key = `${s.training_type}|${s.network_dim}|${s.conv_dim}|${s.lokr_factor}|${s.train_text_encoder}|${s.text_encoders_trained}`
   let c = cache.get(key)
   if (!c) {
     c = s.training_type === 'dreambooth' ? fullCounts(s) : networkCounts(s)

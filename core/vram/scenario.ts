@@ -32,10 +32,15 @@ export const OptimizerType = z.enum([
   'AdamWScheduleFree',
   'RAdamScheduleFree',
   'SGDScheduleFree',
+  'CAME',
 ])
 export type OptimizerType = z.infer<typeof OptimizerType>
 
-export const Attention = z.enum(['sdpa', 'xformers', 'none'])
+/**
+ * The U-Net attention sd-scripts uses: --sdpa, --xformers, --mem_eff_attn (its own chunked
+ * FlashAttention in PyTorch) or none of them (plain attention, the matrices materialised).
+ */
+export const Attention = z.enum(['sdpa', 'xformers', 'mem_eff_attn', 'none'])
 export type Attention = z.infer<typeof Attention>
 
 export const MixedPrecision = z.enum(['no', 'fp16', 'bf16'])
@@ -59,6 +64,11 @@ export const VramScenario = z
     lycoris_bypass_mode: z.boolean().default(false),
     /** LoRA family: train text-encoder modules too (not `--network_train_unet_only`). Dreambooth: `--train_text_encoder`. */
     train_text_encoder: z.boolean().default(false),
+    /**
+     * Dreambooth with train_text_encoder: which encoders are trained (`--learning_rate_te1/te2` 0 leaves one
+     * frozen, in weight_dtype). The LoRA networks have one text-encoder rate for both.
+     */
+    text_encoders_trained: z.enum(['both', 'te1', 'te2']).default('both'),
     resolution: z
       .object({
         width: z.number().int().min(64).max(8192),
@@ -79,7 +89,17 @@ export const VramScenario = z
     optimizer: OptimizerType.default('AdamW8bit'),
     /** `--fused_backward_pass`: effective only in sdxl_train.py with Adafactor (sd-scripts.md §2.2). */
     fused_backward_pass: z.boolean().default(false),
+    /**
+     * `--fused_optimizer_groups N` (sdxl_train.py only; 0 = off): N optimizers, each stepped and its
+     * gradients freed as soon as its group's gradients exist. Ignored with the fused backward pass.
+     */
+    fused_optimizer_groups: z.number().int().min(0).max(10000).default(0),
     no_half_vae: z.boolean().default(false),
+    /**
+     * `--vae_batch_size` (sd-scripts' default 1): without cached latents the batch is encoded this many
+     * images at a time, so the encoder's transient grows with it, not with the batch.
+     */
+    vae_batch_size: z.number().int().min(1).max(1024).default(1),
     /** `--max_token_length` (75 = one 77-token chunk). */
     max_token_length: z.union([z.literal(75), z.literal(150), z.literal(225)]).default(75),
     os: z.enum(['windows', 'linux']).default('linux'),
@@ -125,9 +145,12 @@ export function effectiveFlags(s: VramScenario) {
   const dreambooth = s.training_type === 'dreambooth'
   const fullBf16 = s.full_bf16 && s.mixed_precision === 'bf16'
   const fullFp16 = s.full_fp16 && s.mixed_precision === 'fp16'
+  const fusedBackward = s.fused_backward_pass && dreambooth && s.optimizer === 'Adafactor'
   return {
     fp8Base: s.fp8_base && !dreambooth && s.mixed_precision !== 'no',
-    fusedBackward: s.fused_backward_pass && dreambooth && s.optimizer === 'Adafactor',
+    fusedBackward,
+    /** sdxl_train.py checks the fused backward pass first (`if … elif`). */
+    fusedGroups: dreambooth && !fusedBackward ? s.fused_optimizer_groups : 0,
     fullHalf: fullBf16 || fullFp16,
     /** TE outputs can be cached only when no TE is trained (both scripts assert it). */
     cacheTeOutputs: s.cache_text_encoder_outputs && !s.train_text_encoder,

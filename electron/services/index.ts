@@ -37,7 +37,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
   const env = createEnvDomain(options)
   const configs = createConfigsDomain(options)
   const runs = createRunsDomain(options)
-  const vram = createVramDomain(options)
+  const vram = createVramDomain(options, { env: env.manager })
   const training = createTrainingDomain(options, { env: env.manager, runs: () => runs.service })
   const tensorboard = createTensorboardDomain(options, { env: env.manager, runs: () => runs.service })
   const lora = createLoraDomain(options, { env: env.manager })

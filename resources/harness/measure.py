@@ -562,6 +562,9 @@ def main() -> int:
             "it_per_s_tqdm": (progress["last"] or {}).get("it_per_s"),
             "avr_loss": (progress["last"] or {}).get("avr_loss"),
             "prediction": meta.get("prediction"),
+            # The trace of sd-scripts' model code for this job (bundle time, CPU): compare its
+            # allocated_peak_gib with torch_max_allocated_mib above.
+            "trace": meta.get("trace"),
             "wall_s": round(wall, 1),
             "started_at": t0,
             "ended_at": time.time(),

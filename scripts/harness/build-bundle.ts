@@ -1,5 +1,6 @@
 // npm run harness:bundle -- --sd-scripts <path> [--out .bundle] [--python python3]
 //   [--check-python <python with transformers>] [--predictions <file.json>] [--no-presets] [--cli-dir <checkout>]
+//   [--trace-python <python with torch and sd-scripts' requirements>]  (each job's trace figure, CPU only)
 //
 // Builds the offline bundle the GPU machine needs to run real sd-scripts on our configs
 // (see docs/harness.md): sd-scripts' SDXL sources, wheels for its pinned requirements and
@@ -18,7 +19,7 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import { addPredictions } from './predict'
+import { addPredictions, addTraces } from './predict'
 import {
   DEVICE_LIMIT_BYTES,
   copyEntries,
@@ -138,7 +139,7 @@ function workingTreeBytes(): SizeRow {
   return { part: 'repository working tree', files: count, bytes }
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2))
   const sdScripts = opts.get('sd-scripts')
   if (!sdScripts) {
@@ -187,6 +188,17 @@ function main(): number {
   notes.push(...jobs.notes)
   // What the gauge predicts for each job now; measured records carry it (and its scenario).
   notes.push(...addPredictions(path.join(out, 'jobs'), jobs.ids))
+  // And, when asked, what the trace of sd-scripts' model code says (about 1 to 3 minutes per job).
+  const tracePython = opts.get('trace-python')
+  if (tracePython) {
+    console.log('traces (sd-scripts model code on the meta device):')
+    notes.push(
+      ...(await addTraces(path.join(out, 'jobs'), jobs.ids, {
+        python: tracePython,
+        sdScriptsDir: sdScripts,
+      })),
+    )
+  }
   console.log(`jobs: ${jobs.ids.length} (${jobs.ids.join(', ')})`)
 
   mkdirSync(path.join(out, 'harness'), { recursive: true })
@@ -225,7 +237,7 @@ function main(): number {
 }
 
 try {
-  process.exitCode = main()
+  process.exitCode = await main()
 } catch (e) {
   console.error(e instanceof Error ? e.message : String(e))
   process.exitCode = 1

@@ -28,6 +28,7 @@ const HarnessRecord = z.object({
     .object({ peak_gib: z.number(), allocated_gib: z.number().optional(), scenario: VramScenario })
     .nullable()
     .optional(),
+  trace: z.object({ allocated_peak_gib: z.number(), phase: z.string() }).nullable().optional(),
   ended_at: z.number().optional(),
 })
 type HarnessRecord = z.infer<typeof HarnessRecord>
@@ -83,6 +84,10 @@ export function pointsFromResults(
         measured_gib: Math.round((mib / 1024) * 1000) / 1000,
         scenario: rec.prediction.scenario,
         predicted_gib: rec.prediction.peak_gib,
+        ...(rec.trace ? { traced_allocated_gib: rec.trace.allocated_peak_gib } : {}),
+        ...(typeof rec.torch_max_allocated_mib === 'number'
+          ? { max_allocated_gib: Math.round((rec.torch_max_allocated_mib / 1024) * 1000) / 1000 }
+          : {}),
         gpu,
         recorded_at: date,
       })
@@ -116,6 +121,14 @@ function main(): number {
   const into = path.resolve(repoRoot, opts.get('into') ?? 'resources/vram/measured.json')
   const { points, skipped } = pointsFromResults(readFileSync(file, 'utf8'), reading)
   for (const s of skipped) console.log(`skipped ${s}`)
+  // The trace predicts torch's allocated peak exactly (no context, workspaces or slack): show how close.
+  for (const p of points) {
+    if (p.traced_allocated_gib === undefined || p.max_allocated_gib === undefined) continue
+    const d = (p.traced_allocated_gib / p.max_allocated_gib - 1) * 100
+    console.log(
+      `trace vs GPU ${p.id}: traced ${p.traced_allocated_gib.toFixed(2)} GiB, max_allocated ${p.max_allocated_gib.toFixed(2)} GiB (${d >= 0 ? '+' : ''}${d.toFixed(1)} %)`,
+    )
+  }
   const total = mergePoints(into, points)
   console.log(
     `${points.length} points imported into ${path.relative(repoRoot, into)} (${total} in all); refit with npm run vram:fit`,

@@ -2,10 +2,12 @@
 // measured record carries what the gauge said at the time (and the scenario it said it for).
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { parse as parseToml } from 'smol-toml'
+import { parse as parseToml, stringify } from 'smol-toml'
 import { z } from 'zod'
 import { predict } from '../../core/vram/model'
 import { OptimizerType, VramScenario, type VramScenarioInput } from '../../core/vram/scenario'
+import { TraceJob } from '../../core/vram/trace'
+import { runTrace } from '../../electron/services/vram/trace-runner'
 
 type Table = Record<string, unknown>
 
@@ -92,9 +94,23 @@ export function scenarioFromSdScripts(config: Table, dataset: Table, script: str
     cache_latents: bool('cache_latents') || bool('cache_latents_to_disk'),
     cache_text_encoder_outputs:
       bool('cache_text_encoder_outputs') || bool('cache_text_encoder_outputs_to_disk'),
-    attention: bool('xformers') ? 'xformers' : bool('sdpa') || bool('mem_eff_attn') ? 'sdpa' : 'none',
+    // sd-scripts' priority: mem_eff_attn, then xformers, then sdpa (train_util.replace_unet_modules).
+    attention: bool('mem_eff_attn')
+      ? 'mem_eff_attn'
+      : bool('xformers')
+        ? 'xformers'
+        : bool('sdpa')
+          ? 'sdpa'
+          : 'none',
     optimizer,
     fused_backward_pass: bool('fused_backward_pass'),
+    fused_optimizer_groups: dreambooth ? num(config.fused_optimizer_groups, 0) : 0,
+    text_encoders_trained:
+      dreambooth && config.learning_rate_te1 === 0
+        ? 'te2'
+        : dreambooth && config.learning_rate_te2 === 0
+          ? 'te1'
+          : 'both',
     no_half_vae: bool('no_half_vae'),
     max_token_length: tokens === 150 || tokens === 225 ? tokens : 75,
     os: 'linux',
@@ -109,8 +125,8 @@ export interface JobPrediction {
   source: string
 }
 
-/** The gauge's prediction for a job folder written by materializeJobs (overrides applied as the runner does). */
-export function predictJob(jobDir: string): JobPrediction {
+/** A job folder's effective sd-scripts settings: config.toml and dataset.toml with the job's overrides. */
+function jobSettings(jobDir: string): { config: Table; dataset: Table; script: string } {
   const meta = JSON.parse(readFileSync(path.join(jobDir, 'job.json'), 'utf8')) as {
     config?: Table
     dataset?: Table
@@ -130,6 +146,12 @@ export function predictJob(jobDir: string): JobPrediction {
   } catch {
     // no command.txt: network_module decides, as in measure.py
   }
+  return { config, dataset, script }
+}
+
+/** The gauge's prediction for a job folder written by materializeJobs (overrides applied as the runner does). */
+export function predictJob(jobDir: string): JobPrediction {
+  const { config, dataset, script } = jobSettings(jobDir)
   const scenario = VramScenario.parse(scenarioFromSdScripts(config, dataset, script))
   const p = predict(scenario)
   return {
@@ -161,5 +183,64 @@ export function addPredictions(jobsDir: string, ids: string[]): string[] {
       notes.push(`no prediction for ${id}: ${why}`)
     }
   }
+  return notes
+}
+
+/** The tracer's job for a harness job: the same settings, so the record can hold the trace's figure. */
+export function traceJobFor(jobDir: string, id: string): TraceJob {
+  const { config, dataset, script } = jobSettings(jobDir)
+  const s = VramScenario.parse(scenarioFromSdScripts(config, dataset, script))
+  return TraceJob.parse({
+    id,
+    script: script.replace(/\.py$/, ''),
+    config_toml: stringify(config),
+    resolution: s.resolution,
+    batch_size: s.batch_size,
+  })
+}
+
+/**
+ * The trace's figure for every job (sd-scripts' model code on the meta device, this machine's CPU):
+ * job.json gets `trace` {allocated_peak_gib, phase, breakdown}, and measure.py copies it into the record,
+ * next to torch.cuda.max_memory_allocated() of the real run. Returns notes for jobs it could not trace.
+ */
+export async function addTraces(
+  jobsDir: string,
+  ids: string[],
+  opts: { python: string; sdScriptsDir: string },
+): Promise<string[]> {
+  const notes: string[] = []
+  const jobs: TraceJob[] = []
+  for (const id of ids) {
+    try {
+      jobs.push(traceJobFor(path.join(jobsDir, id), id))
+    } catch (e) {
+      notes.push(`no trace for ${id}: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+  await runTrace({
+    python: opts.python,
+    sdScriptsDir: opts.sdScriptsDir,
+    jobs,
+    timeoutMs: jobs.length * 10 * 60_000,
+    onResult: (line) => {
+      if (!line.id) return
+      if (!line.ok) {
+        notes.push(`no trace for ${line.id}: ${line.error}`)
+        return
+      }
+      const file = path.join(jobsDir, line.id, 'job.json')
+      const meta = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+      meta.trace = {
+        allocated_peak_gib: line.allocated_peak_gib,
+        phase: line.phase,
+        breakdown: line.breakdown,
+        versions: line.versions ?? {},
+        source: 'resources/vram/trace_sdxl.py at bundle time',
+      }
+      writeFileSync(file, JSON.stringify(meta, null, 2) + '\n')
+      console.log(`trace ${line.id}: ${line.allocated_peak_gib.toFixed(2)} GiB allocated (${line.phase})`)
+    },
+  })
   return notes
 }

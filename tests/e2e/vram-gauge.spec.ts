@@ -24,6 +24,10 @@ test('the gauge follows the form, and "Make it fit" turns a red 8 GB gauge green
     await page.screenshot({ path: screenshotPath })
   }
 
+  // The uncertainty band around the peak; no environment with torch here, so no trace check is offered.
+  await expect(page.getByTestId('vram-band')).toContainText('±')
+  await expect(page.getByTestId('vram-trace-start')).toHaveCount(0)
+
   await gauge.getByText('8', { exact: true }).click()
   await expect(gauge.getByRole('radio', { name: '8', exact: true })).toBeChecked()
   const peak = page.getByTestId('vram-peak')

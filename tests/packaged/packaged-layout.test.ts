@@ -153,6 +153,8 @@ describe.skipIf(process.platform !== 'linux')('the installed app (electron-build
     expect(existsSync(path.join(resources, 'env', 'prefill_tokenizers.py'))).toBe(true)
     // The tray icon and the notifications' image, opened by path from the main process.
     expect(existsSync(path.join(resources, 'icons', 'icon.png'))).toBe(true)
+    expect(existsSync(path.join(resources, 'vram', 'trace_sdxl.py'))).toBe(true)
+    expect(existsSync(path.join(resources, 'vram', 'memtrace.py'))).toBe(true)
     // The layout the main process and the CLI see from their own files.
     for (const code of ['app.asar/out/main/index.cjs', 'app.asar.unpacked/out/cli/index.js']) {
       expect(detectLayout(path.join(resources, code)), code).toEqual({

@@ -77,7 +77,7 @@ describe('TrainingConfig → VramScenario', () => {
     expect(scenarioFromConfig({ type: 'locon', network: { conv_dim: 8 } }).scenario.conv_dim).toBe(8)
   })
 
-  it('text encoders: Dreambooth only with train_text_encoder; a zero TE rate means U-Net only', () => {
+  it('text encoders: Dreambooth only with train_text_encoder; networks unless U-Net only (a zero TE rate still builds and runs the TE modules)', () => {
     expect(scenarioFromConfig({ type: 'dreambooth', optimizer: {} }).scenario.train_text_encoder).toBe(false)
     expect(
       scenarioFromConfig({ type: 'dreambooth', optimizer: { train_text_encoder: true } }).scenario
@@ -85,6 +85,9 @@ describe('TrainingConfig → VramScenario', () => {
     ).toBe(true)
     expect(
       scenarioFromConfig({ type: 'lora', optimizer: { text_encoder_lr: 0 } }).scenario.train_text_encoder,
+    ).toBe(true)
+    expect(
+      scenarioFromConfig({ type: 'lora', network: { train_unet_only: true } }).scenario.train_text_encoder,
     ).toBe(false)
   })
 
@@ -92,6 +95,22 @@ describe('TrainingConfig → VramScenario', () => {
     const r = scenarioFromConfig({ type: 'lora', optimizer: { type: 'bitsandbytes.optim.AdEMAMix8bit' } })
     expect(r.scenario.optimizer).toBe('AdamW')
     expect(r.notes[0]).toContain('AdEMAMix8bit')
+  })
+
+  it('reads --vae_batch_size (modelled, not flagged); anything but a whole number from 1 is the default 1', () => {
+    for (const [v, want] of [
+      [4, 4],
+      ['2', 2],
+      [0, 1],
+      [-1, 1],
+      [1.5, 1],
+      ['текст', 1],
+      ['', 1],
+    ] as const) {
+      const r = scenarioFromConfig({ type: 'lora', extra_args: { vae_batch_size: v } })
+      expect(r.scenario.vae_batch_size, String(v)).toBe(want)
+      expect(r.unmodelled.some((u) => u.params.name === 'vae_batch_size')).toBe(false)
+    }
   })
 
   it('tells configs from scenarios', () => {

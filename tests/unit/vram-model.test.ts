@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { FITTED, GB, GIB } from '../../core/vram/constants'
-import { phaseTerms, predict, termGb, type TermId } from '../../core/vram/model'
+import { phaseTerms, predict, type TermId } from '../../core/vram/model'
 import { VramScenario, type VramScenarioInput } from '../../core/vram/scenario'
 
 const S = (over: VramScenarioInput = {}) => VramScenario.parse(over)
 
-/** The value (GB) of a term in a given phase, 0 if absent. */
+/** The value (GB, 1e9 bytes) of a term at the first moment of a phase, 0 if absent. */
 function termIn(over: VramScenarioInput, phase: string, id: TermId): number {
   const p = phaseTerms(S(over)).find((x) => x.phase === phase)
   const t = p?.terms.find((x) => x.id === id)
-  return t ? termGb(t, FITTED) : 0
+  return t ? (t.gib * GIB) / GB : 0
 }
 
 describe('weights by dtype and placement (sd-scripts v0.8.3 rules)', () => {
@@ -75,10 +75,15 @@ describe('trainable parameters, gradients, optimizer state', () => {
     const st = (optimizer: VramScenarioInput['optimizer']) =>
       termIn({ network_dim: 32, optimizer }, 'forward', 'optimizer_state')
     expect(st('AdamW')).toBeCloseTo((n32 * 8) / GB, 6)
-    expect(st('AdamW8bit')).toBeCloseTo((n32 * 2) / GB, 6)
+    // bitsandbytes: 1 B per element and state, plus an fp32 absmax per 256 (and 32-bit state for tiny tensors)
+    expect(st('AdamW8bit') / ((n32 * 2) / GB)).toBeGreaterThan(1)
+    expect(st('AdamW8bit') / ((n32 * 2) / GB)).toBeLessThan(1.03)
     expect(st('Lion')).toBeCloseTo((n32 * 4) / GB, 6)
-    expect(st('Lion8bit')).toBeCloseTo((n32 * 1) / GB, 6)
-    expect(st('Prodigy')).toBeCloseTo((n32 * 4 * 3.5) / GB, 6)
+    expect(st('Lion8bit') / ((n32 * 1) / GB)).toBeGreaterThan(1)
+    expect(st('Lion8bit') / ((n32 * 1) / GB)).toBeLessThan(1.03)
+    // s, exp_avg, exp_avg_sq, and p0 only for tensors not all zero at the start (LoRA up starts at zero)
+    expect(st('Prodigy')).toBeGreaterThan((n32 * 4 * 3) / GB)
+    expect(st('Prodigy')).toBeLessThan((n32 * 4 * 3.5) / GB)
     expect(st('Adafactor')).toBeLessThan(st('Lion8bit'))
     // full fine-tune with Adafactor: 244.3 M fp32 state elements = 0.977 GB (vram.md §5)
     expect(
@@ -101,10 +106,10 @@ describe('trainable parameters, gradients, optimizer state', () => {
       termIn({ optimizer: 'Adafactor', fused_backward_pass: true }, 'backward', 'gradients'),
     ).toBeGreaterThan(0.3)
   })
-  it('torch AdamW (foreach) spikes by the parameter bytes during the step; 8-bit does not', () => {
-    expect(
-      termIn({ training_type: 'dreambooth', optimizer: 'AdamW' }, 'optimizer', 'optimizer_step'),
-    ).toBeCloseTo(10.27, 1)
+  it("the step's temporaries: foreach AdamW as traced (a fraction of the parameters), none for 8-bit", () => {
+    const adamw = termIn({ training_type: 'dreambooth', optimizer: 'AdamW' }, 'optimizer', 'optimizer_step')
+    expect(adamw).toBeGreaterThan(0)
+    expect(adamw).toBeLessThan(10.27) // never more than one copy of the fp32 U-Net
     expect(
       termIn({ training_type: 'dreambooth', optimizer: 'AdamW8bit' }, 'optimizer', 'optimizer_step'),
     ).toBe(0)
@@ -112,16 +117,21 @@ describe('trainable parameters, gradients, optimizer state', () => {
 })
 
 describe('weight copies held for backward', () => {
-  it('autocast copies of fp32 trainable weights: 0.87 × 2 B/param; none under full_bf16', () => {
-    expect(termIn({ training_type: 'dreambooth' }, 'forward', 'autocast_copies')).toBeCloseTo(4.47, 1)
+  it('autocast copies of fp32 trainable weights: about one bf16 copy (traced); none under full_bf16', () => {
+    const copies = termIn({ training_type: 'dreambooth' }, 'forward', 'autocast_copies')
+    const bf16 = (2_567_463_684 * 2) / GB
+    expect(copies / bf16).toBeGreaterThan(0.9)
+    expect(copies / bf16).toBeLessThan(1.2)
     expect(termIn({ training_type: 'dreambooth', full_bf16: true }, 'forward', 'autocast_copies')).toBe(0)
   })
   it('fp8 base without GC holds bf16 copies of the U-Net weights; with GC it does not', () => {
-    expect(termIn({ fp8_base: true }, 'forward', 'fp8_copies')).toBeCloseTo(4.47, 1)
+    const fp8 = termIn({ fp8_base: true }, 'forward', 'fp8_copies') / ((2_567_463_684 * 2) / GB)
+    expect(fp8).toBeGreaterThan(0.7)
+    expect(fp8).toBeLessThan(1.2)
     expect(termIn({ fp8_base: true, gradient_checkpointing: true }, 'forward', 'fp8_copies')).toBe(0)
   })
   it('LoHa/LoKr without GC hold a full-size delta per wrapped layer unless bypass mode', () => {
-    expect(termIn({ training_type: 'loha' }, 'forward', 'lycoris_deltas')).toBeGreaterThan(4.4)
+    expect(termIn({ training_type: 'loha' }, 'forward', 'lycoris_deltas')).toBeGreaterThan(3.5)
     expect(termIn({ training_type: 'loha', gradient_checkpointing: true }, 'forward', 'lycoris_deltas')).toBe(
       0,
     )
@@ -130,39 +140,42 @@ describe('weight copies held for backward', () => {
   })
 })
 
-describe('activations', () => {
-  const act = (over: VramScenarioInput) => {
-    const t = phaseTerms(S(over))
-      .find((p) => p.phase === 'forward')!
-      .terms.find((x) => x.id === 'activations')!
-    return t.nogc + t.gc // unscaled physics, GB
-  }
-  it('no GC, SDPA: 9.12 GB per sample at 1024² for LoRA d32, linear in pixels and batch', () => {
-    expect(act({ network_dim: 32 })).toBeCloseTo(9.12, 2)
-    expect(act({ network_dim: 32, batch_size: 4 })).toBeCloseTo(4 * 9.12, 2)
-    expect(act({ network_dim: 32, resolution: { width: 512, height: 512 } })).toBeCloseTo(9.12 / 4, 2)
-    expect(act({ network_dim: 128 })).toBeCloseTo(9.29, 2)
-    expect(act({ training_type: 'locon', network_dim: 64, conv_dim: 32 })).toBeCloseTo(9.46, 2)
+describe('VAE encode (latents not cached)', () => {
+  const encode = (over: VramScenarioInput) =>
+    termIn({ cache_latents: false, ...over }, 'vae_encode', 'vae_encode')
+  it('encodes vae_batch_size images at a time (sd-scripts default 1), twice the bytes for an fp32 VAE', () => {
+    expect(encode({})).toBeGreaterThan(1)
+    expect(encode({ batch_size: 4 })).toBeCloseTo(encode({}), 6)
+    expect(encode({ batch_size: 4, vae_batch_size: 2 })).toBeCloseTo(2 * encode({}), 6)
+    expect(encode({ batch_size: 2, vae_batch_size: 8 })).toBeCloseTo(2 * encode({}), 6)
+    expect(encode({ no_half_vae: true })).toBeCloseTo(2 * encode({}), 6)
+    expect(termIn({ cache_latents: true }, 'vae_encode', 'vae_encode')).toBe(0)
   })
-  it('GC: 0.86 GB per sample at 1024²', () => {
-    expect(act({ gradient_checkpointing: true })).toBeCloseTo(0.859, 2)
-  })
-  it('default attention adds 17.9 GB × P² per sample (no GC), 0.96 P² to the block max (GC)', () => {
-    expect(act({ network_dim: 32, attention: 'none' })).toBeCloseTo(9.12 + 17.9, 2)
-    expect(act({ attention: 'none', gradient_checkpointing: true })).toBeCloseTo(1.82, 2)
-    const at2048 = act({
-      attention: 'none',
-      gradient_checkpointing: true,
-      resolution: { width: 2048, height: 2048 },
-    })
-    expect(Math.abs(at2048 - 19.4) / 19.4).toBeLessThan(0.05) // vram.md §4 table: 19.4 GB at 2048²
+})
+
+describe('activations (coefficients calibrated on the trace, resources/vram/activations.json)', () => {
+  const act = (over: VramScenarioInput, phase = 'forward') =>
+    phaseTerms(S(over))
+      .find((p) => p.phase === phase)!
+      .terms.filter((x) => x.id === 'activations')
+      .reduce((a, t) => a + (t.gib * GIB) / GB, 0)
+  it('no GC: linear in pixels and batch, growing with the rank (the down-projections saved)', () => {
+    const d32 = act({ network_dim: 32 })
+    // the trace: 8.05 GiB per sample at 1024² for the frozen U-Net under flash attention
+    expect(d32).toBeGreaterThan(8)
+    expect(d32).toBeLessThan(10)
+    expect(act({ network_dim: 32, batch_size: 4 })).toBeCloseTo(4 * d32, 6)
+    expect(act({ network_dim: 32, resolution: { width: 512, height: 512 } })).toBeCloseTo(d32 / 4, 6)
+    expect(act({ network_dim: 128 })).toBeGreaterThan(d32)
     expect(act({ attention: 'xformers' })).toBe(act({ attention: 'sdpa' }))
   })
-  it('the fitted multipliers scale them', () => {
-    const t = phaseTerms(S({ network_dim: 32 }))
-      .find((p) => p.phase === 'forward')!
-      .terms.find((x) => x.id === 'activations')!
-    expect(termGb(t, FITTED)).toBeCloseTo(9.12 * FITTED.k_act_nogc, 2)
+  it('GC keeps a small fraction of them', () => {
+    const gc = act({ gradient_checkpointing: true })
+    expect(gc).toBeGreaterThan(0.4)
+    expect(gc).toBeLessThan(act({}) / 5)
+  })
+  it('fp32 runs (mixed precision "no") save twice the bytes', () => {
+    expect(act({ mixed_precision: 'no' })).toBeCloseTo(2 * act({}), 6)
   })
 })
 
@@ -190,7 +203,9 @@ describe('predict', () => {
       unknown
     >
     const p = predict(S({ training_type: 'loha', fp8_base: true, cache_latents: false, optimizer: 'AdamW' }))
-    for (const b of p.breakdown) {
+    const te = predict(S({ train_text_encoder: true, gradient_checkpointing: true }))
+    expect(te.breakdown.some((b) => b.id === 'kept_gradients')).toBe(true)
+    for (const b of [...p.breakdown, ...te.breakdown]) {
       const key = b.label_key.split('.')[1]!
       expect((en.terms as Record<string, string>)[key]).toBeTruthy()
       expect((ru.terms as Record<string, string>)[key]).toBeTruthy()

@@ -2,8 +2,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { adviceFor, applyPatch, makeItFit } from '../../core/vram/advice'
 import { predict } from '../../core/vram/model'
-import { ACT_NOGC_PER_CONV_RANK, ACT_NOGC_PER_RANK, FITTED, GB, GIB } from '../../core/vram/constants'
-import { effectiveConvDim, OptimizerType, VramScenario } from '../../core/vram/scenario'
+import { ACTIVATIONS, featuresOf } from '../../core/vram/activations'
+import { FITTED } from '../../core/vram/constants'
+import { OptimizerType, VramScenario } from '../../core/vram/scenario'
 
 /** Random valid scenarios over everything the model reads (ranks kept to what people train). */
 const scenarioArb = fc
@@ -89,11 +90,15 @@ describe('VRAM model properties', () => {
     )
   })
 
-  it('gradient checkpointing never predicts more', () => {
+  it('gradient checkpointing never predicts more, but for the embedding gradients it makes sd-scripts keep', () => {
     fc.assert(
       fc.property(scenarioArb, (s) => {
-        expect(peak({ ...s, gradient_checkpointing: true })).toBeLessThanOrEqual(
-          peak({ ...s, gradient_checkpointing: false }) + EPS,
+        // With checkpointing and network modules in the text encoders, sd-scripts sets requires_grad on their
+        // embeddings; those gradients are never freed. On tiny images they outweigh the saved activations.
+        const gc = predict({ ...s, gradient_checkpointing: true })
+        const kept = gc.breakdown.find((b) => b.id === 'kept_gradients')?.gib ?? 0
+        expect(gc.peak_gib).toBeLessThanOrEqual(
+          peak({ ...s, gradient_checkpointing: false }) + kept * (1 + FITTED.slack_fraction) + EPS,
         )
       }),
       runs,
@@ -140,8 +145,7 @@ describe('VRAM model properties', () => {
           (s.training_type === 'loha' || s.training_type === 'lokr') && !s.lycoris_bypass_mode
         if (lycorisDeltas && !s.gradient_checkpointing) return
         // Allowance, two things a LoRA-family run holds that the same run as a full fine-tune does not:
-        //  1. its modules' own saved intermediates (vram.md §4: +0.00177 GB per rank unit and +0.0089 GB per
-        //     conv rank unit per 1024² sample without GC);
+        //  1. its modules' own saved intermediates without GC (the traced per-rank coefficients);
         //  2. its modules' weights, on top of a frozen base whose bytes equal the fine-tune's trained weights.
         // The fine-tune's compensating extras (gradients, autocast copies of fp32 weights, a full-size optimizer
         // state) can all be absent at its forward peak: with full_bf16/full_fp16 and no accumulation only its
@@ -150,15 +154,13 @@ describe('VRAM model properties', () => {
         // always favours the fine-tune, so the LoRA run's own state needs no allowance.
         // The LoRA scripts ignore --fused_backward_pass (sd-scripts.md §2.2), so the same run does not fuse.
         const full = { ...s, training_type: 'dreambooth', fused_backward_pass: false } as const
-        const P = (s.resolution.width * s.resolution.height) / 1024 ** 2
-        const ownActGb = s.gradient_checkpointing
-          ? 0
-          : (ACT_NOGC_PER_RANK * s.network_dim + ACT_NOGC_PER_CONV_RANK * effectiveConvDim(s)) *
-            P *
-            s.batch_size *
-            FITTED.k_act_nogc
+        const f = featuresOf(s)
+        const c = ACTIVATIONS.coefficients
+        const ownActGib =
+          f['forward.act_nogc_rank'] * (c['forward.act_nogc_rank'] ?? 0) +
+          f['forward.act_nogc_conv'] * (c['forward.act_nogc_conv'] ?? 0)
         const ownWeightsGib = predict(s).breakdown.find((b) => b.id === 'trainable_weights')?.gib ?? 0
-        const allowance = ((ownActGb * GB) / GIB + ownWeightsGib) * (1 + FITTED.slack_fraction)
+        const allowance = (ownActGib + ownWeightsGib) * (1 + FITTED.slack_fraction)
         expect(peak(s)).toBeLessThanOrEqual(peak(full) + allowance + 0.01)
       }),
       runs,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { CliUsageError, command, jsonOption, printJson } from '../command'
-import type { VramAssessmentWire } from '../../../core/api/domains/vram'
+import type { VramAssessmentWire, VramTraceWire } from '../../../core/api/domains/vram'
+import { loadTraceConfig } from '../../../core/vram/trace-compare'
 import en from '../../../renderer/src/i18n/locales/en/vram.json'
 import { measurementFromRecord } from '../../services/training/measurement'
 
@@ -91,7 +92,84 @@ export function formatAssessment(a: VramAssessmentWire): string {
   return `${lines.join('\n')}\n`
 }
 
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`
+
+/** The trace next to the gauge, in the gauge's words (shared by `vram trace` and `npm run vram:trace`). */
+export function formatTrace(
+  r: Pick<VramTraceWire, 'trace' | 'gauge' | 'difference_pct'> & {
+    environment?: VramTraceWire['environment']
+  },
+): string {
+  const t = r.trace
+  const phase = (p: string) => label(`phase.${p}`)
+  const lines = [
+    label('trace.result_trace', { gib: t.allocated_peak_gib.toFixed(2), phase: phase(t.phase) }),
+    label('trace.result_gauge', {
+      gib: r.gauge.allocated_gib.toFixed(2),
+      peak: r.gauge.peak_gib.toFixed(1),
+      diff: pct(r.difference_pct),
+    }),
+    '',
+    `${label('trace.breakdown')}:`,
+    ...Object.entries(t.breakdown).map(
+      ([id, gib]) => `  ${gib.toFixed(2).padStart(7)} GiB  ${label(`terms.${id}`)}`,
+    ),
+    '',
+    `${label('trace.by_phase')}:`,
+    ...Object.entries(t.phases).map(([p, v]) => `  ${v.gib.toFixed(2).padStart(7)} GiB  ${phase(p)}`),
+    '',
+    label('trace.footer', {
+      params: t.trainable_params.toLocaleString('en-US'),
+      seconds: Math.round(t.seconds),
+      torch: t.versions?.torch ?? '?',
+    }),
+  ]
+  if (r.environment) lines.push(label('trace.environment', { name: r.environment.name }))
+  lines.push(label('trace.explain'))
+  return `${lines.join('\n')}\n`
+}
+
+function resolutionOption(value: unknown): { width: number; height: number } | undefined {
+  if (value === undefined) return undefined
+  const m = /^(\d{2,5})x(\d{2,5})$/.exec(String(value))
+  if (!m)
+    throw new CliUsageError(`--resolution is WIDTHxHEIGHT in pixels, e.g. 1024x1024; got "${String(value)}".`)
+  return { width: Number(m[1]), height: Number(m[2]) }
+}
+
 export const vramCommands = [
+  command({
+    path: ['vram', 'trace'],
+    summary:
+      "Trace one training step of a config with the active environment's sd-scripts model code (CPU, no GPU): allocated peak by category, next to the gauge",
+    args: '<config .json> [--resolution WxH] [--kernel flash|efficient]',
+    options: { ...jsonOption, resolution: { type: 'string' }, kernel: { type: 'string' } },
+    async run({ values, positionals }, ctx) {
+      const file = positionals[0]
+      if (!file) throw new CliUsageError('Give the JSON file of a training config (or a preset file).')
+      const kernel = values.kernel
+      if (kernel !== undefined && kernel !== 'flash' && kernel !== 'efficient')
+        throw new CliUsageError('--kernel is flash (RTX 30xx and newer) or efficient (older cards).')
+      const resolution = resolutionOption(values.resolution)
+      let text: string
+      try {
+        text = await readFile(file, 'utf8')
+      } catch (error) {
+        throw new CliUsageError(`Cannot read the config file ${file}: ${(error as Error).message}`)
+      }
+      const loaded = loadTraceConfig(text, file)
+      if (!loaded.ok) throw new CliUsageError(loaded.error)
+      ctx.io.stderr(`${label('trace.running')}\n`)
+      const result = await ctx.call('vram.trace', {
+        config: loaded.config,
+        ...(resolution ? { resolution } : {}),
+        ...(kernel ? { kernel } : {}),
+      })
+      if (values.json) printJson(ctx.io, result)
+      else ctx.io.stdout(formatTrace(result))
+      return 0
+    },
+  }),
   command({
     path: ['vram', 'predict'],
     summary: 'Predict peak GPU memory for a training config or VRAM scenario (JSON file)',

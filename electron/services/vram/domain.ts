@@ -9,6 +9,8 @@ import { MeasurementsFile, measurementFromRun, resolveRecorded } from '../../../
 import { predict } from '../../../core/vram/model'
 import { VramScenario } from '../../../core/vram/scenario'
 import type { ServiceOptions } from '../context'
+import type { EnvManager } from '../env/manager'
+import { createTraceService, type TraceServiceDeps } from './trace-service'
 import type { RequestHandlers, SubscriptionHandlers } from '../router'
 import { readJsonFile, writeJsonAtomic } from '../store/atomic'
 
@@ -55,8 +57,16 @@ export function measurementsFile(dataDir: string): string {
   return path.join(dataDir, 'vram', 'measurements.json')
 }
 
-export function createVramDomain(options: ServiceOptions) {
+export interface VramDeps {
+  /** The environments, for "check with the model code" (the trace runs the active one's Python). */
+  env?: EnvManager
+  /** For tests: how the tracer is run. */
+  runTrace?: TraceServiceDeps['run']
+}
+
+export function createVramDomain(options: ServiceOptions, deps: VramDeps = {}) {
   const file = measurementsFile(options.dataDir)
+  const tracer = createTraceService({ env: deps.env, run: deps.runTrace, processEnv: options.env })
   const readUser = () => readJsonFile(file, MeasurementsFile, () => ({ points: [] }))
   let writing: Promise<unknown> = Promise.resolve()
 
@@ -92,6 +102,9 @@ export function createVramDomain(options: ServiceOptions) {
       writing = job.catch(() => undefined)
       return job
     },
+    'vram.trace': (input) => tracer.trace(input),
+    'vram.trace_status': () => tracer.status(),
+    'vram.trace_cancel': async () => tracer.cancel(),
     'vram.report': async () => {
       const user = await readUser()
       const points = [...shippedPoints(), ...resolveRecorded(user)]
@@ -104,5 +117,5 @@ export function createVramDomain(options: ServiceOptions) {
     },
   } satisfies Partial<RequestHandlers>
   const subscriptions = {} satisfies Partial<SubscriptionHandlers>
-  return { requests, subscriptions, dispose: () => undefined }
+  return { requests, subscriptions, dispose: () => tracer.dispose() }
 }

@@ -13,10 +13,16 @@ import {
 } from '@mantine/core'
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
+import type { TrainingConfig } from '../../../core/config/schema'
 import { adviseFor, type AdviceId, type FitState } from '../../../core/vram/advice'
+import { FITTED } from '../../../core/vram/constants'
+import { desktopUseGib } from '../../../core/vram/desktop-use'
+import { configFromScenario, scenarioFromConfig } from '../../../core/vram/from-config'
 import type { ScenarioPatch, VramScenario } from '../../../core/vram/scenario'
+import type { GpuReading } from '../../../core/gpu/types'
 import { useSubscription } from '../api/hooks'
 import { RingGauge } from './RingGauge'
+import { VramTraceCheck } from './VramTraceCheck'
 
 /** Planning targets when there is no GPU here (e.g. a rented box), GiB as cards are sold. */
 const TARGETS = [6, 8, 12, 16, 24, 48] as const
@@ -53,11 +59,30 @@ export interface VramGaugeProps {
   maxAdvice?: number
   /** Changes the form cannot make (e.g. ['lycoris_bypass'] while the config has no bypass field). */
   unavailable?: readonly AdviceId[]
+  /**
+   * The form's training config: "check with the model code" traces exactly it, and the settings the model
+   * does not compute are listed as "not modelled". Without it the trace runs a config made from the
+   * scenario (configFromScenario), which leaves out what the scenario cannot say.
+   */
+  config?: TrainingConfig
+}
+
+/** What the desktop uses (core/vram/desktop-use.ts), keeping the last known value while it cannot be told. */
+function useDesktopUse(reading: GpuReading | undefined, gpuIndex: number | null): number | null {
+  const [last, setLast] = useState<number | null>(null)
+  const now = desktopUseGib(reading, gpuIndex)
+  // Remembered during render (React's pattern for state derived from a changing input).
+  if (now !== null && now !== last) setLast(now)
+  return now ?? last
 }
 
 /** The total the gauge compares against: a GPU of this machine (from gpu.watch) or a planning target. */
 function useTotal() {
   const { data, error } = useSubscription('gpu.watch', {})
+  const desktop = useDesktopUse(
+    data,
+    data?.ok ? (data.snapshot.gpus.find((g) => g.memory_total_mib !== null)?.index ?? null) : null,
+  )
   // Until the first reading, the default (GPU or 8 GB) is unknown: the target control waits for it, so a
   // click on "8" is never overridden by a GPU that shows up a moment later.
   const ready = data !== undefined || error !== undefined
@@ -72,6 +97,8 @@ function useTotal() {
     gpuTotal,
     selected: total === null ? '8' : selected,
     total: total ?? 8,
+    // Only this machine's GPU has a desktop on it; a planning target is all for training.
+    used: selected === GPU ? desktop : null,
     setChoice,
   }
 }
@@ -80,13 +107,17 @@ function useTotal() {
  * Predicted peak GPU memory of the run against the selected GPU or a target, what takes it, the best
  * changes (one click each) and "Make it fit". Recomputed locally on every change (well under 1 ms).
  */
-export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE }: VramGaugeProps) {
+export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE, config }: VramGaugeProps) {
   const { t, i18n } = useTranslation('vram')
-  const { ready, gpu, gpuTotal, selected, total, setChoice } = useTotal()
+  const { ready, gpu, gpuTotal, selected, total, used, setChoice } = useTotal()
+  // Rounded so a reading that moves by a few MiB does not recompute the advice every second.
+  const usedGib = used === null ? null : Math.round(used * 20) / 20
   const a = useMemo(
-    () => adviseFor(scenario, { totalGib: total, exclude: unavailable }),
-    [scenario, total, unavailable],
+    () => adviseFor(scenario, { totalGib: total, exclude: unavailable, usedGib }),
+    [scenario, total, unavailable, usedGib],
   )
+  const unmodelled = useMemo(() => (config ? scenarioFromConfig(config).unmodelled : []), [config])
+  const traced = useMemo(() => config ?? configFromScenario(scenario), [config, scenario])
   const num = useMemo(
     () => new Intl.NumberFormat(i18n.language, { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
     [i18n.language],
@@ -166,6 +197,13 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
                 total: Number.isInteger(total) ? String(total) : num.format(total),
               })}
             </Text>
+            <Text size="xs" c="dimmed" data-testid="vram-band">
+              {t('gauge.band', {
+                low: num.format(p.peak_low_gib),
+                high: num.format(p.peak_high_gib),
+                pct: Math.round(FITTED.band_pct),
+              })}
+            </Text>
             <Text size="xs" c="dimmed">
               {t('gauge.allocated', { gib: num.format(p.allocated_gib) })}
             </Text>
@@ -174,6 +212,15 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
             </Text>
           </Stack>
         </Group>
+
+        {a.used_gib !== null && a.used_gib >= 0.05 && (
+          <Text size="xs" c="dimmed" data-testid="vram-available">
+            {t('gauge.available', {
+              available: num.format(Math.max(0, total - a.used_gib)),
+              used: num.format(a.used_gib),
+            })}
+          </Text>
+        )}
 
         <div>
           <Text size="xs" c="dimmed" mb={4}>
@@ -272,6 +319,21 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
             </Stack>
           </div>
         )}
+
+        {unmodelled.length > 0 && (
+          <Alert color="gray" variant="light" p="xs" data-testid="vram-unmodelled">
+            <Text size="xs" fw={500}>
+              {t('unmodelled.title')}
+            </Text>
+            {unmodelled.map((u, i) => (
+              <Text size="xs" key={u.code + i}>
+                {t(`unmodelled.${u.code}`, u.params)}
+              </Text>
+            ))}
+          </Alert>
+        )}
+
+        <VramTraceCheck config={traced} gaugeAllocatedGib={p.allocated_gib} format={(g) => num.format(g)} />
 
         {a.warnings.length > 0 && (
           <Stack gap={4} data-testid="vram-warnings">
