@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { TraceLine, type TraceJob } from '../../../core/vram/trace'
 import { resourceFile } from '../app-files'
+import { processStartTime } from '../runs/process-identity'
 import { killTree, signalGroup, startWatchdog } from '../runs/process-tree'
 
 /**
@@ -92,7 +93,14 @@ function spawnTracer(opts: TraceRunOptions, args: string[]): Promise<TraceLine[]
       stdio: ['ignore', 'pipe', 'pipe'],
       windowsHide: true,
     })
-    const watchdog = child.pid ? startWatchdog(process.pid, child.pid) : null
+    // The watchdog knows both processes by pid and start time (a recycled pid is never killed); it
+    // starts once the start times are read, unless the tracer has already ended by then.
+    let watchdog: number | null = null
+    const pid = child.pid
+    if (pid)
+      void Promise.all([processStartTime(process.pid), processStartTime(pid)]).then(([self, started]) => {
+        if (!settled) watchdog = startWatchdog(process.pid, self, { pid, startTime: started, marker: null })
+      })
     const lines: TraceLine[] = []
     let out = ''
     let errTail = ''
