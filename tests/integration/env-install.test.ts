@@ -1,10 +1,21 @@
+import { execFileSync } from 'node:child_process'
 import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ProbeReport } from '../../core/env/probe'
 import { InstallState } from '../../core/env/state'
 import { createServices } from '../../electron/services'
-import { createStandinRepo, readJson, repoRoot, tempDir, testEnv } from './env-helpers'
+import {
+  createStandinRepo,
+  readJson,
+  repoRoot,
+  sharedUvBin,
+  standinTorch,
+  standinTorchArgs,
+  standinTorchIndex,
+  tempDir,
+  testEnv,
+} from './env-helpers'
 import { runCollecting } from '../helpers/processes'
 
 /** `npm run -s cli -- <args>`, as a user types it. */
@@ -24,11 +35,11 @@ afterAll(async () => {
 })
 
 describe('env install end to end (real git, venv, uv, pip)', () => {
-  it('the CLI command as written: uv from PyPI into a bootstrap venv, --torch none, exits 0 when verified', async () => {
+  it('the CLI command as written: uv from PyPI into a bootstrap venv, torch from a PyPI-style index, exits 0 when verified', async () => {
     const dataDir = path.join(root, 'data-cli')
     const env = { ...process.env, ...testEnv(), SDXL_STUDIO_DATA_DIR: dataDir }
     const r = await runCli(
-      ['env', 'install', '--source', standin, '--version', 'v0.10.1', '--torch', 'none', '--yes'],
+      ['env', 'install', '--source', standin, '--version', 'v0.10.1', ...standinTorchArgs(), '--yes'],
       env,
     )
     expect(r.stderr).not.toMatch(/^ERROR/m)
@@ -38,8 +49,15 @@ describe('env install end to end (real git, venv, uv, pip)', () => {
     const state = InstallState.parse(await readJson(path.join(envDir, 'install-state.json')))
     expect(state.status).toBe('done')
     expect(state.steps.uv!.state).toBe('done')
-    expect(state.steps.torch!.state).toBe('skipped')
-    expect(state.steps.tokenizers!.state).toBe('skipped')
+    expect(state.steps.torch!.state).toBe('done')
+    expect(state.plan.torch).toMatchObject({ layout: 'pypi', torch: '2.6.0', cuda: '12.4' })
+    // The tokenizers were built offline (the Hugging Face endpoint is closed) and say so.
+    expect(state.steps.tokenizers!.state).toBe('done')
+    const sources = await readJson<Record<string, string>>(path.join(envDir, 'tokenizers', 'source.json'))
+    expect(Object.values(sources)).toEqual([
+      expect.stringMatching(/^built offline from the open-clip-torch wheel .*token ids checked/),
+      expect.stringMatching(/^built offline/),
+    ])
     expect(state.steps.requirements!.durationMs).toBeGreaterThan(0)
     expect(state.steps.requirements!.bytes).toBeGreaterThan(0)
     // uv came from PyPI into the bootstrap venv, and did the installs.
@@ -60,13 +78,13 @@ describe('env install end to end (real git, venv, uv, pip)', () => {
     expect(v.code, v.stderr).toBe(0)
     const verify = JSON.parse(v.stdout) as { ok: boolean; light: boolean; probe: unknown }
     expect(verify.ok).toBe(true)
-    expect(verify.light).toBe(true)
+    expect(verify.light).toBe(false)
     ProbeReport.parse(verify.probe)
 
     const list = await runCli(['env', 'list', '--json'], env)
     expect(JSON.parse(list.stdout)).toMatchObject({
       active: 'default',
-      environments: [{ name: 'default', status: 'done' }],
+      environments: [{ name: 'default', status: 'done', ready: true, notReady: null }],
     })
   }, 240_000)
 
@@ -78,7 +96,7 @@ describe('env install end to end (real git, venv, uv, pip)', () => {
       const run = await m.install({
         name: 'pipenv',
         source: standin,
-        torch: 'none',
+        ...standinTorch(),
         installer: 'pip',
         version: 'v0.10.1',
       })
@@ -115,6 +133,56 @@ describe('env install end to end (real git, venv, uv, pip)', () => {
       expect(removed.ok && removed.result).toEqual({ removed: true, deletedFiles: true })
       expect(existsSync(rec.envDir)).toBe(false)
       expect((await m.registry()).environments).toEqual([])
+    } finally {
+      await services.dispose()
+    }
+  }, 240_000)
+
+  it('--torch none installs no torch (uv leaves it out of requirements that need it); verify names it and says how; resume finishes once the user installed it', async () => {
+    const dataDir = path.join(root, 'data-none')
+    const withTorchDep = createStandinRepo(path.join(root, 'standin-needs-torch'), {
+      // Depends on torch, as accelerate and diffusers[torch] do in sd-scripts' requirements.
+      extraRequirements: ['lion-pytorch==0.2.3'],
+    })
+    const uvBin = sharedUvBin()
+    const services = createServices({
+      dataDir,
+      mode: 'test',
+      env: testEnv({ PATH: `${uvBin}:${process.env.PATH}`, HF_ENDPOINT: 'http://127.0.0.1:9' }),
+      version: '0.0.0',
+    })
+    try {
+      const m = services.env.manager
+      const outcome = await (await m.install({ name: 'mine', source: withTorchDep, torch: 'none' })).done
+      expect(outcome.state.status).toBe('failed')
+      expect(outcome.state.lastError).toMatchObject({ step: 'verify', kind: 'verify' })
+      expect(outcome.state.lastError!.message).toMatch(
+        /torch is not installed\. This environment leaves torch to you \(torch: none\)\. Install torch and torchvision into it, e\.g\. .*uv pip install --python .*torch==2\.6\.0 torchvision==0\.21\.0.*Resume/s,
+      )
+      const rec = await m.get('mine')
+      const probe = ProbeReport.parse(await readJson(path.join(rec.envDir, 'probe.json')))
+      expect(probe.packages['lion-pytorch']).toBe('0.2.3')
+      expect(probe.packages.torch).toBeNull()
+      expect(probe.packages.torchvision).toBeNull()
+      // Not ready, and every screen says so.
+      const listed = (await m.list()).environments.find((e) => e.name === 'mine')!
+      expect(listed).toMatchObject({ active: true, ready: false })
+      expect(listed.notReady).toMatch(/"mine" is not installed and verified.*Verify the environment.*Resume/s)
+
+      // The user installs their torch into the venv, then resumes: verify passes.
+      execFileSync(path.join(uvBin, 'uv'), [
+        'pip',
+        'install',
+        '--python',
+        rec.venvPython,
+        '--index-url',
+        standinTorchIndex(),
+        'torch==2.6.0',
+        'torchvision==0.21.0',
+      ])
+      const resumed = await (await m.resume('mine')).done
+      expect(resumed.state.status).toBe('done')
+      expect((await m.list()).environments.find((e) => e.name === 'mine')).toMatchObject({ ready: true })
     } finally {
       await services.dispose()
     }

@@ -196,7 +196,7 @@ export const envCommands: CliCommand[] = [
       else
         for (const e of list.environments)
           ctx.io.stdout(
-            `${e.active ? '*' : ' '} ${e.name}  ${e.kind}  ${e.version ?? 'unknown version'}  ${e.status}  ${e.envDir}\n`,
+            `${e.active ? '*' : ' '} ${e.name}  ${e.kind}  ${e.version ?? 'unknown version'}  ${e.status}  ${e.ready ? 'ready' : 'NOT READY'}  ${e.envDir}${e.notReady ? `\n    ${e.notReady}` : ''}\n`,
           )
       return 0
     },

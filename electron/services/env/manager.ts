@@ -1,9 +1,10 @@
-import { existsSync, promises as fs } from 'node:fs'
+import { existsSync, promises as fs, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ApiError } from '../../../core/api/errors'
 import { envLayout } from '../../../core/env/layout'
 import {
+  chooseTorch,
   DEFAULT_SOURCE,
   isGitUrl,
   plan as makePlan,
@@ -15,7 +16,13 @@ import {
 } from '../../../core/env/plan'
 import { evaluatePrechecks, type PrecheckReport } from '../../../core/env/prechecks'
 import { evaluateProbe, ProbeReport, type ProbeProblem } from '../../../core/env/probe'
-import { EnvRegistry, EnvSettings, type EnvChoices, type EnvRecord } from '../../../core/env/registry'
+import {
+  EnvRegistry,
+  EnvSettings,
+  type EnvChoices,
+  type EnvRecord,
+  type LastVerify,
+} from '../../../core/env/registry'
 import {
   mirrorUrlProblem,
   sourceFolderProblem,
@@ -30,6 +37,8 @@ import { readJsonFile, writeJsonAtomic } from '../store/atomic'
 import { execShort, findOnPath, findPythons, type PythonCandidate } from './detect'
 import { gatherPrecheckFacts } from './prechecks'
 import { InstallRunner, installEnv, readState, type RunOutcome } from './runner'
+import { readiness } from './readiness'
+import { detectTorchIndex } from './torch-index'
 
 export interface PlanRequest {
   name: string
@@ -83,6 +92,34 @@ export function resourcesDir(env: NodeJS.ProcessEnv): string {
 }
 
 type Listener<T> = (value: T) => void
+
+/** The build verify compares the installed torch with (null: the plan installs none). */
+function torchBuildOf(plan: InstallPlan) {
+  const t = plan.torch
+  return t ? { torch: t.torch, index: t.index, ...(t.cuda !== undefined ? { cuda: t.cuda } : {}) } : null
+}
+
+/** What an install put on disk: the bytes its steps measured. */
+function installedBytes(state: InstallState): number {
+  return Object.values(state.steps).reduce((n, s) => n + (s.bytes ?? 0), 0)
+}
+
+function lastVerifyOf(
+  problems: ProbeProblem[],
+  probe: ProbeReport | null,
+  error: string | null | undefined,
+): LastVerify {
+  const list = problems.map((p) => ({ check: p.check as string, message: p.message }))
+  if (error && list.length === 0) list.push({ check: 'probe', message: error })
+  return {
+    ok: list.length === 0,
+    at: Date.now(),
+    problems: list,
+    packages: Object.entries(probe?.packages ?? {})
+      .filter(([, v]) => v !== null)
+      .map(([k]) => k),
+  }
+}
 
 const LOG_HISTORY = 256 * 1024
 
@@ -199,15 +236,42 @@ export class EnvManager {
     const environments = await Promise.all(
       r.environments.map(async (e) => {
         const state = e.kind === 'managed' ? await readState(e.envDir).catch(() => null) : null
+        const notReady = await readiness(e)
         return {
           ...e,
           active: r.active === e.name,
           status: e.kind === 'external' ? ('external' as const) : (state?.status ?? ('missing' as const)),
           running: this.runningName === e.name,
+          ready: notReady === null,
+          notReady,
+          sizeBytes: state ? installedBytes(state) : null,
         }
       }),
     )
     return { active: r.active, environments }
+  }
+
+  /** Packages an environment's last verify found (its install's probe for older records); undefined: unknown. */
+  packagesOf(rec: EnvRecord): string[] | undefined {
+    if (rec.lastVerify) return rec.lastVerify.packages
+    if (rec.kind !== 'managed') return undefined
+    try {
+      const file = envLayout(process.platform === 'win32' ? 'win32' : 'linux', rec.envDir).probeFile
+      const report = ProbeReport.safeParse(JSON.parse(readFileSync(file, 'utf8')))
+      if (!report.success) return undefined
+      return Object.entries(report.data.packages)
+        .filter(([, v]) => v !== null)
+        .map(([k]) => k)
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The active environment's packages, for config checks that depend on them (undefined: unknown). */
+  async activePackages(): Promise<string[] | undefined> {
+    const r = await this.registry()
+    const rec = r.environments.find((e) => e.name === r.active)
+    return rec ? this.packagesOf(rec) : undefined
   }
 
   async activate(name: string): Promise<void> {
@@ -325,6 +389,7 @@ export class EnvManager {
     const choices = await this.choicesFor(req)
     const envDir = path.resolve(req.envDir ?? this.defaultEnvDir(req.name))
     const version = req.version ?? DEFAULT_VERSION
+    const torchIndex = await this.torchIndexFacts(version, choices, facts)
     const result = makePlan({
       version,
       os: facts.os,
@@ -333,6 +398,7 @@ export class EnvManager {
       gitAvailable: facts.gitAvailable,
       gpu: facts.gpu,
       resourcesDir: resourcesDir(this.env),
+      ...(torchIndex ? { torchIndex } : {}),
       choices: { ...choices, envDir },
     })
     if (!result.ok) return { ok: false, plan: null, error: result.error, prechecks: null, facts, envDir }
@@ -350,6 +416,16 @@ export class EnvManager {
       findVersion(version)!,
     )
     return { ok: report.ok, plan: result.plan, error: null, prechecks: report, facts, envDir }
+  }
+
+  /** Asks the user's torch index what kind it is (a torch root or PyPI-style); null: the default index. */
+  private async torchIndexFacts(version: string, choices: EnvChoices, facts: MachineFacts) {
+    const url = choices.mirrors.torchIndex
+    const v = findVersion(version)
+    if (!url || !v || choices.torch === 'none') return null
+    const picked = chooseTorch(v, choices.torch, facts.gpu, facts.os)
+    const build = picked && 'build' in picked ? picked.build.index : null
+    return detectTorchIndex(url, build)
   }
 
   // --- install, resume, repair, update -------------------------------------------------------
@@ -402,7 +478,8 @@ export class EnvManager {
         choices,
         createdAt: existing?.createdAt ?? Date.now(),
       })
-      r.active ??= req.name
+      // Installing an environment makes it the one runs use (runs refuse it until it verifies).
+      r.active = req.name
     })
     return this.runPlan(req.name, p, { fresh: true, action: 'install' })
   }
@@ -425,7 +502,7 @@ export class EnvManager {
         pythonRange: version.python,
         tag: plan.version,
         extras: version.extras,
-        torchBuild: plan.torch ? { torch: plan.torch.torch, index: plan.torch.index } : null,
+        torchBuild: torchBuildOf(plan),
       },
       onLog: (data) => this.emitLog(name, data),
       onProgress: (p) => this.emitProgress(p),
@@ -446,12 +523,20 @@ export class EnvManager {
     const done = runner
       .run()
       .then(async (outcome) => {
-        if (outcome.state.status === 'done') {
-          await this.updateRegistry((r) => {
-            const rec = r.environments.find((e) => e.name === name)
-            if (rec) rec.version = plan.version
-          })
-        }
+        const verified = outcome.state.status === 'done'
+        const failedVerify = outcome.state.lastError?.step === 'verify'
+        await this.updateRegistry((r) => {
+          const rec = r.environments.find((e) => e.name === name)
+          if (!rec) return
+          if (verified) rec.version = plan.version
+          // The install's own verify counts as the last verify, passed or failed.
+          if (verified || failedVerify)
+            rec.lastVerify = lastVerifyOf(
+              outcome.problems,
+              outcome.probe,
+              failedVerify ? outcome.state.lastError?.message : null,
+            )
+        })
         return outcome
       })
       .catch((error: unknown) => {
@@ -580,10 +665,12 @@ export class EnvManager {
     const version = findVersion(rec.version ?? DEFAULT_VERSION) ?? findVersion(DEFAULT_VERSION)!
     const base: VerifyResult = { name, ok: false, light: isLight, problems: [], probe: null, error: null }
     if (!existsSync(rec.venvPython)) {
-      return {
+      const missing = {
         ...base,
         error: `The environment's Python is missing: ${rec.venvPython}.${rec.kind === 'managed' ? ' Repair reinstalls it.' : ''}`,
       }
+      if (!isLight) await this.recordVerify(name, missing)
+      return missing
     }
     const out = path.join(this.options.dataDir, 'tmp', `probe-${process.pid}-${Date.now()}.json`)
     await fs.mkdir(path.dirname(out), { recursive: true })
@@ -606,19 +693,31 @@ export class EnvManager {
     }
     const parsed = ProbeReport.safeParse(raw)
     if (!parsed.success) {
-      return {
+      const broken = {
         ...base,
         error: `The environment's Python could not run the probe (exit ${r.code}): ${(r.stderr || r.error || '').trim().slice(-1000)}`,
       }
+      if (!isLight) await this.recordVerify(name, broken)
+      return broken
     }
     const problems = evaluateProbe(parsed.data, {
       expect: effective,
       pythonRange: version.python,
       tag: rec.kind === 'managed' ? rec.version : null,
       extras: rec.kind === 'managed' ? version.extras : [],
-      torchBuild: state?.plan.torch ? { torch: state.plan.torch.torch, index: state.plan.torch.index } : null,
+      torchBuild: state ? torchBuildOf(state.plan) : null,
     })
-    return { ...base, ok: problems.length === 0, problems, probe: parsed.data }
+    const result = { ...base, ok: problems.length === 0, problems, probe: parsed.data }
+    if (!isLight) await this.recordVerify(name, result)
+    return result
+  }
+
+  /** Keeps a full verify's outcome with the record: readiness and the package rules read it. */
+  private async recordVerify(name: string, v: VerifyResult): Promise<void> {
+    await this.updateRegistry((r) => {
+      const rec = r.environments.find((e) => e.name === name)
+      if (rec) rec.lastVerify = lastVerifyOf(v.problems, v.probe, v.error)
+    })
   }
 
   // --- remove and adopt ----------------------------------------------------------------------
@@ -698,7 +797,8 @@ export class EnvManager {
     }
     await this.updateRegistry((r) => {
       r.environments.push(record)
-      r.active ??= name
+      // Adopting an install makes it the one runs use (they refuse it while it does not verify).
+      r.active = name
     })
     const verify = await this.verify(name)
     const tag = verify.probe?.sd_scripts.tag ?? null

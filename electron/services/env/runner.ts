@@ -228,7 +228,7 @@ export class InstallRunner {
                   kind: 'interrupted' as const,
                   message: `${step.title} was stopped. Press Resume to continue.`,
                 }
-              : diagnoseError(step.title, error)
+              : diagnoseError(step.title, error, step.id)
         const finished = Date.now()
         state.steps[step.id] = {
           state: 'failed',
@@ -369,7 +369,7 @@ export class InstallRunner {
       })
     }
     if (exit.exitCode !== 0) {
-      throw new StepFailure(diagnose(step.title, exit.signal ? null : exit.exitCode, tail))
+      throw new StepFailure(diagnose(step.title, exit.signal ? null : exit.exitCode, tail, step.id))
     }
   }
 
