@@ -6,6 +6,7 @@ import type { ServiceOptions } from '../context'
 import type { RequestHandlers, SubscriptionHandlers } from '../router'
 import { queryProcesses } from '../gpu/nvidia-smi'
 import { ENDED_STATES } from '../../../core/runs/record'
+import { lossSeries } from '../../../core/runs/summary'
 import { RunService } from './run-service'
 
 async function readTail(file: string, max: number): Promise<{ text: string; truncated: boolean }> {
@@ -69,16 +70,14 @@ export function createRunsDomain(options: ServiceOptions) {
     'run.history': async ({ id }) => {
       const s = runs()
       await s.get(id)
-      const loss: Array<[number, number]> = []
       const memory: Array<[number, number]> = []
       const events = []
-      for (const e of s.store.readEvents(id)) {
-        if (e.type === 'progress') {
-          if (e.bar === 'train' && e.avr_loss !== null) loss.push([e.step, e.avr_loss])
-        } else if (e.type === 'gpu_memory') memory.push([e.elapsed_s, e.used_mib])
-        else events.push(e)
+      const all = [...s.store.readEvents(id)]
+      for (const e of all) {
+        if (e.type === 'gpu_memory') memory.push([e.elapsed_s, e.used_mib])
+        else if (e.type !== 'progress') events.push(e)
       }
-      return { loss, memory, events }
+      return { loss: lossSeries(all), memory, events }
     },
     'run.log': async ({ id, tail_bytes }) => {
       const s = runs()
@@ -116,10 +115,7 @@ export function createRunsDomain(options: ServiceOptions) {
       return { opened: rec.output_dir }
     },
     'run.resize': async ({ id, cols, rows }) => {
-      const out = runs().subscribeOutput(id, () => undefined)
-      if (!out) throw new ApiError('conflict', `Run ${id} is not running in this app.`)
-      out.close()
-      out.proc.resize(cols, rows)
+      await runs().resize(id, cols, rows)
       return { ok: true as const }
     },
     'queue.reorder': async ({ ids }) => ({ queue: await runs().reorder(ids) }),
