@@ -2,7 +2,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { createStandinRepo, sharedCache } from '../integration/env-helpers'
+import {
+  CLOSED_HF_ENDPOINT,
+  createStandinRepo,
+  sharedCache,
+  standinTorchIndex,
+} from '../integration/env-helpers'
 import { expect, test } from './fixtures'
 
 /*
@@ -31,14 +36,19 @@ test.use({
       UV_CACHE_DIR: path.join(sharedCache, 'uv'),
       // Slow the stand-in's build a little so the running state is on screen for a while.
       STANDIN_SLOW_BUILD: '2',
+      // The tokenizers are built offline, as on a machine that does not reach Hugging Face.
+      HF_ENDPOINT: CLOSED_HF_ENDPOINT,
     },
     timeoutMs: 60_000,
   },
 })
 test.afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
-test('installs a fixture environment with live step states and log', async ({ page, server }) => {
-  test.setTimeout(240_000)
+test('installs a fixture environment with live step states and log; "I manage torch myself" is not ready until torch is there', async ({
+  page,
+  server,
+}) => {
+  test.setTimeout(300_000)
   await page.goto(`${server.url}#/environment`)
   await page.getByTestId('env-source').fill(standin)
   await page.getByTestId('env-torch').getByText('I manage torch myself').click()
@@ -54,10 +64,42 @@ test('installs a fixture environment with live step states and log', async ({ pa
   await expect(page.getByTestId('env-step-torch')).toHaveAttribute('data-state', 'skipped')
   await expect(page.getByTestId('env-log')).toContainText('sd-scripts', { timeout: 30_000 })
 
-  await expect(page.getByTestId('env-status')).toHaveAttribute('data-status', 'done', { timeout: 180_000 })
+  // No torch: the install stops at verify, which says what to do; the page says "not ready".
+  await expect(page.getByTestId('env-status')).toHaveAttribute('data-status', 'failed', { timeout: 180_000 })
+  await expect(page.getByTestId('env-step-tokenizers')).toHaveAttribute('data-state', 'done')
+  await expect(page.getByTestId('env-step-verify')).toHaveAttribute('data-state', 'failed')
+  await expect(page.getByTestId('env-steps')).toContainText('torch is not installed')
+  await expect(page.getByTestId('env-summary')).toHaveAttribute('data-ready', 'false')
+
+  // Opened again (nothing pressed): the form shows that install's choices, its status and summary.
+  await page.reload()
+  await expect(page.getByTestId('env-name')).toHaveValue('default')
+  await expect(page.getByTestId('env-source')).toHaveValue(standin)
+  await expect(
+    page.getByTestId('env-torch').getByRole('radio', { name: 'I manage torch myself' }),
+  ).toBeChecked()
+  await expect(page.getByTestId('env-status')).toHaveAttribute('data-status', 'failed')
+  await expect(page.getByTestId('env-not-ready')).toContainText('is not installed and verified')
+  await expect(page.getByTestId('env-list')).toContainText('default')
+
+  // The user installs their torch into the venv (with the uv the install used), then resumes.
+  const envDir = path.join(server.dataDir, 'envs', 'default')
+  execFileSync(path.join(envDir, '.bootstrap', 'bin', 'uv'), [
+    'pip',
+    'install',
+    '--python',
+    path.join(envDir, 'venv', 'bin', 'python'),
+    '--index-url',
+    standinTorchIndex(),
+    'torch==2.6.0',
+    'torchvision==0.21.0',
+  ])
+  await page.getByTestId('env-resume').click()
+  await expect(page.getByTestId('env-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 })
   await expect(page.getByTestId('env-step-verify')).toHaveAttribute('data-state', 'done')
   await expect(page.getByTestId('env-log')).toContainText('environment ready')
-  await expect(page.getByTestId('env-list')).toContainText('default')
+  await expect(page.getByTestId('env-summary')).toHaveAttribute('data-ready', 'true')
+  await expect(page.getByTestId('env-ready')).toHaveText('ready to train')
 
   await page.getByTestId('env-verify-button').click()
   await expect(page.getByTestId('env-verify')).toContainText('The environment verifies')
