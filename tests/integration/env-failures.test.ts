@@ -269,7 +269,7 @@ describe('env install failures leave a resumable state with a clear message', ()
         120_000,
         'the resumed install to end',
       )
-      expect(done.status).toBe('done')
+      expect(done.status, JSON.stringify(done.lastError)).toBe('done')
       expect((await m.get('net')).choices?.mirrors.pypiIndex).toBe('https://pypi.org/simple')
     } finally {
       await services.dispose()

@@ -136,7 +136,7 @@ describe('env install end to end (real git, venv, uv, pip)', () => {
     } finally {
       await services.dispose()
     }
-  }, 240_000)
+  }, 360_000)
 
   it('--torch none installs no torch (uv leaves it out of requirements that need it); verify names it and says how; resume finishes once the user installed it', async () => {
     const dataDir = path.join(root, 'data-none')
@@ -161,7 +161,8 @@ describe('env install end to end (real git, venv, uv, pip)', () => {
       )
       const rec = await m.get('mine')
       const probe = ProbeReport.parse(await readJson(path.join(rec.envDir, 'probe.json')))
-      expect(probe.packages['lion-pytorch']).toBe('0.2.3')
+      // lion-pytorch (which requires torch) is installed; torch and torchvision are not.
+      expect(probe.requirements).toMatchObject({ checked: 4, missing: [], mismatched: [] })
       expect(probe.packages.torch).toBeNull()
       expect(probe.packages.torchvision).toBeNull()
       // Not ready, and every screen says so.

@@ -1,11 +1,21 @@
 import { z } from 'zod'
 import { event, request } from '../define'
-import { GpuFacts, InstallerChoice, InstallPlan, Mirrors, PlanError, TorchChoice } from '../../env/plan'
+import { GpuFacts, InstallerChoice, InstallPlan, PlanError, TorchChoice } from '../../env/plan'
 import { PrecheckReport } from '../../env/prechecks'
 import { ProbeProblem, ProbeReport } from '../../env/probe'
 import { EnvName, EnvRecord, EnvSettings } from '../../env/registry'
 import { InstallProgress } from '../../env/state'
 import { SdScriptsVersion } from '../../env/versions'
+
+/**
+ * Mirrors to change: a field left out stays as it is (null: back to the default). Not Mirrors.partial(),
+ * whose defaults would turn every field left out into null and clear it.
+ */
+export const MirrorsPatch = z.object({
+  pypiIndex: z.string().nullable().optional(),
+  torchIndex: z.string().nullable().optional(),
+  hfEndpoint: z.string().nullable().optional(),
+})
 
 export const PlanRequest = z
   .object({
@@ -15,7 +25,7 @@ export const PlanRequest = z
     installer: InstallerChoice.optional(),
     /** A git URL or a local folder; null: settings, else GitHub. */
     source: z.string().min(1).nullable().optional(),
-    mirrors: Mirrors.partial().optional(),
+    mirrors: MirrorsPatch.optional(),
     envDir: z.string().min(1).nullable().optional(),
   })
   .strict()
@@ -79,7 +89,7 @@ export const requests = {
     'Start installing an environment (progress: env.progress, log: env.log)',
   ),
   'env.resume': request(
-    z.object({ name: EnvName.optional(), mirrors: Mirrors.partial().optional() }).strict(),
+    z.object({ name: EnvName.optional(), mirrors: MirrorsPatch.optional() }).strict(),
     Started,
     'Continue an interrupted or failed install from its first unfinished step (optionally with new mirrors)',
   ),
@@ -127,7 +137,7 @@ export const requests = {
       .object({
         source: z.string().min(1).nullable().optional(),
         installer: InstallerChoice.optional(),
-        mirrors: Mirrors.partial().optional(),
+        mirrors: MirrorsPatch.optional(),
       })
       .strict(),
     EnvSettings,
