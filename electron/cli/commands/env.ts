@@ -3,6 +3,7 @@ import { ApiError } from '../../../core/api/errors'
 import { PlanRequest } from '../../../core/api/domains/env'
 import { describeZodError } from '../../../core/api/errors'
 import type { InstallPlan, StepCommand } from '../../../core/env/plan'
+import { displayCommand } from '../../../core/sdscripts/quote'
 import type { PrecheckReport } from '../../../core/env/prechecks'
 import type { InstallProgress } from '../../../core/env/state'
 import type { RunOutcome } from '../../services/env/runner'
@@ -56,7 +57,7 @@ function formatBytes(n: number): string {
 function describeCommand(c: StepCommand): string {
   switch (c.kind) {
     case 'run':
-      return `$ ${c.argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}${c.cwd ? `   (in ${c.cwd})` : ''}`
+      return `$ ${displayCommand(c.argv, process.platform === 'win32' ? 'windows' : 'posix')}${c.cwd ? `   (in ${c.cwd})` : ''}`
     case 'write-file':
       return `write ${c.path}`
     case 'copy-tree':

@@ -2,6 +2,7 @@ import { promises as fs, readFileSync } from 'node:fs'
 import path from 'node:path'
 import * as pty from 'node-pty'
 import { PtyFlow } from '../pty-flow'
+import { displayCommand } from '../../../core/sdscripts/quote'
 import { diagnose, diagnoseError, type Diagnosis } from '../../../core/env/failures'
 import type { InstallPlan, PlanStep, StepCommand, StepId } from '../../../core/env/plan'
 import { evaluateProbe, ProbeReport, type ProbeContext, type ProbeProblem } from '../../../core/env/probe'
@@ -54,9 +55,6 @@ export async function readState(envDir: string): Promise<InstallState | null> {
   return readJsonFile(stateFile(envDir), InstallState.nullable(), () => null)
 }
 
-function quoteArg(a: string): string {
-  return /^[\w@%+=:,./\\-]+$/.test(a) ? a : `"${a.replace(/"/g, '\\"')}"`
-}
 
 /**
  * Environment for every install command: the user's, minus variables that point Python elsewhere
@@ -320,7 +318,7 @@ export class InstallRunner {
     const env = installEnv(this.o.baseEnv, this.o.dataDir, cmd.env)
     const [file, ...args] = cmd.argv as [string, ...string[]]
     const resolved = path.isAbsolute(file) ? file : await findOnPath(file, env)
-    this.log(`$ ${cmd.argv.map(quoteArg).join(' ')}\r\n`)
+    this.log(`$ ${displayCommand(cmd.argv, process.platform === 'win32' ? 'windows' : 'posix')}\r\n`)
     if (!resolved) {
       throw new StepFailure({
         kind: 'command',
