@@ -47,6 +47,8 @@ interface Live {
   lastTrainStep: number | null
   /** The latest frame of the step being trained: written to events.jsonl when the next step starts, or at the end. */
   stepFrame: ProgressEvent | null
+  /** Where that step's frame sits in `pending` (replaced in place by its later frames), or -1. */
+  pendingFrameAt: number
   savedSinceStop: boolean
   sampleTimer: NodeJS.Timeout | null
   gpuTimer: NodeJS.Timeout | null
@@ -312,6 +314,7 @@ export class RunService {
       pending: [],
       lastTrainStep: null,
       stepFrame: null,
+      pendingFrameAt: -1,
       savedSinceStop: false,
       sampleTimer: null,
       gpuTimer: null,
@@ -430,11 +433,10 @@ export class RunService {
             if (newStep && live.stepFrame) keep.push(live.stepFrame)
             live.stepFrame = e
             live.lastTrainStep = e.step
-            // Subscribers see the step's latest frame, once per update.
-            const prev = live.pending.findLastIndex((p) => p.type === 'progress' && p.bar === 'train')
-            const last = live.pending[prev] as ProgressEvent | undefined
-            if (last && last.step === e.step) live.pending.splice(prev, 1)
-            live.pending.push(e)
+            // Subscribers see the step's latest frame, once per update (replaced in place: a fast
+            // trainer sends thousands of frames between two updates).
+            if (!newStep && live.pendingFrameAt >= 0) live.pending[live.pendingFrameAt] = e
+            else live.pendingFrameAt = live.pending.push(e) - 1
             if (newStep && live.savedSinceStop) checkpointDone = true
             continue
           }
@@ -483,6 +485,7 @@ export class RunService {
     live.updateTimer = null
     const events = live.pending
     live.pending = []
+    live.pendingFrameAt = -1
     this.publish(rec, events)
   }
 
