@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { EnvOs } from './layout'
+import { listNames } from './ownership'
 import { compareVersionPrefix, pythonSupported, type SdScriptsVersion } from './versions'
 
 /** Facts about the machine and the chosen folder, gathered by electron/services/env/prechecks.ts. */
@@ -20,11 +21,31 @@ export const PrecheckFacts = z.object({
   pythonVersions: z.array(z.string()),
   uvAvailable: z.boolean(),
   installer: z.enum(['uv', 'pip']),
+  /** Who the folder belongs to (ownership.ts); absent: not checked. */
+  folder: z
+    .object({
+      kind: z.enum(['absent', 'empty', 'ours', 'foreign', 'not_a_folder']),
+      /** foreign: the names that are not ours. */
+      entries: z.array(z.string()).default([]),
+      /** ours: another registered environment that lives there, if any. */
+      otherEnv: z.string().nullable().default(null),
+    })
+    .optional(),
 })
-export type PrecheckFacts = z.infer<typeof PrecheckFacts>
+export type PrecheckFacts = z.input<typeof PrecheckFacts>
 
 export const PrecheckProblem = z.object({
-  id: z.enum(['disk', 'writable', 'filesystem', 'cloud', 'path_chars', 'path_length', 'git', 'python']),
+  id: z.enum([
+    'disk',
+    'writable',
+    'filesystem',
+    'cloud',
+    'path_chars',
+    'path_length',
+    'git',
+    'python',
+    'folder',
+  ]),
   severity: z.enum(['error', 'warning', 'info']),
   message: z.string(),
 })
@@ -41,6 +62,12 @@ const WINDOWS_BAD_CHARS = /[!%^&|<>";=`]/
 /** ':' splits PATH and PYTHONPATH on Linux; control characters break every tool. */
 const POSIX_BAD_CHARS = /[:\p{Cc}]/u
 
+/** The names of a Windows path below its drive or share ("C:\\a\\b" → a, b). */
+function windowsSegments(p: string): string[] {
+  const rest = p.replace(/^(?:[A-Za-z]:|\\\\[^\\/]+[\\/][^\\/]+)/, '')
+  return rest.split(/[\\/]+/).filter((seg) => seg !== '' && seg !== '.' && seg !== '..')
+}
+
 function normalise(os: EnvOs, p: string): string {
   const s = os === 'win32' ? p.replace(/\//g, '\\').toLowerCase() : p
   return s.replace(/[\\/]+$/, '')
@@ -54,7 +81,8 @@ function isInside(os: EnvOs, child: string, parent: string): boolean {
 }
 
 /** Decides, from gathered facts, whether an environment can be installed at envDir. Pure. */
-export function evaluatePrechecks(facts: PrecheckFacts, version: SdScriptsVersion): PrecheckReport {
+export function evaluatePrechecks(rawFacts: PrecheckFacts, version: SdScriptsVersion): PrecheckReport {
+  const facts = PrecheckFacts.parse(rawFacts)
   const problems: PrecheckProblem[] = []
   const { os, envDir } = facts
   const add = (id: PrecheckProblem['id'], severity: PrecheckProblem['severity'], message: string) =>
@@ -78,6 +106,33 @@ export function evaluatePrechecks(facts: PrecheckFacts, version: SdScriptsVersio
           'download caches. The install may fail with "No space left on device"; freeing space first is safer.',
       )
     }
+  }
+
+  const folder = facts.folder
+  if (folder?.kind === 'foreign') {
+    const own = folder.entries.filter((n) => n === 'sd-scripts' || n === 'venv')
+    add(
+      'folder',
+      'error',
+      `${envDir} already holds files that SDXL Studio did not put there (${listNames(folder.entries)}). ` +
+        'An environment needs a folder of its own: installing here could replace them, and removing the ' +
+        'environment later could delete them. Choose a new or empty folder' +
+        (own.length
+          ? `; to use the sd-scripts install that is there as it is, choose "Use existing" (env use-existing ${envDir}).`
+          : '.'),
+    )
+  } else if (folder?.kind === 'not_a_folder') {
+    add(
+      'folder',
+      'error',
+      `${envDir} is a file, not a folder. Choose a new or empty folder for the environment.`,
+    )
+  } else if (folder?.kind === 'ours' && folder.otherEnv) {
+    add(
+      'folder',
+      'error',
+      `${envDir} holds the environment "${folder.otherEnv}". Remove that environment first, or choose another folder.`,
+    )
   }
 
   if (facts.writeError !== null) {
@@ -137,12 +192,19 @@ export function evaluatePrechecks(facts: PrecheckFacts, version: SdScriptsVersio
           'load from such paths on Windows. If the install or training fails, use a path like C:\\SDXL-Studio\\envs.',
       )
     }
-    if (/\s/.test(envDir)) {
+    // Spaces inside names are fine: every command gets its arguments as a list, never through a
+    // shell, and venv launchers quote their own paths (the default %LOCALAPPDATA%\\SDXL Studio has
+    // one). What Windows itself cannot handle is a name that starts or ends with a space, ends with
+    // a dot, or is a device name: such folders cannot be opened by most programs.
+    const badSegment = windowsSegments(envDir).find(
+      (seg) => /^\s|\s$|\.$/.test(seg) || /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i.test(seg),
+    )
+    if (badSegment !== undefined) {
       add(
         'path_chars',
-        'warning',
-        'The folder path has spaces. The app quotes every argument, but third-party scripts sometimes do not; a ' +
-          'path without spaces avoids that.',
+        'error',
+        `The folder name "${badSegment}" in ${envDir} starts or ends with a space, ends with a dot, or is a ` +
+          'reserved device name; Windows programs cannot open such folders. Rename it or choose another folder.',
       )
     }
     // site-packages paths of torch and friends add ~150 characters to the environment folder.
@@ -192,17 +254,12 @@ export function evaluatePrechecks(facts: PrecheckFacts, version: SdScriptsVersio
         `${found}; sd-scripts ${version.tag} needs Python ${range}${tooNew ? ' (newer versions are untested and some packages have no wheels)' : ''}. ` +
           `Install Python ${version.python.install}, or use the uv installer, which downloads it.`,
       )
-    } else if (facts.pythonVersions.length === 0 && !facts.uvAvailable) {
-      add(
-        'python',
-        'error',
-        `No Python and no uv found. Install Python ${version.python.install} (on Windows tick "Add to PATH") or uv, then try again.`,
-      )
     } else {
       add(
         'python',
         'info',
-        `${found}; uv will download Python ${version.python.install} for this environment.`,
+        `${found}; uv${facts.uvAvailable ? '' : ' (downloaded from the PyPI index first)'} will download Python ` +
+          `${version.python.install} for this environment.`,
       )
     }
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DEFAULT_PYPI_INDEX } from './uv-wheel'
 import { compareVersionPrefix, cudaOfIndex, pypiTorchIndex, type TorchBuild } from './versions'
 
 /**
@@ -18,7 +19,7 @@ export const TorchIndexFacts = z.object({ layout: TorchIndexLayout, why: z.strin
 export type TorchIndexFacts = z.infer<typeof TorchIndexFacts>
 
 export const DEFAULT_TORCH_INDEX = 'https://download.pytorch.org/whl'
-export const DEFAULT_PYPI_INDEX = 'https://pypi.org/simple'
+export { DEFAULT_PYPI_INDEX }
 
 /**
  * The layout an address suggests when the index could not be asked: PEP 503 indexes conventionally end

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { MirrorsPatch } from '../../core/api/domains/env'
+import { MirrorsPatch } from '../../core/env/plan'
 import { runCliCaptured } from '../helpers/cli'
 
 /*

@@ -130,7 +130,7 @@ describe('CLI help for a group of commands', () => {
     const data = mkdtempSync(path.join(os.tmpdir(), 'runs-cli-help-'))
     const help = await cli(['run', '--help'], data)
     expect(help.code).toBe(0)
-    expect(help.stdout).toMatch(/^Usage: npm run -s cli -- run <command>/)
+    expect(help.stdout).toMatch(/^Usage: sdxl-studio cli run <command>/)
     for (const c of ['run start', 'run list', 'run stop', 'run log', 'run parse-log'])
       expect(help.stdout).toContain(`  ${c}`)
     expect(help.stdout).not.toContain('env install')
@@ -141,7 +141,7 @@ describe('CLI help for a group of commands', () => {
     expect(typo.code).toBe(2)
     expect(typo.stderr).toMatch(/^Unknown command: run strat[\s\S]*run start/)
     // A command's own help still works, and so does `env --help`.
-    expect((await cli(['run', 'start', '--help'], data)).stdout).toMatch(/Usage: npm run -s cli -- run start/)
+    expect((await cli(['run', 'start', '--help'], data)).stdout).toMatch(/Usage: sdxl-studio cli run start/)
     expect((await cli(['env', '--help'], data)).stdout).toContain('env install')
   })
 })

@@ -1,21 +1,11 @@
 import { z } from 'zod'
 import { event, request } from '../define'
-import { GpuFacts, InstallerChoice, InstallPlan, PlanError, TorchChoice } from '../../env/plan'
+import { GpuFacts, InstallerChoice, InstallPlan, MirrorsPatch, PlanError, TorchChoice } from '../../env/plan'
 import { PrecheckReport } from '../../env/prechecks'
 import { ProbeProblem, ProbeReport } from '../../env/probe'
 import { EnvName, EnvRecord, EnvSettings } from '../../env/registry'
 import { InstallProgress } from '../../env/state'
 import { SdScriptsVersion } from '../../env/versions'
-
-/**
- * Mirrors to change: a field left out stays as it is (null: back to the default). Not Mirrors.partial(),
- * whose defaults would turn every field left out into null and clear it.
- */
-export const MirrorsPatch = z.object({
-  pypiIndex: z.string().nullable().optional(),
-  torchIndex: z.string().nullable().optional(),
-  hfEndpoint: z.string().nullable().optional(),
-})
 
 export const PlanRequest = z
   .object({
@@ -115,9 +105,17 @@ export const requests = {
     'Move an environment to another supported sd-scripts version',
   ),
   'env.remove': request(
-    z.object({ name: EnvName, confirm: z.literal(true) }).strict(),
-    z.object({ removed: z.boolean(), deletedFiles: z.boolean() }),
-    'Delete an environment (external installs are only forgotten); needs confirm: true',
+    z
+      .object({
+        name: EnvName,
+        confirm: z.literal(true),
+        /** Entries in the folder the install did not create, confirmed by name to be deleted too. */
+        confirmForeign: z.array(z.string().min(1).max(1024)).max(100_000).optional(),
+      })
+      .strict(),
+    z.object({ removed: z.boolean(), deletedFiles: z.boolean(), deleted: z.array(z.string()) }),
+    "Delete what an environment's install created (external installs are only forgotten); needs confirm: true, " +
+      'and confirmForeign naming every entry the install did not create (else a conflict error lists them)',
   ),
   'env.activate': request(
     z.object({ name: EnvName }).strict(),
@@ -131,7 +129,11 @@ export const requests = {
     z.object({ record: EnvRecord, verify: VerifyResult }),
     'Use an existing sd-scripts (or kohya_ss) install with its venv, without modifying it',
   ),
-  'env.settings.get': request(z.object({}).strict(), EnvSettings, 'Default source, installer and mirrors'),
+  'env.settings.get': request(
+    z.object({}).strict(),
+    EnvSettings,
+    'Default source, installer, mirrors and proxy (passwords in addresses shown as ****)',
+  ),
   'env.settings.update': request(
     z
       .object({
@@ -141,7 +143,7 @@ export const requests = {
       })
       .strict(),
     EnvSettings,
-    'Change the default source, installer and mirrors',
+    'Change the default source, installer, mirrors and proxy (an address saved back with **** keeps its stored password)',
   ),
 }
 
