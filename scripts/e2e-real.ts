@@ -13,7 +13,8 @@
  * 5. exports the same config (`config export`'s service), runs the launcher by hand and compares
  *    the LoRA it trains with the app's.
  * One line per check; `e2e:real passed`, or the first failure, last. Too heavy for CI: about 20 GB of
- * RAM and 15–25 minutes on 2 cores (and ~6 GB of downloads the first time; keep --cache).
+ * RAM, hours on a CPU-only machine (SDXL in fp32; docs/training.md has measured times), and ~6 GB of
+ * downloads the first time (keep --cache).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import {

@@ -184,7 +184,7 @@ export function standinTorchIndex(): string {
       '12.4',
     ])
     try {
-      execFileSync('mv', ['-T', tmp, out])
+      execFileSync('mv', ['-T', tmp, out], { stdio: 'ignore' })
     } catch {
       execFileSync('rm', ['-rf', tmp]) // another test file won the race
     }
