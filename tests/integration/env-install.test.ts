@@ -37,6 +37,7 @@ afterAll(async () => {
 })
 
 describe('env install end to end (real git, venv, uv, pip)', () => {
+  // uv from the index, torch from the stand-in index, the tokenizers built offline: minutes on a loaded machine.
   it('the CLI command as written: uv fetched from the PyPI index, torch from a PyPI-style index, exits 0 when verified', async () => {
     const dataDir = path.join(root, 'data-cli')
     const env = { ...process.env, ...testEnv(), SDXL_STUDIO_DATA_DIR: dataDir }
@@ -96,7 +97,7 @@ describe('env install end to end (real git, venv, uv, pip)', () => {
       active: 'default',
       environments: [{ name: 'default', status: 'done', ready: true, notReady: null }],
     })
-  }, 240_000)
+  }, 420_000)
 
   it('pip installer into a real venv; verify finds a broken requirement; repair fixes it; remove needs confirm', async () => {
     const dataDir = path.join(root, 'data-pip')
