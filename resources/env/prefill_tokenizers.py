@@ -18,9 +18,11 @@ and what to do). Standard library only, apart from transformers for the first wa
 """
 
 import argparse
+import base64
 import hashlib
 import html.parser
 import json
+import netrc
 import os
 import re
 import shutil
@@ -47,6 +49,44 @@ def first_line(exc):
     return "%s: %s" % (type(exc).__name__, " ".join(text.split("\n")[:3]))
 
 
+def netrc_authorization(url):
+    """Basic auth for the URL's host from the netrc file (NETRC, else ~/.netrc), as pip and uv use it:
+    the install puts a mirror's user name and password there, never in an address or argv."""
+    host = urllib.parse.urlsplit(url).hostname
+    path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    if not host or not os.path.isfile(path):
+        return None
+    try:
+        found = netrc.netrc(path).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        return None
+    if not found:
+        return None
+    login, _, password = found
+    return "Basic " + base64.b64encode(("%s:%s" % (login or "", password or "")).encode("utf-8")).decode("ascii")
+
+
+class _SameHostRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect to another host (a mirror's file server) does not get the mirror's password."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc:
+            new.remove_header("Authorization")
+        return new
+
+
+_OPENER = urllib.request.build_opener(_SameHostRedirect)  # proxies from the environment, as urlopen
+
+
+def open_url(url, timeout, headers=None, method=None):
+    req = urllib.request.Request(url, headers=dict(headers or {}), method=method)
+    auth = netrc_authorization(url)
+    if auth:
+        req.add_header("Authorization", auth)
+    return _OPENER.open(req, timeout=timeout)
+
+
 def cached(target):
     return os.path.isfile(os.path.join(target, "tokenizer_config.json"))
 
@@ -54,7 +94,7 @@ def cached(target):
 def endpoint_answers(endpoint):
     """True when the endpoint's server answers at all (any HTTP status counts): it is reachable."""
     try:
-        urllib.request.urlopen(urllib.request.Request(endpoint, method="HEAD"), timeout=TIMEOUT_S)
+        open_url(endpoint, TIMEOUT_S, method="HEAD").close()
         return True, None
     except urllib.error.HTTPError:
         return True, None
@@ -92,8 +132,7 @@ def wheel_links(index_url):
         folder = urllib.request.url2pathname(urllib.parse.urlparse(page).path)
         text = Path(folder, "index.html").read_text(encoding="utf-8")
     else:
-        req = urllib.request.Request(page, headers={"Accept": "text/html"})
-        with urllib.request.urlopen(req, timeout=TIMEOUT_S) as r:
+        with open_url(page, TIMEOUT_S, headers={"Accept": "text/html"}) as r:
             text = r.read().decode("utf-8", "replace")
     parser = _Links()
     parser.feed(text)
@@ -125,7 +164,7 @@ def fetch_wheel(index_url, downloads):
     expected = urllib.parse.parse_qs(urllib.parse.urlparse(url).fragment).get("sha256", [None])[0]
     target = Path(downloads, name)
     tmp = Path(downloads, name + ".partial")
-    with urllib.request.urlopen(url.split("#", 1)[0], timeout=TIMEOUT_S * 4) as r, open(tmp, "wb") as f:
+    with open_url(url.split("#", 1)[0], TIMEOUT_S * 4) as r, open(tmp, "wb") as f:
         shutil.copyfileobj(r, f)
     digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
     if expected and digest != expected:
