@@ -1,3 +1,4 @@
+import type { StepId } from './plan'
 import type { FailureKind } from './state'
 
 /**
@@ -56,7 +57,24 @@ function unwrap(text: string): string {
   return text.replace(/[ \t]*\r?\n[ \t]*/g, ' ')
 }
 
-/** The text that names the problem: the matching line, the matching wrapped sentence, or the last lines. */
+/**
+ * The lines a message spans: the matching line and the indented lines that continue it (uv writes one
+ * sentence over several lines: "╰─▶ Because torch==… was not found … and you\n      require …, we can
+ * conclude that your\n      requirements are unsatisfiable."), joined into one line, so it is never
+ * cut mid-sentence.
+ */
+function paragraph(lines: string[], at: number): string {
+  const parts = [lines[at]!.trim()]
+  for (let i = at + 1; i < lines.length; i++) {
+    const l = lines[i]!
+    if (!/^\s/.test(l) || /^\s*(?:[×╰├│]|hint:|error:|ERROR:|warning:)/.test(l)) break
+    parts.push(l.trim())
+  }
+  const text = parts.join(' ')
+  return text.length > 900 ? `${text.slice(0, 900)}…` : text
+}
+
+/** The text that names the problem: the matching message, the matching wrapped sentence, or the last lines. */
 function evidence(log: string, test: RegExp | null): string {
   const text = clean(log)
   const lines = text
@@ -64,8 +82,8 @@ function evidence(log: string, test: RegExp | null): string {
     .map((l) => l.trimEnd())
     .filter((l) => l.trim() !== '')
   if (test) {
-    const hit = lines.findLast((l) => test.test(l))
-    if (hit) return hit.trim()
+    const at = lines.findLastIndex((l) => test.test(l))
+    if (at >= 0) return paragraph(lines, at)
     const flat = unwrap(text)
     const m = test.exec(flat)
     if (m) return flat.slice(Math.max(0, m.index - 160), m.index + m[0].length + 40).trim()
@@ -73,23 +91,48 @@ function evidence(log: string, test: RegExp | null): string {
   return lines.slice(-5).join('\n')
 }
 
-export function diagnose(stepTitle: string, exitCode: number | null, log: string): Diagnosis {
+const TORCH_INDEX_ADVICE =
+  'The torch index is set with --torch-index-url (Settings → Downloads and mirrors): a torch index root ' +
+  '(https://download.pytorch.org/whl or a mirror of it) or a PyPI-style index (PyPI or a mirror of it, e.g. ' +
+  "https://pypi.org/simple: PyPI's Linux torch is a CUDA build, its Windows torch CPU-only)."
+
+/**
+ * Advice for the step that failed, where the generic one would point at the wrong option or promise
+ * what Resume cannot do: the torch step downloads from the torch index (not --index-url), and Resume
+ * fetches the same sd-scripts source again, so a source that is wrong must be changed and installed anew.
+ */
+function stepAdvice(kind: FailureKind, step: StepId | undefined): string | null {
+  if (step === 'torch' && kind === 'network')
+    return `The network failed while downloading torch. Check the connection, or set another torch index, then press Resume. ${TORCH_INDEX_ADVICE}`
+  if (step === 'torch' && kind === 'bad_package')
+    return `The torch index has no such torch build. Check the torch index, then press Resume. ${TORCH_INDEX_ADVICE}`
+  if (step === 'source' && (kind === 'tag_missing' || kind === 'command' || kind === 'bad_package'))
+    return (
+      'Resume would fetch the same source again. Choose another sd-scripts source (--source, or Settings → ' +
+      'Downloads and mirrors: a git URL or a local sd-scripts checkout), then Install again.'
+    )
+  return null
+}
+
+export function diagnose(stepTitle: string, exitCode: number | null, log: string, step?: StepId): Diagnosis {
   const flat = unwrap(clean(log))
   for (const rule of RULES) {
     if (rule.test.test(flat)) {
-      return { kind: rule.kind, message: `${stepTitle} failed: ${evidence(log, rule.test)}\n${rule.advice}` }
+      const advice = stepAdvice(rule.kind, step) ?? rule.advice
+      return { kind: rule.kind, message: `${stepTitle} failed: ${evidence(log, rule.test)}\n${advice}` }
     }
   }
   const code = exitCode === null ? 'was stopped' : `exited with code ${exitCode}`
+  const advice = stepAdvice('command', step) ?? 'Fix the cause shown above, then press Resume.'
   return {
     kind: 'command',
-    message: `${stepTitle} failed: the command ${code}. Last lines of its log:\n${evidence(log, null)}\nFix the cause shown above, then press Resume.`,
+    message: `${stepTitle} failed: the command ${code}. Last lines of its log:\n${evidence(log, null)}\n${advice}`,
   }
 }
 
 /** Node's own file errors (write-file, copy, download) classified the same way. */
-export function diagnoseError(stepTitle: string, error: unknown): Diagnosis {
+export function diagnoseError(stepTitle: string, error: unknown, step?: StepId): Diagnosis {
   const e = error as { code?: string; message?: string }
   const text = `${e.code ?? ''} ${e.message ?? String(error)}`
-  return diagnose(stepTitle, null, text)
+  return diagnose(stepTitle, null, text, step)
 }

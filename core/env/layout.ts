@@ -32,6 +32,8 @@ export function envLayout(os: EnvOs, envDir: string) {
     bootstrapUv: bin(bootstrapDir, 'uv'),
     downloadsDir: j('downloads'),
     constraintsFile: j('constraints.txt'),
+    /** torch: none: what uv must leave out of every install (--excludes). */
+    torchExcludesFile: j('torch-excluded.txt'),
     hfHome,
     accelerateConfig: joinPath(os, hfHome, 'accelerate', 'default_config.yaml'),
     tokenizerCacheDir: j('tokenizers'),

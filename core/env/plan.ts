@@ -1,8 +1,17 @@
 import { z } from 'zod'
 import { cudaFromDriver } from './driver-cuda'
 import { envLayout, joinPath, type EnvOs } from './layout'
+import { displayCommand } from '../sdscripts/quote'
 import { parseSource } from './source'
-import { DEFAULT_PYPI_INDEX, UV_VERSION } from './uv-wheel'
+import {
+  DEFAULT_PYPI_INDEX,
+  DEFAULT_TORCH_INDEX,
+  layoutByName,
+  TorchIndexFacts,
+  TorchIndexLayout,
+  torchSource,
+} from './torch-source'
+import { UV_VERSION } from './uv-wheel'
 import {
   compareVersionPrefix,
   findVersion,
@@ -17,7 +26,10 @@ export const EnvOsSchema = z.enum(['linux', 'win32'])
 export const Mirrors = z.object({
   /** Replaces PyPI for every install (pip/uv --index-url). */
   pypiIndex: z.string().nullable().default(null),
-  /** Replaces https://download.pytorch.org/whl; the CUDA suffix (/cu124) is appended. */
+  /**
+   * Replaces https://download.pytorch.org/whl: a torch index root (the build suffix, /cu124, is appended)
+   * or a PyPI-style index (PyPI's own builds; see core/env/torch-source.ts).
+   */
   torchIndex: z.string().nullable().default(null),
   /** Hugging Face endpoint for the tokenizer download (HF_ENDPOINT). */
   hfEndpoint: z.string().nullable().default(null),
@@ -54,7 +66,7 @@ export type TorchChoice = z.infer<typeof TorchChoice>
 export const InstallerChoice = z.enum(['uv', 'pip'])
 
 export const DEFAULT_SOURCE = 'https://github.com/kohya-ss/sd-scripts.git'
-export const DEFAULT_TORCH_INDEX = 'https://download.pytorch.org/whl'
+export { DEFAULT_PYPI_INDEX, DEFAULT_TORCH_INDEX }
 
 export const GpuFacts = z.object({
   /** "CUDA Version" from nvidia-smi's header, e.g. "12.4"; null when the header has none. */
@@ -75,6 +87,8 @@ export const PlanInput = z.object({
   gpu: GpuFacts.nullable(),
   /** Folder holding the app's resources (env/probe.py, env/prefill_tokenizers.py). */
   resourcesDir: z.string(),
+  /** What kind of index the torch index is (asked by the service); absent: judged by its address. */
+  torchIndex: TorchIndexFacts.nullable().optional(),
   /** Where a downloaded uv is kept (<dataDir>/tools, shared by environments); default <envDir>/.bootstrap. */
   toolsDir: z.string().optional(),
   choices: z.object({
@@ -125,6 +139,8 @@ export const ProbeExpectations = z.object({
   torch: z.boolean(),
   cuda: z.boolean(),
   trainingScripts: z.boolean(),
+  /** torch is the user's to install (torch: none): how to do it, named when it is missing. */
+  torchFix: z.string().optional(),
 })
 export type ProbeExpectations = z.infer<typeof ProbeExpectations>
 
@@ -155,6 +171,10 @@ export const InstallPlan = z.object({
       index: z.string(),
       indexUrl: z.string(),
       why: z.string(),
+      /** Records written before the PyPI-style layout existed are torch roots. */
+      layout: TorchIndexLayout.default('torch'),
+      /** torch.version.cuda the installed build must report (null: CPU); absent in older records. */
+      cuda: z.string().nullable().optional(),
     })
     .nullable(),
   /** Environment variables every later run in this environment needs (HF_HOME for accelerate's config). */
@@ -173,6 +193,9 @@ export const PlanErrorKind = z.enum([
   'gpu_unsupported',
   'no_python',
   'no_git',
+  'torch_index_cpu_only',
+  'torch_not_on_index',
+  'torch_none_needs_uv',
   'bad_source',
 ])
 export type PlanErrorKind = z.infer<typeof PlanErrorKind>
@@ -197,9 +220,18 @@ export function chooseTorch(
   torch: TorchChoice,
   gpu: GpuFacts | null,
   os: EnvOs,
-): { build: TorchBuild; why: string } | { error: PlanError } | null {
+):
+  | { build: TorchBuild; why: string; driverCuda: string | null; gpuLabel: string }
+  | { error: PlanError }
+  | null {
   if (torch === 'none') return null
-  if (torch === 'cpu') return { build: version.torch.cpu, why: 'CPU-only build, as chosen' }
+  if (torch === 'cpu')
+    return {
+      build: version.torch.cpu,
+      why: 'CPU-only build, as chosen',
+      driverCuda: null,
+      gpuLabel: 'the CPU',
+    }
   const names = gpu?.names.filter((n) => n.trim() !== '') ?? []
   if (!gpu || (names.length === 0 && gpu.computeCaps.length === 0)) {
     return {
@@ -261,7 +293,7 @@ export function chooseTorch(
   const why = newArch
     ? `${gpuLabel} is an RTX 50 / Blackwell-class GPU: torch ${fit.torch} (${fit.index}); driver supports CUDA ${driverCuda}`
     : `newest CUDA build the driver supports (CUDA ${driverCuda}) for ${gpuLabel}`
-  return { build: fit, why }
+  return { build: fit, why, driverCuda, gpuLabel }
 }
 
 function pickPython(
@@ -491,57 +523,86 @@ export function plan(rawInput: PlanInput): PlanResult {
   // --- torch ---------------------------------------------------------------------------------
   const torchChoice = chooseTorch(version, choices.torch, input.gpu, os)
   if (torchChoice && 'error' in torchChoice) return { ok: false, error: torchChoice.error }
-  const torchIndexBase = (mirrors.torchIndex ?? DEFAULT_TORCH_INDEX).replace(/\/+$/, '')
+  if (!torchChoice && !uv) return fail('torch_none_needs_uv', TORCH_NONE_NEEDS_UV)
+  const torchIndexBase = mirrors.torchIndex ?? DEFAULT_TORCH_INDEX
   let torchInfo: InstallPlan['torch'] = null
   // Pinning torch for every later install keeps packages that depend on torch (LyCORIS, diffusers[torch])
-  // from replacing the CUDA build with another one from PyPI.
-  const constraintArgs = torchChoice ? ['-c', L.constraintsFile] : []
+  // from replacing the planned build with another one. Without torch (torch: none) they must not pull
+  // one in at all: uv leaves the packages listed in the excludes file out of the resolution.
+  const constraintArgs = torchChoice ? ['-c', L.constraintsFile] : ['--excludes', L.torchExcludesFile]
   if (!torchChoice) {
     steps.push({
       id: 'torch',
       title: 'Install torch and torchvision',
       commands: [],
-      skipReason: 'torch is managed by you (torch: none).',
+      skipReason:
+        'torch is managed by you (torch: none): install torch and torchvision into the venv yourself; verify checks them.',
     })
   } else {
-    const b = torchChoice.build
-    const indexUrl = `${torchIndexBase}/${b.index}`
-    torchInfo = { torch: b.torch, torchvision: b.torchvision, index: b.index, indexUrl, why: torchChoice.why }
+    const src = torchSource({
+      build: torchChoice.build,
+      why: torchChoice.why,
+      choice: choices.torch === 'cpu' ? 'cpu' : 'auto',
+      os,
+      driverCuda: torchChoice.driverCuda,
+      gpuLabel: torchChoice.gpuLabel,
+      indexBase: torchIndexBase,
+      facts:
+        input.torchIndex ??
+        (mirrors.torchIndex
+          ? layoutByName(mirrors.torchIndex)
+          : { layout: 'torch', why: 'the official PyTorch index has one folder per build' }),
+    })
+    if ('error' in src) return fail(src.error.kind, src.error.message)
+    torchInfo = {
+      torch: src.torch,
+      torchvision: src.torchvision,
+      index: src.index,
+      indexUrl: src.indexUrl,
+      why: src.why,
+      layout: src.layout,
+      cuda: src.cuda,
+    }
+    // PyPI's wheels carry no label, so "torch==2.6.0" is already met by any installed 2.6.0 build:
+    // reinstall, so Repair really puts the planned build back.
+    const reinstall =
+      src.layout === 'pypi'
+        ? uv
+          ? ['--reinstall-package', 'torch', '--reinstall-package', 'torchvision']
+          : ['--force-reinstall']
+        : []
+    const buildName =
+      src.layout === 'pypi' ? `PyPI build, ${src.cuda ? `CUDA ${src.cuda}` : 'CPU'}` : src.index
     steps.push({
       id: 'torch',
-      title: `Install torch ${b.torch} and torchvision ${b.torchvision} (${b.index})`,
-      estimateBytes: b.index === 'cpu' ? version.sizes.torchCpu : version.sizes.torchCuda,
+      title: `Install torch ${src.torch} and torchvision ${src.torchvision} (${buildName})`,
+      estimateBytes: src.index === 'cpu' ? version.sizes.torchCpu : version.sizes.torchCuda,
       commands: [
         {
           kind: 'write-file',
           path: L.constraintsFile,
-          content: `torch==${b.torch}\ntorchvision==${b.torchvision}\n`,
+          content: `torch==${src.torch}\ntorchvision==${src.torchvision}\n`,
         },
-        // The exact build (2.6.0+cu124): a bare "2.6.0" is satisfied by any installed 2.6.0 build
-        // (+cpu, +cu118), so Repair could not replace a wrong build with the planned one.
-        install([`torch==${b.torch}+${b.index}`, `torchvision==${b.torchvision}+${b.index}`], {
-          index: ['--index-url', indexUrl],
-        }),
+        install([...src.pins, ...reinstall], { index: ['--index-url', src.indexUrl] }),
       ],
     })
   }
+  const excludesFile: StepCommand[] = torchChoice
+    ? []
+    : [{ kind: 'write-file', path: L.torchExcludesFile, content: 'torch\ntorchvision\n' }]
 
   // --- requirements and extras ---------------------------------------------------------------
   steps.push({
     id: 'requirements',
     title: "Install sd-scripts' requirements (and its library package)",
     estimateBytes: version.sizes.requirements,
-    commands: [install(['-r', 'requirements.txt', ...constraintArgs], { cwd: L.srcDir })],
+    commands: [...excludesFile, install(['-r', 'requirements.txt', ...constraintArgs], { cwd: L.srcDir })],
   })
   steps.push({
     id: 'extras',
     title: `Install LyCORIS and optimizer packages (${version.extras.join(', ')})`,
     estimateBytes: version.sizes.extras,
-    // Without torch (managed by the user) the extras must not pull one from PyPI: their other
-    // dependencies (einops, toml, tqdm) come with sd-scripts' requirements.
-    commands: version.extras.length
-      ? [install([...version.extras, ...constraintArgs, ...(torchChoice ? [] : ['--no-deps'])])]
-      : [],
+    commands: version.extras.length ? [...excludesFile, install([...version.extras, ...constraintArgs])] : [],
     ...(version.extras.length ? {} : { skipReason: 'This version needs no extra packages.' }),
   })
 
@@ -555,39 +616,15 @@ export function plan(rawInput: PlanInput): PlanResult {
   })
 
   // --- tokenizers ----------------------------------------------------------------------------
-  const hfEnv: Record<string, string> = mirrors.hfEndpoint ? { HF_ENDPOINT: mirrors.hfEndpoint } : {}
-  if (choices.torch === 'none') {
-    steps.push({
-      id: 'tokenizers',
-      title: 'Pre-fill the tokenizer cache',
-      commands: [],
-      skipReason: 'Skipped with torch: none (the environment is not complete for training yet).',
-    })
-  } else {
-    steps.push({
-      id: 'tokenizers',
-      title: 'Pre-fill the SDXL tokenizer cache for offline training',
-      estimateBytes: version.sizes.tokenizers,
-      commands: [
-        {
-          kind: 'run',
-          argv: [
-            L.venvPython,
-            j(input.resourcesDir, 'env', 'prefill_tokenizers.py'),
-            '--out',
-            L.tokenizerCacheDir,
-          ],
-          env: { ...hfEnv, HF_HOME: L.hfHome },
-        },
-      ],
-    })
-  }
+  steps.push(tokenizersStep(input, L, version.sizes.tokenizers))
 
   // --- verify --------------------------------------------------------------------------------
+  // Every environment must have a working torch and torchvision to train, whoever installed them.
   const probe: ProbeExpectations = {
-    torch: choices.torch !== 'none',
+    torch: true,
     cuda: choices.torch === 'auto',
-    trainingScripts: choices.torch !== 'none',
+    trainingScripts: true,
+    ...(torchChoice ? {} : { torchFix: userTorchFix(version, uv!, L.venvPython, os) }),
   }
   steps.push({
     id: 'verify',
@@ -603,7 +640,6 @@ export function plan(rawInput: PlanInput): PlanResult {
           L.srcDir,
           '--out',
           L.probeFile,
-          ...(probe.trainingScripts ? [] : ['--light']),
         ],
         env: { HF_HOME: L.hfHome },
       },
@@ -627,6 +663,65 @@ export function plan(rawInput: PlanInput): PlanResult {
       totalBytes,
       steps,
     },
+  }
+}
+
+export const TORCH_NONE_NEEDS_UV =
+  'torch "none" (you install torch yourself) needs the uv installer: sd-scripts\' requirements depend on torch ' +
+  '(accelerate, diffusers[torch]), and only uv can install them while leaving torch out (--excludes); pip would ' +
+  'download a torch from the package index. Choose the uv installer, or let the app install torch (auto or cpu).'
+
+/** How a user who manages torch installs it into this venv (sd-scripts\' tested build as the example). */
+function userTorchFix(version: SdScriptsVersion, uv: string, venvPython: string, os: EnvOs): string {
+  const b = version.torch.cuda[0]!
+  const argv = [
+    uv,
+    'pip',
+    'install',
+    '--python',
+    venvPython,
+    `torch==${b.torch}`,
+    `torchvision==${b.torchvision}`,
+    '--index-url',
+    `${DEFAULT_TORCH_INDEX}/${b.index}`,
+  ]
+  return (
+    'This environment leaves torch to you (torch: none). Install torch and torchvision into it, e.g. ' +
+    `${displayCommand(argv, os === 'win32' ? 'windows' : 'posix')} (or the build your GPU needs), then press Resume (or Verify).`
+  )
+}
+
+/**
+ * Saves both SDXL CLIP tokenizers into the environment's cache: from Hugging Face when its endpoint
+ * answers, else built offline from the open-clip-torch wheel on the package index (same vocabulary,
+ * checked against known token ids). The step's log says which way was used.
+ */
+function tokenizersStep(
+  input: z.output<typeof PlanInput>,
+  L: ReturnType<typeof envLayout>,
+  bytes: number,
+): PlanStep {
+  const m = input.choices.mirrors
+  return {
+    id: 'tokenizers',
+    title: 'Save the SDXL tokenizers for offline training',
+    estimateBytes: bytes,
+    commands: [
+      {
+        kind: 'run',
+        argv: [
+          L.venvPython,
+          joinPath(input.os, input.resourcesDir, 'env', 'prefill_tokenizers.py'),
+          '--out',
+          L.tokenizerCacheDir,
+          '--index-url',
+          m.pypiIndex ?? DEFAULT_PYPI_INDEX,
+          '--downloads',
+          L.downloadsDir,
+        ],
+        env: { ...(m.hfEndpoint ? { HF_ENDPOINT: m.hfEndpoint } : {}), HF_HOME: L.hfHome },
+      },
+    ],
   }
 }
 

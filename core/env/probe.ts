@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { ProbeExpectations, StepId } from './plan'
+import { cudaOfIndex } from './versions'
 
 /** What resources/env/probe.py prints. */
 export const ProbeReport = z.object({
@@ -27,6 +28,9 @@ export const ProbeReport = z.object({
       version: z.string().nullable(),
       cuda_available: z.boolean(),
       cuda_version: z.string().nullable(),
+      /** torchvision imported beside torch (absent in reports of older probes). */
+      torchvision_version: z.string().nullable().optional(),
+      torchvision_error: z.string().nullable().optional(),
       devices: z.array(z.object({ name: z.string(), memory_bytes: z.number(), capability: z.string() })),
     })
     .nullable(),
@@ -63,8 +67,11 @@ export interface ProbeContext {
   tag: string | null
   /** Extra packages the plan installs ("lycoris-lora==3.2.0.post2"); empty for external installs. */
   extras: string[]
-  /** The torch build the plan installed (torch version, index suffix such as cu124); absent: not checked. */
-  torchBuild?: { torch: string; index: string } | null
+  /**
+   * The torch build the plan installed (torch version, index suffix such as cu124, and the CUDA version
+   * the build reports when it carries no label); absent: not checked.
+   */
+  torchBuild?: { torch: string; index: string; cuda?: string | null | undefined } | null
 }
 
 function cmpMinor(a: string, b: string): number {
@@ -75,11 +82,25 @@ function cmpMinor(a: string, b: string): number {
 
 /**
  * Is the installed torch ("2.6.0+cu124") the planned build? The version must match; a local label
- * (+cu124, +cpu) must name the planned index. No label is accepted: PyPI's own builds carry none.
+ * (+cu124, +cpu) must name the planned index. PyPI's builds carry no label: then the CUDA version the
+ * build was made for (torch.version.cuda, null for CPU) must be the planned one.
  */
-function torchMatches(installed: string, build: { torch: string; index: string }): boolean {
+export function torchMatches(
+  installed: string,
+  cudaVersion: string | null,
+  build: { torch: string; index: string; cuda?: string | null | undefined },
+): boolean {
   const [version, local] = installed.split('+')
-  return version === build.torch && (local === undefined || local === build.index)
+  if (version !== build.torch) return false
+  if (local !== undefined) return local === build.index
+  const expected = build.cuda !== undefined ? build.cuda : cudaOfIndex(build.index)
+  return (cudaVersion ?? null) === expected
+}
+
+/** "2.6.0+cu118" as it is; an unlabelled (PyPI) build with the CUDA it was made for: "2.6.0 (CUDA 12.4)". */
+function buildName(t: { version: string | null; cuda_version: string | null }): string {
+  const v = t.version ?? '?'
+  return v.includes('+') ? v : `${v} (${t.cuda_version ? `CUDA ${t.cuda_version}` : 'CPU'})`
 }
 
 /** Turns a probe report into the problems Verify shows and the steps Repair re-runs. Pure. */
@@ -147,14 +168,37 @@ export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProb
   }
   if (ctx.expect.torch) {
     const t = report.torch
+    // torch: none: the user installs torch; Repair has no torch step to run, so say how instead.
+    const fix = ctx.expect.torchFix
+    const repairTorch: StepId[] = fix ? [] : ['torch']
+    const installed = report.packages.torch
     if (!t || !t.imported) {
-      add('torch', `torch does not import${t?.error ? `: ${t.error}` : ''}.`, ['torch'])
-    } else if (ctx.torchBuild && t.version && !torchMatches(t.version, ctx.torchBuild)) {
+      const why = !installed
+        ? 'torch is not installed'
+        : `torch does not import${t?.error ? `: ${t.error}` : ''}`
+      add('torch', `${why}.${fix ? ` ${fix}` : ' Repair reinstalls it.'}`, repairTorch)
+    } else if (ctx.torchBuild && t.version && !torchMatches(t.version, t.cuda_version, ctx.torchBuild)) {
+      const planned =
+        ctx.torchBuild.cuda !== undefined
+          ? `CUDA ${ctx.torchBuild.cuda ?? 'none (CPU)'}`
+          : ctx.torchBuild.index
       add(
         'torch',
-        `torch ${t.version} is installed, but this environment uses torch ${ctx.torchBuild.torch} (${ctx.torchBuild.index}); ` +
+        `torch ${buildName(t)} is installed, but this environment uses torch ${ctx.torchBuild.torch} (${planned}); ` +
           'another install replaced it. Repair reinstalls the planned build.',
         ['torch'],
+      )
+    } else if (
+      t.torchvision_error !== undefined &&
+      (t.torchvision_error !== null || !t.torchvision_version)
+    ) {
+      const why = report.packages.torchvision
+        ? `torchvision does not import${t.torchvision_error ? `: ${t.torchvision_error}` : ''}`
+        : 'torchvision is not installed'
+      add(
+        'torch',
+        `${why} (sd-scripts needs it beside torch).${fix ? ` ${fix}` : ' Repair reinstalls it.'}`,
+        repairTorch,
       )
     } else if (ctx.expect.cuda && !t.cuda_available) {
       add(

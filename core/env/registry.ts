@@ -17,6 +17,17 @@ export const EnvChoices = z.object({
 })
 export type EnvChoices = z.infer<typeof EnvChoices>
 
+/** What the last verify of an environment found (install, Verify, use-existing): readiness reads it. */
+export const LastVerify = z.object({
+  ok: z.boolean(),
+  at: z.number(),
+  /** The probe's problems (check + message), or the reason the probe could not run (check "probe"). */
+  problems: z.array(z.object({ check: z.string(), message: z.string() })),
+  /** Packages the probe found installed (for the package rules of config validation). */
+  packages: z.array(z.string()),
+})
+export type LastVerify = z.infer<typeof LastVerify>
+
 export const EnvRecord = z.object({
   name: EnvName,
   /** managed: installed by us in envDir; external: an existing install we only read and run. */
@@ -27,6 +38,8 @@ export const EnvRecord = z.object({
   version: z.string().nullable(),
   choices: EnvChoices.nullable(),
   createdAt: z.number(),
+  /** Absent in records written before verify results were kept. */
+  lastVerify: LastVerify.nullable().optional(),
 })
 export type EnvRecord = z.infer<typeof EnvRecord>
 

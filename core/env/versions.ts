@@ -101,6 +101,28 @@ export const SUPPORTED_VERSIONS: readonly SdScriptsVersion[] = [
 
 export const DEFAULT_VERSION = 'v0.10.1'
 
+/**
+ * The build PyPI itself serves for a torch version (its wheels carry no local label such as +cu124):
+ * on Linux x86_64 the CUDA build named here (it also runs on a machine without a GPU); on Windows the
+ * CPU-only build. A PyPI-style index (PyPI, or a mirror of it) therefore gives a Windows GPU user no
+ * CUDA at all. Versions missing here are not known to be on PyPI.
+ */
+export const PYPI_TORCH_BUILDS: Readonly<Record<string, { linux: string; win32: string }>> = {
+  '2.6.0': { linux: 'cu124', win32: 'cpu' },
+  '2.8.0': { linux: 'cu128', win32: 'cpu' },
+}
+
+/** The index suffix of the build PyPI serves for this torch on this OS ("cu124", "cpu"), or null. */
+export function pypiTorchIndex(torch: string, os: 'linux' | 'win32'): string | null {
+  return PYPI_TORCH_BUILDS[torch]?.[os] ?? null
+}
+
+/** The CUDA version a build reports as torch.version.cuda: "cu124" → "12.4", "cpu" → null. */
+export function cudaOfIndex(index: string): string | null {
+  const m = /^cu(\d+)(\d)$/.exec(index)
+  return m ? `${Number(m[1])}.${m[2]}` : null
+}
+
 export function findVersion(tag: string): SdScriptsVersion | undefined {
   return SUPPORTED_VERSIONS.find((v) => v.tag === tag)
 }

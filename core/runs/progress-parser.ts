@@ -295,6 +295,9 @@ export class ProgressParser {
   }
 
   private startCaching(what: 'latents' | 'text_encoder', out: RunEvent[]): boolean {
+    // sd-scripts announces one caching pass twice ("caching latents with caching strategy.", then
+    // "caching latents..."): one pass, one start. A new pass (the next dataset) starts after a done.
+    if (this.caching === what && !this.cachingDone) return true
     this.caching = what
     this.cachingDone = false
     out.push({ type: 'caching', what, phase: 'start' })

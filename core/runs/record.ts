@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { commandLine, type ShellFlavor } from '../sdscripts/quote'
 import { LogSummary } from './events'
 
 /** Where a run is in its life. queued → starting → running → (stopping →) finished | failed | stopped. */
@@ -151,10 +152,12 @@ export const StopGraceSeconds = z
   .max(600, 'The stop grace period is at most 600 seconds.')
 
 /** A command as one line a user could paste into a shell (display only; runs never go through a shell). */
-export function displayCommand(command: readonly string[]): string {
-  return command
-    .map((a) => (/^[\w@%+=:,./\\-]+$/.test(a) ? a : `"${a.replace(/(["\\$`])/g, '\\$1')}"`))
-    .join(' ')
+/**
+ * The command as a line to paste into the platform's shell (POSIX sh: single quotes; Windows:
+ * PowerShell), so nothing in a path ($, backticks, !, %) is expanded.
+ */
+export function displayCommand(command: readonly string[], flavor: ShellFlavor = 'posix'): string {
+  return commandLine(command, flavor === 'windows' ? 'powershell' : 'posix')
 }
 
 /** Value of `--name value` or `--name=value` in an argument array. */

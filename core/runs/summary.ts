@@ -69,6 +69,19 @@ export class SummaryReducer {
   }
 }
 
+/**
+ * The loss chart: [step, avr_loss] per training step, from the LAST progress frame of each step. tqdm
+ * redraws a step's bar when the step is counted (still showing the previous step's average) and again
+ * when the new average is set, so the first frame of a step is one step late; the last one is right,
+ * and the final step's loss comes with it.
+ */
+export function lossSeries(events: Iterable<RunEvent>): Array<[number, number]> {
+  const byStep = new Map<number, number>()
+  for (const e of events)
+    if (e.type === 'progress' && e.bar === 'train' && e.avr_loss !== null) byStep.set(e.step, e.avr_loss)
+  return [...byStep.entries()].sort((a, b) => a[0] - b[0])
+}
+
 export function summarizeEvents(events: Iterable<RunEvent>): LogSummary {
   const r = new SummaryReducer()
   for (const e of events) r.add(e)

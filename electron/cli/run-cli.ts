@@ -28,12 +28,27 @@ function findCommand(words: string[]): { cmd: CliCommand; rest: string[] } | nul
   return best
 }
 
-function usage(): string {
+function listing(commands: CliCommand[]): string {
   // Command and arguments on one line, the summary indented below: arguments can be long.
-  const lines = cliCommands.map(
-    (c) => `  ${`${c.path.join(' ')} ${c.args ?? ''}`.trimEnd()}\n      ${c.summary}`,
-  )
-  return `SDXL Studio command line ${appVersion()}\n\nUsage: sdxl-studio cli <command> [options]   (in a source checkout: npm run -s cli -- <command> [options])\n\nCommands:\n${lines.join('\n')}\n\nAdd --help to a command for its options, --json for machine-readable output (errors too),\n--version for the version.\n`
+  return commands
+    .map((c) => `  ${`${c.path.join(' ')} ${c.args ?? ''}`.trimEnd()}\n      ${c.summary}`)
+    .join('\n')
+}
+
+function usage(): string {
+  return `SDXL Studio command line ${appVersion()}\n\nUsage: sdxl-studio cli <command> [options]   (in a source checkout: npm run -s cli -- <command> [options])\n\nCommands:\n${listing(cliCommands)}\n\nAdd --help to a command for its options, --json for machine-readable output (errors too),\n--version for the version.\n`
+}
+
+/** The commands under a group word (`run`, `env`, `config`…), for `run --help` and `run` alone. */
+function groupOf(words: string[]): { group: string; commands: CliCommand[] } | null {
+  const group = words[0]
+  if (!group || group.startsWith('-')) return null
+  const commands = cliCommands.filter((c) => c.path.length > 1 && c.path[0] === group)
+  return commands.length ? { group, commands } : null
+}
+
+function groupHelp(g: { group: string; commands: CliCommand[] }): string {
+  return `Usage: sdxl-studio cli ${g.group} <command> [options]\n\nCommands:\n${listing(g.commands)}\n\nAdd --help to a command for its options.\n`
 }
 
 function commandHelp(cmd: CliCommand): string {
@@ -60,8 +75,15 @@ export async function runCli(
   const json = argv.includes('--json')
   const found = findCommand(argv)
   if (!found) {
+    const group = groupOf(argv)
+    if (group && (argv.length === 1 || argv[1] === '--help' || argv[1] === 'help')) {
+      // `run --help` lists the run commands; `run` alone does too, as a usage error.
+      if (argv.length === 1) io.stderr(groupHelp(group))
+      else io.stdout(groupHelp(group))
+      return argv.length === 1 ? 1 : 0
+    }
     if (json) io.stdout(jsonError(new CliUsageError(`Unknown command: ${argv.join(' ')}`)))
-    io.stderr(`Unknown command: ${argv.join(' ')}\n\n${usage()}`)
+    io.stderr(`Unknown command: ${argv.join(' ')}\n\n${group ? groupHelp(group) : usage()}`)
     return 2
   }
   const { cmd, rest } = found

@@ -35,7 +35,7 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
   const app = createAppDomain(options)
   const gpu = createGpuDomain(options)
   const env = createEnvDomain(options)
-  const configs = createConfigsDomain(options)
+  const configs = createConfigsDomain(options, { activePackages: () => env.manager.activePackages() })
   const runs = createRunsDomain(options)
   const vram = createVramDomain(options, { env: env.manager })
   const training = createTrainingDomain(options, { env: env.manager, runs: () => runs.service })

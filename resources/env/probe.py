@@ -110,6 +110,8 @@ def check_torch():
         "version": None,
         "cuda_available": False,
         "cuda_version": None,
+        "torchvision_version": None,
+        "torchvision_error": None,
         "devices": [],
     }
     try:
@@ -131,6 +133,14 @@ def check_torch():
                 )
     except BaseException as exc:
         info["error"] = short_error(exc)
+        return info
+    # sd-scripts imports torchvision too; a torch without its torchvision cannot train.
+    try:
+        import torchvision  # noqa: PLC0415
+
+        info["torchvision_version"] = getattr(torchvision, "__version__", None)
+    except BaseException as exc:
+        info["torchvision_error"] = short_error(exc)
     return info
 
 

@@ -64,7 +64,6 @@ const HARNESS_FILES = [
   'sd_driver.py',
   'progress_log.py',
   'make_checkpoint.py',
-  'make_tokenizers.py',
   'run_on_device.sh',
 ]
 const SD_SCRIPTS_VERSION = 'v0.10.1'

@@ -8,6 +8,8 @@ import { hashExport, materializeJobs, readPlan, type ExportedPreset } from './bu
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const harnessDir = path.join(repoRoot, 'resources/harness')
+/** The tokenizer builder ships with the app (the install's offline tokenizer step uses it too). */
+export const makeTokenizersScript = path.join(repoRoot, 'resources/env/make_tokenizers.py')
 export const cacheDir = path.join(repoRoot, '.harness/cache')
 export const OPEN_CLIP_SPEC = 'open-clip-torch==3.3.0'
 
@@ -89,8 +91,8 @@ export function openClipWheel(python: string): string {
 /** Generate the two tokenizer folders and check them (with transformers when `checkPython` has it). */
 export function makeTokenizers(python: string, checkPython: string, out: string): void {
   const wheel = openClipWheel(python)
-  run(python, [path.join(harnessDir, 'make_tokenizers.py'), '--source', wheel, '--out', out])
-  run(checkPython, [path.join(harnessDir, 'make_tokenizers.py'), '--check-only', '--out', out])
+  run(python, [makeTokenizersScript, '--source', wheel, '--out', out])
+  run(checkPython, [makeTokenizersScript, '--check-only', '--out', out])
 }
 
 /**

@@ -2,7 +2,12 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { createStandinRepo, sharedCache } from '../integration/env-helpers'
+import {
+  CLOSED_HF_ENDPOINT,
+  createStandinRepo,
+  sharedCache,
+  standinTorchIndex,
+} from '../integration/env-helpers'
 import { startLocalIndex, type LocalIndex } from '../integration/env-index'
 import { expect, test } from './fixtures'
 
@@ -33,6 +38,8 @@ test.use({
       UV_CACHE_DIR: path.join(sharedCache, 'uv'),
       // Slow the stand-in's build a little so the running state is on screen for a while.
       STANDIN_SLOW_BUILD: '2',
+      // The tokenizers are built offline, as on a machine that does not reach Hugging Face.
+      HF_ENDPOINT: CLOSED_HF_ENDPOINT,
     },
     timeoutMs: 60_000,
   },
@@ -47,8 +54,11 @@ test.afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true })
 })
 
-test('installs a fixture environment with live step states and log', async ({ page, server }) => {
-  test.setTimeout(360_000)
+test('installs a fixture environment with live step states and log; "I manage torch myself" is not ready until torch is there', async ({
+  page,
+  server,
+}) => {
+  test.setTimeout(420_000)
   await page.goto(`${server.url}#/settings`)
   await page
     .getByTestId('settings-mirrors-pypiIndex')
@@ -71,17 +81,49 @@ test('installs a fixture environment with live step states and log', async ({ pa
   await expect(page.getByTestId('env-step-torch')).toHaveAttribute('data-state', 'skipped')
   await expect(page.getByTestId('env-log')).toContainText('sd-scripts', { timeout: 30_000 })
 
-  await expect(page.getByTestId('env-status')).toHaveAttribute('data-status', 'done', { timeout: 180_000 })
+  // No torch: the install stops at verify, which says what to do; the page says "not ready".
+  await expect(page.getByTestId('env-status')).toHaveAttribute('data-status', 'failed', { timeout: 180_000 })
+  await expect(page.getByTestId('env-step-tokenizers')).toHaveAttribute('data-state', 'done')
+  await expect(page.getByTestId('env-step-verify')).toHaveAttribute('data-state', 'failed')
+  await expect(page.getByTestId('env-steps')).toContainText('torch is not installed')
+  await expect(page.getByTestId('env-summary')).toHaveAttribute('data-ready', 'false')
+
+  // Opened again (nothing pressed): the form shows that install's choices, its status and summary.
+  await page.reload()
+  await expect(page.getByTestId('env-name')).toHaveValue('default')
+  await expect(page.getByTestId('env-source')).toHaveValue(standin)
+  await expect(
+    page.getByTestId('env-torch').getByRole('radio', { name: 'I manage torch myself' }),
+  ).toBeChecked()
+  await expect(page.getByTestId('env-status')).toHaveAttribute('data-status', 'failed')
+  await expect(page.getByTestId('env-not-ready')).toContainText('is not installed and verified')
+  await expect(page.getByTestId('env-list')).toContainText('default')
+
+  // The user installs their torch into the venv (with the uv the install used), then resumes.
+  const envDir = path.join(server.dataDir, 'envs', 'default')
+  const uv = readdirSync(path.join(server.dataDir, 'tools')).find((d) => d.startsWith('uv-'))
+  execFileSync(path.join(server.dataDir, 'tools', uv!, 'uv'), [
+    'pip',
+    'install',
+    '--python',
+    path.join(envDir, 'venv', 'bin', 'python'),
+    '--index-url',
+    standinTorchIndex(),
+    'torch==2.6.0',
+    'torchvision==0.21.0',
+  ])
+  await page.getByTestId('env-resume').click()
+  await expect(page.getByTestId('env-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 })
   await expect(page.getByTestId('env-step-verify')).toHaveAttribute('data-state', 'done')
   await expect(page.getByTestId('env-log')).toContainText('environment ready')
-  await expect(page.getByTestId('env-list')).toContainText('default')
+  await expect(page.getByTestId('env-summary')).toHaveAttribute('data-ready', 'true')
+  await expect(page.getByTestId('env-ready')).toHaveText('ready to train')
 
   await page.getByTestId('env-verify-button').click()
   await expect(page.getByTestId('env-verify')).toContainText('The environment verifies')
   // The password reached the index (uv's first request, through NETRC) and nothing the page shows.
   expect(index.requests.some((r) => r.auth === 'alice:e2e-Secret')).toBe(true)
   await expect(page.getByTestId('env-log')).not.toContainText('e2e-Secret')
-  const envDir = path.join(server.dataDir, 'envs', 'default')
   expect(readFileSync(path.join(envDir, 'logs', 'install.log'), 'utf8')).not.toContain('e2e-Secret')
 
   // The user saved work in the environment folder: Remove lists it and waits until it is ticked.

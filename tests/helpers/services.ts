@@ -1,6 +1,8 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach } from 'vitest'
+import type { RequestName } from '../../core/api/contract'
+import { ApiError } from '../../core/api/errors'
 import { createServices, type Services } from '../../electron/services'
 import type { ServiceOptions } from '../../electron/services/context'
 
@@ -22,4 +24,11 @@ export function servicesPerTest(): (options: ServiceOptions) => Services {
     made.push(services)
     return services
   }
+}
+
+/** A request through the router, as a transport makes it; a refusal is thrown as the ApiError it is. */
+export async function callOrThrow(services: Services, method: RequestName, input: unknown): Promise<unknown> {
+  const r = await services.router.call(method, input, { transport: 'test' })
+  if (!r.ok) throw ApiError.from(r.error)
+  return r.result
 }

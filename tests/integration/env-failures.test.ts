@@ -16,6 +16,8 @@ import {
   realPython,
   repoRoot,
   sharedUvBin,
+  standinTorch,
+  standinTorchArgs,
   tempDir,
   testEnv,
 } from './env-helpers'
@@ -76,8 +78,7 @@ async function startSlowCliInstall(dir: string, envName: string, stdio: StdioOpt
       envName,
       '--source',
       standin,
-      '--torch',
-      'none',
+      ...standinTorchArgs(),
       '--yes',
     ],
     { cwd: repoRoot, env, stdio },
@@ -116,13 +117,19 @@ function standinPlan(envDir: string, source: string) {
     gitAvailable: true,
     gpu: null,
     resourcesDir: resourcesDir(process.env),
-    choices: { torch: 'none', envDir, source },
+    choices: { ...standinTorch(), envDir, source },
   })
   if (!planned.ok) throw new Error(planned.error.message)
   const version = findVersion('v0.10.1')!
+  const t = planned.plan.torch!
   return {
     plan: planned.plan,
-    probe: { pythonRange: version.python, tag: 'v0.10.1', extras: version.extras },
+    probe: {
+      pythonRange: version.python,
+      tag: 'v0.10.1',
+      extras: version.extras,
+      torchBuild: { torch: t.torch, index: t.index, cuda: t.cuda },
+    },
   }
 }
 
@@ -144,7 +151,7 @@ describe('env install failures leave a resumable state with a clear message', ()
     const { services } = servicesFor('badpkg')
     try {
       const m = services.env.manager
-      const outcome = await (await m.install({ name: 'bad', source: standin, torch: 'none' })).done
+      const outcome = await (await m.install({ name: 'bad', source: standin, ...standinTorch() })).done
       expect(outcome.state.status).toBe('failed')
       expect(outcome.state.lastError).toMatchObject({ step: 'requirements', kind: 'bad_package' })
       expect(outcome.state.lastError!.message).toMatch(/sdxl-studio-no-such-package-xyz/)
@@ -240,7 +247,12 @@ describe('env install failures leave a resumable state with a clear message', ()
       const m = services.env.manager
       const dead = 'http://127.0.0.1:9/simple'
       const outcome = await (
-        await m.install({ name: 'net', source: standin, torch: 'none', mirrors: { pypiIndex: dead } })
+        await m.install({
+          name: 'net',
+          source: standin,
+          ...standinTorch(),
+          mirrors: { ...standinTorch().mirrors, pypiIndex: dead },
+        })
       ).done
       expect(outcome.state.lastError).toMatchObject({ step: 'requirements', kind: 'network' })
       expect(outcome.state.lastError!.message).toMatch(/network failed.*--index-url/s)
@@ -258,7 +270,7 @@ describe('env install failures leave a resumable state with a clear message', ()
         120_000,
         'the resumed install to end',
       )
-      expect(done.status).toBe('done')
+      expect(done.status, JSON.stringify(done.lastError)).toBe('done')
       expect((await m.get('net')).choices?.mirrors.pypiIndex).toBe('https://pypi.org/simple')
     } finally {
       await services.dispose()
@@ -270,11 +282,11 @@ describe('env install failures leave a resumable state with a clear message', ()
     const { services } = servicesFor('lock', { STANDIN_SLOW_BUILD: '3' })
     try {
       const m = services.env.manager
-      const first = await m.install({ name: 'one', source: standin, torch: 'none' })
+      const first = await m.install({ name: 'one', source: standin, ...standinTorch() })
       await first.started
       const second = await services.router.call(
         'env.install',
-        { name: 'two', source: standin, torch: 'none' },
+        { name: 'two', source: standin, ...standinTorch() },
         { transport: 'test' },
       )
       expect(second.ok).toBe(false)
@@ -315,7 +327,7 @@ describe('env install failures leave a resumable state with a clear message', ()
       lock()
       try {
         const m = services.env.manager
-        const outcome = await (await m.install({ name: 'ro', source: standin, torch: 'none' })).done
+        const outcome = await (await m.install({ name: 'ro', source: standin, ...standinTorch() })).done
         expect(outcome.state.status).toBe('failed')
         expect(outcome.state.lastError).toMatchObject({ step: 'accelerate', kind: 'read_only' })
         expect(outcome.state.lastError!.message).toMatch(/could not be written.*Resume/s)
@@ -405,7 +417,7 @@ describe('env install failures leave a resumable state with a clear message', ()
       const r = await services.env.manager.plan({ name: 'copy', source: standin, torch: 'none' })
       expect(r.prechecks?.problems.map((p) => p.id)).toContain('git')
       const out = await (
-        await services.env.manager.install({ name: 'copy', source: standin, torch: 'none' })
+        await services.env.manager.install({ name: 'copy', source: standin, ...standinTorch() })
       ).done
       expect(out.state.status).toBe('done')
       const rec = await services.env.manager.get('copy')

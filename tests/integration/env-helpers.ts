@@ -157,3 +157,52 @@ export function sharedUvBin(): string {
   }
   return bin
 }
+
+/** A Hugging Face endpoint nothing answers: the tokenizer step must build the tokenizers offline. */
+export const CLOSED_HF_ENDPOINT = 'http://127.0.0.1:9'
+
+/**
+ * A PyPI-style index on disk (file://…/simple) holding stand-in torch 2.6.0 / torchvision 0.21.0 as
+ * PyPI serves them on Linux (no label, built for CUDA 12.4; tests/fixtures/torch-standin). Written
+ * once into the shared cache by whoever needs it first.
+ */
+export function standinTorchIndex(): string {
+  const out = path.join(ensureSharedCache(), 'torch-standin-pypi')
+  if (!existsSync(path.join(out, 'simple', 'torchvision', 'index.html'))) {
+    const tmp = mkdtempSync(path.join(sharedCache, 'torch-standin-tmp-'))
+    execFileSync(realPython(), [
+      path.join(repoRoot, 'tests/fixtures/torch-standin/make_index.py'),
+      '--out',
+      tmp,
+      '--layout',
+      'pypi',
+      '--torch',
+      '2.6.0',
+      '--torchvision',
+      '0.21.0',
+      '--cuda',
+      '12.4',
+    ])
+    try {
+      execFileSync('mv', ['-T', tmp, out], { stdio: 'ignore' })
+    } catch {
+      execFileSync('rm', ['-rf', tmp]) // another test file won the race
+    }
+  }
+  return `file://${path.join(out, 'simple')}`
+}
+
+/**
+ * The install choices of a test that needs an install to finish: every environment must have a
+ * working torch and torchvision to verify, so torch "cpu" comes from the stand-in PyPI-style index
+ * (no PyTorch download), and the tokenizers are built offline (the Hugging Face endpoint is closed).
+ */
+export function standinTorch(): { torch: 'cpu'; mirrors: { torchIndex: string; hfEndpoint: string } } {
+  return { torch: 'cpu', mirrors: { torchIndex: standinTorchIndex(), hfEndpoint: CLOSED_HF_ENDPOINT } }
+}
+
+/** The same as CLI options. */
+export function standinTorchArgs(): string[] {
+  const s = standinTorch()
+  return ['--torch', 'cpu', '--torch-index-url', s.mirrors.torchIndex, '--hf-endpoint', s.mirrors.hfEndpoint]
+}

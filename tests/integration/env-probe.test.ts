@@ -9,7 +9,7 @@ import { SUPPORTED_VERSIONS, type SdScriptsVersion } from '../../core/env/versio
 import { createServices } from '../../electron/services'
 import { resourcesDir } from '../../electron/services/app-files'
 import { RouterSession } from '../../electron/services/router'
-import { createStandinRepo, realPython, sharedUvBin, tempDir, testEnv } from './env-helpers'
+import { createStandinRepo, realPython, sharedUvBin, standinTorch, tempDir, testEnv } from './env-helpers'
 
 let root: string
 let uv: string
@@ -145,7 +145,7 @@ describe('existing installs and updates', () => {
     ;(SUPPORTED_VERSIONS as SdScriptsVersion[]).push(older)
     try {
       const m = services.env.manager
-      const first = await (await m.install({ name: 'up', source: standin, torch: 'none' })).done
+      const first = await (await m.install({ name: 'up', source: standin, ...standinTorch() })).done
       expect(first.state.status).toBe('done')
 
       const sent: ServerMessage[] = []

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, promises as fs, readdirSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, promises as fs, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ProbeReport } from '../../core/env/probe'
@@ -31,7 +31,7 @@ import { STANDIN_BIN_DIR } from '../helpers/nvidia-smi'
  * Then verify (not light) reads torch's version and CUDA devices through probe.py.
  */
 const makeIndex = path.join(repoRoot, 'tests/fixtures/torch-standin/make_index.py')
-const makeTokenizers = path.join(repoRoot, 'resources/harness/make_tokenizers.py')
+const makeTokenizers = path.join(repoRoot, 'resources/env/make_tokenizers.py')
 const TOKENIZER_REPOS = {
   'openai/clip-vit-large-patch14': 'openai_clip-vit-large-patch14',
   'laion/CLIP-ViT-bigG-14-laion2B-39B-b160k': 'laion_CLIP-ViT-bigG-14-laion2B-39B-b160k',
@@ -166,6 +166,8 @@ describe.skipIf(process.platform === 'win32')('env install: the torch and tokeni
         version: '2.6.0+cu124',
         cuda_available: true,
         cuda_version: '12.4',
+        torchvision_version: '0.21.0+cu124',
+        torchvision_error: null,
         devices: DEVICES,
       })
       expect(verified.result.probe!.training_scripts).toEqual([
@@ -249,7 +251,7 @@ describe.skipIf(process.platform === 'win32')('env install: the torch and tokeni
       const replaced = await m.verify('gpu', false)
       expect(replaced.problems.map((p) => [p.check, p.repair])).toEqual([['torch', ['torch']]])
       expect(replaced.problems[0]!.message).toMatch(
-        /torch 2\.6\.0\+cu118 is installed.*torch 2\.6\.0 \(cu124\)/,
+        /torch 2\.6\.0\+cu118 is installed.*torch 2\.6\.0 \(CUDA 12\.4\)/,
       )
       const repair = await m.repair('gpu')
       const repaired = await repair.run!.done
@@ -274,14 +276,22 @@ describe.skipIf(process.platform === 'win32')('prefill_tokenizers.py failures', 
       execFileSync(uv, ['pip', 'install', '-q', '--python', python, ...packages], { env: uvEnv() })
     return python
   }
-  const runPrefill = (python: string, out: string, endpoint: string) =>
-    runAsync(python, [prefill, '--out', out], {
+  /** The open-clip-torch wheel, already "downloaded" into the environment's downloads folder. */
+  const downloadsWithWheel = (dir: string) => {
+    mkdirSync(dir, { recursive: true })
+    copyFileSync(wheel!, path.join(dir, path.basename(wheel!)))
+    return dir
+  }
+  const runPrefill = (python: string, out: string, endpoint: string, more: string[] = []) =>
+    runAsync(python, [prefill, '--out', out, ...more], {
       ...process.env,
       HF_ENDPOINT: endpoint,
       HF_HOME: path.join(out, '..', 'hf_home'),
     })
+  const sources = (out: string) =>
+    JSON.parse(readFileSync(path.join(out, 'source.json'), 'utf8')) as Record<string, string>
 
-  it('a mirror without one repository: fails naming it, keeps the other; a rerun completes', async (ctx) => {
+  it('a mirror without one repository: that one is built offline (and the log says so), the other comes from the mirror', async (ctx) => {
     if (!wheel) ctx.skip()
     const python = venv('venv-transformers', ['transformers==4.54.1'])
     const partialMirror = await startLocalMirrors({
@@ -290,29 +300,58 @@ describe.skipIf(process.platform === 'win32')('prefill_tokenizers.py failures', 
     })
     const out = path.join(root, 'prefill-partial', 'tokenizers')
     try {
-      const r = await runPrefill(python, out, partialMirror.hfEndpoint)
-      expect(r.code, r.stdout + r.stderr).toBe(1)
-      const last = r.stderr.trim().split('\n').slice(-2).join('\n')
-      expect(last).toContain(
-        `Could not download the tokenizer laion/CLIP-ViT-bigG-14-laion2B-39B-b160k from ${partialMirror.hfEndpoint}`,
+      const downloads = downloadsWithWheel(path.join(root, 'prefill-partial', 'downloads'))
+      const r = await runPrefill(python, out, partialMirror.hfEndpoint, ['--downloads', downloads])
+      expect(r.code, r.stdout + r.stderr).toBe(0)
+      expect(r.stdout).toMatch(
+        /Hugging Face could not give laion\/CLIP-ViT-bigG-14-laion2B-39B-b160k .*built offline/,
       )
-      expect(last).toMatch(/--hf-endpoint.*then press Resume/)
-      expect(readdirSync(out)).toEqual(['openai_clip-vit-large-patch14'])
+      expect(sources(out)).toEqual({
+        'openai_clip-vit-large-patch14': `downloaded from Hugging Face (${partialMirror.hfEndpoint})`,
+        'laion_CLIP-ViT-bigG-14-laion2B-39B-b160k': expect.stringMatching(
+          /^built offline from the open-clip-torch wheel \(open_clip_torch-3\.3\.0-py3-none-any\.whl, already downloaded\), token ids checked$/,
+        ),
+      })
+      expect(r.stdout).toMatch(/tokenizers: openai_clip-vit-large-patch14: downloaded from Hugging Face/)
+      expect(readdirSync(out).sort()).toEqual([...Object.values(TOKENIZER_REPOS), 'source.json'].sort())
     } finally {
       await partialMirror.close()
     }
-    const again = await runPrefill(python, out, mirrors.hfEndpoint)
+    // A rerun keeps what is there.
+    const again = await runPrefill(python, out, 'http://127.0.0.1:9')
     expect(again.code, again.stdout + again.stderr).toBe(0)
-    expect(again.stdout).toContain(`already cached: ${path.join(out, 'openai_clip-vit-large-patch14')}`)
-    expect(readdirSync(out).sort()).toEqual(Object.values(TOKENIZER_REPOS).sort())
+    expect(again.stdout).toContain(
+      'already cached: openai_clip-vit-large-patch14 (downloaded from Hugging Face',
+    )
   }, 120_000)
 
-  it('without transformers: fails and says how to get it back', async () => {
+  it('without transformers (or without Hugging Face): built offline and checked with our own BPE encoder', async (ctx) => {
+    if (!wheel) ctx.skip()
     const python = venv('venv-bare', [])
     const out = path.join(root, 'prefill-bare', 'tokenizers')
-    const r = await runPrefill(python, out, 'http://127.0.0.1:9')
+    const downloads = downloadsWithWheel(path.join(root, 'prefill-bare', 'downloads'))
+    const r = await runPrefill(python, out, 'http://127.0.0.1:9', ['--downloads', downloads])
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/Not using Hugging Face: transformers does not import/)
+    expect(r.stdout).toMatch(/check \(stdlib BPE \(transformers not importable\)\): ok/)
+    expect(Object.values(sources(out)).every((w) => w.startsWith('built offline'))).toBe(true)
+    for (const folder of Object.values(TOKENIZER_REPOS))
+      expect(existsSync(path.join(out, folder, 'tokenizer_config.json'))).toBe(true)
+  }, 60_000)
+
+  it('neither way works (no endpoint, no index): fails naming both, and nothing half-made stays', async () => {
+    const python = venv('venv-nothing', [])
+    const out = path.join(root, 'prefill-nothing', 'tokenizers')
+    const r = await runPrefill(python, out, 'http://127.0.0.1:9', [
+      '--index-url',
+      'http://127.0.0.1:9/simple',
+      '--downloads',
+      path.join(root, 'prefill-nothing', 'downloads'),
+    ])
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/transformers does not import .*run Verify, then Repair/)
-    expect(existsSync(out)).toBe(false)
+    expect(r.stderr).toMatch(
+      /Could not save the tokenizers .*transformers does not import.*building them offline failed: URLError.*--index-url.*then press Resume/s,
+    )
+    expect(readdirSync(out)).toEqual([])
   }, 60_000)
 })

@@ -9,6 +9,7 @@ import { openClipWheelOrNull } from '../helpers/open-clip-wheel'
 
 const repoRoot = path.resolve(import.meta.dirname, '../..')
 const harness = path.join(repoRoot, 'resources/harness')
+const makeTokenizersPy = path.join(repoRoot, 'resources/env/make_tokenizers.py')
 const fixtures = path.join(repoRoot, 'tests/fixtures/harness')
 const work = mkdtempSync(path.join(tmpdir(), 'harness-py-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
@@ -82,14 +83,7 @@ if (!hasSdScripts)
 
 /** make_tokenizers.py (python3) building both tokenizer folders from the open-clip-torch wheel into `out`. */
 function makeTokenizers(out: string, more: string[] = []) {
-  return py('python3', [
-    path.join(harness, 'make_tokenizers.py'),
-    '--source',
-    wheel ?? '',
-    '--out',
-    out,
-    ...more,
-  ])
+  return py('python3', [makeTokenizersPy, '--source', wheel ?? '', '--out', out, ...more])
 }
 
 /**
@@ -164,7 +158,7 @@ describe.skipIf(!wheel)('tokenizer generator', () => {
     const vocab = JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>
     ;[vocab['cat</w>'], vocab['dog</w>']] = [vocab['dog</w>'] ?? 0, vocab['cat</w>'] ?? 0]
     writeFileSync(file, JSON.stringify(vocab))
-    const r = py('python3', [path.join(harness, 'make_tokenizers.py'), '--check-only', '--out', broken])
+    const r = py('python3', [makeTokenizersPy, '--check-only', '--out', broken])
     expect(r.code).toBe(1)
     expect(r.out).toMatch(/'a photo of a cat' -> \[49406, 320, 1125, 539, 320, 1929, 49407\]/)
   })
@@ -173,7 +167,7 @@ describe.skipIf(!wheel)('tokenizer generator', () => {
     'transformers CLIPTokenizer loads both folders and gives the known ids',
     { timeout: 120_000 },
     () => {
-      const r = py(hp ?? '', [path.join(harness, 'make_tokenizers.py'), '--check-only', '--out', out])
+      const r = py(hp ?? '', [makeTokenizersPy, '--check-only', '--out', out])
       expect(r.code, r.out).toBe(0)
       expect(r.out).toContain('check (transformers.CLIPTokenizer): ok')
     },

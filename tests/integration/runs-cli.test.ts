@@ -124,3 +124,24 @@ describe('run start / list / get / log (CLI)', () => {
     expect(missing.stderr).toContain('No run with id nope')
   })
 })
+
+describe('CLI help for a group of commands', () => {
+  it('`run --help` lists the run commands (it was "Unknown command"); `run` alone too, as a usage error', async () => {
+    const data = mkdtempSync(path.join(os.tmpdir(), 'runs-cli-help-'))
+    const help = await cli(['run', '--help'], data)
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/^Usage: sdxl-studio cli run <command>/)
+    for (const c of ['run start', 'run list', 'run stop', 'run log', 'run parse-log'])
+      expect(help.stdout).toContain(`  ${c}`)
+    expect(help.stdout).not.toContain('env install')
+    const bare = await cli(['run'], data)
+    expect(bare.code).toBe(1)
+    expect(bare.stderr).toContain('run start')
+    const typo = await cli(['run', 'strat'], data)
+    expect(typo.code).toBe(2)
+    expect(typo.stderr).toMatch(/^Unknown command: run strat[\s\S]*run start/)
+    // A command's own help still works, and so does `env --help`.
+    expect((await cli(['run', 'start', '--help'], data)).stdout).toMatch(/Usage: sdxl-studio cli run start/)
+    expect((await cli(['env', '--help'], data)).stdout).toContain('env install')
+  })
+})

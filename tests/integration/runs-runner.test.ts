@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ApiError } from '../../core/api/errors'
 import { RunRecord, type RunStartInput } from '../../core/runs/record'
 import { RunEvent } from '../../core/runs/events'
+import { lossSeries } from '../../core/runs/summary'
 import { RunService } from '../../electron/services/runs/run-service'
 import { startAppWithRun } from '../helpers/app-with-run'
 import { isAlive } from '../helpers/processes'
@@ -119,7 +120,8 @@ describe('runner with the stand-in trainer (real pty, real python)', () => {
     const onDisk = RunRecord.parse(JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8')))
     expect(onDisk.state).toBe('finished')
     expect(JSON.parse(readFileSync(path.join(runDir, 'command.json'), 'utf8'))).toEqual(rec.command)
-    expect(readFileSync(path.join(runDir, 'command.txt'), 'utf8')).toContain('"кошка cat"')
+    // command.txt is pasteable: single quotes, so nothing in a path expands.
+    expect(readFileSync(path.join(runDir, 'command.txt'), 'utf8')).toContain("'кошка cat'")
     expect(JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8'))).toEqual({ network_dim: 16 })
     expect(readFileSync(path.join(runDir, 'dataset.toml'), 'utf8')).toBe('[general]\n')
     const log = readFileSync(path.join(runDir, 'console.log'), 'utf8')
@@ -133,6 +135,59 @@ describe('runner with the stand-in trainer (real pty, real python)', () => {
     expect(steps.at(-1)).toBe(12)
     expect(existsSync(path.join(runDir, 'pids.json'))).toBe(false)
     expect(readdirSync(path.join(dir, 'out', 'sample'))).toHaveLength(2)
+  })
+
+  it("the loss chart and the summary take each step's last frame, the final step's included", async () => {
+    const { dir, service } = setup()
+    const rec = await service.start(fake(dir, ['--steps', '6', '--epochs', '1', '--delay', '0.05']))
+    const done = await service.waitFor(rec.id)
+    expect(done.state).toBe('finished')
+    // The log's frames per step: the first (update(1)) still shows the previous step's average.
+    const log = readFileSync(path.join(service.store.dir(rec.id), 'console.log'), 'utf8')
+    const first = new Map<number, number>()
+    const last = new Map<number, number>()
+    for (const m of log.matchAll(/(\d+)\/6 \[[^\]]*avr_loss=([\d.]+)\]/g)) {
+      const step = Number(m[1])
+      if (!first.has(step)) first.set(step, Number(m[2]))
+      last.set(step, Number(m[2]))
+    }
+    const expected = [...last.entries()].sort((a, b) => a[0] - b[0])
+    expect(expected.map((p) => p[0])).toEqual([1, 2, 3, 4, 5, 6])
+    expect([...first.values()]).not.toEqual([...last.values()]) // the test means something
+    const stored = [...service.store.readEvents(rec.id)]
+    expect(lossSeries(stored)).toEqual(expected)
+    // events.jsonl keeps one frame per step (the last), not every redraw (0/6: the bar before step 1).
+    const steps = stored.flatMap((e) => (e.type === 'progress' && e.bar === 'train' ? [e.step] : []))
+    expect(steps).toEqual([0, 1, 2, 3, 4, 5, 6])
+    expect(done.summary.last_avr_loss).toBe(last.get(6))
+  })
+
+  it("a run starts at the size of the terminal that shows it; a queued run's resize is kept for it", async () => {
+    const { dir, service } = setup()
+    const size = (id: string) => readFileSync(path.join(service.store.dir(id), 'console.log'), 'utf8')
+    const sttyRun = (extra: Partial<RunStartInput> = {}) =>
+      service.start({ command: ['sh', '-c', 'sleep 0.3; stty size'], cwd: dir, gpus: [0], ...extra })
+    // A long run holds GPU 0, so the next one waits in the queue while the viewer resizes it.
+    const blocker = await service.start(fake(dir, ['--steps', '20', '--delay', '0.05'], { gpus: [0] }))
+    const queued = await sttyRun()
+    expect((await service.get(queued.id)).state).toBe('queued')
+    await service.resize(queued.id, 97, 31)
+    await service.waitFor(blocker.id)
+    await service.waitFor(queued.id)
+    expect(size(queued.id)).toMatch(/^31 97\s*$/)
+    // The size is remembered (on disk too) for later runs, which nobody has resized yet.
+    const later = await sttyRun()
+    await service.waitFor(later.id)
+    expect(size(later.id)).toMatch(/^31 97\s*$/)
+    const restarted = new RunService({ dataDir: dir, env: process.env })
+    services.push(restarted)
+    const afterRestart = await restarted.start({ command: ['sh', '-c', 'stty size'], cwd: dir })
+    await restarted.waitFor(afterRestart.id)
+    expect(readFileSync(path.join(restarted.store.dir(afterRestart.id), 'console.log'), 'utf8')).toMatch(
+      /^31 97\s*$/,
+    )
+    // An ended run's terminal cannot be resized: said, not ignored.
+    await expect(service.resize(later.id, 80, 24)).rejects.toThrow(/has ended/)
   })
 
   it('an out-of-memory end is a failed run that says what to change', async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RequestName } from '../../core/api/contract'
 import { ApiError } from '../../core/api/errors'
 import { createServices, type Services } from '../../electron/services'
+import { callOrThrow } from '../helpers/services'
 import { NO_ENVIRONMENT } from '../../electron/services/training/environment'
 import { makeWorld, withFiles, type TrainingWorld } from './training-helpers'
 
@@ -15,11 +16,7 @@ import { makeWorld, withFiles, type TrainingWorld } from './training-helpers'
 let w: TrainingWorld
 let services: Services
 
-async function call(method: RequestName, input: unknown): Promise<unknown> {
-  const r = await services.router.call(method, input, { transport: 'test' })
-  if (!r.ok) throw ApiError.from(r.error)
-  return r.result
-}
+const call = (method: RequestName, input: unknown) => callOrThrow(services, method, input)
 
 async function preset(id: string): Promise<Record<string, unknown>> {
   const p = (await call('presets.get', { id })) as { config: Record<string, unknown> }

@@ -103,4 +103,54 @@ describe('diagnose: what a failed step tells the user', () => {
     const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
     expect(diagnoseError('Copy', full).kind).toBe('disk_full')
   })
+
+  it('a uv message wrapped over several lines is quoted whole, never cut mid-sentence', () => {
+    // What uv printed for torch==2.6.0+cpu on a PyPI-style index (wrapped at the pty's 120 columns).
+    const log =
+      '  × No solution found when resolving dependencies:\r\n' +
+      '  ╰─▶ Because torch==2.6.0+cpu was not found in the package registry and you\r\n' +
+      '      require torch==2.6.0+cpu, we can conclude that your requirements are\r\n' +
+      '      unsatisfiable.\r\n'
+    const d = diagnose('Install torch 2.6.0 and torchvision 0.21.0 (cpu)', 1, log, 'torch')
+    expect(d.kind).toBe('bad_package')
+    expect(d.message).toContain(
+      'Because torch==2.6.0+cpu was not found in the package registry and you require torch==2.6.0+cpu, we can conclude that your requirements are unsatisfiable.',
+    )
+  })
+
+  it('the torch step names the torch index option (not --index-url) and what a PyPI index gives', () => {
+    for (const log of [
+      'error: Failed to fetch: `https://download.pytorch.org/whl/cu124/torch/`\n  Caused by: error sending request',
+      '  × No solution found when resolving dependencies:\n  ╰─▶ Because torch==2.6.0+cu124 was not found in the package registry and you require torch==2.6.0+cu124, we can conclude that your requirements are unsatisfiable.\n',
+    ]) {
+      const d = diagnose('Install torch', 1, log, 'torch')
+      expect(d.message).toMatch(/--torch-index-url/)
+      expect(d.message).toMatch(/PyPI-style index.*Windows torch CPU-only/s)
+      expect(d.message).not.toMatch(/--index-url,|set a mirror: --index-url/)
+    }
+    // Other steps keep the PyPI mirror advice.
+    expect(diagnose(title, 1, 'getaddrinfo ENOTFOUND pypi.org', 'requirements').message).toMatch(
+      /--index-url/,
+    )
+  })
+
+  it('a source that is wrong is not "resumed": the advice is to choose another source and install again', () => {
+    for (const log of [
+      'fatal: Remote branch v0.10.1 not found in upstream origin',
+      "fatal: repository '/nowhere/sd-scripts' does not exist",
+    ]) {
+      const d = diagnose('Fetch sd-scripts v0.10.1 with git', 128, log, 'source')
+      expect(d.message).not.toMatch(/press Resume/)
+      expect(d.message).toMatch(/Resume would fetch the same source again.*--source.*Install again/s)
+    }
+    // A network failure of the source step can still be resumed.
+    expect(
+      diagnose(
+        'Fetch',
+        128,
+        "fatal: unable to access 'https://github.com/x/': Could not resolve host",
+        'source',
+      ).message,
+    ).toMatch(/press Resume/)
+  })
 })

@@ -11,6 +11,7 @@ import {
   type GpuFacts,
   type PlanInput,
 } from '../../core/env/plan'
+import { layoutByName } from '../../core/env/torch-source'
 import { UV_VERSION } from '../../core/env/uv-wheel'
 import { SUPPORTED_VERSIONS } from '../../core/env/versions'
 
@@ -169,20 +170,179 @@ describe('plan: torch build from driver CUDA and GPU generation', () => {
     })
   })
 
-  it('--torch none skips torch and the tokenizer prefill and verifies light', () => {
+  it('--torch none installs no torch: uv leaves torch and torchvision out; verify still needs them', () => {
     const r = plan(input({ gpu: null, choices: { torch: 'none' } }))
     if (!r.ok) throw new Error(r.error.message)
     const byId = Object.fromEntries(r.plan.steps.map((s) => [s.id, s]))
     expect(byId.torch!.skipReason).toMatch(/none/)
-    expect(byId.tokenizers!.skipReason).toBeTruthy()
-    expect(byId.verify!.probe).toEqual({ torch: false, cuda: false, trainingScripts: false })
+    expect(r.plan.torch).toBeNull()
+    const excludes = '/home/u/.local/share/sdxl-studio/envs/default/torch-excluded.txt'
+    for (const id of ['requirements', 'extras'] as const) {
+      const [write, run] = byId[id]!.commands
+      expect(write).toEqual({ kind: 'write-file', path: excludes, content: 'torch\ntorchvision\n' })
+      expect(run?.kind === 'run' && run.argv).toEqual(expect.arrayContaining(['--excludes', excludes]))
+      expect(run?.kind === 'run' && run.argv).not.toContain('-c')
+    }
+    // The tokenizers no longer need torch (nor Hugging Face): the step runs.
+    expect(byId.tokenizers!.skipReason).toBeUndefined()
+    expect(byId.verify!.probe).toMatchObject({ torch: true, cuda: false, trainingScripts: true })
+    expect(byId.verify!.probe!.torchFix).toMatch(
+      /leaves torch to you.*pip install --python .*venv\/bin\/python torch==2\.6\.0 torchvision==0\.21\.0 --index-url https:\/\/download\.pytorch\.org\/whl\/cu124.*Resume/,
+    )
     const verify = byId.verify!.commands[0]!
-    expect(verify.kind === 'run' && verify.argv).toContain('--light')
-    // No constraints file without torch: nothing to pin.
-    const req = byId.requirements!.commands[0]!
-    expect(req.kind === 'run' && req.argv).not.toContain('-c')
-    const extras = byId.extras!.commands[0]!
-    expect(extras.kind === 'run' && extras.argv).toContain('--no-deps')
+    expect(verify.kind === 'run' && verify.argv).not.toContain('--light')
+  })
+
+  it('--torch none with the pip installer is refused: pip cannot leave torch out', () => {
+    const r = plan(input({ gpu: null, choices: { torch: 'none', installer: 'pip' } }))
+    expect(r.ok).toBe(false)
+    if (r.ok) return
+    expect(r.error.kind).toBe('torch_none_needs_uv')
+    expect(r.error.message).toMatch(/uv installer.*--excludes.*auto or cpu/s)
+  })
+})
+
+describe('plan: torch from a PyPI-style index', () => {
+  const pypi = { layout: 'pypi' as const, why: 'https://pypi.org/simple serves /torch/ directly' }
+  const withIndex = (more: Parameters<typeof input>[0] = {}) =>
+    input({
+      ...more,
+      torchIndex: pypi,
+      choices: {
+        ...more.choices,
+        mirrors: { pypiIndex: null, torchIndex: 'https://pypi.org/simple/', hfEndpoint: null },
+      },
+    })
+
+  it("Linux, CPU on purpose: PyPI's unlabelled CUDA 12.4 build (it runs on the CPU), reinstalled by Repair", () => {
+    const r = plan(withIndex({ gpu: null, choices: { torch: 'cpu' } }))
+    if (!r.ok) throw new Error(r.error.message)
+    expect(r.plan.torch).toMatchObject({
+      torch: '2.6.0',
+      index: 'cu124',
+      cuda: '12.4',
+      layout: 'pypi',
+      indexUrl: 'https://pypi.org/simple',
+    })
+    expect(r.plan.torch!.why).toMatch(
+      /serves \/torch\/ directly.*CUDA 12\.4 build \(it runs on the CPU too\)/,
+    )
+    const step = r.plan.steps.find((s) => s.id === 'torch')!
+    expect(step.title).toMatch(/PyPI build, CUDA 12\.4/)
+    const run = step.commands.find((c) => c.kind === 'run')!
+    expect(run.kind === 'run' && run.argv).toEqual(
+      expect.arrayContaining([
+        'torch==2.6.0',
+        'torchvision==0.21.0',
+        '--index-url',
+        'https://pypi.org/simple',
+        '--reinstall-package',
+        'torch',
+      ]),
+    )
+    expect(run.kind === 'run' && run.argv.some((a) => a.includes('+'))).toBe(false)
+  })
+
+  it('Linux GPU on a CUDA 12.4 driver: the same build; a 12.2 driver is told to update', () => {
+    const r = plan(withIndex())
+    if (!r.ok) throw new Error(r.error.message)
+    expect(r.plan.torch).toMatchObject({ index: 'cu124', cuda: '12.4', layout: 'pypi' })
+    const old = plan(withIndex({ gpu: RTX_3060_CUDA_122 }))
+    expect(old.ok).toBe(false)
+    if (!old.ok) {
+      expect(old.error.kind).toBe('driver_too_old')
+      expect(old.error.message).toMatch(/CUDA 12\.4.*supports CUDA 12\.2.*cu121.*--torch-index-url/s)
+    }
+  })
+
+  it('RTX 50 on Linux: PyPI serves torch 2.8.0 as the CUDA 12.8 build', () => {
+    const r = plan(withIndex({ gpu: RTX_5090_CUDA_128 }))
+    if (!r.ok) throw new Error(r.error.message)
+    expect(r.plan.torch).toMatchObject({ torch: '2.8.0', index: 'cu128', cuda: '12.8' })
+  })
+
+  it("Windows GPU: refused, PyPI's Windows torch is CPU-only; Windows CPU on purpose is fine", () => {
+    const gpu = plan(withIndex({ os: 'win32', choices: { envDir: 'C:\\SDXL\\envs\\default' } }))
+    expect(gpu.ok).toBe(false)
+    if (!gpu.ok) {
+      expect(gpu.error.kind).toBe('torch_index_cpu_only')
+      expect(gpu.error.message).toMatch(
+        /CPU-only build: NVIDIA GeForce RTX 4090 would not be used.*--torch-index-url/s,
+      )
+    }
+    const cpu = plan(
+      withIndex({ os: 'win32', gpu: null, choices: { torch: 'cpu', envDir: 'C:\\SDXL\\envs\\x' } }),
+    )
+    if (!cpu.ok) throw new Error(cpu.error.message)
+    expect(cpu.plan.torch).toMatchObject({ index: 'cpu', cuda: null, layout: 'pypi' })
+  })
+
+  it('a torch index root keeps the labelled pins; without facts, the address decides the layout', () => {
+    const root = plan(
+      input({
+        choices: { mirrors: { pypiIndex: null, torchIndex: 'https://m.example/whl', hfEndpoint: null } },
+      }),
+    )
+    if (!root.ok) throw new Error(root.error.message)
+    expect(root.plan.torch).toMatchObject({
+      layout: 'torch',
+      indexUrl: 'https://m.example/whl/cu124',
+      cuda: '12.4',
+    })
+    const simple = plan(
+      input({
+        choices: {
+          mirrors: { pypiIndex: null, torchIndex: 'https://mirror.example/pypi/simple/', hfEndpoint: null },
+        },
+      }),
+    )
+    if (!simple.ok) throw new Error(simple.error.message)
+    expect(simple.plan.torch).toMatchObject({
+      layout: 'pypi',
+      indexUrl: 'https://mirror.example/pypi/simple',
+    })
+    expect(simple.plan.torch!.why).toMatch(/ends in \/simple/)
+  })
+
+  it("layoutByName: PEP 503 addresses end in /simple (or devpi's /+simple)", () => {
+    for (const url of [
+      'https://pypi.org/simple',
+      'https://pypi.tuna.tsinghua.edu.cn/simple/',
+      'https://d/root/pypi/+simple/',
+    ])
+      expect(layoutByName(url).layout, url).toBe('pypi')
+    for (const url of [
+      'https://download.pytorch.org/whl',
+      'https://mirrors.example.com/pytorch-wheels/',
+      'https://x/simplex',
+    ])
+      expect(layoutByName(url).layout, url).toBe('torch')
+  })
+
+  it('the tokenizer step fetches the open-clip-torch wheel from the PyPI index (the mirror when set)', () => {
+    const r = plan(
+      input({
+        choices: {
+          mirrors: { pypiIndex: 'https://mirror.example/simple', torchIndex: null, hfEndpoint: null },
+        },
+      }),
+    )
+    if (!r.ok) throw new Error(r.error.message)
+    const cmd = r.plan.steps.find((s) => s.id === 'tokenizers')!.commands[0]!
+    expect(cmd.kind === 'run' && cmd.argv).toEqual(
+      expect.arrayContaining([
+        '--index-url',
+        'https://mirror.example/simple',
+        '--downloads',
+        '/home/u/.local/share/sdxl-studio/envs/default/downloads',
+      ]),
+    )
+    const plain = plan(input())
+    if (!plain.ok) throw new Error(plain.error.message)
+    const c2 = plain.plan.steps.find((s) => s.id === 'tokenizers')!.commands[0]!
+    expect(c2.kind === 'run' && c2.argv).toEqual(
+      expect.arrayContaining(['--index-url', 'https://pypi.org/simple']),
+    )
   })
 })
 

@@ -8,6 +8,7 @@ import { LogSummary, RunEvent, type ProgressEvent } from '../../core/runs/events
 import { LineSplitter } from '../../core/runs/lines'
 import { parseLog } from '../../core/runs/parse-log'
 import { baseName, ProgressParser } from '../../core/runs/progress-parser'
+import { lossSeries } from '../../core/runs/summary'
 import { parseTqdm } from '../../core/runs/tqdm'
 import { Utf8StreamDecoder } from '../../core/runs/utf8'
 
@@ -342,5 +343,66 @@ describe('stream edge cases', () => {
     )
     expect(feedAll(['hello world\n'])).toEqual([{ type: 'text', line: 'hello world' }])
     expect(new ProgressParser({ keepText: false }).feed('hello world\n')).toEqual([])
+  })
+})
+
+describe('the loss of a step is its last frame (sd-scripts redraws a step twice)', () => {
+  // What sd-scripts v0.10.1 printed for 3 steps on the CPU: update(1) draws the new count with the
+  // previous average, set_postfix draws it again with this step's. Rich log lines between them.
+  const log =
+    'steps:   0%|          | 0/3 [00:00<?, ?it/s]' +
+    '\rsteps:  33%|███▎      | 1/3 [00:41<01:22, 41.06s/it]' +
+    '\rsteps:  33%|███▎      | 1/3 [00:41<01:22, 41.06s/it, avr_loss=1.11]' +
+    '\rsteps:  67%|██████▋   | 2/3 [01:20<00:40, 40.24s/it, avr_loss=1.11]' +
+    '\rsteps:  67%|██████▋   | 2/3 [01:20<00:40, 40.24s/it, avr_loss=1.1]' +
+    '\rsteps: 100%|██████████| 3/3 [02:01<00:00, 40.41s/it, avr_loss=1.1]' +
+    '\rsteps: 100%|██████████| 3/3 [02:01<00:00, 40.41s/it, avr_loss=1.09]\n'
+
+  it('lossSeries gives 1.11, 1.10, 1.09 for steps 1–3 and the summary the final 1.09', () => {
+    const { events, summary } = parseLog(log)
+    expect(lossSeries(events)).toEqual([
+      [1, 1.11],
+      [2, 1.1],
+      [3, 1.09],
+    ])
+    expect(summary.last_avr_loss).toBe(1.09)
+    expect(summary.last_step).toBe(3)
+  })
+
+  it('in any chunking, the final loss is there (the live frame is peeked, not lost)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: log.length - 1 }), { maxLength: 12 }), (cuts) => {
+        const at = [...new Set(cuts)].sort((a, b) => a - b)
+        const chunks = [0, ...at].map((c, i) => log.slice(c, at[i] ?? log.length))
+        const events = feedAll(chunks)
+        expect(lossSeries(events)).toEqual([
+          [1, 1.11],
+          [2, 1.1],
+          [3, 1.09],
+        ])
+      }),
+      { numRuns: 200 },
+    )
+  })
+})
+
+describe('caching events', () => {
+  it('one caching pass is one start, though sd-scripts announces it twice', () => {
+    const log = [
+      'INFO     caching latents with caching strategy.                  train_util.py:1120',
+      'INFO     caching latents...                                      train_util.py:1170',
+      '100%|██████████| 4/4 [00:03<00:00,  1.21it/s]',
+      'INFO     [Dataset 1]                                             train_util.py:2600',
+      'INFO     caching latents...                                      train_util.py:1170',
+      '100%|██████████| 2/2 [00:01<00:00,  1.51it/s]',
+      '',
+    ].join('\n')
+    const caching = parseLog(log).events.filter((e) => e.type === 'caching')
+    expect(caching).toEqual([
+      { type: 'caching', what: 'latents', phase: 'start' },
+      { type: 'caching', what: 'latents', phase: 'done' },
+      { type: 'caching', what: 'latents', phase: 'start' },
+      { type: 'caching', what: 'latents', phase: 'done' },
+    ])
   })
 })

@@ -12,8 +12,14 @@ describe('run records (pure helpers)', () => {
         '--output_dir',
         'D:\\Обучение\\out dir',
       ]),
-    ).toBe('accelerate launch sdxl_train_network.py --output_dir "D:\\\\Обучение\\\\out dir"')
-    expect(displayCommand(['python', '--lr=1e-4', 'a"b'])).toBe('python --lr=1e-4 "a\\"b"')
+    ).toBe("accelerate launch sdxl_train_network.py --output_dir 'D:\\Обучение\\out dir'")
+    expect(displayCommand(['python', '--lr=1e-4', 'a"b'])).toBe(`python --lr=1e-4 'a"b'`)
+    // Nothing a shell would expand is left outside single quotes (bash: $, backticks, !).
+    expect(displayCommand(['echo', '$(id)', '`id`', 'hi!'])).toBe("echo '$(id)' '`id`' 'hi!'")
+    // On Windows: PowerShell, where a quoted program needs the call operator.
+    expect(displayCommand(['C:\\v\\python.exe', "it's $(x)"], 'windows')).toBe(
+      "& C:\\v\\python.exe 'it''s $(x)'",
+    )
   })
 
   it('reads --name value and --name=value', () => {

@@ -163,14 +163,15 @@ describe('command-line quoting', () => {
     expect(quoteWindows('C:\\my data\\')).toBe('"C:\\my data\\\\"')
     expect(quoteWindows('say "hi"')).toBe('"say \\"hi\\""')
   })
-  it('renders a Windows display line with quoted paths', () => {
+  it('renders a Windows display line for PowerShell: the call operator, single-quoted paths', () => {
     const r = render(withPaths(TrainingConfig.parse({ type: 'lora' })), {
-      filesDir: 'C:\\Users\\Me\\run 1',
+      filesDir: "C:\\Users\\O'Brien\\run 1 $(x)",
       sdScriptsDir: 'C:\\sd-scripts',
       flavor: 'windows',
     })
+    expect(r.display.startsWith('& accelerate launch ')).toBe(true)
     expect(r.display).toContain(
-      'C:\\sd-scripts\\sdxl_train_network.py --config_file "C:\\Users\\Me\\run 1\\config.toml"',
+      "C:\\sd-scripts\\sdxl_train_network.py --config_file 'C:\\Users\\O''Brien\\run 1 $(x)\\config.toml'",
     )
   })
 })

@@ -41,6 +41,12 @@ export const EnvListItem = EnvRecord.extend({
   active: z.boolean(),
   status: z.enum(['running', 'failed', 'done', 'interrupted', 'external', 'missing']),
   running: z.boolean(),
+  /** Installed and verified: a run may start on it (the same check train.start makes). */
+  ready: z.boolean(),
+  /** Why not, and what to do (null when ready). */
+  notReady: z.string().nullable(),
+  /** Bytes the install's steps added on disk (null: not a managed install, or no record). */
+  sizeBytes: z.number().nullable(),
 })
 
 export const VerifyResult = z.object({

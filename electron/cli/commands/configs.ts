@@ -6,6 +6,7 @@ import { parseConfig, type TrainingConfig } from '../../../core/config/schema'
 import { render } from '../../../core/sdscripts/render'
 import type { ShellFlavor } from '../../../core/sdscripts/quote'
 import { validateConfig } from '../../../core/sdscripts/validate'
+import { ApiError } from '../../../core/api/errors'
 import { writeFileAtomic, writeJsonAtomic } from '../../services/store/atomic'
 import { CliUsageError, command, jsonOption, printJson, type CliIo } from '../command'
 
@@ -58,6 +59,15 @@ async function readJsonArgument(file: string, say: { missing: string; invalid: s
         : `${say.invalid}: ${file}`,
     )
   }
+}
+
+/** --gpus 0,1 → [0, 1]; absent → undefined. */
+export function parseGpus(value: unknown): number[] | undefined {
+  if (typeof value !== 'string') return undefined
+  const gpus = value.trim()
+  if (!/^\d+(,\d+)*$/.test(gpus))
+    throw new CliUsageError(`--gpus takes GPU indexes separated by commas, e.g. 0 or 0,1; got "${gpus}".`)
+  return gpus.split(',').map(Number)
 }
 
 function formatIssue(i: Issue): string {
@@ -143,13 +153,42 @@ export const configsCommands = [
   }),
   command({
     path: ['config', 'export'],
-    summary: 'Write a config file (JSON) as sd-scripts files plus the exact command line',
-    args: '<config file> --out <dir> [--sd-scripts <dir>] [--flavor windows|posix]',
-    options: exportOptions,
+    summary:
+      'Write what "run start" runs for a config (JSON): its files, command.txt and a launcher (train.sh; Windows: train.ps1, train.cmd) with the active environment\'s command, folder and variables',
+    args: '<config file> --out <dir> [--gpus 0,1] | portable: [--sd-scripts <dir>] [--flavor windows|posix]',
+    options: { ...exportOptions, gpus: { type: 'string' } },
     async run({ values, positionals }, ctx) {
       const file = positionals[0]
       if (!file) throw new CliUsageError('Name the config file: config export <config file> --out <dir>')
       const config = await readConfigFile(file)
+      const portable = ['sd-scripts', 'flavor', 'accelerate'].some((k) => values[k] !== undefined)
+      if (!portable) {
+        if (typeof values.out !== 'string' || !values.out)
+          throw new CliUsageError('Give the output folder with --out <dir>.')
+        const gpus = parseGpus(values.gpus)
+        try {
+          const r = await ctx.services().training.exportRun({ config, ...(gpus ? { gpus } : {}) }, values.out)
+          if (values.json) printJson(ctx.io, r)
+          else
+            ctx.io.stdout(
+              `Wrote ${r.files.join(', ')} to ${r.dir} (${r.script}, environment "${r.environment}")\nRun it by hand: ${r.launcher}\n`,
+            )
+          if (r.warnings.length)
+            ctx.io.stderr(
+              `run start would refuse this run now:\n${r.warnings.map((w) => `- ${w}`).join('\n')}\n`,
+            )
+          return 0
+        } catch (error) {
+          if (!(
+            error instanceof ApiError &&
+            (error.details as { kind?: string } | undefined)?.kind === 'no_environment'
+          ))
+            throw error
+          ctx.io.stderr(
+            'No sd-scripts environment is active, so the command is the portable one (accelerate launch, sd-scripts folder to fill in). Install or choose an environment for the exact command run start uses.\n',
+          )
+        }
+      }
       const errors = validateConfig(config).filter((i) => i.severity === 'error')
       const result = await writeExport(config, values, ctx.io)
       if (values.json) printJson(ctx.io, { ...result, errors })

@@ -3,6 +3,7 @@ import { ApiError } from '../../../core/api/errors'
 import { PlanRequest } from '../../../core/api/domains/env'
 import { describeZodError } from '../../../core/api/errors'
 import type { InstallPlan, Mirrors, StepCommand } from '../../../core/env/plan'
+import { displayCommand, quotePosix, quotePowerShell } from '../../../core/sdscripts/quote'
 import type { PrecheckReport } from '../../../core/env/prechecks'
 import type { InstallProgress } from '../../../core/env/state'
 import type { RunOutcome } from '../../services/env/runner'
@@ -81,12 +82,14 @@ function formatBytes(n: number): string {
 
 function describeCommand(c: StepCommand): string {
   switch (c.kind) {
-    case 'run':
-      return `$ ${Object.entries(c.env ?? {})
-        .map(([k, v]) => `${k}=${v} `)
-        .join(
-          '',
-        )}${c.argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}${c.cwd ? `   (in ${c.cwd})` : ''}`
+    case 'run': {
+      const flavor = process.platform === 'win32' ? 'windows' : 'posix'
+      // Variables as the same shell sets them for one command, so the line can be pasted.
+      const env = Object.entries(c.env ?? {}).map(([k, v]) =>
+        flavor === 'windows' ? `$env:${k}=${quotePowerShell(v)}; ` : `${k}=${quotePosix(v)} `,
+      )
+      return `$ ${env.join('')}${displayCommand(c.argv, flavor)}${c.cwd ? `   (in ${c.cwd})` : ''}`
+    }
     case 'write-file':
       return `write ${c.path}`
     case 'copy-tree':
@@ -228,7 +231,7 @@ export const envCommands: CliCommand[] = [
       else
         for (const e of list.environments)
           ctx.io.stdout(
-            `${e.active ? '*' : ' '} ${e.name}  ${e.kind}  ${e.version ?? 'unknown version'}  ${e.status}  ${e.envDir}\n`,
+            `${e.active ? '*' : ' '} ${e.name}  ${e.kind}  ${e.version ?? 'unknown version'}  ${e.status}  ${e.ready ? 'ready' : 'NOT READY'}  ${e.envDir}${e.notReady ? `\n    ${e.notReady}` : ''}\n`,
           )
       return 0
     },

@@ -53,7 +53,12 @@ export async function importKohyaWithFolders(json: unknown) {
   return { config, keys: imported.keys, unmapped: imported.unmapped, warnings }
 }
 
-export function createConfigsDomain(options: ServiceOptions) {
+export interface ConfigsDeps {
+  /** The active environment's installed packages (for the package rules), when known. */
+  activePackages?: () => Promise<string[] | undefined>
+}
+
+export function createConfigsDomain(options: ServiceOptions, deps: ConfigsDeps = {}) {
   const store = new PresetStore(options.dataDir)
   const requests = {
     'presets.list': async () => (await store.list()).map(summary),
@@ -68,8 +73,13 @@ export function createConfigsDomain(options: ServiceOptions) {
       return { deleted: id }
     },
     'presets.duplicate': async ({ id, name }) => summary(await store.duplicate(id, name)),
+    // Without a package list, the active environment's is used: a notice about a package (such as
+    // bitsandbytes) then appears only when that environment lacks it.
     'config.validate': async ({ config, checkFiles, packages }) =>
-      validateWithFiles(config, { checkFiles, packages }),
+      validateWithFiles(config, {
+        checkFiles,
+        packages: packages ?? (await deps.activePackages?.().catch(() => undefined)),
+      }),
     'config.applyFix': ({ config, fix }) => applyFix(config, fix),
     'config.render': ({ config, filesDir, sdScriptsDir, flavor, accelerate }) => {
       const r = render(config, {

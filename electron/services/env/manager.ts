@@ -1,4 +1,4 @@
-import { existsSync, promises as fs } from 'node:fs'
+import { existsSync, promises as fs, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ApiError } from '../../../core/api/errors'
 import {
@@ -10,6 +10,7 @@ import {
 import { envLayout } from '../../../core/env/layout'
 import { listNames } from '../../../core/env/ownership'
 import {
+  chooseTorch,
   DEFAULT_SOURCE,
   plan as makePlan,
   type GpuFacts,
@@ -20,7 +21,13 @@ import {
 } from '../../../core/env/plan'
 import { evaluatePrechecks, type PrecheckReport } from '../../../core/env/prechecks'
 import { evaluateProbe, ProbeReport, type ProbeProblem } from '../../../core/env/probe'
-import { EnvRegistry, EnvSettings, type EnvChoices, type EnvRecord } from '../../../core/env/registry'
+import {
+  EnvRegistry,
+  EnvSettings,
+  type EnvChoices,
+  type EnvRecord,
+  type LastVerify,
+} from '../../../core/env/registry'
 import {
   maskedPasswordProblem,
   mirrorUrlProblem,
@@ -44,6 +51,8 @@ import { execShort, findOnPath, findPythons, type PythonCandidate } from './dete
 import { inspectFolder, removeOwned } from './ownership'
 import { gatherPrecheckFacts } from './prechecks'
 import { InstallRunner, installEnv, readState, type RunOutcome } from './runner'
+import { readiness } from './readiness'
+import { detectTorchIndex } from './torch-index'
 import { isExecutableFile } from '../which'
 
 export interface PlanRequest {
@@ -85,6 +94,34 @@ export interface VerifyResult {
 }
 
 type Listener<T> = (value: T) => void
+
+/** The build verify compares the installed torch with (null: the plan installs none). */
+function torchBuildOf(plan: InstallPlan) {
+  const t = plan.torch
+  return t ? { torch: t.torch, index: t.index, ...(t.cuda !== undefined ? { cuda: t.cuda } : {}) } : null
+}
+
+/** What an install put on disk: the bytes its steps measured. */
+function installedBytes(state: InstallState): number {
+  return Object.values(state.steps).reduce((n, s) => n + (s.bytes ?? 0), 0)
+}
+
+function lastVerifyOf(
+  problems: ProbeProblem[],
+  probe: ProbeReport | null,
+  error: string | null | undefined,
+): LastVerify {
+  const list = problems.map((p) => ({ check: p.check as string, message: p.message }))
+  if (error && list.length === 0) list.push({ check: 'probe', message: error })
+  return {
+    ok: list.length === 0,
+    at: Date.now(),
+    problems: list,
+    packages: Object.entries(probe?.packages ?? {})
+      .filter(([, v]) => v !== null)
+      .map(([k]) => k),
+  }
+}
 
 const LOG_HISTORY = 256 * 1024
 
@@ -236,16 +273,43 @@ export class EnvManager {
     const environments = await Promise.all(
       r.environments.map(async (e) => {
         const state = e.kind === 'managed' ? await readState(e.envDir).catch(() => null) : null
+        const notReady = await readiness(e)
         return {
           ...e,
           choices: e.choices ? redactChoices(e.choices) : null,
           active: r.active === e.name,
           status: e.kind === 'external' ? ('external' as const) : (state?.status ?? ('missing' as const)),
           running: this.runningName === e.name,
+          ready: notReady === null,
+          notReady,
+          sizeBytes: state ? installedBytes(state) : null,
         }
       }),
     )
     return { active: r.active, environments }
+  }
+
+  /** Packages an environment's last verify found (its install's probe for older records); undefined: unknown. */
+  packagesOf(rec: EnvRecord): string[] | undefined {
+    if (rec.lastVerify) return rec.lastVerify.packages
+    if (rec.kind !== 'managed') return undefined
+    try {
+      const file = envLayout(process.platform === 'win32' ? 'win32' : 'linux', rec.envDir).probeFile
+      const report = ProbeReport.safeParse(JSON.parse(readFileSync(file, 'utf8')))
+      if (!report.success) return undefined
+      return Object.entries(report.data.packages)
+        .filter(([, v]) => v !== null)
+        .map(([k]) => k)
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The active environment's packages, for config checks that depend on them (undefined: unknown). */
+  async activePackages(): Promise<string[] | undefined> {
+    const r = await this.registry()
+    const rec = r.environments.find((e) => e.name === r.active)
+    return rec ? this.packagesOf(rec) : undefined
   }
 
   async activate(name: string): Promise<void> {
@@ -383,7 +447,8 @@ export class EnvManager {
     const facts = await this.machineFacts()
     const envDir = path.resolve(req.envDir ?? this.defaultEnvDir(req.name))
     // Plans are shown, logged and stored: they get every URL without its password.
-    const { clean } = splitChoiceCredentials(await this.choicesFor(req))
+    const split = splitChoiceCredentials(await this.choicesFor(req))
+    const { clean } = split
     const version = req.version ?? DEFAULT_VERSION
     const refuse = (error: PlanError): PlanResponse => ({
       ok: false,
@@ -395,6 +460,7 @@ export class EnvManager {
     })
     const sourceProblem = await this.sourceFolderProblem(clean.source)
     if (sourceProblem) return refuse({ kind: 'bad_source', message: sourceProblem })
+    const torchIndex = await this.torchIndexFacts(version, split, facts)
     const result = makePlan({
       version,
       os: facts.os,
@@ -403,6 +469,7 @@ export class EnvManager {
       gitAvailable: facts.gitAvailable,
       gpu: facts.gpu,
       resourcesDir: resourcesDir(this.env),
+      ...(torchIndex ? { torchIndex } : {}),
       toolsDir: this.toolsDir,
       choices: { ...clean, envDir },
     })
@@ -424,6 +491,24 @@ export class EnvManager {
       findVersion(version)!,
     )
     return { ok: report.ok, plan: result.plan, error: null, prechecks: report, facts, envDir }
+  }
+
+  /**
+   * Asks the user's torch index what kind it is (a torch root or PyPI-style); null: the default index.
+   * Asked through the install's proxy with the mirror's credentials; the URL shown has no password.
+   */
+  private async torchIndexFacts(
+    version: string,
+    split: ReturnType<typeof splitChoiceCredentials<EnvChoices>>,
+    facts: MachineFacts,
+  ) {
+    const { clean, credentials, proxy } = split
+    const url = clean.mirrors.torchIndex
+    const v = findVersion(version)
+    if (!url || !v || clean.torch === 'none') return null
+    const picked = chooseTorch(v, clean.torch, facts.gpu, facts.os)
+    const build = picked && 'build' in picked ? picked.build.index : null
+    return detectTorchIndex(url, build, { credentials, proxy, env: this.env })
   }
 
   /** A local-folder source must exist and be a folder (URLs are checked by git or the download). */
@@ -505,7 +590,8 @@ export class EnvManager {
         choices,
         createdAt: existing?.createdAt ?? Date.now(),
       })
-      r.active ??= req.name
+      // Installing an environment makes it the one runs use (runs refuse it until it verifies).
+      r.active = req.name
     })
     return this.runPlan(req.name, p, { fresh: true, action: 'install', access: this.accessFor(choices) })
   }
@@ -534,7 +620,7 @@ export class EnvManager {
         pythonRange: version.python,
         tag: plan.version,
         extras: version.extras,
-        torchBuild: plan.torch ? { torch: plan.torch.torch, index: plan.torch.index } : null,
+        torchBuild: torchBuildOf(plan),
       },
       onLog: (data) => this.emitLog(name, data),
       onProgress: (p) => this.emitProgress(p),
@@ -556,12 +642,20 @@ export class EnvManager {
     const done = runner
       .run()
       .then(async (outcome) => {
-        if (outcome.state.status === 'done') {
-          await this.updateRegistry((r) => {
-            const rec = r.environments.find((e) => e.name === name)
-            if (rec) rec.version = plan.version
-          })
-        }
+        const verified = outcome.state.status === 'done'
+        const failedVerify = outcome.state.lastError?.step === 'verify'
+        await this.updateRegistry((r) => {
+          const rec = r.environments.find((e) => e.name === name)
+          if (!rec) return
+          if (verified) rec.version = plan.version
+          // The install's own verify counts as the last verify, passed or failed.
+          if (verified || failedVerify)
+            rec.lastVerify = lastVerifyOf(
+              outcome.problems,
+              outcome.probe,
+              failedVerify ? outcome.state.lastError?.message : null,
+            )
+        })
         return outcome
       })
       .catch((error: unknown) => {
@@ -696,10 +790,12 @@ export class EnvManager {
     const version = findVersion(rec.version ?? DEFAULT_VERSION) ?? findVersion(DEFAULT_VERSION)!
     const base: VerifyResult = { name, ok: false, light: isLight, problems: [], probe: null, error: null }
     if (!existsSync(rec.venvPython)) {
-      return {
+      const missing = {
         ...base,
         error: `The environment's Python is missing: ${rec.venvPython}.${rec.kind === 'managed' ? ' Repair reinstalls it.' : ''}`,
       }
+      if (!isLight) await this.recordVerify(name, missing)
+      return missing
     }
     const out = path.join(this.options.dataDir, 'tmp', `probe-${process.pid}-${Date.now()}.json`)
     await fs.mkdir(path.dirname(out), { recursive: true })
@@ -722,19 +818,31 @@ export class EnvManager {
     }
     const parsed = ProbeReport.safeParse(raw)
     if (!parsed.success) {
-      return {
+      const broken = {
         ...base,
         error: `The environment's Python could not run the probe (exit ${r.code}): ${(r.stderr || r.error || '').trim().slice(-1000)}`,
       }
+      if (!isLight) await this.recordVerify(name, broken)
+      return broken
     }
     const problems = evaluateProbe(parsed.data, {
       expect: effective,
       pythonRange: version.python,
       tag: rec.kind === 'managed' ? rec.version : null,
       extras: rec.kind === 'managed' ? version.extras : [],
-      torchBuild: state?.plan.torch ? { torch: state.plan.torch.torch, index: state.plan.torch.index } : null,
+      torchBuild: state ? torchBuildOf(state.plan) : null,
     })
-    return { ...base, ok: problems.length === 0, problems, probe: parsed.data }
+    const result = { ...base, ok: problems.length === 0, problems, probe: parsed.data }
+    if (!isLight) await this.recordVerify(name, result)
+    return result
+  }
+
+  /** Keeps a full verify's outcome with the record: readiness and the package rules read it. */
+  private async recordVerify(name: string, v: VerifyResult): Promise<void> {
+    await this.updateRegistry((r) => {
+      const rec = r.environments.find((e) => e.name === name)
+      if (rec) rec.lastVerify = lastVerifyOf(v.problems, v.probe, v.error)
+    })
   }
 
   // --- remove and adopt ----------------------------------------------------------------------
@@ -840,7 +948,8 @@ export class EnvManager {
     }
     await this.updateRegistry((r) => {
       r.environments.push(record)
-      r.active ??= name
+      // Adopting an install makes it the one runs use (they refuse it while it does not verify).
+      r.active = name
     })
     const verify = await this.verify(name)
     const tag = verify.probe?.sd_scripts.tag ?? null

@@ -155,6 +155,26 @@ async function httpGet<T>(
   }
 }
 
+/**
+ * Whether a page answers 2xx (true), answers with an error status (false), or cannot be reached at
+ * all (null: offline, or a proxy in the way). The body is not read.
+ */
+export async function urlAnswers(url: string, access: NetAccess, timeoutMs: number): Promise<boolean | null> {
+  try {
+    return await httpGet(
+      url,
+      access,
+      { accept: 'text/html', signal: AbortSignal.timeout(timeoutMs) },
+      async (res) => {
+        await res.body?.cancel().catch(() => undefined)
+        return true
+      },
+    )
+  } catch (error) {
+    return error instanceof DownloadError && error.status !== null ? false : null
+  }
+}
+
 /** A small text answer (an index page): its body, content type and final URL (after redirects). */
 export function fetchText(
   url: string,

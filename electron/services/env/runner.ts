@@ -4,6 +4,7 @@ import type * as pty from 'node-pty'
 import { spawnPty } from '../pty'
 import { PtyFlow } from '../pty-flow'
 import { killRun } from '../runs/process-tree'
+import { displayCommand } from '../../../core/sdscripts/quote'
 import { diagnose, diagnoseError, type Diagnosis } from '../../../core/env/failures'
 import type { InstallPlan, PlanStep, StepCommand, StepId } from '../../../core/env/plan'
 import { evaluateProbe, ProbeReport, type ProbeContext, type ProbeProblem } from '../../../core/env/probe'
@@ -61,10 +62,6 @@ export function stateFile(envDir: string): string {
 
 export async function readState(envDir: string): Promise<InstallState | null> {
   return readJsonFile(stateFile(envDir), InstallState.nullable(), () => null)
-}
-
-function quoteArg(a: string): string {
-  return /^[\w@%+=:,./\\-]+$/.test(a) ? a : `"${a.replace(/"/g, '\\"')}"`
 }
 
 /**
@@ -264,7 +261,7 @@ export class InstallRunner {
                   kind: 'interrupted' as const,
                   message: `${step.title} was stopped. Press Resume to continue.`,
                 }
-              : diagnoseError(step.title, error)
+              : diagnoseError(step.title, error, step.id)
         // The message is stored, shown and logged: no password may be in it.
         const d = { ...raw, message: redactText(raw.message, this.secrets) }
         const finished = Date.now()
@@ -375,7 +372,7 @@ export class InstallRunner {
     const env = installEnv(this.o.baseEnv, this.o.dataDir, { ...this.accessEnv, ...cmd.env })
     const [file, ...args] = cmd.argv as [string, ...string[]]
     const resolved = path.isAbsolute(file) ? file : await findOnPath(file, env)
-    this.log(`$ ${cmd.argv.map(quoteArg).join(' ')}\r\n`)
+    this.log(`$ ${displayCommand(cmd.argv, process.platform === 'win32' ? 'windows' : 'posix')}\r\n`)
     if (!resolved) {
       throw new StepFailure({
         kind: 'command',
@@ -425,7 +422,7 @@ export class InstallRunner {
       })
     }
     if (exit.exitCode !== 0) {
-      throw new StepFailure(diagnose(step.title, exit.signal ? null : exit.exitCode, tail))
+      throw new StepFailure(diagnose(step.title, exit.signal ? null : exit.exitCode, tail, step.id))
     }
   }
 

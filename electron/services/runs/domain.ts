@@ -8,6 +8,7 @@ import { queryProcesses } from '../gpu/nvidia-smi'
 import { ENDED_STATES } from '../../../core/runs/record'
 import { SettingsStore } from '../store/settings'
 import { readRegularFile, openRegularFile } from '../store/regular-file'
+import { lossSeries } from '../../../core/runs/summary'
 import { RunService } from './run-service'
 
 /** The last `max` bytes of a file as text (a run's or a tool job's console log); empty when it is missing. */
@@ -85,16 +86,14 @@ export function createRunsDomain(options: ServiceOptions) {
     'run.history': async ({ id }) => {
       const s = runs()
       await s.get(id)
-      const loss: Array<[number, number]> = []
       const memory: Array<[number, number]> = []
       const events = []
-      for (const e of s.store.readEvents(id)) {
-        if (e.type === 'progress') {
-          if (e.bar === 'train' && e.avr_loss !== null) loss.push([e.step, e.avr_loss])
-        } else if (e.type === 'gpu_memory') memory.push([e.elapsed_s, e.used_mib])
-        else events.push(e)
+      const all = [...s.store.readEvents(id)]
+      for (const e of all) {
+        if (e.type === 'gpu_memory') memory.push([e.elapsed_s, e.used_mib])
+        else if (e.type !== 'progress') events.push(e)
       }
-      return { loss, memory, events }
+      return { loss: lossSeries(all), memory, events }
     },
     'run.log': async ({ id, tail_bytes }) => {
       const s = runs()
@@ -135,10 +134,7 @@ export function createRunsDomain(options: ServiceOptions) {
       return { opened: rec.output_dir }
     },
     'run.resize': async ({ id, cols, rows }) => {
-      const out = runs().subscribeOutput(id, () => undefined)
-      if (!out) throw new ApiError('conflict', `Run ${id} is not running in this app.`)
-      out.close()
-      out.proc.resize(cols, rows)
+      await runs().resize(id, cols, rows)
       return { ok: true as const }
     },
     'queue.reorder': async ({ ids }) => ({ queue: await runs().reorder(ids) }),

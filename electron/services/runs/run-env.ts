@@ -31,14 +31,21 @@ export function trainingVariables(options: Omit<RunEnvOptions, 'extra'>): Record
   return env
 }
 
+/**
+ * What the runner gives every trainer: output must arrive as it is printed, in UTF-8 (Japanese and
+ * Cyrillic paths on Windows code pages). `config export` writes them into its launchers too.
+ */
+export const RUNNER_VARIABLES: Readonly<Record<string, string>> = {
+  PYTHONUNBUFFERED: '1',
+  PYTHONIOENCODING: 'utf-8',
+  PYTHONUTF8: '1',
+}
+
 /** The trainer's environment: the app's, plus what a training run needs, plus the caller's overrides. */
 export function buildRunEnv(base: NodeJS.ProcessEnv, options: RunEnvOptions): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v
-  // Output must arrive as it is printed, in UTF-8 (Japanese/Cyrillic paths on Windows code pages).
-  env.PYTHONUNBUFFERED = '1'
-  env.PYTHONIOENCODING = 'utf-8'
-  env.PYTHONUTF8 = '1'
+  Object.assign(env, RUNNER_VARIABLES)
   env.TERM = env.TERM && env.TERM !== 'dumb' ? env.TERM : 'xterm-256color'
   Object.assign(env, trainingVariables(options), options.extra ?? {})
   return env

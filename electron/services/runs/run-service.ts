@@ -87,6 +87,10 @@ interface Live {
   reducer: SummaryReducer
   pending: RunEvent[]
   lastTrainStep: number | null
+  /** The latest frame of the step being trained: written to events.jsonl when the next step starts, or at the end. */
+  stepFrame: ProgressEvent | null
+  /** Where that step's frame sits in `pending` (replaced in place by its later frames), or -1. */
+  pendingFrameAt: number
   savedSinceStop: boolean
   sampleTimer: NodeJS.Timeout | null
   gpuTimer: NodeJS.Timeout | null
@@ -99,6 +103,19 @@ interface Live {
 
 const SAVE_EVERY_MS = 1000
 const UPDATE_EVERY_MS = 200
+
+async function readTerminalSize(file: string): Promise<{ cols: number; rows: number } | null> {
+  try {
+    const v = JSON.parse(await fs.readFile(file, 'utf8')) as { cols?: unknown; rows?: unknown }
+    const ok = (n: unknown, min: number, max: number) =>
+      typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max
+    return ok(v.cols, 20, 1000) && ok(v.rows, 5, 500)
+      ? { cols: v.cols as number, rows: v.rows as number }
+      : null
+  } catch {
+    return null
+  }
+}
 
 function newId(): string {
   const t = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)
@@ -178,9 +195,13 @@ export class RunService {
   private foreign = new Map<string, RunRecord>()
   /** Runs whose stop request (from another process) has been acted on here. */
   private requestsHandled = new Set<string>()
+  /** The size of the terminal that last showed a run: new runs start with it (see resize). */
+  private terminal: { cols: number; rows: number } | null = null
+  private readonly terminalFile: string
 
   constructor(private readonly options: RunServiceOptions) {
     this.store = new RunStore(options.dataDir)
+    this.terminalFile = path.join(this.store.root, 'terminal-size.json')
     this.ready = this.recover()
   }
 
@@ -221,6 +242,7 @@ export class RunService {
       }
       await this.recoverCrashed(rec, pids)
     }
+    this.terminal = await readTerminalSize(this.terminalFile)
     try {
       const saved = JSON.parse(await fs.readFile(queueFile, 'utf8')) as unknown
       if (Array.isArray(saved)) this.queue = saved.filter((id): id is string => typeof id === 'string')
@@ -342,7 +364,7 @@ export class RunService {
       started_at: null,
       ended_at: null,
       command: input.command,
-      display_command: displayCommand(input.command),
+      display_command: displayCommand(input.command, process.platform === 'win32' ? 'windows' : 'posix'),
       cwd: input.cwd,
       env: input.env ?? {},
       gpus: input.gpus ?? null,
@@ -639,6 +661,7 @@ export class RunService {
           logMaxBytes: this.options.logMaxBytes,
           graceMs: this.options.graceMs,
           marker: runMarker(rec.id),
+          ...(this.terminal ?? {}),
         },
         (events) => this.onEvents(rec, events),
       )
@@ -656,6 +679,8 @@ export class RunService {
       reducer: rec.segments.length ? SummaryReducer.from(rec.summary) : new SummaryReducer(),
       pending: [],
       lastTrainStep: null,
+      stepFrame: null,
+      pendingFrameAt: -1,
       savedSinceStop: false,
       sampleTimer: null,
       gpuTimer: null,
@@ -696,6 +721,9 @@ export class RunService {
     if (live.sampleTimer) clearInterval(live.sampleTimer)
     if (live.updateTimer) clearTimeout(live.updateTimer)
     if (live.saveTimer) clearTimeout(live.saveTimer)
+    // The final step's last frame (its final loss) has no next step to flush it.
+    if (live.stepFrame) this.store.appendEvents(rec.id, [live.stepFrame])
+    live.stepFrame = null
     await this.scanSamples(rec)
     this.flushUpdate(rec)
     this.live.delete(rec.id)
@@ -779,10 +807,20 @@ export class RunService {
         if (e.bar === 'train') {
           rec.it_per_s = e.it_per_s
           rec.remaining_s = e.remaining_s
-          // Only new steps go to events.jsonl: a redraw storm must not fill the disk.
-          if (live && live.lastTrainStep === e.step) continue
-          if (live) live.lastTrainStep = e.step
-          if (live?.savedSinceStop) checkpointDone = true
+          if (live) {
+            // One frame per step goes to events.jsonl (a redraw storm must not fill the disk): the step's
+            // last, which carries its own avr_loss (the first still shows the previous step's).
+            const newStep = live.lastTrainStep !== e.step
+            if (newStep && live.stepFrame) keep.push(live.stepFrame)
+            live.stepFrame = e
+            live.lastTrainStep = e.step
+            // Subscribers see the step's latest frame, once per update (replaced in place: a fast
+            // trainer sends thousands of frames between two updates).
+            if (!newStep && live.pendingFrameAt >= 0) live.pending[live.pendingFrameAt] = e
+            else live.pendingFrameAt = live.pending.push(e) - 1
+            if (newStep && live.savedSinceStop) checkpointDone = true
+            continue
+          }
         }
       } else if (
         e.type === 'failure' &&
@@ -805,7 +843,7 @@ export class RunService {
     if (live) rec.summary = live.reducer.get()
     this.store.appendEvents(rec.id, keep)
     if (live) {
-      live.pending.push(...keep.filter((e) => e.type !== 'progress' || (e as ProgressEvent).bar === 'train'))
+      live.pending.push(...keep.filter((e) => e.type !== 'progress'))
       this.saveSoon(rec, live)
       if (!live.updateTimer) live.updateTimer = setTimeout(() => this.flushUpdate(rec), UPDATE_EVERY_MS)
       // "Stop after the next saved checkpoint": the save is done once training output resumes.
@@ -842,6 +880,7 @@ export class RunService {
     live.updateTimer = null
     const events = live.pending
     live.pending = []
+    live.pendingFrameAt = -1
     this.publish(rec, events)
   }
 
@@ -1189,6 +1228,24 @@ export class RunService {
 
   get heldBy(): string | null {
     return this.queueHeld
+  }
+
+  /**
+   * The viewer's terminal size. Rich and tqdm lay out their lines for the pty's width when they print
+   * (tqdm fixes a bar's width when the bar starts), so a pty wider than the viewer's terminal makes it
+   * wrap log lines and repeat bars on new lines. The running pty follows the viewer, and the size is
+   * kept (also on disk) so runs started later begin at the width they will be shown at.
+   */
+  async resize(id: string, cols: number, rows: number): Promise<void> {
+    const rec = await this.get(id)
+    if (ENDED_STATES.includes(rec.state))
+      throw new ApiError('conflict', `Run ${id} has ended; its terminal cannot be resized.`)
+    const size = { cols: Math.round(cols), rows: Math.round(rows) }
+    this.live.get(id)?.proc.resize(size.cols, size.rows)
+    if (this.terminal?.cols === size.cols && this.terminal.rows === size.rows) return
+    this.terminal = size
+    await fs.mkdir(this.store.root, { recursive: true })
+    await writeJsonAtomic(this.terminalFile, size).catch(() => undefined)
   }
 
   subscribeOutput(id: string, listener: (data: string) => void) {

@@ -14,7 +14,9 @@ import type { RunService } from '../runs/run-service'
 import type { RunStore } from '../runs/run-store'
 import { removeWithRetry } from '../store/fs-retry'
 import { writeFileAtomic } from '../store/atomic'
+import { readiness } from '../env/readiness'
 import { resolveTrainingEnvironment, type ResolvedEnvironment } from './environment'
+import { writeExport, type ExportResult } from './export'
 import { buildLaunch, withGpus, type LaunchPlan } from './launch'
 
 export interface TrainingDeps {
@@ -94,11 +96,14 @@ function flavor() {
 }
 
 export function createTrainingDomain(options: ServiceOptions, deps: TrainingDeps) {
-  async function prepare(input: TrainStartInput): Promise<Prepared> {
+  async function prepare(
+    input: TrainStartInput,
+    at: { inputsDir?: string; requireReady?: boolean } = {},
+  ): Promise<Prepared> {
     let environment: ResolvedEnvironment | null = null
     let envError: ApiError | null = null
     try {
-      environment = await resolveTrainingEnvironment(deps.env)
+      environment = await resolveTrainingEnvironment(deps.env, { requireReady: at.requireReady ?? true })
     } catch (error) {
       if (!(error instanceof ApiError)) throw error
       envError = error
@@ -112,7 +117,7 @@ export function createTrainingDomain(options: ServiceOptions, deps: TrainingDeps
     })
     const blocking = validation.issues.filter((i) => i.severity === 'error').map((i) => i.message)
     if (envError) blocking.push(envError.message)
-    const inputsDir = newInputsDir(options.dataDir)
+    const inputsDir = at.inputsDir ?? newInputsDir(options.dataDir)
     const plan =
       validation.config && environment
         ? buildLaunch({
@@ -201,10 +206,45 @@ export function createTrainingDomain(options: ServiceOptions, deps: TrainingDeps
     }
   }
 
+  /**
+   * `config export`: what train.start would run, written into `out` instead of a run's inputs folder:
+   * the same files, command, working folder and variables, plus command.txt and the launchers. Written
+   * even when the run would be refused today (the reasons come back as warnings).
+   */
+  async function exportRun(input: TrainStartInput, out: string): Promise<ExportResult> {
+    const dir = path.resolve(out)
+    const p = await prepare(input, { inputsDir: dir, requireReady: false })
+    if (p.envError) throw p.envError
+    if (!p.plan || !p.environment) {
+      const errors = p.validation.issues.filter((i) => i.severity === 'error').map((i) => i.message)
+      throw new ApiError(
+        'domain',
+        `The config cannot be exported:\n${errors.map((e) => `- ${e}`).join('\n')}`,
+        {
+          kind: 'config_invalid',
+          errors,
+        },
+      )
+    }
+    const registry = await deps.env.registry()
+    const rec = registry.environments.find((e) => e.name === p.environment!.name)
+    const notReady = rec ? await readiness(rec) : null
+    return writeExport({
+      dir,
+      plan: p.plan,
+      environment: p.environment,
+      flavor: flavor(),
+      warnings: [
+        ...p.validation.issues.filter((i) => i.severity === 'error').map((i) => i.message),
+        ...(notReady ? [notReady] : []),
+      ],
+    })
+  }
+
   const requests = {
     'train.start': (input) => start(input),
     'train.preview': (input) => preview(input),
   } satisfies Partial<RequestHandlers>
   const subscriptions = {} satisfies Partial<SubscriptionHandlers>
-  return { requests, subscriptions, start, preview, dispose: () => undefined }
+  return { requests, subscriptions, start, preview, exportRun, dispose: () => undefined }
 }

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
 import type { TrainEnvironment } from '../../../core/api/domains/training'
 import { ApiError } from '../../../core/api/errors'
 import { envLayout } from '../../../core/env/layout'
-import { ProbeReport } from '../../../core/env/probe'
 import type { EnvManager } from '../env/manager'
+import { checkReady } from '../env/readiness'
 
 export const NO_ENVIRONMENT =
   'No sd-scripts environment is set up. Open Environment and click Install, or use an existing install.'
@@ -31,23 +31,15 @@ export function tokenizersCached(dir: string): boolean {
   return TOKENIZER_FOLDERS.every((f) => existsSync(path.join(dir, f, 'tokenizer_config.json')))
 }
 
-function probedPackages(file: string): string[] | undefined {
-  try {
-    const report = ProbeReport.safeParse(JSON.parse(readFileSync(file, 'utf8')))
-    if (!report.success) return undefined
-    return Object.entries(report.data.packages)
-      .filter(([, version]) => version !== null)
-      .map(([name]) => name)
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * The active environment as a run needs it. Throws ApiError('domain', …) with a fix when there is none,
- * or when its Python or sd-scripts folder has gone; it does not run the (slow) probe.
+ * when its Python or sd-scripts folder has gone, or when it is not installed and verified (checkReady);
+ * it does not run the (slow) probe: the last verify's outcome is kept with the environment.
  */
-export async function resolveTrainingEnvironment(manager: EnvManager): Promise<ResolvedEnvironment> {
+export async function resolveTrainingEnvironment(
+  manager: EnvManager,
+  options: { requireReady?: boolean } = {},
+): Promise<ResolvedEnvironment> {
   const registry = await manager.registry()
   const rec = registry.environments.find((e) => e.name === registry.active)
   if (!rec) throw new ApiError('domain', NO_ENVIRONMENT, { kind: 'no_environment' })
@@ -65,6 +57,7 @@ export async function resolveTrainingEnvironment(manager: EnvManager): Promise<R
       { kind: 'environment_broken' },
     )
   }
+  if (options.requireReady !== false) await checkReady(rec)
   const os = process.platform === 'win32' ? 'win32' : 'linux'
   const layout = envLayout(os, rec.envDir)
   // A managed install owns its cache folder (sd-scripts fills it on the first online run if the
@@ -82,6 +75,6 @@ export async function resolveTrainingEnvironment(manager: EnvManager): Promise<R
     // Managed installs keep Hugging Face files (accelerate config, caches) inside the environment.
     hf_home: rec.kind === 'managed' ? layout.hfHome : null,
     accelerate: existsSync(accelerate) ? accelerate : null,
-    packages: rec.kind === 'managed' ? probedPackages(layout.probeFile) : undefined,
+    packages: manager.packagesOf(rec),
   }
 }

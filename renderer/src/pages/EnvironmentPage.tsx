@@ -26,6 +26,7 @@ import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
 
 type PlanResult = RequestOutput<'env.plan'>
 type VerifyResult = RequestOutput<'env.verify'>
+type EnvItem = RequestOutput<'env.list'>['environments'][number]
 
 /** Files the server found in the folder besides the install's, from a refused remove ('foreign_files'). */
 interface ForeignFiles {
@@ -294,6 +295,44 @@ function VerifyView({ result }: { result: VerifyResult }) {
   )
 }
 
+/**
+ * The selected environment as it is now, without pressing anything: ready or not (and why), its
+ * folder, its size on disk, and what its last verify found.
+ */
+function EnvSummary({ env }: { env: EnvItem }) {
+  const { t } = useTranslation('env')
+  const f = useFormat()
+  const last = env.lastVerify ?? null
+  return (
+    <Card withBorder data-testid="env-summary" data-ready={env.ready ? 'true' : 'false'}>
+      <Stack gap={6}>
+        <Group justify="space-between">
+          <Text fw={500}>
+            {env.name} · {env.kind === 'external' ? t('status.external') : (env.version ?? t('unknown'))}
+          </Text>
+          <Badge color={env.ready ? 'teal' : 'red'} data-testid="env-ready">
+            {env.ready ? t('ready') : t('notReady')}
+          </Badge>
+        </Group>
+        <Text size="sm" c="dimmed" style={{ wordBreak: 'break-all' }}>
+          {env.envDir}
+          {env.sizeBytes ? ` · ${t('onDisk', { size: f.bytes(env.sizeBytes) })}` : ''}
+        </Text>
+        {env.notReady && (
+          <Text size="sm" c="red" style={{ whiteSpace: 'pre-wrap' }} data-testid="env-not-ready">
+            {env.notReady}
+          </Text>
+        )}
+        {last && (
+          <Text size="xs" c="dimmed" data-testid="env-last-verify">
+            {t(last.ok ? 'lastVerifyOk' : 'lastVerifyBroken', { when: new Date(last.at).toLocaleString() })}
+          </Text>
+        )}
+      </Stack>
+    </Card>
+  )
+}
+
 export default function EnvironmentPage() {
   const { t } = useTranslation(['env', 'common'])
   const list = useApiCall('env.list', {})
@@ -308,6 +347,24 @@ export default function EnvironmentPage() {
   const [foreign, setForeign] = useState<ForeignFiles | null>(null)
   const [ticked, setTicked] = useState<string[]>([])
   const [error, setError] = useState<string | null>(null)
+  // The form follows the environment it names (its recorded choices), so Resume/Repair act on what
+  // is shown; typing another name starts a new install's form from there. Adjusted while rendering
+  // (React's "state from changed data" pattern), once per name.
+  const [picked, setPicked] = useState(false)
+  const [syncedName, setSyncedName] = useState<string | null>(null)
+  const environments = list.data?.environments
+  if (environments && !picked) {
+    setPicked(true)
+    const first = environments.find((e) => e.active) ?? environments[0]
+    if (first && !environments.some((e) => e.name === name)) setName(first.name)
+  }
+  const named = environments?.find((e) => e.name === name)
+  if (named && syncedName !== name) {
+    setSyncedName(name)
+    setTorch(named.choices?.torch ?? 'auto')
+    setSource(named.choices?.source ?? '')
+    setVersion(named.version)
+  }
   const info = useApiCall('app.info', {})
   const progressSub = useSubscription('env.progress', {})
   const status = useApiCall(
@@ -382,7 +439,7 @@ export default function EnvironmentPage() {
               onClick={() => setName(e.name)}
               rightSection={e.active ? <Badge size="xs">{t('active')}</Badge> : null}
             >
-              {e.name} · {e.version ?? t('unknown')} · {t(`status.${e.status}`)}
+              {e.name} · {e.version ?? t('unknown')} · {e.ready ? t('ready') : t(`status.${e.status}`)}
             </Button>
           ))}
         </Group>
@@ -472,7 +529,14 @@ export default function EnvironmentPage() {
             </Button>
             <Button
               variant="light"
-              disabled={busy || running || !existing || existing.kind === 'external' || !version}
+              disabled={
+                busy ||
+                running ||
+                !existing ||
+                existing.kind === 'external' ||
+                !version ||
+                version === existing.version
+              }
               onClick={() => act(() => actions.update.run({ name, version: version! }))}
               data-testid="env-update"
             >
@@ -545,6 +609,7 @@ export default function EnvironmentPage() {
           )}
         </Stack>
       </Card>
+      {existing && <EnvSummary env={existing} />}
       {plan && <PlanView plan={plan} />}
       {verify && verify.name === name && <VerifyView result={verify} />}
       {progress && (

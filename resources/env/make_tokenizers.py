@@ -16,6 +16,9 @@ Usage:
   make_tokenizers.py --source open_clip_torch-3.3.0-py3-none-any.whl --out DIR [--check]
   make_tokenizers.py --check-only --out DIR
 
+The install's tokenizer step (prefill_tokenizers.py, beside this file) uses it when the Hugging Face
+endpoint cannot be reached; the GPU harness uses it for its bundle.
+
 Standard library only for generation; --check uses transformers' CLIPTokenizer when it can be
 imported (the class sd-scripts uses) and otherwise a small BPE encoder of our own.
 """
@@ -198,6 +201,18 @@ def check(out: Path) -> list[str]:
     return problems
 
 
+def generate(source: Path, out: Path) -> None:
+    """Writes both tokenizer folders into `out` from a wheel or the .gz (SystemExit with the reason on bad input)."""
+    gz = read_vocab_gz(source)
+    digest = hashlib.sha256(gz).hexdigest()
+    if digest != KNOWN_VOCAB_SHA256:
+        print(f"note: vocabulary sha256 {digest} differs from the one checked before; the id check decides.")
+    vocab, merges = build_vocab(gz)
+    for name, pad in TOKENIZER_DIRS.items():
+        write_folder(out / name, vocab, merges, pad)
+        print(f"wrote {out / name}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--source", type=Path, help="open-clip-torch wheel, or bpe_simple_vocab_16e6.txt.gz")
@@ -214,14 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        gz = read_vocab_gz(args.source)
-        digest = hashlib.sha256(gz).hexdigest()
-        if digest != KNOWN_VOCAB_SHA256:
-            print(f"note: vocabulary sha256 {digest} differs from the one checked before; the id check decides.")
-        vocab, merges = build_vocab(gz)
-        for name, pad in TOKENIZER_DIRS.items():
-            write_folder(args.out / name, vocab, merges, pad)
-            print(f"wrote {args.out / name}")
+        generate(args.source, args.out)
     if args.check or args.check_only:
         return 1 if check(args.out) else 0
     return 0

@@ -1,0 +1,45 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { layoutByName, type TorchIndexFacts } from '../../../core/env/torch-source'
+import { urlAnswers, type NetAccess } from './net'
+
+const TIMEOUT_MS = 6000
+
+/** Whether `<url>/<project>/` exists on a PEP 503 index: an http(s) page that answers 200, or a file:// folder. */
+async function hasProject(base: string, project: string, access: NetAccess): Promise<boolean | null> {
+  const url = `${base.replace(/\/+$/, '')}/${project}/`
+  if (url.startsWith('file:')) {
+    try {
+      return (await fs.stat(path.join(fileURLToPath(url), 'index.html'))).isFile()
+    } catch {
+      return false
+    }
+  }
+  // null: not reachable from here (or not at all): we cannot tell
+  return urlAnswers(url, access, TIMEOUT_MS)
+}
+
+/**
+ * What kind of index the user's torch index is (core/env/torch-source.ts): asked, not guessed, when it
+ * answers. A torch root has the build's folder (`/<build>/torch/`); a PyPI-style index has `/torch/`
+ * directly (download.pytorch.org/whl has both, so the build folder is asked first). When it answers
+ * neither (offline, a proxy in the way) its address decides.
+ */
+export async function detectTorchIndex(
+  url: string,
+  build: string | null,
+  access: NetAccess,
+): Promise<TorchIndexFacts> {
+  const base = url.trim().replace(/\/+$/, '')
+  if (build && (await hasProject(`${base}/${build}`, 'torch', access))) {
+    return { layout: 'torch', why: `${url} has /${build}/torch/: a torch index root` }
+  }
+  const flat = await hasProject(base, 'torch', access)
+  if (flat) return { layout: 'pypi', why: `${url} serves /torch/ directly: a PyPI-style index` }
+  const byName = layoutByName(url)
+  return {
+    ...byName,
+    why: `${byName.why} (it ${flat === false ? 'has no /torch/ page' : 'could not be asked'})`,
+  }
+}
