@@ -77,6 +77,10 @@ export const ISSUE_MESSAGES = {
   repeats_name:
     'The folder name says {{named}} repeats but the setting is {{set}}; with a dataset config sd-scripts uses the setting, not the folder name.',
   gpu_count: '{{ids}} GPU id(s) are given for {{processes}} process(es); use one process per GPU.',
+  optimizer_unknown:
+    'sd-scripts has no optimizer "{{name}}" (names are sd-scripts\' own, torch.optim classes, or a full class path such as bitsandbytes.optim.AdEMAMix8bit). Choose one from the list.',
+  log_dir_needed:
+    'Logging with {{with}} needs a logging folder; sd-scripts stops without one. Choose a folder, or log with wandb only.',
 } as const
 
 export const FIX_LABELS = {

@@ -2,6 +2,7 @@ import { isNetworkType, TrainingConfig, type TrainingConfig as Config } from '..
 import { expansionsOf, optionInfo } from './args'
 import { buildConfigArgs, coerceExtraArg, scriptFor } from './render'
 import { label, msg, type Params } from './messages'
+import { optimizerKind } from './optimizers'
 import { setPath } from '../config/set-path'
 
 export { setPath }
@@ -73,7 +74,7 @@ function needsPackage(c: Config): Array<{ pkg: string; why: string }> {
   if (/^lion$/i.test(o)) out.push({ pkg: 'lion-pytorch', why: o })
   if (c.type === 'loha' || c.type === 'lokr')
     out.push({ pkg: 'lycoris-lora', why: `${c.type === 'loha' ? 'LoHa' : 'LoKr'} (lycoris.kohya)` })
-  if (c.memory.attention === 'xformers') out.push({ pkg: 'xformers', why: 'xformers attention' })
+  if (c.memory.attention === 'xformers') out.push({ pkg: 'xformers', why: 'xformers' })
   return out
 }
 
@@ -806,6 +807,36 @@ const rules: Rule[] = [
                 ...label('process_per_gpu'),
                 set: [{ path: 'launch.num_processes', value: ids.length }],
               },
+            },
+          ]
+        : []
+    },
+  },
+  {
+    id: 'optimizer.unknown',
+    check: (c) =>
+      optimizerKind(c.optimizer.type) === 'unknown'
+        ? [
+            {
+              rule: 'optimizer.unknown',
+              severity: 'error',
+              field: 'optimizer.type',
+              ...msg('optimizer_unknown', { name: c.optimizer.type }),
+            },
+          ]
+        : [],
+  },
+  {
+    id: 'logging.needs_dir',
+    check: (c) => {
+      const w = c.logging.log_with
+      return (w === 'tensorboard' || w === 'all') && !c.logging.logging_dir?.trim()
+        ? [
+            {
+              rule: 'logging.needs_dir',
+              severity: 'error',
+              field: 'logging.logging_dir',
+              ...msg('log_dir_needed', { with: w }),
             },
           ]
         : []

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { TrainDraft } from '../../config/draft'
 import { TrainingConfig, TrainingType } from '../../config/schema'
 import { request } from '../define'
 
@@ -248,6 +249,17 @@ export const requests = {
     z.object({ path: z.string().nullable() }),
     'Pick a file or folder with the native dialog (desktop app only; headless answers unavailable)',
   ),
+  'draft.get': request(
+    z.object({}).strict(),
+    z.object({ draft: TrainDraft.nullable(), saved_at: z.string().nullable() }),
+    "The Train page's unsaved form (null when there is none)",
+  ),
+  'draft.save': request(
+    z.object({ draft: TrainDraft }).strict(),
+    z.object({ saved_at: z.string() }),
+    "Keep the Train page's unsaved form on disk (replaced atomically)",
+  ),
+  'draft.clear': request(z.object({}).strict(), z.object({ cleared: z.boolean() }), 'Forget the saved draft'),
   'model.inspect': request(
     z.object({ path: z.string().min(1) }).strict(),
     ModelInspection,

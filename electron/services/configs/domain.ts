@@ -10,6 +10,7 @@ import { browse } from './browse'
 import { inspectDataset, validateWithFiles } from './checks'
 import { listRepeatFolders } from './dataset'
 import { inspectModel } from './model'
+import { DraftStore } from './draft-store'
 import { PresetStore } from './presets-store'
 
 function summary(p: Preset) {
@@ -55,6 +56,7 @@ export async function importKohyaWithFolders(json: unknown) {
 
 export function createConfigsDomain(options: ServiceOptions) {
   const store = new PresetStore(options.dataDir)
+  const drafts = new DraftStore(options.dataDir)
   const requests = {
     'presets.list': async () => (await store.list()).map(summary),
     'presets.get': async ({ id }) => {
@@ -84,6 +86,9 @@ export function createConfigsDomain(options: ServiceOptions) {
     'config.exportKohya': ({ config }) => exportKohya(config),
     'dataset.inspect': ({ config }) => inspectDataset(config),
     'model.inspect': ({ path }) => inspectModel(path),
+    'draft.get': () => drafts.get(),
+    'draft.save': ({ draft }) => drafts.save(draft),
+    'draft.clear': () => drafts.clear(),
     'paths.browse': ({ path, mode }) => browse(path, mode),
     // The desktop app replaces this with a native dialog (electron/main passes an override to
     // createServices); headless mode and the CLI have no window to show one in.
@@ -96,5 +101,5 @@ export function createConfigsDomain(options: ServiceOptions) {
     },
   } satisfies Partial<RequestHandlers>
   const subscriptions = {} satisfies Partial<SubscriptionHandlers>
-  return { requests, subscriptions, store, dispose: () => undefined }
+  return { requests, subscriptions, store, drafts, dispose: () => undefined }
 }
