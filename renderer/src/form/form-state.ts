@@ -63,6 +63,19 @@ export function typeText(state: FormState, path: string, text: string, decimalCo
   return { ...state, config, texts, touched: true }
 }
 
+/**
+ * Typed text for a value the text stands for (a list edited one item per line): the value is set
+ * as given, the text kept so the field shows exactly what was typed.
+ */
+export function typeAs(state: FormState, path: string, text: string, value: unknown): FormState {
+  return {
+    ...state,
+    config: setPath(state.config, path, value) as Config,
+    texts: { ...state.texts, [path]: text },
+    touched: true,
+  }
+}
+
 /** The user set a value directly (switch, select, a list editor, a picked path). */
 export function setValue(state: FormState, path: string, value: unknown): FormState {
   const texts = { ...state.texts }
@@ -122,6 +135,14 @@ export function fieldView(
 ): { text: string; problem: FieldProblem | null } {
   const value = getPath(state.config, path)
   const typed = state.texts[path]
+  // A list edited as text (typeAs) shows its text while it still stands for the list.
+  if (Array.isArray(value)) {
+    const joined = value.map(String).join('\n')
+    return {
+      text: typed !== undefined && splitLines(typed).join('\n') === joined ? typed : joined,
+      problem: null,
+    }
+  }
   if (typed !== undefined) {
     const r = readText(path, typed, decimalComma)
     if (!r.ok) return { text: typed, problem: r.problem }
@@ -129,6 +150,11 @@ export function fieldView(
   }
   if (typeof value === 'number') return { text: formatNumber(value, decimalComma), problem: null }
   return { text: typeof value === 'string' ? value : '', problem: null }
+}
+
+/** One item per line (or separated by spaces), empty items dropped. */
+export function splitLines(text: string): string[] {
+  return text.split(/\s+/).filter(Boolean)
 }
 
 /** Paths whose typed text does not read as a valid value (they block nothing, but show a message). */
