@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { envText, type EnvCode, type EnvParams } from './messages'
 import { cudaFromDriver } from './driver-cuda'
 import { envLayout, joinPath, type EnvOs } from './layout'
 import {
@@ -97,13 +98,21 @@ export const ProbeExpectations = z.object({
 })
 export type ProbeExpectations = z.infer<typeof ProbeExpectations>
 
+/** Parameters of a coded message (core/env/messages.ts). */
+const CodeParams = z.record(z.string(), z.union([z.string(), z.number()]))
+
 export const PlanStep = z.object({
   id: StepId,
   title: z.string(),
+  /** The title's code and parameters (core/env/messages.ts), for the UI's language. */
+  titleCode: z.string().optional(),
+  titleParams: CodeParams.optional(),
   commands: z.array(StepCommand),
   estimateBytes: z.number().optional(),
   /** Set when the step has nothing to do, with the reason shown to the user. */
   skipReason: z.string().optional(),
+  skipCode: z.string().optional(),
+  skipParams: CodeParams.optional(),
   /** The verify step: what the probe must find. */
   probe: ProbeExpectations.optional(),
 })
@@ -124,6 +133,8 @@ export const InstallPlan = z.object({
       index: z.string(),
       indexUrl: z.string(),
       why: z.string(),
+      whyCode: z.string().optional(),
+      whyParams: CodeParams.optional(),
     })
     .nullable(),
   /** Environment variables every later run in this environment needs (HF_HOME for accelerate's config). */
@@ -144,7 +155,12 @@ export const PlanErrorKind = z.enum([
   'no_git',
 ])
 export type PlanErrorKind = z.infer<typeof PlanErrorKind>
-export const PlanError = z.object({ kind: PlanErrorKind, message: z.string() })
+export const PlanError = z.object({
+  kind: PlanErrorKind,
+  message: z.string(),
+  code: z.string().optional(),
+  params: CodeParams.optional(),
+})
 export type PlanError = z.infer<typeof PlanError>
 
 export type PlanResult = { ok: true; plan: InstallPlan } | { ok: false; error: PlanError }
@@ -160,7 +176,24 @@ export function githubArchiveUrl(source: string, tag: string): string | null {
   return m ? `https://github.com/${m[1]}/${m[2]}/archive/refs/tags/${tag}.tar.gz` : null
 }
 
-const fail = (kind: PlanErrorKind, message: string): PlanResult => ({ ok: false, error: { kind, message } })
+const planError = (kind: PlanErrorKind, code: EnvCode, params: EnvParams = {}): PlanError => ({
+  kind,
+  ...envText(code, params),
+})
+const fail = (kind: PlanErrorKind, code: EnvCode, params: EnvParams = {}): PlanResult => ({
+  ok: false,
+  error: planError(kind, code, params),
+})
+/** A step's title fields: English, code and parameters. */
+const titled = (code: EnvCode, params: EnvParams = {}) => {
+  const m = envText(code, params)
+  return { title: m.message, titleCode: code, titleParams: params }
+}
+/** A step's "nothing to do" fields. */
+const skipped = (code: EnvCode, params: EnvParams = {}) => {
+  const m = envText(code, params)
+  return { skipReason: m.message, skipCode: code, skipParams: params }
+}
 
 /** Picks the torch build for the GPU, or says why none fits. */
 export function chooseTorch(
@@ -168,32 +201,22 @@ export function chooseTorch(
   torch: TorchChoice,
   gpu: GpuFacts | null,
   os: EnvOs,
-): { build: TorchBuild; why: string } | { error: PlanError } | null {
+): { build: TorchBuild; why: string; whyCode: EnvCode; whyParams: EnvParams } | { error: PlanError } | null {
   if (torch === 'none') return null
-  if (torch === 'cpu') return { build: version.torch.cpu, why: 'CPU-only build, as chosen' }
+  if (torch === 'cpu')
+    return {
+      build: version.torch.cpu,
+      why: envText('torch_why_cpu').message,
+      whyCode: 'torch_why_cpu',
+      whyParams: {},
+    }
   const names = gpu?.names.filter((n) => n.trim() !== '') ?? []
   if (!gpu || (names.length === 0 && gpu.computeCaps.length === 0)) {
-    return {
-      error: {
-        kind: 'no_gpu',
-        message:
-          'No NVIDIA GPU was found (nvidia-smi is missing or lists no GPU). sd-scripts trains on NVIDIA GPUs: ' +
-          'install or update the NVIDIA driver and check that `nvidia-smi` lists your card. To build a CPU-only ' +
-          'environment anyway (it cannot train SDXL in practice), choose torch "cpu" (--torch cpu); if you install ' +
-          'torch yourself, choose "none" (--torch none).',
-      },
-    }
+    return { error: planError('no_gpu', 'plan_no_gpu') }
   }
   const driverCuda = gpu.driverCuda ?? (gpu.driverVersion ? cudaFromDriver(gpu.driverVersion, os) : null)
   if (!driverCuda) {
-    return {
-      error: {
-        kind: 'driver_unknown',
-        message:
-          'Could not tell which CUDA version the NVIDIA driver supports (nvidia-smi printed no CUDA version). ' +
-          'Update the NVIDIA driver to a current release, or choose the torch build yourself (--torch none, then install torch).',
-      },
-    }
+    return { error: planError('driver_unknown', 'plan_driver_unknown') }
   }
   const gpuLabel = names.length ? names.join(', ') : 'your GPU'
   const maxCap = gpu.computeCaps.length ? Math.max(...gpu.computeCaps) : null
@@ -204,12 +227,11 @@ export function chooseTorch(
     names.some((n) => /RTX\s*50\d0|RTX PRO \d+ Blackwell|\bB200\b|\bGB10\b/i.test(n))
   if (minCap !== null && minCap < version.torch.minComputeCapability) {
     return {
-      error: {
-        kind: 'gpu_unsupported',
-        message:
-          `${gpuLabel} (compute capability ${minCap.toFixed(1)}) is too old for current PyTorch builds, which need ` +
-          `compute capability ${version.torch.minComputeCapability.toFixed(1)} or newer. Use a newer NVIDIA GPU.`,
-      },
+      error: planError('gpu_unsupported', 'plan_gpu_unsupported', {
+        gpu: gpuLabel,
+        cap: minCap.toFixed(1),
+        min: version.torch.minComputeCapability.toFixed(1),
+      }),
     }
   }
   const candidates = newArch ? version.torch.newArch.builds : version.torch.cuda
@@ -218,21 +240,17 @@ export function chooseTorch(
   )
   if (!fit) {
     const need = candidates[candidates.length - 1]?.minDriverCuda ?? '?'
+    const p = { gpu: gpuLabel, torch: candidates[0]?.torch ?? '?', need, have: driverCuda }
     return {
-      error: {
-        kind: 'driver_too_old',
-        message: newArch
-          ? `${gpuLabel} needs PyTorch ${candidates[0]?.torch} built for CUDA ${need}, but the NVIDIA driver supports ` +
-            `CUDA ${driverCuda} at most. Update the NVIDIA driver (570 or newer), then plan again.`
-          : `The NVIDIA driver supports CUDA ${driverCuda} at most; PyTorch ${candidates[0]?.torch} needs CUDA ${need} ` +
-            `or newer. Update the NVIDIA driver (520 or newer; 550+ for CUDA 12.4), then plan again.`,
-      },
+      error: newArch
+        ? planError('driver_too_old', 'plan_driver_too_old_new_arch', p)
+        : planError('driver_too_old', 'plan_driver_too_old', { have: driverCuda, torch: p.torch, need }),
     }
   }
   const why = newArch
-    ? `${gpuLabel} is an RTX 50 / Blackwell-class GPU: torch ${fit.torch} (${fit.index}); driver supports CUDA ${driverCuda}`
-    : `newest CUDA build the driver supports (CUDA ${driverCuda}) for ${gpuLabel}`
-  return { build: fit, why }
+    ? envText('torch_why_new_arch', { gpu: gpuLabel, torch: fit.torch, index: fit.index, cuda: driverCuda })
+    : envText('torch_why_newest', { cuda: driverCuda, gpu: gpuLabel })
+  return { build: fit, why: why.message, whyCode: why.code, whyParams: why.params }
 }
 
 function pickPython(
@@ -260,10 +278,10 @@ export function plan(rawInput: PlanInput): PlanResult {
   const { os, choices } = input
   const version = findVersion(input.version)
   if (!version) {
-    return fail(
-      'unknown_version',
-      `sd-scripts ${input.version} is not a supported version. Supported: ${SUPPORTED_VERSIONS.map((v) => v.tag).join(', ')}.`,
-    )
+    return fail('unknown_version', 'plan_unknown_version', {
+      version: input.version,
+      supported: SUPPORTED_VERSIONS.map((v) => v.tag).join(', '),
+    })
   }
   const L = envLayout(os, choices.envDir)
   const j = (...p: string[]) => joinPath(os, ...p)
@@ -277,31 +295,33 @@ export function plan(rawInput: PlanInput): PlanResult {
   const uvOnPath = input.uvOnPath ?? null
   const range = `${version.python.min}–${version.python.max}`
   if (installer === 'pip' && !py.supported) {
-    return fail(
-      'no_python',
-      py.all.length
-        ? `Found Python ${py.all.map((c) => c.version).join(', ')}, but sd-scripts ${version.tag} needs Python ${range}, ` +
-            `and the pip installer cannot fetch one. Install Python ${version.python.install}, or use the uv installer, which downloads it.`
-        : `No Python found. Install Python ${version.python.install} (python.org; on Windows tick "Add to PATH"), or use the uv installer.`,
-    )
+    return py.all.length
+      ? fail('no_python', 'plan_no_python_pip_found', {
+          versions: py.all.map((c) => c.version).join(', '),
+          tag: version.tag,
+          range,
+          install: version.python.install,
+        })
+      : fail('no_python', 'plan_no_python_pip_none', { install: version.python.install })
   }
   if (installer === 'uv' && !uvOnPath && !py.bootstrap) {
-    return fail(
-      'no_python',
-      `Neither Python nor uv was found. Install Python ${version.python.install} (python.org; on Windows tick "Add to PATH") ` +
-        'or uv (https://docs.astral.sh/uv/), then plan again.',
-    )
+    return fail('no_python', 'plan_no_python_uv', { install: version.python.install })
   }
   const uv = installer === 'pip' ? null : (uvOnPath ?? L.bootstrapUv)
   if (installer === 'pip') {
-    steps.push({ id: 'uv', title: 'Get uv', commands: [], skipReason: 'The pip installer was chosen.' })
+    steps.push({ id: 'uv', ...titled('step_uv_get'), commands: [], ...skipped('skip_pip_chosen') })
   } else if (uvOnPath) {
-    steps.push({ id: 'uv', title: 'Get uv', commands: [], skipReason: `Using uv at ${uvOnPath}.` })
+    steps.push({
+      id: 'uv',
+      ...titled('step_uv_get'),
+      commands: [],
+      ...skipped('skip_uv_on_path', { path: uvOnPath }),
+    })
   } else {
     const boot = py.bootstrap!
     steps.push({
       id: 'uv',
-      title: 'Install uv into a small bootstrap venv',
+      ...titled('step_uv_bootstrap'),
       estimateBytes: version.sizes.uv,
       commands: [
         { kind: 'remove', path: L.bootstrapDir },
@@ -324,14 +344,14 @@ export function plan(rawInput: PlanInput): PlanResult {
   if (py.supported) {
     steps.push({
       id: 'python',
-      title: `Get Python ${range}`,
+      ...titled('step_python_get', { range }),
       commands: [],
-      skipReason: `Using Python ${py.supported.version} at ${py.supported.path}.`,
+      ...skipped('skip_python_found', { version: py.supported.version, path: py.supported.path }),
     })
   } else {
     steps.push({
       id: 'python',
-      title: `Install Python ${version.python.install} with uv`,
+      ...titled('step_python_install', { version: version.python.install }),
       estimateBytes: version.sizes.python,
       commands: [{ kind: 'run', argv: [uv!, 'python', 'install', version.python.install] }],
     })
@@ -342,9 +362,9 @@ export function plan(rawInput: PlanInput): PlanResult {
   const source = choices.source
   const sourceIsUrl = isGitUrl(source)
   let sourceCommands: StepCommand[]
-  let sourceTitle: string
+  let sourceTitle: ReturnType<typeof titled>
   if (input.gitAvailable) {
-    sourceTitle = `Fetch sd-scripts ${version.tag} with git`
+    sourceTitle = titled('step_source_git', { tag: version.tag })
     sourceCommands = [
       { kind: 'remove', path: L.srcDir },
       {
@@ -364,7 +384,7 @@ export function plan(rawInput: PlanInput): PlanResult {
       },
     ]
   } else if (!sourceIsUrl) {
-    sourceTitle = `Copy sd-scripts from ${source} (git is missing, so the folder is copied as it is)`
+    sourceTitle = titled('step_source_copy', { source })
     sourceCommands = [
       { kind: 'remove', path: L.srcDir },
       { kind: 'copy-tree', from: source, to: L.srcDir },
@@ -372,14 +392,10 @@ export function plan(rawInput: PlanInput): PlanResult {
   } else {
     const url = githubArchiveUrl(source, version.tag)
     if (!url) {
-      return fail(
-        'no_git',
-        `git is not installed, and ${source} is not a GitHub address, so there is no release archive to download. ` +
-          'Install git (https://git-scm.com), or point the source at a local sd-scripts folder.',
-      )
+      return fail('no_git', 'plan_no_git_archive', { source })
     }
     const archive = j(L.downloadsDir, `sd-scripts-${version.tag}.tar.gz`)
-    sourceTitle = `Download the sd-scripts ${version.tag} release archive (git is missing)`
+    sourceTitle = titled('step_source_archive', { tag: version.tag })
     sourceCommands = [
       { kind: 'remove', path: L.srcDir },
       { kind: 'download', url, to: archive },
@@ -391,7 +407,7 @@ export function plan(rawInput: PlanInput): PlanResult {
   }
   steps.push({
     id: 'source',
-    title: sourceTitle,
+    ...sourceTitle,
     commands: sourceCommands,
     estimateBytes: version.sizes.source,
   })
@@ -399,7 +415,7 @@ export function plan(rawInput: PlanInput): PlanResult {
   // --- venv ----------------------------------------------------------------------------------
   steps.push({
     id: 'venv',
-    title: `Create the virtual environment (Python ${py.supported?.version ?? version.python.install})`,
+    ...titled('step_venv', { version: py.supported?.version ?? version.python.install }),
     estimateBytes: version.sizes.venv,
     commands: [
       { kind: 'remove', path: L.venvDir },
@@ -436,17 +452,25 @@ export function plan(rawInput: PlanInput): PlanResult {
   if (!torchChoice) {
     steps.push({
       id: 'torch',
-      title: 'Install torch and torchvision',
+      ...titled('step_torch_any'),
       commands: [],
-      skipReason: 'torch is managed by you (torch: none).',
+      ...skipped('skip_torch_none'),
     })
   } else {
     const b = torchChoice.build
     const indexUrl = `${torchIndexBase}/${b.index}`
-    torchInfo = { torch: b.torch, torchvision: b.torchvision, index: b.index, indexUrl, why: torchChoice.why }
+    torchInfo = {
+      torch: b.torch,
+      torchvision: b.torchvision,
+      index: b.index,
+      indexUrl,
+      why: torchChoice.why,
+      whyCode: torchChoice.whyCode,
+      whyParams: torchChoice.whyParams,
+    }
     steps.push({
       id: 'torch',
-      title: `Install torch ${b.torch} and torchvision ${b.torchvision} (${b.index})`,
+      ...titled('step_torch', { torch: b.torch, torchvision: b.torchvision, index: b.index }),
       estimateBytes: b.index === 'cpu' ? version.sizes.torchCpu : version.sizes.torchCuda,
       commands: [
         {
@@ -466,26 +490,26 @@ export function plan(rawInput: PlanInput): PlanResult {
   // --- requirements and extras ---------------------------------------------------------------
   steps.push({
     id: 'requirements',
-    title: "Install sd-scripts' requirements (and its library package)",
+    ...titled('step_requirements'),
     estimateBytes: version.sizes.requirements,
     commands: [install(['-r', 'requirements.txt', ...constraintArgs], { cwd: L.srcDir })],
   })
   steps.push({
     id: 'extras',
-    title: `Install LyCORIS and optimizer packages (${version.extras.join(', ')})`,
+    ...titled('step_extras', { packages: version.extras.join(', ') }),
     estimateBytes: version.sizes.extras,
     // Without torch (managed by the user) the extras must not pull one from PyPI: their other
     // dependencies (einops, toml, tqdm) come with sd-scripts' requirements.
     commands: version.extras.length
       ? [install([...version.extras, ...constraintArgs, ...(torchChoice ? [] : ['--no-deps'])])]
       : [],
-    ...(version.extras.length ? {} : { skipReason: 'This version needs no extra packages.' }),
+    ...(version.extras.length ? {} : skipped('skip_no_extras')),
   })
 
   // --- accelerate config ---------------------------------------------------------------------
   steps.push({
     id: 'accelerate',
-    title: "Write accelerate's default config",
+    ...titled('step_accelerate'),
     commands: [
       { kind: 'write-file', path: L.accelerateConfig, content: accelerateConfig(choices.torch !== 'cpu') },
     ],
@@ -496,14 +520,14 @@ export function plan(rawInput: PlanInput): PlanResult {
   if (choices.torch === 'none') {
     steps.push({
       id: 'tokenizers',
-      title: 'Pre-fill the tokenizer cache',
+      ...titled('step_tokenizers_any'),
       commands: [],
-      skipReason: 'Skipped with torch: none (the environment is not complete for training yet).',
+      ...skipped('skip_tokenizers_torch_none'),
     })
   } else {
     steps.push({
       id: 'tokenizers',
-      title: 'Pre-fill the SDXL tokenizer cache for offline training',
+      ...titled('step_tokenizers'),
       estimateBytes: version.sizes.tokenizers,
       commands: [
         {
@@ -528,7 +552,7 @@ export function plan(rawInput: PlanInput): PlanResult {
   }
   steps.push({
     id: 'verify',
-    title: 'Verify the environment',
+    ...titled('step_verify'),
     probe,
     commands: [
       {

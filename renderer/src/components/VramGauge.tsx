@@ -76,14 +76,13 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
 
   // gpu.watch re-renders every second: keep the options (and so the control's layout) stable between readings.
   const gpuName = gpu?.name ?? 'GPU'
+  const hasGpu = gpuTotal !== null
   const targetOptions = useMemo(
     () => [
-      ...(gpuTotal !== null
-        ? [{ value: GPU, label: t('gauge.gpu_total', { name: gpuName, gib: num.format(gpuTotal) }) }]
-        : []),
+      ...(hasGpu ? [{ value: GPU, label: t('gauge.gpu_short') }] : []),
       ...TARGETS.map((g) => ({ value: String(g), label: `${g}` })),
     ],
-    [gpuTotal, gpuName, num, t],
+    [hasGpu, t],
   )
 
   return (
@@ -100,6 +99,12 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
           <Text size="xs" c="dimmed">
             {gpuTotal === null ? t('gauge.no_gpu') : t('gauge.target')}
           </Text>
+          {/* The GPU's name on its own line: in the choices it would not leave room for the targets. */}
+          {gpuTotal !== null && (
+            <Text size="xs" data-testid="vram-gpu">
+              {t('gauge.gpu_total', { name: gpuName, gib: num.format(gpuTotal) })}
+            </Text>
+          )}
           {ready ? (
             <SegmentedControl
               size="xs"

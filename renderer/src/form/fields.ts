@@ -94,7 +94,7 @@ function defs(list: Def[]): FieldDef[] {
 
 export const FIELDS: readonly FieldDef[] = defs([
   // Model
-  { path: 'type', section: 'model', widget: { kind: 'type' }, vram: true },
+  { path: 'type', section: 'model', widget: { kind: 'type' }, vram: true, wide: true },
   {
     path: 'base_model',
     section: 'model',
@@ -264,7 +264,7 @@ export const FIELDS: readonly FieldDef[] = defs([
   {
     path: 'optimizer.lr_warmup_steps',
     section: 'optimizer',
-    widget: num('steps'),
+    widget: num(),
     args: ['lr_warmup_steps'],
   },
   {
@@ -288,7 +288,7 @@ export const FIELDS: readonly FieldDef[] = defs([
   {
     path: 'training.gradient_accumulation_steps',
     section: 'training',
-    widget: num('steps'),
+    widget: num(),
     args: ['gradient_accumulation_steps'],
     vram: true,
   },

@@ -6,6 +6,20 @@ import type { NumberRule } from '../../../core/config/leaves'
  * when the whole text reads as one and the schema's range allows it. Nothing here throws.
  */
 
+/** Every code an input problem can have (input.* in train.json), for the translation test. */
+export const INPUT_PROBLEM_CODES = [
+  'not_number',
+  'required',
+  'integer',
+  'min',
+  'min_exclusive',
+  'max',
+  'max_exclusive',
+  'choices',
+  'invalid',
+  'key_value',
+] as const
+
 export type InputProblem =
   | { code: 'not_number' }
   | { code: 'required' }

@@ -38,6 +38,12 @@ export function useFormat() {
     return {
       language,
       number: (n: number) => nf.format(n),
+      /** A number with exactly `digits` decimals (1.0 GiB, 2.35 it/s). */
+      fixed: (n: number, digits: number) =>
+        new Intl.NumberFormat(language, {
+          minimumFractionDigits: digits,
+          maximumFractionDigits: digits,
+        }).format(n),
       date: (d: Date | string | number) => {
         const date = d instanceof Date ? d : new Date(d)
         return Number.isNaN(date.getTime()) ? String(d) : dtf.format(date)
