@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ExtraRisk } from '../../core/config/extras'
+import { BUILTIN_PRESETS } from '../../core/config/presets'
 import { enumOptions } from '../../core/config/leaves'
 import { ENV_MESSAGES } from '../../core/env/messages'
 import { FIX_LABELS, ISSUE_MESSAGES, NOTE_MESSAGES } from '../../core/sdscripts/messages'
@@ -46,6 +47,22 @@ describe('message codes', () => {
   it('every import, export and model note', () => checkTable('train', 'notes', NOTE_MESSAGES))
   it('every environment plan step, precheck, install failure and Verify problem', () =>
     checkTable('env', 'codes', ENV_MESSAGES))
+})
+
+describe('built-in presets', () => {
+  it('have their name and rationale in English (equal to the preset files) and Russian', () => {
+    const en = load('en', 'train')
+    const ru = load('ru', 'train')
+    for (const p of BUILTIN_PRESETS) {
+      expect(get(en, `presets.${p.id}.name`)).toBe(p.name)
+      expect(get(en, `presets.${p.id}.rationale`)).toBe(p.rationale)
+      for (const k of ['name', 'rationale']) {
+        const russian = get(ru, `presets.${p.id}.${k}`)
+        expect(russian, `ru presets.${p.id}.${k}`).toBeTruthy()
+        expect(englishWords(russian!), `ru presets.${p.id}.${k}`).toEqual([])
+      }
+    }
+  })
 })
 
 describe('form registry strings', () => {

@@ -29,7 +29,7 @@ import { useFormat } from '../i18n/format'
 import { ChecksPanel } from '../train/ChecksPanel'
 import { DatasetSummary } from '../train/DatasetSummary'
 import { ImportExport } from '../train/ImportExport'
-import { PresetPicker } from '../train/PresetPicker'
+import { PresetPicker, presetName, presetRationale } from '../train/PresetPicker'
 import { PresetsPanel } from '../train/PresetsPanel'
 import { PreviewPanel } from '../train/PreviewPanel'
 import { suggestedPreset } from '../train/presets'
@@ -198,7 +198,7 @@ function TrainFormLoaded({
     const p = suggestedPreset(presets.data, config.type, gpu.memory_total_mib)
     if (!p) return
     void choosePreset(p.id, false).then(() =>
-      setPresetNote(t('presetChosenForGpu', { name: p.name, gpu: gpu.name })),
+      setPresetNote(t('presetChosenForGpu', { name: presetName(t, p), gpu: gpu.name ?? 'GPU' })),
     )
   }, [fresh, state.touched, state.presetId, presets.data, gpu, config.type, choosePreset, t])
 
@@ -273,7 +273,7 @@ function TrainFormLoaded({
                 />
                 {selectedPreset && (
                   <Text size="sm" c="dimmed" data-testid="train-preset-rationale">
-                    {selectedPreset.rationale}
+                    {presetRationale(t, selectedPreset)}
                   </Text>
                 )}
               </Stack>

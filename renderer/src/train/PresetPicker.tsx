@@ -1,11 +1,22 @@
 import { Select } from '@mantine/core'
 import { useMemo } from 'react'
+import type { TFunction } from 'i18next'
 import { useTranslation } from 'react-i18next'
 import type { PresetSummary } from '../../../core/api/domains/configs'
 import type { TrainingType } from '../../../core/config/schema'
 import { useVramTotal } from '../components/vram-target'
 import { useFormat } from '../i18n/format'
 import { groupPresets } from './presets'
+
+/** A preset's name in the UI language (built-in presets are translated; the user's are theirs). */
+export function presetName(t: TFunction<'train'>, p: PresetSummary): string {
+  return p.builtin ? t(`presets.${p.id}.name`, { defaultValue: p.name }) : `${p.name} (${t('userPreset')})`
+}
+
+/** A built-in preset's rationale in the UI language. */
+export function presetRationale(t: TFunction<'train'>, p: PresetSummary): string {
+  return p.builtin ? t(`presets.${p.id}.rationale`, { defaultValue: p.rationale }) : p.rationale
+}
 
 /** The preset picker: presets that fit the detected GPU first, under a heading that names it. */
 export function PresetPicker({
