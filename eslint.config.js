@@ -4,7 +4,20 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'out', 'dist', 'test-results', 'playwright-report', 'tests/fixtures/**'] },
+  // tmp/, .harness/, .sdscripts/: git-ignored scratch (test TMPDIR, local venvs, a sd-scripts checkout).
+  {
+    ignores: [
+      'node_modules',
+      'out',
+      'dist',
+      'test-results',
+      'playwright-report',
+      'tests/fixtures/**',
+      'tmp',
+      '.harness',
+      '.sdscripts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

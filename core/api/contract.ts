@@ -2,9 +2,12 @@ import type { z } from 'zod'
 import type { EventDef, RequestDef } from './define'
 import * as app from './domains/app'
 import * as configs from './domains/configs'
+import * as dataset from './domains/dataset'
 import * as env from './domains/env'
 import * as gpu from './domains/gpu'
+import * as lora from './domains/lora'
 import * as runs from './domains/runs'
+import * as tensorboard from './domains/tensorboard'
 import * as training from './domains/training'
 import * as vram from './domains/vram'
 
@@ -20,6 +23,9 @@ export const requests = {
   ...runs.requests,
   ...vram.requests,
   ...training.requests,
+  ...tensorboard.requests,
+  ...lora.requests,
+  ...dataset.requests,
 } satisfies Record<string, RequestDef>
 
 export const events = {
@@ -30,6 +36,9 @@ export const events = {
   ...runs.events,
   ...vram.events,
   ...training.events,
+  ...tensorboard.events,
+  ...lora.events,
+  ...dataset.events,
 } satisfies Record<string, EventDef>
 
 export type Requests = typeof requests

@@ -2,6 +2,8 @@ import { z } from 'zod'
 import { envText, type EnvCode, type EnvParams } from './messages'
 import { cudaFromDriver } from './driver-cuda'
 import { envLayout, joinPath, type EnvOs } from './layout'
+import { parseSource } from './source'
+import { DEFAULT_PYPI_INDEX, UV_VERSION } from './uv-wheel'
 import {
   compareVersionPrefix,
   findVersion,
@@ -20,8 +22,33 @@ export const Mirrors = z.object({
   torchIndex: z.string().nullable().default(null),
   /** Hugging Face endpoint for the tokenizer download (HF_ENDPOINT). */
   hfEndpoint: z.string().nullable().default(null),
+  /** Replaces uv's Python download site (UV_PYTHON_INSTALL_MIRROR) when uv installs Python. */
+  pythonMirror: z.string().nullable().default(null),
+  /** HTTP(S) proxy for every download of an install; null: the HTTPS_PROXY/HTTP_PROXY variables, if any. */
+  proxy: z.string().nullable().default(null),
 })
 export type Mirrors = z.infer<typeof Mirrors>
+/**
+ * A change to some mirrors. Not `Mirrors.partial()`: zod 4 applies the defaults inside a partial
+ * object, so `{ proxy: null }` would come out with every other mirror set to null (cleared).
+ */
+export const MirrorsPatch = z
+  .object({
+    pypiIndex: z.string().nullable().optional(),
+    torchIndex: z.string().nullable().optional(),
+    hfEndpoint: z.string().nullable().optional(),
+    pythonMirror: z.string().nullable().optional(),
+    proxy: z.string().nullable().optional(),
+  })
+  .strict()
+export type MirrorsPatch = z.infer<typeof MirrorsPatch>
+export const NO_MIRRORS: Mirrors = {
+  pypiIndex: null,
+  torchIndex: null,
+  hfEndpoint: null,
+  pythonMirror: null,
+  proxy: null,
+}
 
 export const TorchChoice = z.enum(['auto', 'none', 'cpu'])
 export type TorchChoice = z.infer<typeof TorchChoice>
@@ -49,12 +76,14 @@ export const PlanInput = z.object({
   gpu: GpuFacts.nullable(),
   /** Folder holding the app's resources (env/probe.py, env/prefill_tokenizers.py). */
   resourcesDir: z.string(),
+  /** Where a downloaded uv is kept (<dataDir>/tools, shared by environments); default <envDir>/.bootstrap. */
+  toolsDir: z.string().optional(),
   choices: z.object({
     torch: TorchChoice.default('auto'),
     installer: InstallerChoice.default('uv'),
     envDir: z.string().min(1),
     source: z.string().min(1).default(DEFAULT_SOURCE),
-    mirrors: Mirrors.default({ pypiIndex: null, torchIndex: null, hfEndpoint: null }),
+    mirrors: Mirrors.default(NO_MIRRORS),
   }),
 })
 export type PlanInput = z.input<typeof PlanInput>
@@ -72,6 +101,8 @@ export const StepCommand = z.discriminatedUnion('kind', [
   /** Copies a folder, leaving out VCS metadata, virtual environments and caches. */
   z.object({ kind: z.literal('copy-tree'), from: z.string(), to: z.string() }),
   z.object({ kind: z.literal('download'), url: z.string(), to: z.string() }),
+  /** Downloads uv's wheel for this machine from a simple index, checks its sha256, unpacks uv into `to`. */
+  z.object({ kind: z.literal('fetch-uv'), index: z.string(), version: z.string(), to: z.string() }),
   /** Deletes what a previous, interrupted attempt of this step left behind. */
   z.object({ kind: z.literal('remove'), path: z.string() }),
 ])
@@ -153,6 +184,7 @@ export const PlanErrorKind = z.enum([
   'gpu_unsupported',
   'no_python',
   'no_git',
+  'bad_source',
 ])
 export type PlanErrorKind = z.infer<typeof PlanErrorKind>
 export const PlanError = z.object({
@@ -165,10 +197,7 @@ export type PlanError = z.infer<typeof PlanError>
 
 export type PlanResult = { ok: true; plan: InstallPlan } | { ok: false; error: PlanError }
 
-/** A git URL (https, ssh, git, file or scp-like user@host:path) rather than a local folder. */
-export function isGitUrl(source: string): boolean {
-  return /^(https?|ssh|git|file):\/\//i.test(source) || /^[\w.-]+@[\w.-]+:/.test(source)
-}
+export { isGitUrl } from './source'
 
 /** GitHub serves each tag as a tarball; the fallback when git is missing. */
 export function githubArchiveUrl(source: string, tag: string): string | null {
@@ -263,12 +292,155 @@ function pickPython(
   const sorted = [...usable].sort((a, b) => compareVersionPrefix(b.version, a.version))
   return {
     supported: sorted.find((c) => pythonSupported(version, c.version)) ?? null,
-    // Any Python 3.8+ can host the tiny venv that pip-installs uv.
-    bootstrap:
-      sorted.find((c) => pythonSupported(version, c.version)) ??
-      sorted.find((c) => compareVersionPrefix(c.version, '3.8') >= 0) ??
-      null,
     all: sorted,
+  }
+}
+
+/**
+ * uv and Python. uv on PATH (or one fetched before) is used; otherwise the app downloads uv's wheel
+ * from the PyPI index itself (no Python needed: a new Windows PC has none). A supported Python on
+ * the machine is used; otherwise uv installs one, from the Python mirror when one is set.
+ */
+function planPythonAndUv(
+  input: z.output<typeof PlanInput>,
+  version: SdScriptsVersion,
+):
+  | {
+      steps: PlanStep[]
+      uv: string | null
+      pythonSpec: string
+      pythonVersion: string
+      pythonEnv: { env?: Record<string, string> }
+    }
+  | { error: PlanError } {
+  const { os, choices } = input
+  const py = pickPython(version, input.pythonCandidates, os)
+  const range = `${version.python.min}–${version.python.max}`
+  const steps: PlanStep[] = []
+  if (choices.installer === 'pip' && !py.supported) {
+    return {
+      error: py.all.length
+        ? planError('no_python', 'plan_no_python_pip_found', {
+            versions: py.all.map((c) => c.version).join(', '),
+            tag: version.tag,
+            range,
+            install: version.python.install,
+          })
+        : planError('no_python', 'plan_no_python_pip_none', { install: version.python.install }),
+    }
+  }
+  const uvOnPath = input.uvOnPath ?? null
+  const toolsDir = input.toolsDir ?? joinPath(os, choices.envDir, '.bootstrap')
+  const uvDir = joinPath(os, toolsDir, `uv-${UV_VERSION}`)
+  const fetchedUv = joinPath(os, uvDir, os === 'win32' ? 'uv.exe' : 'uv')
+  const uv = choices.installer === 'pip' ? null : (uvOnPath ?? fetchedUv)
+  if (choices.installer === 'pip') {
+    steps.push({ id: 'uv', ...titled('step_uv_get'), commands: [], ...skipped('skip_pip_chosen') })
+  } else if (uvOnPath) {
+    steps.push({
+      id: 'uv',
+      ...titled('step_uv_get'),
+      commands: [],
+      ...skipped('skip_uv_on_path', { path: uvOnPath }),
+    })
+  } else {
+    const index = choices.mirrors.pypiIndex ?? DEFAULT_PYPI_INDEX
+    steps.push({
+      id: 'uv',
+      ...titled('step_uv_fetch', { version: UV_VERSION, index }),
+      estimateBytes: version.sizes.uv,
+      commands: [{ kind: 'fetch-uv', index, version: UV_VERSION, to: uvDir }],
+    })
+  }
+  const mirror = choices.mirrors.pythonMirror
+  const pythonEnv = mirror ? { env: { UV_PYTHON_INSTALL_MIRROR: mirror } } : {}
+  if (py.supported) {
+    steps.push({
+      id: 'python',
+      ...titled('step_python_get', { range }),
+      commands: [],
+      ...skipped('skip_python_found', { version: py.supported.version, path: py.supported.path }),
+    })
+  } else {
+    steps.push({
+      id: 'python',
+      ...(mirror
+        ? titled('step_python_install_mirror', { version: version.python.install, mirror })
+        : titled('step_python_install', { version: version.python.install })),
+      estimateBytes: version.sizes.python,
+      commands: [{ kind: 'run', argv: [uv!, 'python', 'install', version.python.install], ...pythonEnv }],
+    })
+  }
+  return {
+    steps,
+    uv,
+    pythonSpec: py.supported?.path ?? version.python.install,
+    pythonVersion: py.supported?.version ?? version.python.install,
+    pythonEnv,
+  }
+}
+
+/**
+ * The source step: git clone of an allowed URL or folder (with "--" before the positional arguments,
+ * so nothing in them is read as an option), else GitHub's tag archive, else a copy of the folder.
+ */
+function planSource(
+  input: z.output<typeof PlanInput>,
+  L: ReturnType<typeof envLayout>,
+  tag: string,
+): { title: ReturnType<typeof titled>; commands: StepCommand[] } | { error: PlanError } {
+  const { os, choices } = input
+  const parsed = parseSource(choices.source)
+  if (parsed.kind === 'invalid') return { error: planError('bad_source', parsed.code, parsed.params) }
+  const source = parsed.kind === 'url' ? parsed.url : parsed.path
+  if (input.gitAvailable) {
+    return {
+      title: titled('step_source_git', { tag }),
+      commands: [
+        { kind: 'remove', path: L.srcDir },
+        {
+          kind: 'run',
+          argv: [
+            'git',
+            '-c',
+            'advice.detachedHead=false',
+            'clone',
+            '--branch',
+            tag,
+            '--depth',
+            '1',
+            '--',
+            source,
+            L.srcDir,
+          ],
+        },
+      ],
+    }
+  }
+  if (parsed.kind === 'folder') {
+    return {
+      title: titled('step_source_copy', { source }),
+      commands: [
+        { kind: 'remove', path: L.srcDir },
+        { kind: 'copy-tree', from: source, to: L.srcDir },
+      ],
+    }
+  }
+  const url = githubArchiveUrl(source, tag)
+  if (!url) {
+    return { error: planError('no_git', 'plan_no_git_archive', { source }) }
+  }
+  const archive = joinPath(os, L.downloadsDir, `sd-scripts-${tag}.tar.gz`)
+  return {
+    title: titled('step_source_archive', { tag }),
+    commands: [
+      { kind: 'remove', path: L.srcDir },
+      { kind: 'download', url, to: archive },
+      { kind: 'mkdir', path: L.srcDir },
+      { kind: 'run', argv: ['tar', '-xzf', archive, '--strip-components=1', '-C', L.srcDir] },
+      // Without .git the checkout cannot tell its tag; the probe reads this marker instead.
+      { kind: 'write-file', path: joinPath(os, L.srcDir, '.sdxl-studio-version'), content: `${tag}\n` },
+    ],
   }
 }
 
@@ -291,137 +463,31 @@ export function plan(rawInput: PlanInput): PlanResult {
   const installer = choices.installer
 
   // --- Python and uv -------------------------------------------------------------------------
-  const py = pickPython(version, input.pythonCandidates, os)
-  const uvOnPath = input.uvOnPath ?? null
-  const range = `${version.python.min}–${version.python.max}`
-  if (installer === 'pip' && !py.supported) {
-    return py.all.length
-      ? fail('no_python', 'plan_no_python_pip_found', {
-          versions: py.all.map((c) => c.version).join(', '),
-          tag: version.tag,
-          range,
-          install: version.python.install,
-        })
-      : fail('no_python', 'plan_no_python_pip_none', { install: version.python.install })
-  }
-  if (installer === 'uv' && !uvOnPath && !py.bootstrap) {
-    return fail('no_python', 'plan_no_python_uv', { install: version.python.install })
-  }
-  const uv = installer === 'pip' ? null : (uvOnPath ?? L.bootstrapUv)
-  if (installer === 'pip') {
-    steps.push({ id: 'uv', ...titled('step_uv_get'), commands: [], ...skipped('skip_pip_chosen') })
-  } else if (uvOnPath) {
-    steps.push({
-      id: 'uv',
-      ...titled('step_uv_get'),
-      commands: [],
-      ...skipped('skip_uv_on_path', { path: uvOnPath }),
-    })
-  } else {
-    const boot = py.bootstrap!
-    steps.push({
-      id: 'uv',
-      ...titled('step_uv_bootstrap'),
-      estimateBytes: version.sizes.uv,
-      commands: [
-        { kind: 'remove', path: L.bootstrapDir },
-        { kind: 'run', argv: [boot.path, '-m', 'venv', L.bootstrapDir] },
-        {
-          kind: 'run',
-          argv: [
-            L.bootstrapPython,
-            '-m',
-            'pip',
-            'install',
-            '--disable-pip-version-check',
-            ...indexArgs,
-            'uv',
-          ],
-        },
-      ],
-    })
-  }
-  if (py.supported) {
-    steps.push({
-      id: 'python',
-      ...titled('step_python_get', { range }),
-      commands: [],
-      ...skipped('skip_python_found', { version: py.supported.version, path: py.supported.path }),
-    })
-  } else {
-    steps.push({
-      id: 'python',
-      ...titled('step_python_install', { version: version.python.install }),
-      estimateBytes: version.sizes.python,
-      commands: [{ kind: 'run', argv: [uv!, 'python', 'install', version.python.install] }],
-    })
-  }
-  const pythonSpec = py.supported?.path ?? version.python.install
+  const tools = planPythonAndUv(input, version)
+  if ('error' in tools) return { ok: false, error: tools.error }
+  steps.push(...tools.steps)
+  const { uv, pythonSpec, pythonEnv } = tools
 
   // --- sd-scripts source ---------------------------------------------------------------------
-  const source = choices.source
-  const sourceIsUrl = isGitUrl(source)
-  let sourceCommands: StepCommand[]
-  let sourceTitle: ReturnType<typeof titled>
-  if (input.gitAvailable) {
-    sourceTitle = titled('step_source_git', { tag: version.tag })
-    sourceCommands = [
-      { kind: 'remove', path: L.srcDir },
-      {
-        kind: 'run',
-        argv: [
-          'git',
-          '-c',
-          'advice.detachedHead=false',
-          'clone',
-          '--branch',
-          version.tag,
-          '--depth',
-          '1',
-          source,
-          L.srcDir,
-        ],
-      },
-    ]
-  } else if (!sourceIsUrl) {
-    sourceTitle = titled('step_source_copy', { source })
-    sourceCommands = [
-      { kind: 'remove', path: L.srcDir },
-      { kind: 'copy-tree', from: source, to: L.srcDir },
-    ]
-  } else {
-    const url = githubArchiveUrl(source, version.tag)
-    if (!url) {
-      return fail('no_git', 'plan_no_git_archive', { source })
-    }
-    const archive = j(L.downloadsDir, `sd-scripts-${version.tag}.tar.gz`)
-    sourceTitle = titled('step_source_archive', { tag: version.tag })
-    sourceCommands = [
-      { kind: 'remove', path: L.srcDir },
-      { kind: 'download', url, to: archive },
-      { kind: 'mkdir', path: L.srcDir },
-      { kind: 'run', argv: ['tar', '-xzf', archive, '--strip-components=1', '-C', L.srcDir] },
-      // Without .git the checkout cannot tell its tag; the probe reads this marker instead.
-      { kind: 'write-file', path: j(L.srcDir, '.sdxl-studio-version'), content: `${version.tag}\n` },
-    ]
-  }
+  const sourceStep = planSource(input, L, version.tag)
+  if ('error' in sourceStep) return { ok: false, error: sourceStep.error }
   steps.push({
     id: 'source',
-    ...sourceTitle,
-    commands: sourceCommands,
+    ...sourceStep.title,
+    commands: sourceStep.commands,
     estimateBytes: version.sizes.source,
   })
 
   // --- venv ----------------------------------------------------------------------------------
   steps.push({
     id: 'venv',
-    ...titled('step_venv', { version: py.supported?.version ?? version.python.install }),
+    ...titled('step_venv', { version: tools.pythonVersion }),
     estimateBytes: version.sizes.venv,
     commands: [
       { kind: 'remove', path: L.venvDir },
       uv
-        ? { kind: 'run', argv: [uv, 'venv', L.venvDir, '--python', pythonSpec] }
-        : { kind: 'run', argv: [py.supported!.path, '-m', 'venv', L.venvDir] },
+        ? { kind: 'run', argv: [uv, 'venv', L.venvDir, '--python', pythonSpec], ...pythonEnv }
+        : { kind: 'run', argv: [pythonSpec, '-m', 'venv', L.venvDir] },
     ],
   })
 

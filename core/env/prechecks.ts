@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { EnvOs } from './layout'
 import { envText, type EnvCode, type EnvParams } from './messages'
+import { listNames } from './ownership'
 import { compareVersionPrefix, pythonSupported, type SdScriptsVersion } from './versions'
 
 /** Facts about the machine and the chosen folder, gathered by electron/services/env/prechecks.ts. */
@@ -21,11 +22,31 @@ export const PrecheckFacts = z.object({
   pythonVersions: z.array(z.string()),
   uvAvailable: z.boolean(),
   installer: z.enum(['uv', 'pip']),
+  /** Who the folder belongs to (ownership.ts); absent: not checked. */
+  folder: z
+    .object({
+      kind: z.enum(['absent', 'empty', 'ours', 'foreign', 'not_a_folder']),
+      /** foreign: the names that are not ours. */
+      entries: z.array(z.string()).default([]),
+      /** ours: another registered environment that lives there, if any. */
+      otherEnv: z.string().nullable().default(null),
+    })
+    .optional(),
 })
-export type PrecheckFacts = z.infer<typeof PrecheckFacts>
+export type PrecheckFacts = z.input<typeof PrecheckFacts>
 
 export const PrecheckProblem = z.object({
-  id: z.enum(['disk', 'writable', 'filesystem', 'cloud', 'path_chars', 'path_length', 'git', 'python']),
+  id: z.enum([
+    'disk',
+    'writable',
+    'filesystem',
+    'cloud',
+    'path_chars',
+    'path_length',
+    'git',
+    'python',
+    'folder',
+  ]),
   severity: z.enum(['error', 'warning', 'info']),
   message: z.string(),
   /** The message's code and parameters (core/env/messages.ts), for the UI's language. */
@@ -46,6 +67,12 @@ const WINDOWS_BAD_CHARS = /[!%^&|<>";=`]/
 /** ':' splits PATH and PYTHONPATH on Linux; control characters break every tool. */
 const POSIX_BAD_CHARS = /[:\p{Cc}]/u
 
+/** The names of a Windows path below its drive or share ("C:\\a\\b" → a, b). */
+function windowsSegments(p: string): string[] {
+  const rest = p.replace(/^(?:[A-Za-z]:|\\\\[^\\/]+[\\/][^\\/]+)/, '')
+  return rest.split(/[\\/]+/).filter((seg) => seg !== '' && seg !== '.' && seg !== '..')
+}
+
 function normalise(os: EnvOs, p: string): string {
   const s = os === 'win32' ? p.replace(/\//g, '\\').toLowerCase() : p
   return s.replace(/[\\/]+$/, '')
@@ -59,7 +86,8 @@ function isInside(os: EnvOs, child: string, parent: string): boolean {
 }
 
 /** Decides, from gathered facts, whether an environment can be installed at envDir. Pure. */
-export function evaluatePrechecks(facts: PrecheckFacts, version: SdScriptsVersion): PrecheckReport {
+export function evaluatePrechecks(rawFacts: PrecheckFacts, version: SdScriptsVersion): PrecheckReport {
+  const facts = PrecheckFacts.parse(rawFacts)
   const problems: PrecheckProblem[] = []
   const { os, envDir } = facts
   const add = (
@@ -81,6 +109,19 @@ export function evaluatePrechecks(facts: PrecheckFacts, version: SdScriptsVersio
     } else if (facts.freeBytes < facts.neededBytes + margin) {
       add('disk', 'warning', 'pre_disk_tight', { free: gibs(facts.freeBytes), need: gibs(facts.neededBytes) })
     }
+  }
+
+  const folder = facts.folder
+  if (folder?.kind === 'foreign') {
+    const own = folder.entries.some((n) => n === 'sd-scripts' || n === 'venv')
+    add('folder', 'error', own ? 'pre_folder_foreign_install' : 'pre_folder_foreign', {
+      dir: envDir,
+      names: listNames(folder.entries),
+    })
+  } else if (folder?.kind === 'not_a_folder') {
+    add('folder', 'error', 'pre_folder_file', { dir: envDir })
+  } else if (folder?.kind === 'ours' && folder.otherEnv) {
+    add('folder', 'error', 'pre_folder_other_env', { dir: envDir, env: folder.otherEnv })
   }
 
   if (facts.writeError !== null) {
@@ -113,8 +154,15 @@ export function evaluatePrechecks(facts: PrecheckFacts, version: SdScriptsVersio
     if (/[^\x00-\x7f]/.test(envDir)) {
       add('path_chars', 'warning', 'pre_path_non_ascii', { dir: envDir })
     }
-    if (/\s/.test(envDir)) {
-      add('path_chars', 'warning', 'pre_path_spaces')
+    // Spaces inside names are fine: every command gets its arguments as a list, never through a
+    // shell, and venv launchers quote their own paths (the default %LOCALAPPDATA%\\SDXL Studio has
+    // one). What Windows itself cannot handle is a name that starts or ends with a space, ends with
+    // a dot, or is a device name: such folders cannot be opened by most programs.
+    const badSegment = windowsSegments(envDir).find(
+      (seg) => /^\s|\s$|\.$/.test(seg) || /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i.test(seg),
+    )
+    if (badSegment !== undefined) {
+      add('path_chars', 'error', 'pre_path_bad_segment', { segment: badSegment, dir: envDir })
     }
     // site-packages paths of torch and friends add ~150 characters to the environment folder.
     if (envDir.length > 100) {
@@ -148,13 +196,16 @@ export function evaluatePrechecks(facts: PrecheckFacts, version: SdScriptsVersio
             : 'pre_python_pip_found',
         { versions, tag: version.tag, range, install },
       )
-    } else if (facts.pythonVersions.length === 0 && !facts.uvAvailable) {
-      add('python', 'error', 'pre_python_nothing', { install })
     } else {
-      add('python', 'info', facts.pythonVersions.length ? 'pre_python_uv_found' : 'pre_python_uv_none', {
-        versions,
-        install,
-      })
+      const found = facts.pythonVersions.length > 0
+      const code: EnvCode = facts.uvAvailable
+        ? found
+          ? 'pre_python_uv_found'
+          : 'pre_python_uv_none'
+        : found
+          ? 'pre_python_uv_fetch_found'
+          : 'pre_python_uv_fetch_none'
+      add('python', 'info', code, { versions, install })
     }
   }
 

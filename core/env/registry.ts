@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { InstallerChoice, Mirrors, TorchChoice } from './plan'
+import { InstallerChoice, Mirrors, NO_MIRRORS, TorchChoice } from './plan'
 
 /** Names become folder names under <dataDir>/envs. */
 export const EnvName = z
@@ -42,6 +42,6 @@ export type EnvRegistry = z.infer<typeof EnvRegistry>
 export const EnvSettings = z.object({
   source: z.string().nullable().default(null),
   installer: InstallerChoice.default('uv'),
-  mirrors: Mirrors.default({ pypiIndex: null, torchIndex: null, hfEndpoint: null }),
+  mirrors: Mirrors.default(NO_MIRRORS),
 })
 export type EnvSettings = z.infer<typeof EnvSettings>

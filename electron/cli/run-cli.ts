@@ -1,19 +1,20 @@
-import { readFileSync } from 'node:fs'
 import { ApiError } from '../../core/api/errors'
 import { createServices, type Services } from '../services'
+import { appVersion } from '../services/app-version'
 import { defaultDataDir } from '../services/paths'
 import { CliUsageError, formatError, parseCommandArgs, type CliCommand, type CliIo } from './command'
 import { cliCommands } from './registry'
 
-export function appVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version: string
-    }
-    return pkg.version
-  } catch {
-    return '0.0.0'
-  }
+export { appVersion }
+
+/**
+ * How a failure reads under --json: one JSON document on stdout, so a script that parses stdout always
+ * gets JSON. `code` is the API's error code, 'usage' for a wrong command line, 'failed' for the rest.
+ */
+export function jsonError(error: unknown): string {
+  const code = error instanceof ApiError ? error.code : error instanceof CliUsageError ? 'usage' : 'failed'
+  const details = error instanceof ApiError && error.details !== undefined ? { details: error.details } : {}
+  return `${JSON.stringify({ ok: false, error: { code, message: formatError(error), ...details } })}\n`
 }
 
 function findCommand(words: string[]): { cmd: CliCommand; rest: string[] } | null {
@@ -32,14 +33,14 @@ function usage(): string {
   const lines = cliCommands.map(
     (c) => `  ${`${c.path.join(' ')} ${c.args ?? ''}`.trimEnd()}\n      ${c.summary}`,
   )
-  return `SDXL Studio command line\n\nUsage: npm run -s cli -- <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nAdd --help to a command for its options.\n`
+  return `SDXL Studio command line ${appVersion()}\n\nUsage: sdxl-studio cli <command> [options]   (in a source checkout: npm run -s cli -- <command> [options])\n\nCommands:\n${lines.join('\n')}\n\nAdd --help to a command for its options, --json for machine-readable output (errors too),\n--version for the version.\n`
 }
 
 function commandHelp(cmd: CliCommand): string {
   const opts = Object.entries(cmd.options).map(
     ([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : ''}`,
   )
-  return `${cmd.summary}\n\nUsage: npm run -s cli -- ${cmd.path.join(' ')} ${cmd.args ?? ''}\n${opts.length ? `\nOptions:\n${opts.join('\n')}\n` : ''}`
+  return `${cmd.summary}\n\nUsage: sdxl-studio cli ${cmd.path.join(' ')} ${cmd.args ?? ''}\n${opts.length ? `\nOptions:\n${opts.join('\n')}\n` : ''}`
 }
 
 /** Runs one CLI invocation; returns the exit code. Used by main.ts and by tests in-process. */
@@ -52,8 +53,14 @@ export async function runCli(
     io.stdout(usage())
     return argv.length === 0 ? 1 : 0
   }
+  if (argv[0] === '--version' || argv[0] === 'version') {
+    io.stdout(`${appVersion()}\n`)
+    return 0
+  }
+  const json = argv.includes('--json')
   const found = findCommand(argv)
   if (!found) {
+    if (json) io.stdout(jsonError(new CliUsageError(`Unknown command: ${argv.join(' ')}`)))
     io.stderr(`Unknown command: ${argv.join(' ')}\n\n${usage()}`)
     return 2
   }
@@ -82,6 +89,7 @@ export async function runCli(
       },
     })
   } catch (error) {
+    if (json) io.stdout(jsonError(error))
     io.stderr(`Error: ${formatError(error)}\n`)
     return error instanceof CliUsageError ? 2 : 1
   } finally {

@@ -1,14 +1,16 @@
 /**
  * The renderer's Content Security Policy, the same as renderer/index.html's meta tag. The main
  * process also sends it as a response header, so a page that somehow lost the meta tag is still
- * covered. No remote scripts, no eval, no plugins, no framing, no form posts.
+ * covered. No remote scripts, no eval, no plugins, no framing, no form posts. Connections only to the
+ * page's own origin: the desktop page uses IPC and needs none; in headless mode 'self' covers the
+ * page's own ws:// or wss:// origin (CSP Level 3), so the API socket works and no other host does.
  */
 export const RENDERER_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
-  "connect-src 'self' ws: wss:",
+  "connect-src 'self'",
   "font-src 'self' data:",
   "object-src 'none'",
   "base-uri 'none'",

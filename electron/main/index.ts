@@ -1,19 +1,33 @@
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { app, BrowserWindow, dialog, ipcMain, screen, session, shell, type IpcMainEvent } from 'electron'
 import { IPC_CHANNEL } from '../../core/api/bridge'
 import type { ServerMessage } from '../../core/api/protocol'
 import { createServices } from '../services'
+import { cliBundle } from '../services/app-files'
 import { defaultDataDir } from '../services/paths'
 import { RouterSession } from '../services/router'
 import { withCsp } from './csp'
+import { isAllowedExternalUrl } from './external-links'
+import { launchRequest, nodeEnv, userArgs } from './launch'
 import { openDialogOptions, pickResult } from './pick-dialog'
-import { isExternalWebUrl, isTrustedSenderUrl, type TrustedOrigins } from './sender'
+import { isTrustedSenderUrl, type TrustedOrigins } from './sender'
 import { loadWindowState, restoreWindowState, saveWindowState, type WindowState } from './window-state'
 
 // Thin glue only: windows, IPC wiring, lifecycle. Decisions live in small tested modules
-// (sender.ts, window-state.ts, csp.ts); the work lives in electron/services.
+// (launch.ts, sender.ts, external-links.ts, window-state.ts, csp.ts); the work lives in electron/services.
 
-if (!app.requestSingleInstanceLock()) {
+const launch = launchRequest(userArgs(process.argv, process.defaultApp === true))
+if (launch.kind === 'node') {
+  // `sdxl-studio cli …` / `--serve`: the CLI bundle runs as Node through this same binary, before any
+  // window or display is set up (this bundle is CommonJS, so this runs synchronously at load).
+  const child = spawnSync(process.execPath, [cliBundle(), ...launch.cliArgs], {
+    stdio: 'inherit',
+    env: nodeEnv(process.env),
+  })
+  if (child.error) console.error(`Could not start the SDXL Studio command line: ${child.error.message}`)
+  process.exit(child.status ?? 1)
+} else if (!app.requestSingleInstanceLock()) {
   // Another SDXL Studio is running; it gets focused through 'second-instance'.
   app.quit()
 } else {
@@ -55,16 +69,17 @@ function start(): void {
     mainWindow.focus()
   })
 
-  // Every web contents: no navigation away, no new windows, external links to the system browser.
+  // Every web contents: no navigation away, no new windows; https links to allow-listed sites go to
+  // the system browser, nothing else does.
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-navigate', (event, url) => {
       event.preventDefault()
-      if (isExternalWebUrl(url) && !isTrustedSenderUrl(url, trusted)) void shell.openExternal(url)
+      if (isAllowedExternalUrl(url) && !isTrustedSenderUrl(url, trusted)) void shell.openExternal(url)
     })
     contents.on('will-redirect', (event) => event.preventDefault())
     contents.on('will-attach-webview', (event) => event.preventDefault())
     contents.setWindowOpenHandler(({ url }) => {
-      if (isExternalWebUrl(url)) void shell.openExternal(url)
+      if (isAllowedExternalUrl(url)) void shell.openExternal(url)
       return { action: 'deny' }
     })
   })

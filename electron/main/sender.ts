@@ -34,9 +34,3 @@ export function isTrustedSenderUrl(url: string | undefined | null, trusted: Trus
   }
   return false
 }
-
-/** Links the app may hand to the system browser: http(s) only, never file:, javascript:, custom schemes. */
-export function isExternalWebUrl(url: string): boolean {
-  const u = parse(url)
-  return !!u && (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== ''
-}

@@ -2,12 +2,13 @@ import { createReadStream } from 'node:fs'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { fileURLToPath } from 'node:url'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { rendererDir } from '../services/app-files'
 import type { Router } from '../services/router'
 import type { RouterSession } from '../services/router'
+import { chooseEncoding, createCompressedCache, isCompressible } from './compression'
 import { APP_CSP, LOGIN_CSP, setSecurityHeaders } from './headers'
-import { loginPage } from './pages'
+import { LOGIN_PATH, loginPage, readLoginForm } from './pages'
 import { contentTypeFor, lookupStatic } from './static-files'
 import { generateToken, parseCookies, tokensEqual } from './token'
 import { attachSession } from './ws-session'
@@ -16,9 +17,9 @@ export const DEFAULT_PORT = 7860
 export const DEFAULT_HOST = '127.0.0.1'
 export const API_PATH = '/api'
 
-/** The built renderer, relative to this file (electron/server → out/renderer). */
+/** The built renderer: out/renderer in a checkout, the unpacked copy in an installed app. */
 export function defaultStaticRoot(): string {
-  return fileURLToPath(new URL('../../out/renderer/', import.meta.url))
+  return rendererDir()
 }
 
 export interface HeadlessServerOptions {
@@ -66,6 +67,7 @@ export async function startHeadlessServer(options: HeadlessServerOptions): Promi
   const token = options.token ?? generateToken()
   const staticRoot = options.staticRoot ?? defaultStaticRoot()
   const sessions = new Map<WebSocket, RouterSession>()
+  const compressed = createCompressedCache()
   let cookieName = 'sdxl_studio_token'
 
   const authorized = (req: IncomingMessage, url: URL): 'cookie' | 'query' | null => {
@@ -96,24 +98,42 @@ export async function startHeadlessServer(options: HeadlessServerOptions): Promi
     res.end(`${text}\n`)
   }
 
+  /** Trades the token for the cookie and sends the browser to `location`, a path on this server. */
+  const sendLoggedIn = (res: ServerResponse, location: string) => {
+    setSecurityHeaders(res, LOGIN_CSP)
+    // 303: the browser follows with a GET, and the address that carried the token (a ?token= URL,
+    // or the form post) is a redirect source, never an entry of its own in the tab's history.
+    res.writeHead(303, {
+      Location: location,
+      'Set-Cookie': `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+      'Cache-Control': 'no-store',
+    })
+    res.end()
+  }
+
+  const handleLoginPost = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // A form from another site must not log a browser in (nor probe tokens): same origin only.
+    if (isCrossSiteForm(req)) return sendPlain(res, 403, 'Forbidden')
+    const form = await readLoginForm(req)
+    if (form.kind === 'too_large') return sendPlain(res, 413, 'The login form is too large')
+    if (form.kind === 'bad_type') {
+      return sendPlain(res, 415, 'Send the login form as application/x-www-form-urlencoded')
+    }
+    if (!tokensEqual(form.token, token)) return sendLogin(res, true)
+    return sendLoggedIn(res, '/')
+  }
+
   const handleRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = parseRequestUrl(req.url)
     if (!url) return sendPlain(res, 400, 'Bad request path')
+    if (req.method === 'POST' && url.pathname === LOGIN_PATH) return handleLoginPost(req, res)
     const auth = authorized(req, url)
     if (!auth) return sendLogin(res, url.searchParams.has('token'))
     if (auth === 'query') {
-      // Trade the token for a cookie and take it out of the address bar (and history, and logs).
+      // Take the token out of the address bar (and history, and logs); keep the rest of the address.
       url.searchParams.delete('token')
       const query = url.searchParams.toString()
-      const location = `${url.pathname.replace(/^\/+/, '/')}${query ? `?${query}` : ''}`
-      setSecurityHeaders(res, LOGIN_CSP)
-      res.writeHead(302, {
-        Location: location,
-        'Set-Cookie': `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-        'Cache-Control': 'no-store',
-      })
-      res.end()
-      return
+      return sendLoggedIn(res, `${url.pathname.replace(/^\/+/, '/')}${query ? `?${query}` : ''}`)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return sendPlain(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' })
@@ -127,19 +147,34 @@ export async function startHeadlessServer(options: HeadlessServerOptions): Promi
         res,
         404,
         url.pathname === '/'
-          ? `The renderer is not built (no index.html in ${staticRoot}). Run: npx electron-vite build`
+          ? `The renderer is not built (no index.html in ${staticRoot}). Run: npm run build`
           : 'Not found',
       )
     }
-    setSecurityHeaders(res, APP_CSP)
-    res.writeHead(200, {
+    const headers: Record<string, string> = {
       'Content-Type': contentTypeFor(found.file),
-      'Content-Length': String(found.size),
       // Hashed asset names change with every build; the HTML must always be revalidated.
       'Cache-Control': found.file.endsWith('.html') ? 'no-store' : 'private, max-age=3600',
-    })
+    }
+    let body: Buffer | null = null
+    if (isCompressible(found.file, found.size)) {
+      // Caches must keep the encodings apart, whichever this answer uses.
+      headers.Vary = 'Accept-Encoding'
+      const encoding = chooseEncoding(req.headers['accept-encoding'])
+      if (encoding) {
+        body = await compressed.get(found.file, found.size, found.mtimeMs, encoding)
+        headers['Content-Encoding'] = encoding
+      }
+    }
+    headers['Content-Length'] = String(body ? body.length : found.size)
+    setSecurityHeaders(res, APP_CSP)
+    res.writeHead(200, headers)
     if (req.method === 'HEAD') {
       res.end()
+      return
+    }
+    if (body) {
+      res.end(body)
       return
     }
     const stream = createReadStream(found.file)
@@ -252,6 +287,19 @@ export function sameOrigin(req: IncomingMessage): boolean {
   if (!hostUrl) return false
   const hostPort = hostUrl.port || (parsed.protocol === 'https:' ? '443' : '80')
   return parsed.hostname.toLowerCase() === hostUrl.hostname.toLowerCase() && expectedPort === hostPort
+}
+
+/**
+ * Whether a form post comes from another site. Browsers say so in Sec-Fetch-Site; our pages send no
+ * referrer, which makes a browser send `Origin: null` for their own forms, so Origin decides only
+ * when it names a real origin. Clients that send neither (curl, a script) are not browsers: allowed.
+ */
+export function isCrossSiteForm(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site']
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none'
+  const origin = req.headers.origin
+  if (origin === undefined || origin === 'null') return false
+  return !sameOrigin(req)
 }
 
 function parseHost(host: string, protocol: string): URL | null {

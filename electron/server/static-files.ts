@@ -27,7 +27,7 @@ export function contentTypeFor(file: string): string {
 }
 
 export type StaticLookup =
-  { kind: 'file'; file: string; size: number } | { kind: 'bad_path' } | { kind: 'not_found' }
+  { kind: 'file'; file: string; size: number; mtimeMs: number } | { kind: 'bad_path' } | { kind: 'not_found' }
 
 /**
  * Maps a URL path to a file strictly inside `root`. The path is percent-decoded once, NUL bytes and
@@ -74,12 +74,12 @@ function isInside(root: string, candidate: string): boolean {
 async function regularFileInside(
   realRoot: string,
   file: string,
-): Promise<{ kind: 'file'; file: string; size: number } | null> {
+): Promise<{ kind: 'file'; file: string; size: number; mtimeMs: number } | null> {
   try {
     const real = await fs.realpath(file)
     if (!isInside(realRoot, real)) return null
     const stat = await fs.stat(real)
-    return stat.isFile() ? { kind: 'file', file: real, size: stat.size } : null
+    return stat.isFile() ? { kind: 'file', file: real, size: stat.size, mtimeMs: stat.mtimeMs } : null
   } catch {
     return null
   }

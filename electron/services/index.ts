@@ -1,10 +1,13 @@
 import { createAppDomain } from './app/domain'
 import { createConfigsDomain } from './configs/domain'
+import { createDatasetDomain } from './dataset/domain'
 import type { ServiceOptions } from './context'
 import { createEnvDomain } from './env/domain'
 import { createGpuDomain } from './gpu/domain'
+import { createLoraDomain } from './lora/domain'
 import { createRouter, type RequestHandlers, type Router, type SubscriptionHandlers } from './router'
 import { createRunsDomain } from './runs/domain'
+import { createTensorboardDomain } from './tensorboard/domain'
 import { createTrainingDomain } from './training/domain'
 import { createVramDomain } from './vram/domain'
 
@@ -30,7 +33,10 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
   const runs = createRunsDomain(options)
   const vram = createVramDomain(options)
   const training = createTrainingDomain(options, { env: env.manager, runs: () => runs.service })
-  const domains = [app, gpu, env, configs, runs, vram, training]
+  const tensorboard = createTensorboardDomain(options, { env: env.manager, runs: () => runs.service })
+  const lora = createLoraDomain(options, { env: env.manager })
+  const dataset = createDatasetDomain(options, { env: env.manager })
+  const domains = [app, gpu, env, configs, runs, vram, training, tensorboard, lora, dataset]
 
   const requests: RequestHandlers = {
     ...app.requests,
@@ -40,6 +46,9 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     ...runs.requests,
     ...vram.requests,
     ...training.requests,
+    ...tensorboard.requests,
+    ...lora.requests,
+    ...dataset.requests,
     ...extras.overrides,
   }
   const subscriptions: SubscriptionHandlers = {
@@ -50,6 +59,9 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     ...runs.subscriptions,
     ...vram.subscriptions,
     ...training.subscriptions,
+    ...tensorboard.subscriptions,
+    ...lora.subscriptions,
+    ...dataset.subscriptions,
   }
   const router: Router = createRouter(requests, subscriptions)
   return {
@@ -61,6 +73,9 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
     runs,
     vram,
     training,
+    tensorboard,
+    lora,
+    dataset,
     options,
     dispose: async () => {
       for (const d of domains.reverse()) await d.dispose()

@@ -8,14 +8,18 @@ import { PageErrorBoundary } from './components/PageErrorBoundary'
 // (terminal, charts, forms) then never weigh on startup.
 const EnvironmentPage = lazy(() => import('./pages/EnvironmentPage'))
 const TrainPage = lazy(() => import('./pages/TrainPage'))
+const DatasetPage = lazy(() => import('./pages/DatasetPage'))
 const RunsPage = lazy(() => import('./pages/RunsPage'))
+const LoraToolsPage = lazy(() => import('./pages/LoraToolsPage'))
 const GpuPage = lazy(() => import('./pages/GpuPage'))
 const SettingsPage = lazy(() => import('./pages/SettingsPage'))
 
 export const pages: Array<{ id: string; labelKey: string; component: ComponentType }> = [
   { id: 'environment', labelKey: 'nav.environment', component: EnvironmentPage },
   { id: 'train', labelKey: 'nav.train', component: TrainPage },
+  { id: 'dataset', labelKey: 'nav.dataset', component: DatasetPage },
   { id: 'runs', labelKey: 'nav.runs', component: RunsPage },
+  { id: 'lora', labelKey: 'nav.lora', component: LoraToolsPage },
   { id: 'gpu', labelKey: 'nav.gpu', component: GpuPage },
   { id: 'settings', labelKey: 'nav.settings', component: SettingsPage },
 ]

@@ -70,3 +70,72 @@ test.describe('when the server goes away', () => {
     expect(errors.filter((e) => !/net::ERR_CONNECTION_(RESET|REFUSED)/.test(e))).toEqual([])
   })
 })
+
+test('the login form posts the token: no request address and no history entry ever holds it', async ({
+  browser,
+  server,
+}) => {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  const urls: string[] = []
+  page.on('request', (r) => urls.push(r.url()))
+  await page.goto(`${server.origin}/`)
+  await page.getByLabel('Access token').fill(server.token)
+  await page.getByRole('button', { name: 'Open SDXL Studio' }).click()
+  await expect(page.getByTestId('nav-gpu')).toBeVisible()
+  expect(urls.length).toBeGreaterThan(2)
+  expect(urls.filter((u) => u.includes(server.token))).toEqual([])
+  expect(new URL(page.url()).pathname).toBe('/')
+  const cdp = await context.newCDPSession(page)
+  const { entries } = (await cdp.send('Page.getNavigationHistory')) as { entries: Array<{ url: string }> }
+  expect(entries.filter((e) => e.url.includes(server.token))).toEqual([])
+  await context.close()
+})
+
+test('the printed ?token= address leaves no history entry with the token', async ({ browser, server }) => {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  await page.goto(server.url)
+  await expect(page.getByTestId('nav-gpu')).toBeVisible()
+  expect(page.url()).toBe(`${server.origin}/`)
+  const cdp = await context.newCDPSession(page)
+  const { entries } = (await cdp.send('Page.getNavigationHistory')) as { entries: Array<{ url: string }> }
+  expect(entries.map((e) => e.url)).not.toContain(server.url)
+  expect(entries.filter((e) => e.url.includes(server.token))).toEqual([])
+  await context.close()
+})
+
+test.describe('the page may connect only to its own server', () => {
+  // Chromium logs the refused connection as a console error: that error is the point of the test.
+  test.use({ allowPageErrors: true })
+
+  test('a WebSocket to another host is blocked by the CSP; its own API socket is not', async ({
+    page,
+    server,
+  }) => {
+    await page.goto(server.url)
+    await expect(page.getByTestId('nav-gpu')).toBeVisible()
+    expect(await tryWebSocket(page, server.origin)).toBe('open')
+    const other = server.origin.replace('127.0.0.1', 'localhost')
+    const violation = await page.evaluate(
+      (url) =>
+        new Promise<string>((resolve) => {
+          // The violation event bubbles from the document to the window (globalThis in the page).
+          const page = globalThis as unknown as EventTarget
+          page.addEventListener('securitypolicyviolation', (e: Event) => {
+            const v = e as unknown as { effectiveDirective: string; blockedURI: string }
+            resolve(`${v.effectiveDirective} ${v.blockedURI}`)
+          })
+          try {
+            const ws = new WebSocket(url)
+            ws.onopen = () => resolve('opened')
+          } catch (error) {
+            resolve(`threw ${String(error)}`)
+          }
+          setTimeout(() => resolve('no violation'), 3000)
+        }),
+      `${other.replace(/^http/, 'ws')}/api`,
+    )
+    expect(violation).toMatch(/^connect-src ws:\/\/localhost:/)
+  })
+})

@@ -16,7 +16,7 @@ export const fakeBinDir = path.join(repoRoot, 'tests/fixtures/bin')
 const ServeLine = z.object({ url: z.string().url(), token: z.string().min(1), port: z.number().int() })
 export type ServeInfo = z.infer<typeof ServeLine>
 
-/** Builds out/renderer when it is missing or older than its sources (scripts/ensure-build.mjs decides). */
+/** Builds what headless mode needs (out/renderer, out/cli) when missing or stale (scripts/ensure-build.mjs decides). */
 export function ensureRendererBuilt(): void {
   const r = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/ensure-build.mjs')], {
     cwd: repoRoot,

@@ -1,11 +1,17 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { expect, test } from './fixtures'
 
 const readEnvSettings = (dataDir: string) =>
   JSON.parse(readFileSync(path.join(dataDir, 'env-settings.json'), 'utf8')) as {
     source: string | null
-    mirrors: { pypiIndex: string | null; torchIndex: string | null; hfEndpoint: string | null }
+    mirrors: {
+      pypiIndex: string | null
+      torchIndex: string | null
+      hfEndpoint: string | null
+      pythonMirror: string | null
+      proxy: string | null
+    }
   }
 
 test('a PyPI mirror saved in Settings persists across a reload and reaches the env settings file', async ({
@@ -34,8 +40,53 @@ test('a PyPI mirror saved in Settings persists across a reload and reaches the e
   await expect(page.getByTestId('settings-mirrors-saved')).toBeVisible()
   expect(readEnvSettings(server.dataDir)).toMatchObject({
     source: null,
-    mirrors: { pypiIndex: null, torchIndex: null, hfEndpoint: null },
+    mirrors: { pypiIndex: null, torchIndex: null, hfEndpoint: null, pythonMirror: null, proxy: null },
   })
+})
+
+test('a proxy and a mirror with passwords are shown masked, kept user-only, and survive a save of the masked form', async ({
+  page,
+  server,
+}) => {
+  await page.goto(`${server.url}#/settings`)
+  await page.getByTestId('settings-mirrors-pypiIndex').fill('https://alice:s3cret-pw@pypi.example.com/simple')
+  await page.getByTestId('settings-mirrors-proxy').fill('http://bob:hunter2-pw@proxy.example.com:3128')
+  await page.getByTestId('settings-mirrors-pythonMirror').fill('https://pbs.example.com/releases')
+  await page.getByTestId('settings-mirrors-save').click()
+  await expect(page.getByTestId('settings-mirrors-saved')).toBeVisible()
+  // What the page shows after saving comes from the server: masked.
+  await expect(page.getByTestId('settings-mirrors-proxy')).toHaveValue(
+    'http://bob:****@proxy.example.com:3128',
+  )
+
+  const file = path.join(server.dataDir, 'env-settings.json')
+  expect(statSync(file).mode & 0o777).toBe(0o600)
+  expect(readEnvSettings(server.dataDir).mirrors).toMatchObject({
+    pypiIndex: 'https://alice:s3cret-pw@pypi.example.com/simple',
+    proxy: 'http://bob:hunter2-pw@proxy.example.com:3128',
+    pythonMirror: 'https://pbs.example.com/releases',
+  })
+
+  await page.reload()
+  await expect(page.getByTestId('settings-mirrors-pypiIndex')).toHaveValue(
+    'https://alice:****@pypi.example.com/simple',
+  )
+  expect(await page.content()).not.toMatch(/s3cret-pw|hunter2-pw/)
+  // Editing another field and saving sends the masked values back: the passwords stay.
+  await page.getByTestId('settings-mirrors-hfEndpoint').fill('https://hf-mirror.example.com')
+  await page.getByTestId('settings-mirrors-save').click()
+  await expect(page.getByTestId('settings-mirrors-saved')).toBeVisible()
+  expect(readEnvSettings(server.dataDir).mirrors).toMatchObject({
+    pypiIndex: 'https://alice:s3cret-pw@pypi.example.com/simple',
+    proxy: 'http://bob:hunter2-pw@proxy.example.com:3128',
+    hfEndpoint: 'https://hf-mirror.example.com',
+  })
+
+  // A masked password moved to another host is refused under that field, never reused.
+  await page.getByTestId('settings-mirrors-proxy').fill('http://bob:****@other-proxy.example.com:3128')
+  await page.getByTestId('settings-mirrors-save').click()
+  await expect(page.getByTestId('settings-mirrors-proxy-error')).toContainText('Type the password again')
+  expect(readEnvSettings(server.dataDir).mirrors.proxy).toBe('http://bob:hunter2-pw@proxy.example.com:3128')
 })
 
 test('an invalid URL or a missing source folder shows the server error under that field and saves nothing', async ({

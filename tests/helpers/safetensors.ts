@@ -1,23 +1,45 @@
 import { writeFileSync } from 'node:fs'
 
-/** Writes a real safetensors file: tiny fp16 tensors with the given names and shapes (data is zeros). */
+/** A tensor with its bytes (little-endian, as the format stores them). */
+export interface TensorData {
+  dtype: string
+  shape: number[]
+  data: Uint8Array
+}
+
+/**
+ * Writes a real safetensors file. A tensor given as a shape is fp16 zeros; one given as TensorData
+ * keeps its dtype and bytes.
+ */
 export function safetensorsBytes(
-  tensors: Record<string, number[]>,
+  tensors: Record<string, number[] | TensorData>,
   metadata?: Record<string, string>,
 ): Uint8Array {
   const header: Record<string, unknown> = {}
+  const chunks: Uint8Array[] = []
   let offset = 0
-  for (const [name, shape] of Object.entries(tensors)) {
-    const bytes = shape.reduce((a, b) => a * b, 1) * 2
-    header[name] = { dtype: 'F16', shape, data_offsets: [offset, offset + bytes] }
-    offset += bytes
+  for (const [name, t] of Object.entries(tensors)) {
+    const data = Array.isArray(t) ? new Uint8Array(t.reduce((a, b) => a * b, 1) * 2) : t.data
+    header[name] = {
+      dtype: Array.isArray(t) ? 'F16' : t.dtype,
+      shape: Array.isArray(t) ? t : t.shape,
+      data_offsets: [offset, offset + data.length],
+    }
+    chunks.push(data)
+    offset += data.length
   }
   if (metadata) header.__metadata__ = metadata
   let json = JSON.stringify(header)
-  while ((8 + json.length) % 8) json += ' ' // the format pads the header with spaces
-  const out = new Uint8Array(8 + json.length + offset)
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true)
-  out.set(new TextEncoder().encode(json), 8)
+  while ((8 + Buffer.byteLength(json)) % 8) json += ' ' // the format pads the header with spaces
+  const text = new TextEncoder().encode(json)
+  const out = new Uint8Array(8 + text.length + offset)
+  new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true)
+  out.set(text, 8)
+  let at = 8 + text.length
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.length
+  }
   return out
 }
 

@@ -6,7 +6,8 @@ import { plan } from '../../core/env/plan'
 import { InstallState } from '../../core/env/state'
 import { createServices } from '../../electron/services'
 import { pidAlive } from '../../electron/services/env/lock'
-import { resourcesDir } from '../../electron/services/env/manager'
+import { resourcesDir } from '../../electron/services/app-files'
+import { claimFolder } from '../../electron/services/env/ownership'
 import { InstallRunner, readState } from '../../electron/services/env/runner'
 import { findVersion } from '../../core/env/versions'
 import {
@@ -302,6 +303,9 @@ describe('env install failures leave a resumable state with a clear message', ()
       const { services, dataDir } = servicesFor('ro')
       const envDir = path.join(dataDir, 'envs', 'ro')
       const locked = path.join(envDir, 'hf_home')
+      // The environment's folder is ours (an install claims a folder before it writes into it); one
+      // folder inside it cannot be written.
+      await claimFolder(envDir, 'ro')
       await fs.mkdir(locked, { recursive: true })
       // root ignores permission bits, so make the folder immutable instead.
       const lock = () =>

@@ -6,6 +6,8 @@ import { InstallState } from '../../core/env/state'
 import { createServices } from '../../electron/services'
 import { createStandinRepo, readJson, repoRoot, tempDir, testEnv } from './env-helpers'
 import { runCollecting } from '../helpers/processes'
+import { UV_VERSION } from '../../core/env/uv-wheel'
+import { startLocalIndex } from './env-index'
 
 /** `npm run -s cli -- <args>`, as a user types it. */
 function runCli(args: string[], env: NodeJS.ProcessEnv) {
@@ -24,13 +26,18 @@ afterAll(async () => {
 })
 
 describe('env install end to end (real git, venv, uv, pip)', () => {
-  it('the CLI command as written: uv from PyPI into a bootstrap venv, --torch none, exits 0 when verified', async () => {
+  it('the CLI command as written: uv fetched from the PyPI index, --torch none, exits 0 when verified', async () => {
     const dataDir = path.join(root, 'data-cli')
     const env = { ...process.env, ...testEnv(), SDXL_STUDIO_DATA_DIR: dataDir }
+    // The index serves the real uv wheel from the test cache and passes other projects through to PyPI.
+    const index = await startLocalIndex()
     const r = await runCli(
-      ['env', 'install', '--source', standin, '--version', 'v0.10.1', '--torch', 'none', '--yes'],
+      [
+        ...['env', 'install', '--source', standin, '--version', 'v0.10.1', '--torch', 'none'],
+        ...['--index-url', index.url, '--yes'],
+      ],
       env,
-    )
+    ).finally(() => index.close())
     expect(r.stderr).not.toMatch(/^ERROR/m)
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0)
     expect(r.stdout).toContain('is installed and verified')
@@ -42,10 +49,13 @@ describe('env install end to end (real git, venv, uv, pip)', () => {
     expect(state.steps.tokenizers!.state).toBe('skipped')
     expect(state.steps.requirements!.durationMs).toBeGreaterThan(0)
     expect(state.steps.requirements!.bytes).toBeGreaterThan(0)
-    // uv came from PyPI into the bootstrap venv, and did the installs.
-    expect(existsSync(path.join(envDir, '.bootstrap', 'bin', 'uv'))).toBe(true)
+    // uv came from the index into the data folder (shared by environments), and did the installs.
+    const uv = path.join(dataDir, 'tools', `uv-${UV_VERSION}`, 'uv')
+    expect(existsSync(uv)).toBe(true)
+    expect(index.requests.map((q) => q.path)).toEqual(expect.arrayContaining(['/simple/uv/']))
     const log = await fs.readFile(path.join(envDir, 'logs', 'install.log'), 'utf8')
-    expect(log).toMatch(/bootstrap\/bin\/uv pip install/)
+    expect(log).toContain(`${uv} pip install`)
+    expect(log).toMatch(/sha256 matches the index/)
     expect(
       await fs.readFile(path.join(envDir, 'hf_home', 'accelerate', 'default_config.yaml'), 'utf8'),
     ).toMatch(/distributed_type: 'NO'/)
@@ -112,7 +122,7 @@ describe('env install end to end (real git, venv, uv, pip)', () => {
         { name: 'pipenv', confirm: true },
         { transport: 'test' },
       )
-      expect(removed.ok && removed.result).toEqual({ removed: true, deletedFiles: true })
+      expect(removed.ok && removed.result).toMatchObject({ removed: true, deletedFiles: true })
       expect(existsSync(rec.envDir)).toBe(false)
       expect((await m.registry()).environments).toEqual([])
     } finally {

@@ -7,7 +7,7 @@ import { evaluateProbe, ProbeReport } from '../../core/env/probe'
 import { InstallProgress } from '../../core/env/state'
 import { SUPPORTED_VERSIONS, type SdScriptsVersion } from '../../core/env/versions'
 import { createServices } from '../../electron/services'
-import { resourcesDir } from '../../electron/services/env/manager'
+import { resourcesDir } from '../../electron/services/app-files'
 import { RouterSession } from '../../electron/services/router'
 import { createStandinRepo, realPython, sharedUvBin, tempDir, testEnv } from './env-helpers'
 
@@ -120,7 +120,7 @@ describe('existing installs and updates', () => {
         { name: 'kohya', confirm: true },
         { transport: 'test' },
       )
-      expect(removed.ok && removed.result).toEqual({ removed: true, deletedFiles: false })
+      expect(removed.ok && removed.result).toEqual({ removed: true, deletedFiles: false, deleted: [] })
       expect(await snapshot(kohya)).toEqual(before)
       const notThere = await services.router.call(
         'env.useExisting',

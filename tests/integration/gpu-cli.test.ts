@@ -48,6 +48,13 @@ interface CliResult {
   stderr: string
 }
 
+/** Under --json a failure is one JSON document on stdout: { ok: false, error: { code, message } }. */
+function jsonError(stdout: string): { code: string; message: string } {
+  const doc = JSON.parse(stdout) as { ok: boolean; error: { code: string; message: string } }
+  expect(doc.ok).toBe(false)
+  return doc.error
+}
+
 function cli(args: string[], env: Record<string, string>, withStandIn = true): Promise<CliResult> {
   const PATH = (withStandIn ? [STANDIN_BIN_DIR, nodeOnlyDir] : [nodeOnlyDir]).join(path.delimiter)
   return new Promise((resolve, reject) => {
@@ -91,17 +98,17 @@ describe('npm run -s cli -- gpu ...', () => {
     })
   })
 
-  it('without any nvidia-smi on PATH: a clear error on stderr, non-zero exit, nothing on stdout', async () => {
+  it('without any nvidia-smi on PATH: a clear error on stderr and as JSON on stdout, non-zero exit', async () => {
     const r = await cli(['gpu', 'list', '--json'], {}, false)
     expect(r.code).not.toBe(0)
-    expect(r.stdout).toBe('')
+    expect(jsonError(r.stdout).message).toContain('No NVIDIA driver found: nvidia-smi is not on PATH')
     expect(r.stderr).toContain('No NVIDIA driver found: nvidia-smi is not on PATH')
   })
 
-  it('a failing driver: its message on stderr, nothing on stdout', async () => {
+  it('a failing driver: its message on stderr and as JSON on stdout', async () => {
     const r = await cli(['gpu', 'list', '--json'], { FAKE_NVIDIA_SMI_SCENARIO: 'failing' })
     expect(r.code).not.toBe(0)
-    expect(r.stdout).toBe('')
+    expect(jsonError(r.stdout).message).toContain("couldn't communicate with the NVIDIA driver")
     expect(r.stderr).toContain("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver")
   })
 
@@ -117,7 +124,7 @@ describe('npm run -s cli -- gpu ...', () => {
     })
     expect(Date.now() - started).toBeLessThan(20_000)
     expect(r.code).not.toBe(0)
-    expect(r.stdout).toBe('')
+    expect(jsonError(r.stdout).message).toMatch(/did not answer/)
     expect(r.stderr).toMatch(/nvidia-smi did not answer within 0\.7 s and was stopped/)
     const pids = readFileSync(log, 'utf8')
       .split('\n')
@@ -150,7 +157,7 @@ describe('npm run -s cli -- gpu ...', () => {
       FAKE_NVIDIA_SMI_SCENARIO: 'two-gpus',
     })
     expect(r.code).toBe(2)
-    expect(r.stdout).toBe('')
+    expect(jsonError(r.stdout)).toMatchObject({ code: 'usage' })
     expect(r.stderr).toContain('--count must be a whole number above 0')
   })
 

@@ -16,7 +16,11 @@ describe.skipIf(process.platform !== 'linux')('run.open_output', () => {
     const bin = path.join(dir, 'bin')
     mkdirSync(bin)
     const opened = path.join(dir, 'opened.txt')
-    writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`)
+    // Written to a side file and renamed, so the test never reads a file the shell has created but not yet filled.
+    writeFileSync(
+      path.join(bin, 'xdg-open'),
+      `#!/bin/sh\nprintf '%s' "$1" > '${opened}.part' && mv '${opened}.part' '${opened}'\n`,
+    )
     chmodSync(path.join(bin, 'xdg-open'), 0o755)
     const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` }
     const out = path.join(dir, 'выход out')

@@ -36,7 +36,10 @@ describe('run parse-log', () => {
   it('a missing file is an error that names the path', async () => {
     const { code, stdout, stderr } = await cli(['run', 'parse-log', '/nonexistent/x.log', '--json'])
     expect(code).toBe(1)
-    expect(stdout).toBe('')
+    // --json: the error is JSON on stdout too, for scripts that parse stdout.
+    const doc = JSON.parse(stdout) as { ok: boolean; error: { message: string } }
+    expect(doc.ok).toBe(false)
+    expect(doc.error.message).toContain('/nonexistent/x.log')
     expect(stderr).toContain('/nonexistent/x.log')
   })
 })

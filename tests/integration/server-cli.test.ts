@@ -56,7 +56,7 @@ describe('npm run cli -- serve', () => {
     const login = await rawRequest(info.port, '/')
     expect(login.status).toBe(401)
     const redirect = await rawRequest(info.port, `/?token=${info.token}`)
-    expect(redirect.status).toBe(302)
+    expect(redirect.status).toBe(303)
     const cookie = (redirect.headers['set-cookie']?.[0] ?? '').split(';')[0] ?? ''
     const page = await rawRequest(info.port, '/', { Cookie: cookie })
     expect(page.body).toContain('cli-index')
@@ -90,7 +90,7 @@ describe('npm run cli -- serve', () => {
   it('says how to build the renderer when it is missing', async () => {
     const s = startServe(['--json', '--port', '0', '--static-dir', path.join(tmpdir(), 'sdxl-no-such-dir')])
     expect(await s.exited).toBe(1)
-    expect(s.output().stderr).toContain('npx electron-vite build')
+    expect(s.output().stderr).toContain('npm run build')
   })
 
   it('warns that --host other than loopback exposes the server, naming the SSH tunnel', () => {

@@ -57,7 +57,7 @@ describe('headless server over HTTP', () => {
     for (const p of ['/', '/assets/app.js', '/runs/42', '/api']) {
       const r = await rawRequest(server.port, p)
       expect(r.status).toBe(401)
-      expect(r.body).toContain('<form method="get" action="/">')
+      expect(r.body).toContain('<form method="post" action="/login">')
       expect(r.body).toContain('name="token"')
       expect(r.body).not.toContain('<script')
       expect(r.body).not.toContain('app-index')
@@ -83,7 +83,8 @@ describe('headless server over HTTP', () => {
 
   it('trades ?token= for an HttpOnly SameSite=Strict cookie and strips it from the URL', async () => {
     const r = await rawRequest(server.port, `/runs/7?tab=log&token=${server.token}`)
-    expect(r.status).toBe(302)
+    // 303 See Other: the token URL is only a redirect source, never a history entry of its own.
+    expect(r.status).toBe(303)
     expect(r.headers.location).toBe('/runs/7?tab=log')
     const setCookie = r.headers['set-cookie']?.[0] ?? ''
     expect(setCookie).toContain(`sdxl_studio_token_${server.port}=${server.token}`)
@@ -94,7 +95,7 @@ describe('headless server over HTTP', () => {
 
   it('does not turn a crafted path into an open redirect', async () => {
     const r = await rawRequest(server.port, `/\\evil.example/?token=${server.token}`)
-    expect(r.status).toBe(302)
+    expect(r.status).toBe(303)
     expect(r.headers.location?.startsWith('//')).toBe(false)
   })
 

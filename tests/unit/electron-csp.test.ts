@@ -28,6 +28,13 @@ describe('renderer CSP', () => {
     for (const [name, value] of directives(meta ?? '')) expect(header.get(name), name).toBe(value)
   })
 
+  it('connects only to its own origin (no other ws:/wss: host), in the header and the meta tag', () => {
+    expect(directives(RENDERER_CSP).get('connect-src')).toBe("'self'")
+    const html = readFileSync(path.join(repoRoot, 'renderer/index.html'), 'utf8')
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1] ?? ''
+    expect(directives(meta).get('connect-src')).toBe("'self'")
+  })
+
   it('allows no inline or evaluated script and no framing', () => {
     const d = directives(RENDERER_CSP)
     expect(d.get('script-src')).toBe("'self'")

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { isExternalWebUrl, isTrustedSenderUrl } from '../../electron/main/sender'
+import { isTrustedSenderUrl } from '../../electron/main/sender'
 
 const indexFile = path.resolve('/opt/SDXL Studio/resources/app.asar/out/renderer/index.html')
 const indexUrl = pathToFileURL(indexFile).href
@@ -40,23 +40,5 @@ describe('isTrustedSenderUrl', () => {
     expect(isTrustedSenderUrl('http://127.0.0.1:5173/', dev)).toBe(false)
     expect(isTrustedSenderUrl('https://evil.example/', dev)).toBe(false)
     expect(isTrustedSenderUrl(indexUrl, dev)).toBe(true)
-  })
-})
-
-describe('isExternalWebUrl', () => {
-  it('allows only http and https links to the system browser', () => {
-    expect(isExternalWebUrl('https://github.com/kohya-ss/sd-scripts')).toBe(true)
-    expect(isExternalWebUrl('http://example.com')).toBe(true)
-    for (const url of [
-      'file:///etc/passwd',
-      'javascript:alert(1)',
-      'smb://host/share',
-      'ms-msdt:/id',
-      'vscode://x',
-      'data:text/html,x',
-      'nonsense',
-    ]) {
-      expect(isExternalWebUrl(url), url).toBe(false)
-    }
   })
 })

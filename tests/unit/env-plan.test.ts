@@ -3,7 +3,15 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cudaFromDriver } from '../../core/env/driver-cuda'
 import { joinPath } from '../../core/env/layout'
-import { githubArchiveUrl, isGitUrl, plan, type GpuFacts, type PlanInput } from '../../core/env/plan'
+import {
+  githubArchiveUrl,
+  isGitUrl,
+  NO_MIRRORS,
+  plan,
+  type GpuFacts,
+  type PlanInput,
+} from '../../core/env/plan'
+import { UV_VERSION } from '../../core/env/uv-wheel'
 import { SUPPORTED_VERSIONS } from '../../core/env/versions'
 
 const repoRoot = path.resolve(import.meta.dirname, '../..')
@@ -242,16 +250,20 @@ describe('plan: steps, Python, uv, git and paths', () => {
     if (!r.ok) return
     const source = r.plan.steps.find((s) => s.id === 'source')!
     const clone = source.commands.find((c) => c.kind === 'run')!
-    expect(clone.kind === 'run' && clone.argv).toEqual(
-      expect.arrayContaining([
-        'clone',
-        '--branch',
-        'v0.10.1',
-        '--depth',
-        '1',
-        'https://github.com/kohya-ss/sd-scripts.git',
-      ]),
-    )
+    // "--" ends git's options: the source and the folder are never read as options.
+    expect(clone.kind === 'run' && clone.argv).toEqual([
+      'git',
+      '-c',
+      'advice.detachedHead=false',
+      'clone',
+      '--branch',
+      'v0.10.1',
+      '--depth',
+      '1',
+      '--',
+      'https://github.com/kohya-ss/sd-scripts.git',
+      '/home/u/.local/share/sdxl-studio/envs/default/sd-scripts',
+    ])
     expect(r.plan.totalBytes).toBeGreaterThan(8 * 1024 ** 3)
   })
 
@@ -261,15 +273,19 @@ describe('plan: steps, Python, uv, git and paths', () => {
     const env = '/home/u/.local/share/sdxl-studio/envs/default'
     expect(r.plan.venvPython).toBe(`${env}/venv/bin/python`)
     const uv = r.plan.steps.find((s) => s.id === 'uv')!
-    expect(uv.commands).toContainEqual({
-      kind: 'run',
-      argv: ['/usr/bin/python3.11', '-m', 'venv', `${env}/.bootstrap`],
-    })
+    expect(uv.commands).toEqual([
+      {
+        kind: 'fetch-uv',
+        index: 'https://pypi.org/simple',
+        version: UV_VERSION,
+        to: `${env}/.bootstrap/uv-${UV_VERSION}`,
+      },
+    ])
     const req = r.plan.steps.find((s) => s.id === 'requirements')!.commands[0]!
     expect(req).toEqual({
       kind: 'run',
       argv: [
-        `${env}/.bootstrap/bin/uv`,
+        `${env}/.bootstrap/uv-${UV_VERSION}/uv`,
         'pip',
         'install',
         '--python',
@@ -324,17 +340,29 @@ describe('plan: steps, Python, uv, git and paths', () => {
     )
   })
 
-  it('no supported Python: uv installs one (bootstrapped from any Python 3.8+)', () => {
+  it('no supported Python: uv installs one (Python mirror from the settings, if any)', () => {
     const r = plan(input({ pythonCandidates: [{ path: '/usr/bin/python3.12', version: '3.12.3' }] }))
     if (!r.ok) throw new Error(r.error.message)
     const byId = Object.fromEntries(r.plan.steps.map((s) => [s.id, s]))
-    expect(byId.uv!.commands[1]).toMatchObject({
-      argv: ['/usr/bin/python3.12', '-m', 'venv', expect.any(String)],
-    })
-    expect(byId.python!.commands[0]).toMatchObject({
+    expect(byId.python!.commands[0]).toEqual({
+      kind: 'run',
       argv: [expect.stringMatching(/uv$/), 'python', 'install', '3.11'],
     })
     expect(byId.venv!.commands[1]).toMatchObject({ argv: expect.arrayContaining(['--python', '3.11']) })
+    const mirrored = plan(
+      input({
+        pythonCandidates: [],
+        choices: { mirrors: { ...NO_MIRRORS, pythonMirror: 'http://127.0.0.1:9/pbs' } },
+      }),
+    )
+    if (!mirrored.ok) throw new Error(mirrored.error.message)
+    const m = Object.fromEntries(mirrored.plan.steps.map((s) => [s.id, s]))
+    expect(m.python!.title).toContain('from http://127.0.0.1:9/pbs')
+    // uv reads the mirror from its variable, for the install and for a venv that would fetch Python too.
+    expect(m.python!.commands[0]).toMatchObject({
+      env: { UV_PYTHON_INSTALL_MIRROR: 'http://127.0.0.1:9/pbs' },
+    })
+    expect(m.venv!.commands[1]).toMatchObject({ env: { UV_PYTHON_INSTALL_MIRROR: 'http://127.0.0.1:9/pbs' } })
   })
 
   it('prefers the newest supported Python', () => {
@@ -352,10 +380,40 @@ describe('plan: steps, Python, uv, git and paths', () => {
     expect(r.plan.steps.find((s) => s.id === 'python')!.skipReason).toContain('/usr/local/bin/python3.11')
   })
 
-  it('no Python and no uv: a clear error', () => {
-    const r = plan(input({ pythonCandidates: [] }))
-    expect(r.ok).toBe(false)
-    if (!r.ok) expect(r.error.message).toMatch(/Install Python 3\.11/)
+  it('no Python, no uv, no git (a new Windows PC): uv from the PyPI mirror, Python by uv, the tag archive', () => {
+    const r = plan(
+      input({
+        os: 'win32',
+        pythonCandidates: [],
+        uvOnPath: null,
+        gitAvailable: false,
+        toolsDir: 'C:\\Users\\Иван\\AppData\\Local\\SDXL Studio\\tools',
+        choices: {
+          envDir: 'C:\\Users\\Иван\\AppData\\Local\\SDXL Studio\\envs\\default',
+          mirrors: { ...NO_MIRRORS, pypiIndex: 'https://pypi.mirror.example/simple' },
+        },
+      }),
+    )
+    if (!r.ok) throw new Error(r.error.message)
+    const byId = Object.fromEntries(r.plan.steps.map((s) => [s.id, s]))
+    const uvDir = `C:\\Users\\Иван\\AppData\\Local\\SDXL Studio\\tools\\uv-${UV_VERSION}`
+    expect(byId.uv!.commands).toEqual([
+      { kind: 'fetch-uv', index: 'https://pypi.mirror.example/simple', version: UV_VERSION, to: uvDir },
+    ])
+    expect(byId.python!.commands[0]).toEqual({
+      kind: 'run',
+      argv: [`${uvDir}\\uv.exe`, 'python', 'install', '3.11'],
+    })
+    expect(byId.source!.commands).toContainEqual(
+      expect.objectContaining({
+        kind: 'download',
+        url: 'https://github.com/kohya-ss/sd-scripts/archive/refs/tags/v0.10.1.tar.gz',
+      }),
+    )
+    // A uv downloaded before is found like one on PATH: nothing to download again.
+    const again = plan(input({ pythonCandidates: [], uvOnPath: `${uvDir}\\uv.exe`, os: 'win32' }))
+    if (!again.ok) throw new Error(again.error.message)
+    expect(again.plan.steps[0]!.skipReason).toContain(`${uvDir}\\uv.exe`)
   })
 
   it('pip installer: needs a supported Python, uses python -m pip', () => {

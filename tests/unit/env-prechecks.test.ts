@@ -85,7 +85,7 @@ describe('evaluatePrechecks', () => {
     expect(ids(near)).not.toContain('cloud:error')
   })
 
-  it('Windows path characters: refuses cmd metacharacters, warns on spaces and non-ASCII', () => {
+  it('Windows path characters: refuses cmd metacharacters, warns on non-ASCII; spaces inside names are fine', () => {
     const bang = evaluatePrechecks(facts({ os: 'win32', envDir: 'C:\\AI!\\env' }), version)
     expect(bang.ok).toBe(false)
     expect(bang.problems[0]!.message).toContain('"!"')
@@ -94,10 +94,78 @@ describe('evaluatePrechecks', () => {
     }
     const spaces = evaluatePrechecks(facts({ os: 'win32', envDir: 'C:\\SDXL Studio\\env' }), version)
     expect(spaces.ok).toBe(true)
-    expect(ids(spaces)).toEqual(['path_chars:warning'])
+    expect(ids(spaces)).toEqual([])
     const cyr = evaluatePrechecks(facts({ os: 'win32', envDir: 'C:\\Users\\Иван\\env' }), version)
     expect(cyr.ok).toBe(true)
     expect(cyr.problems[0]!.message).toMatch(/non-English/)
+  })
+
+  it('the default data folder (%LOCALAPPDATA%\\SDXL Studio) trips no warning of ours', () => {
+    for (const envDir of [
+      'C:\\Users\\john\\AppData\\Local\\SDXL Studio\\envs\\default',
+      'C:/Users/john/AppData/Local/SDXL Studio/envs/default',
+      '\\\\server\\home share\\john\\SDXL Studio\\envs\\default',
+      'D:\\My Programs\\SDXL Studio\\envs\\my env',
+    ]) {
+      const r = evaluatePrechecks(facts({ os: 'win32', envDir }), version)
+      expect(r.problems, envDir).toEqual([])
+    }
+  })
+
+  it('Windows: a name that starts or ends with a space, ends with a dot, or is a device name is refused', () => {
+    for (const [envDir, bad] of [
+      ['C:\\Users\\john\\ SDXL\\env', ' SDXL'],
+      ['C:\\Users\\john\\SDXL \\env', 'SDXL '],
+      ['C:\\AI\\envs.\\default', 'envs.'],
+      ['C:\\AI\\con\\default', 'con'],
+      ['C:\\AI\\NUL.txt\\default', 'NUL.txt'],
+      ['D:/data/lpt1/env', 'lpt1'],
+    ] as const) {
+      const r = evaluatePrechecks(facts({ os: 'win32', envDir }), version)
+      expect(r.ok, envDir).toBe(false)
+      expect(r.problems.find((p) => p.id === 'path_chars')!.message).toContain(`"${bad}"`)
+    }
+    // The same names are fine on Linux, and a drive root or "." segments are not names.
+    expect(evaluatePrechecks(facts({ envDir: '/data/con/ x /env.' }), version).ok).toBe(true)
+    expect(evaluatePrechecks(facts({ os: 'win32', envDir: 'C:\\.\\AI\\..\\env' }), version).ok).toBe(true)
+  })
+
+  it('folder: a folder holding files that are not ours is refused, naming the folder and the files', () => {
+    const foreign = evaluatePrechecks(
+      facts({ folder: { kind: 'foreign', entries: ['holiday.jpg', 'notes.txt'], otherEnv: null } }),
+      version,
+    )
+    expect(foreign.ok).toBe(false)
+    const msg = foreign.problems.find((p) => p.id === 'folder')!.message
+    expect(msg).toContain('/home/u/.local/share/sdxl-studio/envs/default')
+    expect(msg).toContain('"holiday.jpg", "notes.txt"')
+    expect(msg).toMatch(/Choose a new or empty folder\.$/)
+    // An existing install there: say how to use it instead.
+    const kohya = evaluatePrechecks(
+      facts({ folder: { kind: 'foreign', entries: ['sd-scripts', 'venv'], otherEnv: null } }),
+      version,
+    )
+    expect(kohya.problems[0]!.message).toMatch(/Use existing.*env use-existing/)
+    const many = evaluatePrechecks(
+      facts({
+        folder: { kind: 'foreign', entries: Array.from({ length: 40 }, (_, i) => `f${i}`), otherEnv: null },
+      }),
+      version,
+    )
+    expect(many.problems[0]!.message).toContain('and 28 more')
+    expect(
+      evaluatePrechecks(facts({ folder: { kind: 'not_a_folder', entries: [], otherEnv: null } }), version).ok,
+    ).toBe(false)
+    const other = evaluatePrechecks(
+      facts({ folder: { kind: 'ours', entries: [], otherEnv: 'main' } }),
+      version,
+    )
+    expect(other.problems[0]!.message).toMatch(/holds the environment "main"/)
+    for (const kind of ['absent', 'empty', 'ours'] as const) {
+      expect(evaluatePrechecks(facts({ folder: { kind, entries: [], otherEnv: null } }), version).ok).toBe(
+        true,
+      )
+    }
   })
 
   it('Linux: refuses ":" (PATH separator); long Windows paths warn', () => {
@@ -120,8 +188,12 @@ describe('evaluatePrechecks', () => {
     const pip = evaluatePrechecks(facts({ pythonVersions: ['3.12.3'], installer: 'pip' }), version)
     expect(pip.ok).toBe(false)
     expect(pip.problems[0]!.message).toMatch(/3\.12\.3.*3\.10–3\.11.*untested/s)
-    const none = evaluatePrechecks(facts({ pythonVersions: [] }), version)
-    expect(none.ok).toBe(false)
-    expect(evaluatePrechecks(facts({ pythonVersions: [], uvAvailable: true }), version).ok).toBe(true)
+    // Nothing on the machine: uv comes from the PyPI index, then installs Python.
+    const none = evaluatePrechecks(facts({ pythonVersions: [], uvAvailable: false }), version)
+    expect(none.ok).toBe(true)
+    expect(none.problems[0]!.message).toMatch(
+      /No Python found; uv \(downloaded from the PyPI index first\) will download Python 3\.11/,
+    )
+    expect(evaluatePrechecks(facts({ pythonVersions: [], installer: 'pip' }), version).ok).toBe(false)
   })
 })

@@ -25,3 +25,26 @@ describe('env settings checks', () => {
     expect(sourceFolderProblem('/x/a.txt', 'not-a-folder')).toContain('is a file, not a folder')
   })
 })
+
+describe('mirror and proxy values a user may type', () => {
+  it('hostile values are refused with the field named; real addresses (IDN too) pass', () => {
+    for (const field of ['pypiIndex', 'pythonMirror', 'proxy'] as const) {
+      for (const v of [
+        '0',
+        '-1',
+        '1.5',
+        '1e-4',
+        'text',
+        '',
+        ' ',
+        'зеркало',
+        `https://m/${'\n'}x`,
+        'file:///etc/passwd',
+      ]) {
+        expect(mirrorUrlProblem(field, v), `${field} ${JSON.stringify(v)}`).not.toBeNull()
+      }
+      expect(mirrorUrlProblem(field, 'https://зеркало.рф/simple')).toBeNull()
+      expect(mirrorUrlProblem(field, `https://m.example/${'a'.repeat(5000)}`)).toBeNull()
+    }
+  })
+})

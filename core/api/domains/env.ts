@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { event, request } from '../define'
-import { GpuFacts, InstallerChoice, InstallPlan, Mirrors, PlanError, TorchChoice } from '../../env/plan'
+import { GpuFacts, InstallerChoice, InstallPlan, MirrorsPatch, PlanError, TorchChoice } from '../../env/plan'
 import { PrecheckReport } from '../../env/prechecks'
 import { ProbeProblem, ProbeReport } from '../../env/probe'
 import { EnvName, EnvRecord, EnvSettings } from '../../env/registry'
@@ -15,7 +15,7 @@ export const PlanRequest = z
     installer: InstallerChoice.optional(),
     /** A git URL or a local folder; null: settings, else GitHub. */
     source: z.string().min(1).nullable().optional(),
-    mirrors: Mirrors.partial().optional(),
+    mirrors: MirrorsPatch.optional(),
     envDir: z.string().min(1).nullable().optional(),
   })
   .strict()
@@ -73,7 +73,7 @@ export const requests = {
     'Start installing an environment (progress: env.progress, log: env.log)',
   ),
   'env.resume': request(
-    z.object({ name: EnvName.optional(), mirrors: Mirrors.partial().optional() }).strict(),
+    z.object({ name: EnvName.optional(), mirrors: MirrorsPatch.optional() }).strict(),
     Started,
     'Continue an interrupted or failed install from its first unfinished step (optionally with new mirrors)',
   ),
@@ -99,9 +99,17 @@ export const requests = {
     'Move an environment to another supported sd-scripts version',
   ),
   'env.remove': request(
-    z.object({ name: EnvName, confirm: z.literal(true) }).strict(),
-    z.object({ removed: z.boolean(), deletedFiles: z.boolean() }),
-    'Delete an environment (external installs are only forgotten); needs confirm: true',
+    z
+      .object({
+        name: EnvName,
+        confirm: z.literal(true),
+        /** Entries in the folder the install did not create, confirmed by name to be deleted too. */
+        confirmForeign: z.array(z.string().min(1).max(1024)).max(100_000).optional(),
+      })
+      .strict(),
+    z.object({ removed: z.boolean(), deletedFiles: z.boolean(), deleted: z.array(z.string()) }),
+    "Delete what an environment's install created (external installs are only forgotten); needs confirm: true, " +
+      'and confirmForeign naming every entry the install did not create (else a conflict error lists them)',
   ),
   'env.activate': request(
     z.object({ name: EnvName }).strict(),
@@ -115,17 +123,21 @@ export const requests = {
     z.object({ record: EnvRecord, verify: VerifyResult }),
     'Use an existing sd-scripts (or kohya_ss) install with its venv, without modifying it',
   ),
-  'env.settings.get': request(z.object({}).strict(), EnvSettings, 'Default source, installer and mirrors'),
+  'env.settings.get': request(
+    z.object({}).strict(),
+    EnvSettings,
+    'Default source, installer, mirrors and proxy (passwords in addresses shown as ****)',
+  ),
   'env.settings.update': request(
     z
       .object({
         source: z.string().min(1).nullable().optional(),
         installer: InstallerChoice.optional(),
-        mirrors: Mirrors.partial().optional(),
+        mirrors: MirrorsPatch.optional(),
       })
       .strict(),
     EnvSettings,
-    'Change the default source, installer and mirrors',
+    'Change the default source, installer, mirrors and proxy (an address saved back with **** keeps its stored password)',
   ),
 }
 

@@ -2,12 +2,29 @@ import { createInterface } from 'node:readline/promises'
 import { ApiError } from '../../../core/api/errors'
 import { PlanRequest } from '../../../core/api/domains/env'
 import { describeZodError } from '../../../core/api/errors'
-import type { InstallPlan, StepCommand } from '../../../core/env/plan'
+import type { InstallPlan, Mirrors, StepCommand } from '../../../core/env/plan'
 import type { PrecheckReport } from '../../../core/env/prechecks'
 import type { InstallProgress } from '../../../core/env/state'
 import type { RunOutcome } from '../../services/env/runner'
 import type { PlanResponse, VerifyResult } from '../../services/env/manager'
 import { CliUsageError, command, jsonOption, printJson, type CliCommand, type CliContext } from '../command'
+
+/** The mirror flags, one table for plan, install, resume and settings. */
+const MIRROR_FLAGS = {
+  'index-url': 'pypiIndex',
+  'torch-index-url': 'torchIndex',
+  'hf-endpoint': 'hfEndpoint',
+  'python-mirror': 'pythonMirror',
+  proxy: 'proxy',
+} as const satisfies Record<string, keyof Mirrors>
+
+const mirrorOptions = {
+  'index-url': { type: 'string' },
+  'torch-index-url': { type: 'string' },
+  'hf-endpoint': { type: 'string' },
+  'python-mirror': { type: 'string' },
+  proxy: { type: 'string' },
+} as const satisfies Record<keyof typeof MIRROR_FLAGS, { type: 'string' }>
 
 const planOptions = {
   name: { type: 'string' },
@@ -16,21 +33,30 @@ const planOptions = {
   installer: { type: 'string' },
   source: { type: 'string' },
   dir: { type: 'string' },
-  'index-url': { type: 'string' },
-  'torch-index-url': { type: 'string' },
-  'hf-endpoint': { type: 'string' },
+  ...mirrorOptions,
 } as const
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>
 
 const str = (v: Values[string]): string | undefined => (typeof v === 'string' ? v : undefined)
 
-function planRequest(values: Values) {
-  const mirrors = {
-    ...(str(values['index-url']) ? { pypiIndex: str(values['index-url']) } : {}),
-    ...(str(values['torch-index-url']) ? { torchIndex: str(values['torch-index-url']) } : {}),
-    ...(str(values['hf-endpoint']) ? { hfEndpoint: str(values['hf-endpoint']) } : {}),
+/**
+ * The mirrors given as flags. `clear`: an empty value means "back to the default" (null), as in
+ * `env settings`; otherwise an empty value is the same as no flag.
+ */
+function mirrorValues(values: Values, clear = false): Partial<Record<keyof Mirrors, string | null>> {
+  const out: Partial<Record<keyof Mirrors, string | null>> = {}
+  for (const [flag, field] of Object.entries(MIRROR_FLAGS)) {
+    const v = str(values[flag])
+    if (v === undefined) continue
+    if (v !== '') out[field] = v
+    else if (clear) out[field] = null
   }
+  return out
+}
+
+function planRequest(values: Values) {
+  const mirrors = mirrorValues(values)
   const raw = {
     ...(str(values.name) ? { name: str(values.name) } : {}),
     ...(str(values.version) ? { version: str(values.version) } : {}),
@@ -56,13 +82,19 @@ function formatBytes(n: number): string {
 function describeCommand(c: StepCommand): string {
   switch (c.kind) {
     case 'run':
-      return `$ ${c.argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}${c.cwd ? `   (in ${c.cwd})` : ''}`
+      return `$ ${Object.entries(c.env ?? {})
+        .map(([k, v]) => `${k}=${v} `)
+        .join(
+          '',
+        )}${c.argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}${c.cwd ? `   (in ${c.cwd})` : ''}`
     case 'write-file':
       return `write ${c.path}`
     case 'copy-tree':
       return `copy ${c.from} -> ${c.to}`
     case 'download':
       return `download ${c.url}`
+    case 'fetch-uv':
+      return `download uv ${c.version} from ${c.index} into ${c.to} (sha256 checked against the index)`
     case 'mkdir':
       return `create ${c.path}`
     case 'remove':
@@ -235,21 +267,11 @@ export const envCommands: CliCommand[] = [
   command({
     path: ['env', 'resume'],
     summary: 'Continue an interrupted or failed install from its first unfinished step (new mirrors allowed)',
-    options: {
-      name: { type: 'string' },
-      'index-url': { type: 'string' },
-      'torch-index-url': { type: 'string' },
-      'hf-endpoint': { type: 'string' },
-      ...jsonOption,
-    },
+    options: { name: { type: 'string' }, ...mirrorOptions, ...jsonOption },
     async run({ values }, ctx) {
       const manager = ctx.services().env.manager
       const name = await manager.resolveName(str(values.name))
-      const run = await manager.resume(name, {
-        ...(str(values['index-url']) ? { pypiIndex: str(values['index-url']) } : {}),
-        ...(str(values['torch-index-url']) ? { torchIndex: str(values['torch-index-url']) } : {}),
-        ...(str(values['hf-endpoint']) ? { hfEndpoint: str(values['hf-endpoint']) } : {}),
-      })
+      const run = await manager.resume(name, mirrorValues(values))
       return follow(ctx, name, run, values.json === true)
     },
   }),
@@ -306,20 +328,37 @@ export const envCommands: CliCommand[] = [
   }),
   command({
     path: ['env', 'remove'],
-    summary: 'Delete an environment (existing installs are only forgotten); asks first unless --yes',
-    options: { name: { type: 'string' }, yes: { type: 'boolean', default: false }, ...jsonOption },
+    summary:
+      "Delete what an environment's install created (existing installs are only forgotten); asks first unless --yes. " +
+      'Files the install did not create stop it unless each is named with --confirm-foreign <name>',
+    options: {
+      name: { type: 'string' },
+      yes: { type: 'boolean', default: false },
+      'confirm-foreign': { type: 'string', multiple: true },
+      ...jsonOption,
+    },
     async run({ values }, ctx) {
       const name = str(values.name)
       if (!name) throw new CliUsageError('Name the environment to remove: --name <name>')
+      const confirmForeign = (
+        Array.isArray(values['confirm-foreign']) ? values['confirm-foreign'] : []
+      ).filter((v): v is string => typeof v === 'string')
       const rec = await ctx.services().env.manager.get(name)
       const what =
         rec.kind === 'managed'
-          ? `Delete ${rec.envDir} and everything in it?`
+          ? `Delete what the install created in ${rec.envDir}${confirmForeign.length ? `, and ${confirmForeign.join(', ')}` : ''}?`
           : `Forget "${name}" (its files stay)?`
       if (!(await confirm(ctx, values.yes === true, what))) return 1
-      const r = await ctx.call('env.remove', { name, confirm: true })
+      const r = await ctx.call('env.remove', {
+        name,
+        confirm: true,
+        ...(confirmForeign.length ? { confirmForeign } : {}),
+      })
       if (values.json) printJson(ctx.io, r)
-      else ctx.io.stdout(r.deletedFiles ? `Deleted ${rec.envDir}.\n` : `Forgot "${name}".\n`)
+      else
+        ctx.io.stdout(
+          r.deletedFiles ? `Deleted ${r.deleted.join(', ')} in ${rec.envDir}.\n` : `Forgot "${name}".\n`,
+        )
       return 0
     },
   }),
@@ -342,25 +381,17 @@ export const envCommands: CliCommand[] = [
   command({
     path: ['env', 'settings'],
     summary:
-      'Show or change the default sd-scripts source, installer and mirrors (--source, --installer, --index-url, --torch-index-url, --hf-endpoint; "" clears)',
+      'Show or change the default sd-scripts source, installer, mirrors and proxy (--source, --installer, --index-url, --torch-index-url, --hf-endpoint, --python-mirror, --proxy; "" clears)',
     options: {
       source: { type: 'string' },
       installer: { type: 'string' },
-      'index-url': { type: 'string' },
-      'torch-index-url': { type: 'string' },
-      'hf-endpoint': { type: 'string' },
+      ...mirrorOptions,
       ...jsonOption,
     },
     async run({ values }, ctx) {
       // An empty value clears a setting back to the default.
       const opt = (v: Values[string]) => (typeof v === 'string' ? (v === '' ? null : v) : undefined)
-      const mirrors = Object.fromEntries(
-        [
-          ['pypiIndex', opt(values['index-url'])],
-          ['torchIndex', opt(values['torch-index-url'])],
-          ['hfEndpoint', opt(values['hf-endpoint'])],
-        ].filter(([, v]) => v !== undefined),
-      )
+      const mirrors = mirrorValues(values, true)
       const patch = {
         ...(opt(values.source) !== undefined ? { source: opt(values.source) } : {}),
         ...(str(values.installer) ? { installer: str(values.installer) } : {}),
@@ -378,6 +409,8 @@ export const envCommands: CliCommand[] = [
             `PyPI index: ${settings.mirrors.pypiIndex ?? 'default'}`,
             `torch index: ${settings.mirrors.torchIndex ?? 'https://download.pytorch.org/whl (default)'}`,
             `Hugging Face endpoint: ${settings.mirrors.hfEndpoint ?? 'default'}`,
+            `Python download mirror: ${settings.mirrors.pythonMirror ?? "uv's default"}`,
+            `proxy: ${settings.mirrors.proxy ?? 'HTTPS_PROXY/HTTP_PROXY from the environment, if set'}`,
             '',
           ].join('\n'),
         )

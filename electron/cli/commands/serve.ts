@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { createServices } from '../../services'
+import { appVersion } from '../../services/app-version'
 import { defaultDataDir } from '../../services/paths'
 import {
   DEFAULT_HOST,
@@ -52,11 +53,9 @@ export const serveCommands: CliCommand[] = [
       if (!existsSync(path.join(staticRoot, 'index.html'))) {
         throw new Error(
           `The renderer is not built: ${path.join(staticRoot, 'index.html')} is missing. ` +
-            'Run `npm run serve` (it builds first) or `npx electron-vite build`.',
+            'In a source checkout, run `npm run serve` (it builds first) or `npm run build`; an installed app has it built in, so reinstall SDXL Studio.',
         )
       }
-      // Imported here, not at the top: run-cli imports the registry, which imports this file.
-      const { appVersion } = await import('../run-cli')
       const services = createServices({
         dataDir: defaultDataDir(process.env),
         mode: 'headless',

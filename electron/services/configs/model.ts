@@ -42,7 +42,7 @@ function describedAs(code: Parameters<typeof note>[0], params: Params = {}) {
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/
 
 /** Reads only the safetensors header (8 bytes + the JSON), never the tensors. */
-async function readHeaderBytes(file: string, size: number): Promise<Uint8Array> {
+export async function readHeaderBytes(file: string, size: number): Promise<Uint8Array> {
   const handle = await fs.open(file, 'r')
   try {
     const first = new Uint8Array(8)

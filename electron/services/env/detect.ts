@@ -1,29 +1,12 @@
 import { execFile } from 'node:child_process'
-import { constants, promises as fs } from 'node:fs'
+import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { findExecutable } from '../which'
 
 /** Finds an executable on PATH (with PATHEXT on Windows); null when absent. */
 export async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
-  const dirs = (env.PATH ?? env.Path ?? '').split(path.delimiter).filter(Boolean)
-  const exts =
-    process.platform === 'win32'
-      ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';').map((e) => e.toLowerCase())
-      : ['']
-  for (const dir of dirs) {
-    for (const ext of exts) {
-      const candidate = path.join(dir, name + ext)
-      try {
-        const st = await fs.stat(candidate)
-        if (!st.isFile()) continue
-        if (process.platform !== 'win32') await fs.access(candidate, constants.X_OK)
-        return candidate
-      } catch {
-        // not here
-      }
-    }
-  }
-  return null
+  return findExecutable(name, env)
 }
 
 export interface ExecResult {
@@ -68,11 +51,21 @@ export interface PythonCandidate {
   version: string
 }
 
-const VERSION_SCRIPT = "import sys;print('%d.%d.%d' % sys.version_info[:3]);print(sys.executable)"
+/**
+ * Prints the version and sys.executable as UTF-8 bytes whatever the console code page or
+ * PYTHONIOENCODING says: on Windows a pipe gets the ANSI code page, which garbles (or cannot
+ * encode) C:\\Users\\Иван\\…; UTF-8 mode (-X utf8, PYTHONUTF8=1) covers the rest of the run.
+ */
+const VERSION_SCRIPT =
+  "import sys;sys.stdout.buffer.write(('%d.%d.%d\\n%s\\n' % (tuple(sys.version_info[:3]) + (sys.executable,)))" +
+  ".encode('utf-8', 'surrogateescape'));sys.stdout.flush()"
 
 /** Asks one interpreter for its version; null when it does not run (pyenv shims for absent versions, Store stubs). */
 export async function pythonVersion(exe: string, env: NodeJS.ProcessEnv): Promise<PythonCandidate | null> {
-  const r = await execShort(exe, ['-c', VERSION_SCRIPT], { env, timeoutMs: 10_000 })
+  const r = await execShort(exe, ['-X', 'utf8', '-c', VERSION_SCRIPT], {
+    env: { ...env, PYTHONUTF8: '1', PYTHONIOENCODING: 'utf-8' },
+    timeoutMs: 10_000,
+  })
   if (r.code !== 0) return null
   const [version, executable] = r.stdout.trim().split(/\r?\n/)
   if (!version || !/^\d+\.\d+\.\d+$/.test(version)) return null
@@ -88,8 +81,8 @@ async function globDirs(parent: string, pattern: RegExp): Promise<string[]> {
 }
 
 /**
- * Pythons installed on this machine: PATH, the Windows `py` launcher, the usual install folders, pyenv,
- * and SDXL_STUDIO_PYTHON. Each is run once to read its real version.
+ * Pythons installed on this machine: PATH, the Windows `py` launcher, the usual Windows install
+ * folders, pyenv, and SDXL_STUDIO_PYTHON. Each is run once (in UTF-8 mode) to read its real version.
  */
 export async function findPythons(env: NodeJS.ProcessEnv): Promise<PythonCandidate[]> {
   const names = new Set<string>()
@@ -117,9 +110,7 @@ export async function findPythons(env: NodeJS.ProcessEnv): Promise<PythonCandida
       for (const dir of await globDirs(root, /^Python3\d+$/i)) names.add(path.join(dir, 'python.exe'))
     }
   } else {
-    for (const dir of ['/usr/bin', '/usr/local/bin']) {
-      for (const v of ['3.10', '3.11']) names.add(path.join(dir, `python${v}`))
-    }
+    // /usr/bin and /usr/local/bin are on every session's PATH, where python3.10/3.11 were looked up above.
     for (const dir of await globDirs(
       path.join(env.PYENV_ROOT ?? path.join(home, '.pyenv'), 'versions'),
       /^3\.\d+/,

@@ -5,6 +5,8 @@ import { EnvManager } from './manager'
 
 export function createEnvDomain(options: ServiceOptions) {
   const manager = new EnvManager(options)
+  // Files an older version wrote world-readable become user-only (they may hold mirror passwords).
+  void manager.restrictPrivateFiles().catch(() => undefined)
   let consumers = 0
   const requests = {
     'env.versions': () => [...SUPPORTED_VERSIONS],
@@ -40,13 +42,13 @@ export function createEnvDomain(options: ServiceOptions) {
       await run.started
       return { name, envDir: (await manager.get(name)).envDir }
     },
-    'env.remove': (input) => manager.remove(input.name, input.confirm),
+    'env.remove': (input) => manager.remove(input.name, input.confirm, input.confirmForeign ?? []),
     'env.activate': async (input) => {
       await manager.activate(input.name)
       return { active: input.name }
     },
     'env.useExisting': (input) => manager.useExisting(input.name, input.folder, input.venv ?? null),
-    'env.settings.get': () => manager.settings(),
+    'env.settings.get': () => manager.publicSettings(),
     'env.settings.update': (input) => manager.updateSettings(input),
   } satisfies Partial<RequestHandlers>
   const subscriptions = {

@@ -1,11 +1,16 @@
 import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { ApiError } from '../../../core/api/errors'
+import {
+  keepMaskedPassword,
+  redactChoices,
+  redactUrls,
+  splitChoiceCredentials,
+} from '../../../core/env/credentials'
 import { envLayout } from '../../../core/env/layout'
+import { listNames } from '../../../core/env/ownership'
 import {
   DEFAULT_SOURCE,
-  isGitUrl,
   plan as makePlan,
   type GpuFacts,
   type InstallPlan,
@@ -17,19 +22,29 @@ import { evaluatePrechecks, type PrecheckReport } from '../../../core/env/preche
 import { evaluateProbe, ProbeReport, type ProbeProblem } from '../../../core/env/probe'
 import { EnvRegistry, EnvSettings, type EnvChoices, type EnvRecord } from '../../../core/env/registry'
 import {
+  maskedPasswordProblem,
   mirrorUrlProblem,
   sourceFolderProblem,
   sourceIsFolder,
+  sourceSyntaxProblem,
   type EnvSettingField,
+  type MirrorField,
 } from '../../../core/env/settings-check'
+import { parseSource } from '../../../core/env/source'
+import { UV_VERSION } from '../../../core/env/uv-wheel'
 import { toProgress, type InstallProgress, type InstallState } from '../../../core/env/state'
 import { DEFAULT_VERSION, findVersion } from '../../../core/env/versions'
+import { resourceFile, resourcesDir } from '../app-files'
 import type { ServiceOptions } from '../context'
 import { queryComputeCapabilities, querySnapshot } from '../gpu/nvidia-smi'
-import { readJsonFile, writeJsonAtomic } from '../store/atomic'
+import { readJsonFile } from '../store/atomic'
+import { restrictFile, writePrivateJson } from '../store/private-file'
+import { NO_ACCESS, type RunAccess } from './access'
 import { execShort, findOnPath, findPythons, type PythonCandidate } from './detect'
+import { inspectFolder, removeOwned } from './ownership'
 import { gatherPrecheckFacts } from './prechecks'
 import { InstallRunner, installEnv, readState, type RunOutcome } from './runner'
+import { isExecutableFile } from '../which'
 
 export interface PlanRequest {
   name: string
@@ -69,19 +84,6 @@ export interface VerifyResult {
   error: string | null
 }
 
-/** The app's resources folder (probe.py and the tokenizer helper), wherever the code runs from. */
-export function resourcesDir(env: NodeJS.ProcessEnv): string {
-  if (env.SDXL_STUDIO_RESOURCES) return path.resolve(env.SDXL_STUDIO_RESOURCES)
-  let dir = path.dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(path.join(dir, 'resources', 'env', 'probe.py'))) return path.join(dir, 'resources')
-    const parent = path.dirname(dir)
-    if (parent === dir) break
-    dir = parent
-  }
-  return path.resolve('resources')
-}
-
 type Listener<T> = (value: T) => void
 
 const LOG_HISTORY = 256 * 1024
@@ -94,6 +96,7 @@ export class EnvManager {
   private readonly registryFile: string
   private readonly settingsFile: string
   private registryQueue: Promise<unknown> = Promise.resolve()
+  private settingsQueue: Promise<unknown> = Promise.resolve()
   private runner: InstallRunner | null = null
   private runningName: string | null = null
   private readonly logListeners = new Set<Listener<{ name: string; data: string }>>()
@@ -121,32 +124,58 @@ export class EnvManager {
     const next = this.registryQueue.then(async () => {
       const r = await this.registry()
       const out = fn(r) ?? r
-      await writeJsonAtomic(this.registryFile, out)
+      // Records keep each install's mirrors, with any passwords: user-only, like the settings.
+      await writePrivateJson(this.options.dataDir, this.registryFile, out)
       return out
     })
     this.registryQueue = next.catch(() => undefined)
     return next
   }
 
+  /** The stored settings, passwords included (for installs; never returned over the API). */
   async settings(): Promise<EnvSettings> {
     return readJsonFile(this.settingsFile, EnvSettings, () => EnvSettings.parse({}))
   }
 
-  async updateSettings(
+  /** The settings as shown to users and API callers: every password in a URL replaced by ****. */
+  async publicSettings(): Promise<EnvSettings> {
+    const s = await this.settings()
+    const shown = redactChoices({ source: s.source ?? '', mirrors: s.mirrors })
+    return { ...s, source: s.source === null ? null : shown.source, mirrors: shown.mirrors }
+  }
+
+  /**
+   * Changes settings (one change at a time). A value shown masked and saved back unchanged keeps
+   * its stored password. Written user-only (0600): mirror and proxy addresses may hold passwords.
+   */
+  updateSettings(
     patch: Partial<Omit<EnvSettings, 'mirrors'>> & { mirrors?: Partial<Mirrors> | undefined },
   ): Promise<EnvSettings> {
-    await this.checkSettingsPatch(patch)
-    const current = await this.settings()
-    const merged = EnvSettings.parse({
-      ...current,
-      ...patch,
-      mirrors: {
-        ...current.mirrors,
-        ...Object.fromEntries(Object.entries(patch.mirrors ?? {}).filter(([, v]) => v !== undefined)),
-      },
+    const next = this.settingsQueue.then(async () => {
+      const current = await this.settings()
+      const mirrors: Partial<Mirrors> = {}
+      for (const [k, v] of Object.entries(patch.mirrors ?? {}) as Array<
+        [MirrorField, string | null | undefined]
+      >) {
+        if (v === undefined) continue
+        mirrors[k] = v === null ? null : keepMaskedPassword(v.trim(), current.mirrors[k])
+      }
+      const source =
+        typeof patch.source === 'string'
+          ? keepMaskedPassword(patch.source.trim(), current.source)
+          : patch.source
+      const checked = { ...patch, ...(source !== undefined ? { source } : {}), mirrors }
+      await this.checkSettingsPatch(checked)
+      const merged = EnvSettings.parse({
+        ...current,
+        ...checked,
+        mirrors: { ...current.mirrors, ...mirrors },
+      })
+      await writePrivateJson(this.options.dataDir, this.settingsFile, merged)
+      return this.publicSettings()
     })
-    await writeJsonAtomic(this.settingsFile, merged)
-    return merged
+    this.settingsQueue = next.catch(() => undefined)
+    return next
   }
 
   /** Refuses values that would only fail mid-install; details.field says which input to mark. */
@@ -156,18 +185,26 @@ export class EnvManager {
   }): Promise<void> {
     const invalid = (field: EnvSettingField, message: string) =>
       new ApiError('bad_request', message, { kind: 'invalid_setting', field })
-    for (const field of ['pypiIndex', 'torchIndex', 'hfEndpoint'] as const) {
+    for (const field of ['pypiIndex', 'torchIndex', 'hfEndpoint', 'pythonMirror', 'proxy'] as const) {
       const value = patch.mirrors?.[field]
       if (typeof value !== 'string') continue
-      const problem = mirrorUrlProblem(field, value)
+      const problem = mirrorUrlProblem(field, value) ?? maskedPasswordProblem(field, value)
       if (problem) throw invalid(field, problem)
     }
     const source = patch.source
-    if (typeof source === 'string' && sourceIsFolder(source)) {
+    if (typeof source !== 'string') return
+    const syntax = sourceSyntaxProblem(source) ?? maskedPasswordProblem('source', source)
+    if (syntax) throw invalid('source', redactUrls(syntax))
+    if (sourceIsFolder(source)) {
       const stat = await fs.stat(path.resolve(source.trim())).catch(() => null)
       if (!stat) throw invalid('source', sourceFolderProblem(source, 'missing'))
       if (!stat.isDirectory()) throw invalid('source', sourceFolderProblem(source, 'not-a-folder'))
     }
+  }
+
+  /** Makes the files that hold passwords user-only, also when an older version wrote them (called at start). */
+  async restrictPrivateFiles(): Promise<void> {
+    await Promise.all([restrictFile(this.settingsFile), restrictFile(this.registryFile)])
   }
 
   async get(name: string): Promise<EnvRecord> {
@@ -201,6 +238,7 @@ export class EnvManager {
         const state = e.kind === 'managed' ? await readState(e.envDir).catch(() => null) : null
         return {
           ...e,
+          choices: e.choices ? redactChoices(e.choices) : null,
           active: r.active === e.name,
           status: e.kind === 'external' ? ('external' as const) : (state?.status ?? ('missing' as const)),
           running: this.runningName === e.name,
@@ -283,10 +321,27 @@ export class EnvManager {
     }
   }
 
+  /** Where a downloaded uv is kept, shared by every environment of this data folder. */
+  get toolsDir(): string {
+    return path.join(this.options.dataDir, 'tools')
+  }
+
+  /** uv on PATH, else the one the app downloaded before (then the plan need not download it again). */
+  private async findUv(): Promise<string | null> {
+    const onPath = await findOnPath('uv', this.env)
+    if (onPath) return onPath
+    const fetched = path.join(
+      this.toolsDir,
+      `uv-${UV_VERSION}`,
+      process.platform === 'win32' ? 'uv.exe' : 'uv',
+    )
+    return isExecutableFile(fetched) ? fetched : null
+  }
+
   async machineFacts(): Promise<MachineFacts> {
     const [pythons, uvOnPath, git, gpu] = await Promise.all([
       findPythons(this.env),
-      findOnPath('uv', this.env),
+      this.findUv(),
       findOnPath('git', this.env),
       this.gpuFacts(),
     ])
@@ -305,26 +360,41 @@ export class EnvManager {
 
   async choicesFor(req: PlanRequest): Promise<EnvChoices> {
     const s = await this.settings()
+    const pick = (k: keyof Mirrors) => req.mirrors?.[k] ?? s.mirrors[k]
     const mirrors: Mirrors = {
-      pypiIndex: req.mirrors?.pypiIndex ?? s.mirrors.pypiIndex,
-      torchIndex: req.mirrors?.torchIndex ?? s.mirrors.torchIndex,
-      hfEndpoint: req.mirrors?.hfEndpoint ?? s.mirrors.hfEndpoint,
+      pypiIndex: pick('pypiIndex'),
+      torchIndex: pick('torchIndex'),
+      hfEndpoint: pick('hfEndpoint'),
+      pythonMirror: pick('pythonMirror'),
+      proxy: pick('proxy'),
     }
-    const source = req.source ?? s.source ?? DEFAULT_SOURCE
+    const source = (req.source ?? s.source ?? DEFAULT_SOURCE).trim()
     return {
       torch: req.torch ?? 'auto',
       installer: req.installer ?? s.installer,
-      // A local folder is resolved now: the install runs in other working directories.
-      source: isGitUrl(source) ? source : path.resolve(source),
+      // A local folder is resolved now: the install runs in other working directories. Anything
+      // else (a URL, or a source the plan refuses) is kept as typed.
+      source: parseSource(source).kind === 'folder' ? path.resolve(source) : source,
       mirrors,
     }
   }
 
   async plan(req: PlanRequest): Promise<PlanResponse> {
     const facts = await this.machineFacts()
-    const choices = await this.choicesFor(req)
     const envDir = path.resolve(req.envDir ?? this.defaultEnvDir(req.name))
+    // Plans are shown, logged and stored: they get every URL without its password.
+    const { clean } = splitChoiceCredentials(await this.choicesFor(req))
     const version = req.version ?? DEFAULT_VERSION
+    const refuse = (error: PlanError): PlanResponse => ({
+      ok: false,
+      plan: null,
+      error,
+      prechecks: null,
+      facts,
+      envDir,
+    })
+    const sourceProblem = await this.sourceFolderProblem(clean.source)
+    if (sourceProblem) return refuse({ kind: 'bad_source', message: sourceProblem })
     const result = makePlan({
       version,
       os: facts.os,
@@ -333,23 +403,56 @@ export class EnvManager {
       gitAvailable: facts.gitAvailable,
       gpu: facts.gpu,
       resourcesDir: resourcesDir(this.env),
-      choices: { ...choices, envDir },
+      toolsDir: this.toolsDir,
+      choices: { ...clean, envDir },
     })
-    if (!result.ok) return { ok: false, plan: null, error: result.error, prechecks: null, facts, envDir }
+    if (!result.ok) return refuse({ ...result.error, message: redactUrls(result.error.message) })
     const report = evaluatePrechecks(
-      await gatherPrecheckFacts({
-        envDir,
-        neededBytes: result.plan.totalBytes,
-        gitAvailable: facts.gitAvailable,
-        sourceIsUrl: isGitUrl(choices.source),
-        pythonVersions: facts.pythons.map((p) => p.version),
-        uvAvailable: !!facts.uvOnPath,
-        installer: choices.installer,
-        env: this.env,
-      }),
+      {
+        ...(await gatherPrecheckFacts({
+          envDir,
+          neededBytes: result.plan.totalBytes,
+          gitAvailable: facts.gitAvailable,
+          sourceIsUrl: parseSource(clean.source).kind === 'url',
+          pythonVersions: facts.pythons.map((p) => p.version),
+          uvAvailable: !!facts.uvOnPath,
+          installer: clean.installer,
+          env: this.env,
+        })),
+        folder: await this.folderFacts(envDir, req.name),
+      },
       findVersion(version)!,
     )
     return { ok: report.ok, plan: result.plan, error: null, prechecks: report, facts, envDir }
+  }
+
+  /** A local-folder source must exist and be a folder (URLs are checked by git or the download). */
+  private async sourceFolderProblem(source: string): Promise<string | null> {
+    const parsed = parseSource(source)
+    if (parsed.kind !== 'folder') return null
+    const st = await fs.stat(parsed.path).catch(() => null)
+    if (!st) return sourceFolderProblem(source, 'missing')
+    return st.isDirectory() ? null : sourceFolderProblem(source, 'not-a-folder')
+  }
+
+  /** Whose the install folder is: new, empty, ours (and whether another environment lives there), or the user's. */
+  private async folderFacts(envDir: string, name: string) {
+    const claim = await inspectFolder(envDir)
+    const other = (await this.registry()).environments.find(
+      (e) => e.name !== name && path.resolve(e.envDir) === envDir,
+    )
+    return {
+      kind: claim.kind,
+      entries: claim.kind === 'foreign' ? claim.entries : [],
+      otherEnv: other?.name ?? null,
+    }
+  }
+
+  /** The credentials and proxy an environment's commands get (from its record, else the settings). */
+  private accessFor(choices: EnvChoices | null): RunAccess {
+    if (!choices) return NO_ACCESS
+    const { credentials, proxy } = splitChoiceCredentials(choices)
+    return { credentials, proxy }
   }
 
   // --- install, resume, repair, update -------------------------------------------------------
@@ -404,14 +507,20 @@ export class EnvManager {
       })
       r.active ??= req.name
     })
-    return this.runPlan(req.name, p, { fresh: true, action: 'install' })
+    return this.runPlan(req.name, p, { fresh: true, action: 'install', access: this.accessFor(choices) })
   }
 
   /** Runs a plan (install, resume, repair and update all come here); exposed for tests of the runner chain. */
   runPlan(
     name: string,
     plan: InstallPlan,
-    opts: { fresh?: boolean; redo?: StepId[]; action: 'install' | 'repair' | 'update' },
+    opts: {
+      fresh?: boolean
+      redo?: StepId[]
+      action: 'install' | 'repair' | 'update'
+      /** Passwords for mirror hosts and the proxy, from the environment's record. */
+      access?: RunAccess
+    },
   ): { started: Promise<void>; done: Promise<RunOutcome> } {
     this.ensureIdle()
     const version = findVersion(plan.version)!
@@ -432,6 +541,7 @@ export class EnvManager {
       ...(opts.redo ? { redo: opts.redo } : {}),
       ...(opts.fresh ? { fresh: true } : {}),
       action: opts.action,
+      access: opts.access ?? NO_ACCESS,
     })
     this.runner = runner
     this.runningName = name
@@ -508,7 +618,9 @@ export class EnvManager {
     this.ensureIdle()
     const { rec, state } = await this.managedState(name)
     const changed = Object.fromEntries(Object.entries(mirrors ?? {}).filter(([, v]) => v !== undefined))
-    if (Object.keys(changed).length === 0) return this.runPlan(name, state.plan, { action: 'install' })
+    if (Object.keys(changed).length === 0) {
+      return this.runPlan(name, state.plan, { action: 'install', access: this.accessFor(rec.choices) })
+    }
     const base = rec.choices ?? (await this.choicesFor({ name }))
     const choices: EnvChoices = { ...base, mirrors: { ...base.mirrors, ...changed } }
     const planned = await this.plan({
@@ -525,7 +637,7 @@ export class EnvManager {
       const e = r.environments.find((x) => x.name === name)
       if (e) e.choices = choices
     })
-    return this.runPlan(name, planned.plan, { action: 'install' })
+    return this.runPlan(name, planned.plan, { action: 'install', access: this.accessFor(choices) })
   }
 
   /** Re-runs the steps that verify found broken (and verify itself). */
@@ -534,7 +646,7 @@ export class EnvManager {
     run: { started: Promise<void>; done: Promise<RunOutcome> } | null
   }> {
     this.ensureIdle()
-    const { state } = await this.managedState(name)
+    const { rec, state } = await this.managedState(name)
     const verify = await this.verify(name)
     const unfinished = state.status !== 'done'
     if (verify.ok && !unfinished) return { problems: [], run: null }
@@ -543,7 +655,11 @@ export class EnvManager {
     if (verify.error) for (const s of ['venv', 'torch', 'requirements', 'extras'] as const) redo.add(s)
     return {
       problems: verify.problems,
-      run: this.runPlan(name, state.plan, { redo: [...redo], action: 'repair' }),
+      run: this.runPlan(name, state.plan, {
+        redo: [...redo],
+        action: 'repair',
+        access: this.accessFor(rec.choices),
+      }),
     }
   }
 
@@ -565,7 +681,7 @@ export class EnvManager {
       state.steps.torch?.state === 'done'
     const redo: StepId[] = ['source', 'requirements', 'extras', 'accelerate', 'tokenizers', 'verify']
     if (!sameTorch) redo.push('torch')
-    return this.runPlan(name, planned.plan, { redo, action: 'update' })
+    return this.runPlan(name, planned.plan, { redo, action: 'update', access: this.accessFor(choices) })
   }
 
   // --- verify --------------------------------------------------------------------------------
@@ -587,7 +703,7 @@ export class EnvManager {
     }
     const out = path.join(this.options.dataDir, 'tmp', `probe-${process.pid}-${Date.now()}.json`)
     await fs.mkdir(path.dirname(out), { recursive: true })
-    const probeScript = path.join(resourcesDir(this.env), 'env', 'probe.py')
+    const probeScript = resourceFile(this.env, 'env', 'probe.py')
     const env = installEnv(this.env, this.options.dataDir, {
       HF_HOME: envLayout(process.platform === 'win32' ? 'win32' : 'linux', rec.envDir).hfHome,
     })
@@ -623,7 +739,16 @@ export class EnvManager {
 
   // --- remove and adopt ----------------------------------------------------------------------
 
-  async remove(name: string, confirm: boolean): Promise<{ removed: boolean; deletedFiles: boolean }> {
+  /**
+   * Deletes a managed environment's files: only what its install created, plus the entries the user
+   * confirmed by name (`confirmForeign`); refuses, deleting nothing, while its folder holds anything
+   * else. An existing install used as it is is only forgotten.
+   */
+  async remove(
+    name: string,
+    confirm: boolean,
+    confirmForeign: readonly string[] = [],
+  ): Promise<{ removed: boolean; deletedFiles: boolean; deleted: string[] }> {
     if (!confirm) {
       throw new ApiError('bad_request', 'Removing an environment needs confirmation (confirm: true).')
     }
@@ -631,20 +756,37 @@ export class EnvManager {
     if (this.runningName === name) {
       throw new ApiError('conflict', `"${name}" is being installed. Stop the install first.`)
     }
-    let deleted = false
+    let deleted: string[] = []
     if (rec.kind === 'managed') {
-      // Only ever delete a folder we created: it must hold our install record.
-      const ours = existsSync(path.join(rec.envDir, 'install-state.json'))
-      if (ours) {
-        await fs.rm(rec.envDir, { recursive: true, force: true })
-        deleted = true
+      const claim = await inspectFolder(rec.envDir)
+      // Only ever delete from a folder we created: it must hold our manifest or install record.
+      if (claim.kind === 'ours') {
+        const outcome = await removeOwned(rec.envDir, {
+          confirmForeign,
+          legacyCreatedRoot: path.resolve(rec.envDir) === path.resolve(this.defaultEnvDir(name)),
+        })
+        if (!outcome.ok) {
+          throw new ApiError(
+            'conflict',
+            `${rec.envDir} also holds files the install did not create: ${listNames(outcome.unconfirmed)}. ` +
+              'Removing the environment would delete them. Move them out of the folder and remove again, or ' +
+              'confirm each by name to delete it too (CLI: --confirm-foreign <name>, once per name).',
+            {
+              kind: 'foreign_files',
+              folder: rec.envDir,
+              files: outcome.foreign,
+              unconfirmed: outcome.unconfirmed,
+            },
+          )
+        }
+        deleted = outcome.deleted
       }
     }
     await this.updateRegistry((r) => {
       r.environments = r.environments.filter((e) => e.name !== name)
       if (r.active === name) r.active = r.environments[0]?.name ?? null
     })
-    return { removed: true, deletedFiles: deleted }
+    return { removed: true, deletedFiles: deleted.length > 0, deleted }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { promises as fs, readFileSync } from 'node:fs'
 import path from 'node:path'
-import * as pty from 'node-pty'
+import type * as pty from 'node-pty'
+import { spawnPty } from '../pty'
 import { PtyFlow } from '../pty-flow'
 import { diagnose, diagnoseError, type Diagnosis } from '../../../core/env/failures'
 import { envText } from '../../../core/env/messages'
@@ -13,10 +14,15 @@ import {
   toProgress,
   type InstallProgress,
 } from '../../../core/env/state'
+import { redactText, StreamRedactor } from '../../../core/env/credentials'
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../store/atomic'
+import { accessEnvironment, accessSecrets, NO_ACCESS, type RunAccess } from './access'
 import { findOnPath } from './detect'
-import { copyTree, dirSize, download } from './fsops'
+import { copyTree, dirSize } from './fsops'
 import { acquireInstallLock, pidAlive } from './lock'
+import { downloadFile } from './net'
+import { claimFolder, recordCreated } from './ownership'
+import { fetchUv } from './uv-fetch'
 
 export interface RunnerOptions {
   name: string
@@ -31,6 +37,8 @@ export interface RunnerOptions {
   /** Start over instead of resuming a recorded state. */
   fresh?: boolean
   action?: 'install' | 'repair' | 'update'
+  /** Credentials for mirror hosts and the proxy: given to the commands through variables, hidden in the log. */
+  access?: RunAccess
 }
 
 export interface RunOutcome {
@@ -88,8 +96,10 @@ export function installEnv(base: NodeJS.ProcessEnv, dataDir: string, extra: Reco
 /** Which folder a step fills, to measure what it added on disk. */
 function measuredDir(plan: InstallPlan, id: StepId): string | null {
   switch (id) {
-    case 'uv':
-      return path.join(plan.envDir, '.bootstrap')
+    case 'uv': {
+      const fetch = plan.steps.find((s) => s.id === 'uv')?.commands.find((c) => c.kind === 'fetch-uv')
+      return fetch?.kind === 'fetch-uv' ? fetch.to : null
+    }
     case 'source':
       return plan.srcDir
     case 'venv':
@@ -117,9 +127,17 @@ export class InstallRunner {
   private state: InstallState | null = null
   private logFile: string
   private logQueue: Promise<void> = Promise.resolve()
+  private readonly access: RunAccess
+  private readonly secrets: string[]
+  /** Every byte of output passes here before the log file and the events see it. */
+  private readonly redactor: StreamRedactor
+  private accessEnv: Record<string, string> = {}
 
   constructor(private readonly o: RunnerOptions) {
     this.logFile = path.join(o.plan.envDir, 'logs', 'install.log')
+    this.access = o.access ?? NO_ACCESS
+    this.secrets = accessSecrets(this.access)
+    this.redactor = new StreamRedactor(this.secrets)
   }
 
   get progress(): InstallProgress | null {
@@ -155,10 +173,17 @@ export class InstallRunner {
     }
   }
 
-  private log(text: string): void {
+  /** Output for the log, with credentials hidden; returns what was logged (part may wait for the next chunk). */
+  private log(text: string): string {
+    return this.emit(this.redactor.push(text))
+  }
+
+  private emit(text: string): string {
+    if (text === '') return text
     this.o.onLog?.(text)
     const file = this.logFile
     this.logQueue = this.logQueue.then(() => fs.appendFile(file, text).catch(() => undefined))
+    return text
   }
 
   private async save(): Promise<void> {
@@ -170,9 +195,18 @@ export class InstallRunner {
 
   async run(): Promise<RunOutcome> {
     const release = await acquireInstallLock(this.o.dataDir, this.o.name, this.o.action ?? 'install')
+    let cleanup = async () => undefined as void
     try {
+      // Before anything is written: the folder must be new, empty or ours (never a user's folder).
+      await claimFolder(this.o.plan.envDir, this.o.name)
+      const prepared = await accessEnvironment(this.access, this.o.dataDir, this.o.baseEnv)
+      this.accessEnv = prepared.env
+      cleanup = prepared.cleanup
       return await this.runLocked()
     } finally {
+      this.emit(this.redactor.flush())
+      await cleanup().catch(() => undefined)
+      await recordCreated(this.o.plan.envDir).catch(() => undefined)
       await this.logQueue
       await release()
     }
@@ -221,7 +255,7 @@ export class InstallRunner {
           problems = result.problems
         }
       } catch (error) {
-        const d =
+        const raw =
           error instanceof StepFailure
             ? error.diagnosis
             : this.stopped
@@ -230,6 +264,8 @@ export class InstallRunner {
                   ...envText('fail_interrupted', { step: step.title }),
                 }
               : diagnoseError(step.title, error)
+        // The message is stored, shown and logged: no password may be in it.
+        const d = { ...raw, message: redactText(raw.message, this.secrets) }
         const finished = Date.now()
         state.steps[step.id] = {
           state: 'failed',
@@ -265,6 +301,7 @@ export class InstallRunner {
       }
       state.childPid = null
       await this.save()
+      await recordCreated(plan.envDir)
     }
     state.status = 'done'
     state.runnerPid = null
@@ -312,8 +349,19 @@ export class InstallRunner {
         return
       case 'download': {
         this.log(`$ (download ${cmd.url})\r\n`)
-        const bytes = await download(cmd.url, cmd.to)
+        const { bytes } = await downloadFile(cmd.url, cmd.to, this.netAccess())
         this.log(`downloaded ${bytes} bytes\r\n`)
+        return
+      }
+      case 'fetch-uv': {
+        this.log(`$ (download uv ${cmd.version} from ${cmd.index})\r\n`)
+        await fetchUv({
+          index: cmd.index,
+          version: cmd.version,
+          to: cmd.to,
+          access: this.netAccess(),
+          log: (line) => void this.log(line),
+        })
         return
       }
       case 'run':
@@ -322,8 +370,13 @@ export class InstallRunner {
     }
   }
 
+  /** Our own downloads: the proxy rules and mirror credentials the commands get too. */
+  private netAccess() {
+    return { credentials: this.access.credentials, proxy: this.access.proxy, env: this.o.baseEnv }
+  }
+
   private async spawn(step: PlanStep, cmd: Extract<StepCommand, { kind: 'run' }>): Promise<void> {
-    const env = installEnv(this.o.baseEnv, this.o.dataDir, cmd.env)
+    const env = installEnv(this.o.baseEnv, this.o.dataDir, { ...this.accessEnv, ...cmd.env })
     const [file, ...args] = cmd.argv as [string, ...string[]]
     const resolved = path.isAbsolute(file) ? file : await findOnPath(file, env)
     this.log(`$ ${cmd.argv.map(quoteArg).join(' ')}\r\n`)
@@ -348,7 +401,7 @@ export class InstallRunner {
     const exit = await new Promise<{ exitCode: number; signal?: number }>((resolve, reject) => {
       let child: pty.IPty
       try {
-        child = pty.spawn(resolved, args, { name: 'xterm-256color', cols: 120, rows: 30, cwd, env })
+        child = spawnPty(resolved, args, { name: 'xterm-256color', cols: 120, rows: 30, cwd, env })
       } catch (error) {
         reject(error)
         return
@@ -359,8 +412,8 @@ export class InstallRunner {
       this.state!.childPid = child.pid
       void this.save().catch(() => undefined)
       child.onData((data) => {
-        tail = (tail + data).slice(-LOG_TAIL)
-        this.log(data)
+        // The tail feeds the failure message: keep it as redacted as the log.
+        tail = (tail + this.log(data)).slice(-LOG_TAIL)
       })
       child.onExit((e) => {
         this.flow?.dispose()
@@ -368,6 +421,7 @@ export class InstallRunner {
       })
     })
     this.child = null
+    tail = (tail + this.emit(this.redactor.flush())).slice(-LOG_TAIL)
     if (this.stopped) {
       throw new StepFailure({
         kind: 'interrupted',

@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process'
-import { statSync } from 'node:fs'
-import path from 'node:path'
 import {
   COMPUTE_APPS_FIELDS,
   COMPUTE_CAP_FIELDS,
@@ -17,6 +15,8 @@ import {
   type ParseResult,
 } from '../../../core/gpu/nvidia-smi'
 import type { GpuComputeCapability, GpuErrorKind, GpuProcess, GpuSnapshot } from '../../../core/gpu/types'
+import { envValue, joinFor } from '../../../core/platform/path-lookup'
+import { findExecutable, isExecutableFile } from '../which'
 
 /** A problem running nvidia-smi, with a message that says what to do about it. */
 export class GpuError extends Error {
@@ -54,20 +54,6 @@ export function timeoutFromEnv(env: NodeJS.ProcessEnv): number {
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_TIMEOUT_MS
 }
 
-function isFile(file: string): boolean {
-  try {
-    return statSync(file).isFile()
-  } catch {
-    return false
-  }
-}
-
-/** process.env is case-insensitive on Windows, a copied object is not: find "Path" as well as "PATH". */
-function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const key = Object.keys(env).find((k) => k.toUpperCase() === name.toUpperCase())
-  return key === undefined ? undefined : env[key]
-}
-
 /**
  * Where nvidia-smi is: the first one on PATH, else (Windows drivers before about 2020 did not put it
  * on PATH) Program Files\NVIDIA Corporation\NVSMI. Null when there is none.
@@ -76,20 +62,13 @@ export function locateNvidiaSmi(
   env: NodeJS.ProcessEnv,
   platform: NodeJS.Platform = process.platform,
 ): string | null {
-  const windows = platform === 'win32'
-  const names = windows ? ['nvidia-smi.exe', 'nvidia-smi'] : ['nvidia-smi']
-  const dirs = (envValue(env, 'PATH') ?? '').split(windows ? ';' : ':').filter(Boolean)
-  for (const dir of dirs) {
-    for (const name of names) {
-      const file = path.join(dir.replace(/^"(.*)"$/, '$1'), name)
-      if (isFile(file)) return file
-    }
-  }
-  if (windows) {
-    for (const base of [envValue(env, 'ProgramW6432'), envValue(env, 'ProgramFiles')]) {
+  const onPath = findExecutable('nvidia-smi', env, platform)
+  if (onPath) return onPath
+  if (platform === 'win32') {
+    for (const base of [envValue(env, 'ProgramW6432', platform), envValue(env, 'ProgramFiles', platform)]) {
       if (!base) continue
-      const file = path.join(base, 'NVIDIA Corporation', 'NVSMI', 'nvidia-smi.exe')
-      if (isFile(file)) return file
+      const file = joinFor(platform, base, 'NVIDIA Corporation', 'NVSMI', 'nvidia-smi.exe')
+      if (isExecutableFile(file, platform)) return file
     }
   }
   return null

@@ -8,7 +8,8 @@ import { queryProcesses } from '../gpu/nvidia-smi'
 import { ENDED_STATES } from '../../../core/runs/record'
 import { RunService } from './run-service'
 
-async function readTail(file: string, max: number): Promise<{ text: string; truncated: boolean }> {
+/** The last `max` bytes of a file as text (a run's or a tool job's console log); empty when it is missing. */
+export async function readTail(file: string, max: number): Promise<{ text: string; truncated: boolean }> {
   let handle
   try {
     handle = await open(file, 'r')

@@ -1,6 +1,8 @@
-import { accessSync, constants, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import path from 'node:path'
 import { ApiError } from '../../../core/api/errors'
+import { executableNames, hasDirectory } from '../../../core/platform/path-lookup'
+import { findExecutable, isExecutableFile } from '../which'
 
 export interface RunEnvOptions {
   gpus?: number[]
@@ -51,27 +53,16 @@ export function resolveProgram(program: string, cwd: string, env: Record<string,
     throw new ApiError('not_found', `Working folder does not exist: ${cwd}. Choose an existing folder.`)
   }
   if (!st.isDirectory()) throw new ApiError('bad_request', `Working folder is not a folder: ${cwd}.`)
-  const win = process.platform === 'win32'
-  const exts = win ? (env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean) : ['']
-  const candidates = (p: string) => (win && path.extname(p) ? [p] : exts.map((e) => p + e))
-  const usable = (p: string) => {
-    try {
-      accessSync(p, win ? constants.F_OK : constants.X_OK)
-      return statSync(p).isFile()
-    } catch {
-      return false
-    }
-  }
-  if (program.includes('/') || program.includes('\\')) {
+  if (hasDirectory(program, process.platform)) {
     const abs = path.resolve(cwd, program)
-    for (const c of candidates(abs)) if (usable(c)) return c
+    for (const c of executableNames(abs, env, process.platform)) if (isExecutableFile(c)) return c
     throw new ApiError(
       'not_found',
       `Program not found or not executable: ${abs}. Check the environment (venv) path.`,
     )
   }
-  const dirs = (env.PATH ?? env.Path ?? '').split(path.delimiter).filter(Boolean)
-  for (const d of dirs) for (const c of candidates(path.join(d, program))) if (usable(c)) return c
+  const found = findExecutable(program, env)
+  if (found) return found
   throw new ApiError(
     'not_found',
     `Program "${program}" is not on PATH. Give its full path (e.g. the venv's python).`,

@@ -1,4 +1,5 @@
-import * as pty from 'node-pty'
+import type * as pty from 'node-pty'
+import { spawnPty } from '../pty'
 import { PtyFlow } from '../pty-flow'
 import type { RunEvent } from '../../../core/runs/events'
 import { ProgressParser } from '../../../core/runs/progress-parser'
@@ -58,7 +59,7 @@ export class RunProcess {
   ) {
     this.log = new BoundedLog(options.logFile, options.logMaxBytes)
     this.batcher = new OutputBatcher((data) => this.flush(data))
-    this.term = pty.spawn(options.program, options.args, {
+    this.term = spawnPty(options.program, options.args, {
       name: 'xterm-256color',
       cols: options.cols ?? 160,
       rows: options.rows ?? 40,

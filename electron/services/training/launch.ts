@@ -1,3 +1,4 @@
+import path from 'node:path'
 import type { TrainingConfig } from '../../../core/config/schema'
 import { displayCommand, type ShellFlavor } from '../../../core/sdscripts/quote'
 import { render } from '../../../core/sdscripts/render'
@@ -68,6 +69,21 @@ export function predictedPeak(config: TrainingConfig, flavor: ShellFlavor) {
   return { mib: Math.round(predict(scenario).peak_gib * 1024), notes }
 }
 
+/**
+ * Each logging run writes its TensorBoard files to a folder of its own, so the Runs page reads exactly
+ * that run's event files: `<chosen logging folder>/<inputs folder name>` when the user chose a folder
+ * (runs side by side there, for a TensorBoard of their own), else `<inputs folder>/tensorboard`.
+ * Logging is on when a logging folder is set or log_with asks for TensorBoard.
+ */
+export function withRunLoggingDir(config: TrainingConfig, inputsDir: string): TrainingConfig {
+  const logging = config.logging as TrainingConfig['logging'] & { log_with?: unknown }
+  const chosen = logging.logging_dir?.trim()
+  const on = !!chosen || logging.log_with === 'tensorboard' || logging.log_with === 'all'
+  if (!on) return config
+  const dir = chosen ? path.join(chosen, path.basename(inputsDir)) : path.join(inputsDir, 'tensorboard')
+  return { ...config, logging: { ...config.logging, logging_dir: dir } }
+}
+
 export function buildLaunch(args: {
   config: TrainingConfig
   gpus?: number[] | undefined
@@ -77,7 +93,7 @@ export function buildLaunch(args: {
 }): LaunchPlan {
   const { environment: envr, flavor } = args
   const picked = withGpus(args.config, args.gpus)
-  let config = picked.config
+  let config = withRunLoggingDir(picked.config, args.inputsDir)
   if (envr.tokenizer_cache_dir && config.extra_args.tokenizer_cache_dir === undefined) {
     config = {
       ...config,

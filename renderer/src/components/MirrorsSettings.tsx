@@ -5,7 +5,7 @@ import type { RequestInput, RequestOutput } from '../../../core/api/contract'
 import { useApiAction, useApiCall } from '../api/hooks'
 
 type EnvSettings = RequestOutput<'env.settings.get'>
-const FIELDS = ['source', 'pypiIndex', 'torchIndex', 'hfEndpoint'] as const
+const FIELDS = ['source', 'pypiIndex', 'torchIndex', 'hfEndpoint', 'pythonMirror', 'proxy'] as const
 type Field = (typeof FIELDS)[number]
 type Values = Record<Field, string>
 
@@ -14,6 +14,8 @@ const toValues = (s: EnvSettings): Values => ({
   pypiIndex: s.mirrors.pypiIndex ?? '',
   torchIndex: s.mirrors.torchIndex ?? '',
   hfEndpoint: s.mirrors.hfEndpoint ?? '',
+  pythonMirror: s.mirrors.pythonMirror ?? '',
+  proxy: s.mirrors.proxy ?? '',
 })
 
 // An empty box means "the default", which the backend stores as null.
@@ -24,6 +26,8 @@ const toPatch = (v: Values): RequestInput<'env.settings.update'> => ({
     pypiIndex: orNull(v.pypiIndex),
     torchIndex: orNull(v.torchIndex),
     hfEndpoint: orNull(v.hfEndpoint),
+    pythonMirror: orNull(v.pythonMirror),
+    proxy: orNull(v.proxy),
   },
 })
 
@@ -35,8 +39,10 @@ function fieldOf(details: unknown): Field | null {
 }
 
 /**
- * Where sd-scripts, Python packages, torch wheels and the tokenizer are downloaded from. The same
- * settings as `env settings` on the CLI; the server checks each value and says which one is wrong.
+ * Where sd-scripts, uv, Python packages, Python, torch wheels and the tokenizer are downloaded from,
+ * and through which proxy. The same settings as `env settings` on the CLI; the server checks each
+ * value and says which one is wrong. Passwords in addresses come back as ****; saving a value back
+ * unchanged keeps the stored password.
  */
 export function MirrorsSettings() {
   const { t } = useTranslation(['settings', 'common'])
@@ -80,7 +86,14 @@ export function MirrorsSettings() {
       () => undefined,
     )
   }
-  const empty: Values = { source: '', pypiIndex: '', torchIndex: '', hfEndpoint: '' }
+  const empty: Values = {
+    source: '',
+    pypiIndex: '',
+    torchIndex: '',
+    hfEndpoint: '',
+    pythonMirror: '',
+    proxy: '',
+  }
 
   return (
     <Stack gap="xs" data-testid="settings-mirrors">

@@ -22,6 +22,7 @@ export function SeriesChart({
   ys,
   height = 200,
   fromZero = false,
+  exponent = false,
   testId,
 }: {
   xLabel: string
@@ -31,15 +32,17 @@ export function SeriesChart({
   height?: number
   /** The y axis starts at 0 (amounts such as memory), not at the lowest value (loss). */
   fromZero?: boolean
+  /** y labels as 1.0e-4 (learning rates), where the default rounding would print 0. */
+  exponent?: boolean
   testId: string
 }) {
   const host = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
-  const shape = JSON.stringify([xLabel, series, height, fromZero])
+  const shape = JSON.stringify([xLabel, series, height, fromZero, exponent])
   useEffect(() => {
     const el = host.current
     if (!el) return
-    const [label, list, h, zero] = JSON.parse(shape) as [string, ChartSeries[], number, boolean]
+    const [label, list, h, zero, exp] = JSON.parse(shape) as [string, ChartSeries[], number, boolean, boolean]
     const stepped = uPlot.paths.stepped?.({ align: 1 })
     plot.current = new uPlot(
       {
@@ -62,7 +65,15 @@ export function SeriesChart({
             points: { show: false },
           })),
         ],
-        axes: [{}, {}],
+        axes: [
+          {},
+          exp
+            ? {
+                size: 64,
+                values: (_u: uPlot, vals: number[]) => vals.map((v) => (v === 0 ? '0' : v.toExponential(1))),
+              }
+            : {},
+        ],
       },
       [[], ...list.map(() => [])],
       el,

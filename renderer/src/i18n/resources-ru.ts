@@ -7,6 +7,9 @@ import ruEnv from './locales/ru/env.json'
 import ruTrain from './locales/ru/train.json'
 import ruRuns from './locales/ru/runs.json'
 import ruVram from './locales/ru/vram.json'
+import ruLora from './locales/ru/lora.json'
+import ruTensorboard from './locales/ru/tensorboard.json'
+import ruDataset from './locales/ru/dataset.json'
 
 export const ru = {
   common: ruCommon,
@@ -16,4 +19,7 @@ export const ru = {
   train: ruTrain,
   runs: ruRuns,
   vram: ruVram,
+  lora: ruLora,
+  tensorboard: ruTensorboard,
+  dataset: ruDataset,
 } satisfies LanguageResources

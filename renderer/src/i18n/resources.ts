@@ -8,6 +8,9 @@ import enEnv from './locales/en/env.json'
 import enTrain from './locales/en/train.json'
 import enRuns from './locales/en/runs.json'
 import enVram from './locales/en/vram.json'
+import enLora from './locales/en/lora.json'
+import enTensorboard from './locales/en/tensorboard.json'
+import enDataset from './locales/en/dataset.json'
 
 export const en = {
   common: enCommon,
@@ -17,6 +20,9 @@ export const en = {
   train: enTrain,
   runs: enRuns,
   vram: enVram,
+  lora: enLora,
+  tensorboard: enTensorboard,
+  dataset: enDataset,
 }
 
 export type Namespace = keyof typeof en

@@ -3,6 +3,7 @@ import {
   Badge,
   Button,
   Card,
+  Checkbox,
   Code,
   Group,
   List,
@@ -26,6 +27,70 @@ import { coded, useEnvMessage } from '../i18n/env-messages'
 
 type PlanResult = RequestOutput<'env.plan'>
 type VerifyResult = RequestOutput<'env.verify'>
+
+/** Files the server found in the folder besides the install's, from a refused remove ('foreign_files'). */
+interface ForeignFiles {
+  folder: string
+  files: string[]
+}
+
+function foreignFilesOf(error: unknown): ForeignFiles | null {
+  const details = (error as { details?: unknown } | null)?.details
+  if (typeof details !== 'object' || details === null) return null
+  const d = details as { kind?: unknown; folder?: unknown; files?: unknown }
+  if (d.kind !== 'foreign_files' || typeof d.folder !== 'string' || !Array.isArray(d.files)) return null
+  return { folder: d.folder, files: d.files.filter((f): f is string => typeof f === 'string') }
+}
+
+/**
+ * The files a remove would delete although the install did not create them: each must be ticked by
+ * name before Remove goes on (the server refuses otherwise); nothing is ticked at first.
+ */
+function ForeignFilesConfirm(props: {
+  foreign: ForeignFiles
+  ticked: string[]
+  onTick: (ticked: string[]) => void
+  onConfirm: () => void
+  onCancel: () => void
+}) {
+  const { t } = useTranslation('env')
+  const { foreign, ticked } = props
+  const all = foreign.files.every((f) => ticked.includes(f))
+  return (
+    <Alert color="red" title={t('foreign.title')} data-testid="env-foreign">
+      <Stack gap="xs">
+        <Text size="sm">{t('foreign.text', { folder: foreign.folder })}</Text>
+        <Stack gap={4} style={{ maxHeight: 200, overflowY: 'auto' }}>
+          {foreign.files.map((f) => (
+            <Checkbox
+              key={f}
+              label={<Code>{f}</Code>}
+              checked={ticked.includes(f)}
+              onChange={(e) =>
+                props.onTick(e.currentTarget.checked ? [...ticked, f] : ticked.filter((x) => x !== f))
+              }
+              data-testid="env-foreign-file"
+            />
+          ))}
+        </Stack>
+        <Group gap="xs">
+          <Button
+            color="red"
+            size="xs"
+            disabled={!all}
+            onClick={props.onConfirm}
+            data-testid="env-foreign-confirm"
+          >
+            {t('foreign.confirm')}
+          </Button>
+          <Button size="xs" variant="default" onClick={props.onCancel}>
+            {t('actions.cancel')}
+          </Button>
+        </Group>
+      </Stack>
+    </Alert>
+  )
+}
 
 const stateColor: Record<StepState, string> = {
   pending: 'gray',
@@ -245,7 +310,10 @@ export default function EnvironmentPage() {
   const [plan, setPlan] = useState<PlanResult | null>(null)
   const [verify, setVerify] = useState<VerifyResult | null>(null)
   const [confirmRemove, setConfirmRemove] = useState(false)
+  const [foreign, setForeign] = useState<ForeignFiles | null>(null)
+  const [ticked, setTicked] = useState<string[]>([])
   const [error, setError] = useState<string | null>(null)
+  const info = useApiCall('app.info', {})
   const progressSub = useSubscription('env.progress', {})
   const status = useApiCall(
     'env.status',
@@ -289,6 +357,23 @@ export default function EnvironmentPage() {
   }, [progressSub.data?.status, reloadList])
 
   const existing = list.data?.environments.find((e) => e.name === name)
+  /** Remove; a refusal over files the install did not create opens the list to confirm them by name. */
+  const remove = (confirmForeign: string[]) =>
+    act(async () => {
+      try {
+        await actions.remove.run({
+          name,
+          confirm: true,
+          ...(confirmForeign.length ? { confirmForeign } : {}),
+        })
+        setForeign(null)
+      } catch (e) {
+        const found = foreignFilesOf(e)
+        if (!found) throw e
+        setForeign(found)
+        setTicked((prev) => prev.filter((f) => found.files.includes(f)))
+      }
+    })
   return (
     <Stack>
       <Title order={2}>{t('title')}</Title>
@@ -428,12 +513,10 @@ export default function EnvironmentPage() {
                 <Button
                   color="red"
                   size="xs"
-                  onClick={() =>
-                    act(async () => {
-                      setConfirmRemove(false)
-                      await actions.remove.run({ name, confirm: true })
-                    })
-                  }
+                  onClick={() => {
+                    setConfirmRemove(false)
+                    void remove([])
+                  }}
                   data-testid="env-remove-confirm"
                 >
                   {t('actions.confirm')}
@@ -444,10 +527,26 @@ export default function EnvironmentPage() {
               </Group>
             )}
           </Group>
+          {foreign && foreign.folder === existing?.envDir && (
+            <ForeignFilesConfirm
+              foreign={foreign}
+              ticked={ticked}
+              onTick={setTicked}
+              onConfirm={() => void remove(ticked)}
+              onCancel={() => setForeign(null)}
+            />
+          )}
           {error && (
             <Alert color="red" data-testid="env-error" style={{ whiteSpace: 'pre-wrap' }}>
               {error}
             </Alert>
+          )}
+          {info.data?.platform === 'win32' && (
+            <Text size="xs" c="dimmed" data-testid="env-antivirus-hint">
+              {t('antivirus', {
+                folder: plan?.plan?.envDir ?? existing?.envDir ?? `${info.data.dataDir}\\envs`,
+              })}
+            </Text>
           )}
         </Stack>
       </Card>

@@ -24,6 +24,7 @@ import type { RunEvent } from '../../../core/runs/events'
 import type { RunRecord } from '../../../core/runs/record'
 import { getApiClient } from '../api/client'
 import { SeriesChart } from '../components/SeriesChart'
+import { TensorBoardCharts } from '../components/TensorBoardCharts'
 import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
 import { useFormat } from '../i18n/format'
 import { useSettings } from '../settings'
@@ -348,6 +349,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
         </Text>
         <LossChart points={loss} />
       </Card>
+      <TensorBoardCharts run={run} />
       {run.samples.length ? (
         <Card withBorder>
           <Text fw={500} mb="xs">
