@@ -11,7 +11,7 @@ import {
   Text,
   Tooltip,
 } from '@mantine/core'
-import { useMemo } from 'react'
+import { useMemo, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { AdviceId, FitState } from '../../../core/vram/advice'
 import type { ScenarioPatch, VramScenario } from '../../../core/vram/scenario'
@@ -52,13 +52,21 @@ export interface VramGaugeProps {
   maxAdvice?: number
   /** Changes the form cannot make (e.g. ['lycoris_bypass'] while the config has no bypass field). */
   unavailable?: readonly AdviceId[]
+  /** Under the breakdown: what the activations are sized for (e.g. the dataset's largest bucket). */
+  breakdownNote?: ReactNode
 }
 
 /**
  * Predicted peak GPU memory of the run against the selected GPU or a target, what takes it, the best
  * changes (one click each) and "Make it fit". Recomputed locally on every change (well under 1 ms).
  */
-export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE }: VramGaugeProps) {
+export function VramGauge({
+  scenario,
+  onApply,
+  maxAdvice = 6,
+  unavailable = NONE,
+  breakdownNote,
+}: VramGaugeProps) {
   const { t } = useTranslation('vram')
   const { ready, gpu, gpuTotal, selected, total, setChoice, a, num } = useVramAssessment(
     scenario,
@@ -188,6 +196,7 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
               </Group>
             ))}
           </Stack>
+          {breakdownNote}
         </div>
 
         {state !== 'fits' && (
