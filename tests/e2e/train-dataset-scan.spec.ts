@@ -10,12 +10,12 @@ import { expect, test } from './fixtures'
  * activations for the largest bucket and says so.
  */
 
-/** Three small images (no upscaling: buckets 640×512 and 448×512), one without a caption. */
+/** Three small images (no upscaling: buckets 640×512 and 576×512), one without a caption. */
 async function smallImages() {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), 'sdxl-train-scan-')), '10_cat')
   await writeImage(path.join(dir, 'a.png'), { format: 'png', width: 640, height: 512 })
   await writeImage(path.join(dir, 'b.png'), { format: 'png', width: 640, height: 512, color: '#c08040' })
-  await writeImage(path.join(dir, 'c.png'), { format: 'png', width: 448, height: 512, color: '#40c080' })
+  await writeImage(path.join(dir, 'c.png'), { format: 'png', width: 576, height: 512, color: '#40c080' })
   writeFileSync(path.join(dir, 'a.txt'), 'a cat\n')
   writeFileSync(path.join(dir, 'b.txt'), 'a cat, sitting\n')
   return dir
@@ -41,7 +41,7 @@ test('the dataset summary and the gauge follow the scan of the image folders', a
 
   await page.getByTestId('field-dataset.subsets.0.image_dir').fill(dir)
 
-  // 2 images × 10 repeats in the 640×512 bucket and 1 × 10 in 448×512, batch 1: 30 steps per epoch.
+  // 2 images × 10 repeats in the 640×512 bucket and 1 × 10 in 576×512, batch 1: 30 steps per epoch.
   await expect(page.getByTestId('train-scan-images')).toHaveText('3', { timeout: 30_000 })
   await expect(page.getByTestId('train-scan-steps-per-epoch')).toHaveText('30')
   await expect(page.getByTestId('train-scan-total-steps')).toHaveText('120')
