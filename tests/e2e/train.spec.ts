@@ -89,7 +89,10 @@ test('shows checks and fixes in Russian', async ({ page, server }) => {
   await page.getByTestId('nav-settings').click()
   await page.getByTestId('settings-language-ru').click()
   await page.getByTestId('nav-train').click()
-  await expect(page.getByTestId('issue-model.missing')).toContainText('Выберите базовую модель SDXL')
+  // The first check waits for the server (and the preset chosen for the GPU): generous on a busy machine.
+  await expect(page.getByTestId('issue-model.missing')).toContainText('Выберите базовую модель SDXL', {
+    timeout: 30_000,
+  })
   await page.getByTestId('section-toggle-memory').click()
   await page.getByTestId('field-memory.attention').click()
   await page.getByRole('option', { name: 'Нет (намного больше памяти)' }).click()
