@@ -9,6 +9,7 @@ import { FileMenu } from './desktop/FileMenu'
 import { runFocusIntents } from './desktop/intent-hub'
 import { NotifyToggle } from './desktop/NotifyToggle'
 import { RunStatusShell } from './desktop/RunStatusShell'
+import { PageErrorBoundary } from './components/PageErrorBoundary'
 
 // Every page loads on demand: the first frame needs only the shell (nav, header, banner). Heavy views
 // (terminal, charts, forms) then never weigh on startup.
@@ -85,14 +86,17 @@ export function App() {
   const { t } = useTranslation()
   const [page, go] = useHashPage()
   useInteractiveMark()
-  const Current = pages.find((p) => p.id === page)?.component ?? TrainPage
+  const current = pages.find((p) => p.id === page)
+  const Current = current?.component ?? TrainPage
+  // Each page names the browser tab (and the window) after itself; a run's progress goes before it.
+  const pageLabel = t(current?.labelKey ?? 'nav.train')
   const openRun = (id: string) => {
     go('runs')
     runFocusIntents.publish({ type: 'open-run', id })
   }
   return (
     <DesktopShell page={page} go={go}>
-      <RunStatusShell base={t('appName')} openRun={openRun} />
+      <RunStatusShell base={`${pageLabel} · ${t('appName')}`} openRun={openRun} />
       <AppShell header={{ height: 52 }} navbar={{ width: 200, breakpoint: 0 }} padding="md">
         <AppShell.Header>
           <Group h="100%" px="md" justify="space-between" wrap="nowrap">
@@ -121,9 +125,11 @@ export function App() {
         <AppShell.Main>
           <ConnectionBanner />
           <DropNotice />
-          <Suspense fallback={<Loader size="sm" aria-label={t('loading')} />}>
-            <Current />
-          </Suspense>
+          <PageErrorBoundary key={page}>
+            <Suspense fallback={<Loader size="sm" aria-label={t('loading')} />}>
+              <Current />
+            </Suspense>
+          </PageErrorBoundary>
         </AppShell.Main>
       </AppShell>
     </DesktopShell>

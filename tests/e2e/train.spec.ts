@@ -3,17 +3,19 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { expect, test } from './fixtures'
 import { repoRoot } from './server'
+import { writeImage } from '../helpers/dataset-images'
 import { writeSdxlCheckpoint } from '../helpers/safetensors'
 
-/** A tiny safetensors file with SDXL key names, a dataset folder and an output folder. */
-function inputs() {
+/** A tiny safetensors file with SDXL key names, a dataset folder of real images and an output folder. */
+async function inputs() {
   const dir = mkdtempSync(path.join(tmpdir(), 'sdxl-train-e2e-'))
   const model = path.join(dir, 'sd_xl_base.safetensors')
   writeSdxlCheckpoint(model)
   const images = path.join(dir, 'data', '10_sks dog')
   mkdirSync(images, { recursive: true })
   for (let i = 0; i < 4; i++) {
-    writeFileSync(path.join(images, `${i}.png`), 'x')
+    // Real images: the dataset scan reads their sizes for the buckets and steps.
+    await writeImage(path.join(images, `${i}.png`), { format: 'png', width: 1024, height: 1024 })
     writeFileSync(path.join(images, `${i}.txt`), 'sks dog')
   }
   const out = path.join(dir, 'out')
@@ -25,7 +27,7 @@ test('pick a preset, break a rule, see the message, apply the fix, see the comma
   page,
   server,
 }) => {
-  const { model, images, out } = inputs()
+  const { model, images, out } = await inputs()
   await page.goto(server.url)
   await expect(page.getByRole('heading', { level: 2 })).toHaveText('Train')
 
@@ -33,12 +35,12 @@ test('pick a preset, break a rule, see the message, apply the fix, see the comma
   await page.getByRole('option', { name: 'SDXL LoRA · 12 GB' }).click()
   await expect(page.getByTestId('train-preset-rationale')).toContainText('12 GB')
 
-  await page.getByTestId('train-base-model').fill(model)
+  await page.getByTestId('field-base_model').fill(model)
   await page.getByTestId('train-add-folder').click()
   // Pick the dataset folder with the server-side browser: its name gives repeats and class tokens.
   const subset = page.getByTestId('train-subset-0')
   await subset.getByLabel('Image folder').fill(path.dirname(images))
-  await page.getByTestId('train-browse-folder-0').click()
+  await page.getByTestId('browse-dataset.subsets.0.image_dir').click()
   await expect(page.getByTestId('browse-path')).toHaveText(path.dirname(images))
   await page.getByRole('dialog').getByText('10_sks dog').click()
   await expect(page.getByTestId('browse-path')).toHaveText(images)
@@ -47,14 +49,13 @@ test('pick a preset, break a rule, see the message, apply the fix, see the comma
   await expect(subset.getByLabel('Image folder')).toHaveValue(images)
   await expect(subset.getByLabel('Class tokens')).toHaveValue('sks dog')
   await expect(subset.getByLabel('Repeats')).toHaveValue('10')
-  await page.getByTestId('train-output-dir').fill(out)
+  await page.getByTestId('field-saving.output_dir').fill(out)
 
   await expect(page.getByTestId('train-model-ok')).toContainText('SDXL base')
   await expect(page.getByTestId('train-steps')).toContainText('40 steps per epoch')
   await expect(page.getByTestId('train-valid')).toHaveText('Ready')
 
   // Break a rule: text encoder outputs are cached (preset), so the text encoders cannot be trained.
-  await page.getByTestId('train-advanced-toggle').click()
   await page.getByLabel('Train U-Net only').uncheck()
   const issue = page.getByTestId('issue-te_cache.needs_unet_only')
   await expect(issue).toContainText('Train U-Net only')
@@ -88,9 +89,12 @@ test('shows checks and fixes in Russian', async ({ page, server }) => {
   await page.getByTestId('nav-settings').click()
   await page.getByTestId('settings-language-ru').click()
   await page.getByTestId('nav-train').click()
-  await expect(page.getByTestId('issue-model.missing')).toContainText('Выберите базовую модель SDXL')
-  await page.getByTestId('train-advanced-toggle').click()
-  await page.getByTestId('train-attention').click()
+  // The first check waits for the server (and the preset chosen for the GPU): generous on a busy machine.
+  await expect(page.getByTestId('issue-model.missing')).toContainText('Выберите базовую модель SDXL', {
+    timeout: 30_000,
+  })
+  await page.getByTestId('section-toggle-memory').click()
+  await page.getByTestId('field-memory.attention').click()
   await page.getByRole('option', { name: 'Нет (намного больше памяти)' }).click()
   await expect(page.getByTestId('fix-attention.none')).toHaveText('Исправить: Использовать SDPA')
   await page.getByTestId('fix-attention.none').click()

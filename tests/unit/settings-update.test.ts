@@ -17,23 +17,25 @@ describe('settings.update', () => {
     const s = createServices({ dataDir, mode: 'test', env: { PATH: '' }, version: '0.0.0-test' })
     const call = (input: unknown) => s.router.callByName('settings.update', input, { transport: 'test' })
     try {
-      const result = (language: string, theme: string, stop_grace_s = 10) => ({
+      const result = (language: string, theme: string, stop_grace_s = 10, developer = false) => ({
         ok: true,
-        result: { language, theme, stop_grace_s },
+        result: { language, theme, stop_grace_s, developer },
       })
       expect(await call({ language: 'ru' })).toEqual(result('ru', 'auto'))
       expect(await call({ theme: 'dark' })).toEqual(result('ru', 'dark'))
-      expect(await call({ language: 'en' })).toEqual(result('en', 'dark'))
-      expect(await call({ stop_grace_s: 2.5 })).toEqual(result('en', 'dark', 2.5))
+      expect(await call({ developer: true })).toEqual(result('ru', 'dark', 10, true))
+      expect(await call({ language: 'en' })).toEqual(result('en', 'dark', 10, true))
+      expect(await call({ stop_grace_s: 2.5 })).toEqual(result('en', 'dark', 2.5, true))
       expect(JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8'))).toEqual({
         language: 'en',
         theme: 'dark',
         stop_grace_s: 2.5,
+        developer: true,
       })
       // Out of range, or not a number: refused, nothing changes.
       for (const bad of [-1, 601, Number.POSITIVE_INFINITY, '10', null, 1e9])
         expect(await call({ stop_grace_s: bad })).toMatchObject({ ok: false, error: { code: 'bad_request' } })
-      expect(await call({})).toEqual(result('en', 'dark', 2.5))
+      expect(await call({})).toEqual(result('en', 'dark', 2.5, true))
     } finally {
       await s.dispose()
     }

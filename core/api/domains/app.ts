@@ -13,6 +13,8 @@ export const Settings = z.object({
   theme: Theme.default('auto'),
   /** Stop: seconds from Ctrl-C to killing the trainer and everything it started. */
   stop_grace_s: StopGraceSeconds.default(10),
+  /** Shows tools for developers (the Runs page's "start from a description"). */
+  developer: z.boolean().default(false),
 })
 export type Settings = z.infer<typeof Settings>
 
@@ -26,6 +28,7 @@ export const SettingsPatch = z
     language: Language.optional(),
     theme: Theme.optional(),
     stop_grace_s: StopGraceSeconds.optional(),
+    developer: z.boolean().optional(),
   })
   .strict()
 export type SettingsPatch = z.infer<typeof SettingsPatch>

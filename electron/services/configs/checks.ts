@@ -1,8 +1,8 @@
-import { isNetworkType, parseConfig, type TrainingConfig } from '../../../core/config/schema'
+import { isNetworkType, TrainingConfig } from '../../../core/config/schema'
 import { estimateSteps } from '../../../core/config/steps'
 import type { DatasetSummary, Issue, ValidationResult } from '../../../core/api/domains/configs'
 import { label, msg } from '../../../core/sdscripts/messages'
-import { hasErrors, validateConfig } from '../../../core/sdscripts/validate'
+import { hasErrors, schemaIssues, validateConfig } from '../../../core/sdscripts/validate'
 import { inspectImageFolder } from './dataset'
 import { inspectModel } from './model'
 import { checkOutputFolder, neededBytes } from './output'
@@ -40,18 +40,18 @@ export async function validateWithFiles(
   input: unknown,
   options: { checkFiles: boolean; packages?: string[] },
 ): Promise<ValidationResult> {
-  const parsed = parseConfig(input)
-  if (!parsed.ok) {
+  const parsed = TrainingConfig.safeParse(input)
+  if (!parsed.success) {
     return {
       valid: false,
-      issues: parsed.errors.map((message) => ({ rule: 'schema.invalid', severity: 'error', message })),
+      issues: schemaIssues(parsed.error),
       config: null,
       model: null,
       dataset: null,
       output: null,
     }
   }
-  const config = parsed.config
+  const config = parsed.data
   const issues: Issue[] = validateConfig(config, options.packages ? { packages: options.packages } : {})
   let model = null
   let dataset = null
@@ -60,7 +60,13 @@ export async function validateWithFiles(
     if (config.base_model && !PLACEHOLDER.test(config.base_model)) {
       model = await inspectModel(config.base_model)
       if (model.problem)
-        issues.push({ rule: 'model.file', severity: 'error', field: 'base_model', message: model.problem })
+        issues.push({
+          rule: 'model.file',
+          severity: 'error',
+          field: 'base_model',
+          message: model.problem,
+          ...(model.problem_code ? { code: model.problem_code, params: model.problem_params ?? {} } : {}),
+        })
     }
     const real = config.dataset.subsets.some((s) => s.image_dir && !PLACEHOLDER.test(s.image_dir))
     if (real) {
@@ -72,6 +78,7 @@ export async function validateWithFiles(
             severity: 'error',
             field: `dataset.subsets.${i}.image_dir`,
             message: s.problem,
+            ...(s.problem_code ? { code: s.problem_code, params: { path: s.path } } : {}),
           })
         else if (s.captioned < s.images) {
           const sub = config.dataset.subsets[i]
@@ -112,6 +119,7 @@ export async function validateWithFiles(
           severity: 'error',
           field: 'saving.output_dir',
           message: output.problem,
+          ...(output.problem_code ? { code: output.problem_code, params: output.problem_params ?? {} } : {}),
         })
     }
   }
