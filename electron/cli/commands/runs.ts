@@ -3,7 +3,8 @@ import { describeZodError } from '../../../core/api/errors'
 import { parseLog } from '../../../core/runs/parse-log'
 import { RunStartInput, type RunRecord } from '../../../core/runs/record'
 import { TRAINING_TYPES, type TrainingType } from '../../../core/config/schema'
-import { CliUsageError, command, jsonOption, printJson, type CliCommand } from '../command'
+import { command, jsonOption, printJson, type CliCommand } from '../command'
+import { gpusOption } from './gpu'
 
 export const runsCommands: CliCommand[] = [
   command({
@@ -71,14 +72,6 @@ async function readStartFile(file: string): Promise<StartFile> {
   )
 }
 
-function parseGpus(value: unknown): number[] | undefined {
-  if (value === undefined) return undefined
-  const text = String(value).trim()
-  if (!/^\d+(,\d+)*$/.test(text))
-    throw new CliUsageError(`--gpus takes GPU indexes separated by commas, e.g. 0 or 0,1; got "${text}".`)
-  return text.split(',').map(Number)
-}
-
 const ended = (state: string) => state === 'finished' || state === 'failed' || state === 'stopped'
 
 runsCommands.push(
@@ -93,7 +86,7 @@ runsCommands.push(
       if (!file)
         throw new Error('Give the run description or config file: run start <run.json | config.json>')
       const start = await readStartFile(file)
-      const gpus = parseGpus(values.gpus)
+      const gpus = gpusOption(values.gpus)
       const service = ctx.services().runs.service
       const rec =
         start.kind === 'config'

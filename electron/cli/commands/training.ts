@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type { TrainPreview } from '../../../core/api/domains/training'
 import { CliUsageError, command, jsonOption, printJson } from '../command'
+import { gpusOption } from './gpu'
 
 function formatPreview(p: TrainPreview): string {
   const lines: string[] = [p.ready ? 'Ready to start.' : 'Cannot start yet:']
@@ -43,13 +44,8 @@ export const trainingCommands = [
       } catch (error) {
         throw new CliUsageError(`Cannot read ${file} as JSON: ${(error as Error).message}`)
       }
-      const gpus = typeof values.gpus === 'string' ? values.gpus.trim() : undefined
-      if (gpus !== undefined && !/^\d+(,\d+)*$/.test(gpus))
-        throw new CliUsageError(`--gpus takes GPU indexes separated by commas, e.g. 0 or 0,1; got "${gpus}".`)
-      const preview = await ctx.call('train.preview', {
-        config,
-        ...(gpus ? { gpus: gpus.split(',').map(Number) } : {}),
-      })
+      const gpus = gpusOption(values.gpus)
+      const preview = await ctx.call('train.preview', { config, ...(gpus ? { gpus } : {}) })
       if (values.json) printJson(ctx.io, preview)
       else ctx.io.stdout(formatPreview(preview))
       return preview.ready ? 0 : 1

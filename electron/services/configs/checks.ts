@@ -2,7 +2,7 @@ import { isNetworkType, parseConfig, type TrainingConfig } from '../../../core/c
 import { estimateSteps } from '../../../core/config/steps'
 import type { DatasetSummary, Issue, ValidationResult } from '../../../core/api/domains/configs'
 import { label, msg } from '../../../core/sdscripts/messages'
-import { hasErrors, validateConfig } from '../../../core/sdscripts/validate'
+import { hasErrors, validateConfig, type ValidationContext } from '../../../core/sdscripts/validate'
 import { inspectImageFolder } from './dataset'
 import { inspectModel } from './model'
 import { checkOutputFolder, neededBytes } from './output'
@@ -38,7 +38,7 @@ export async function inspectDataset(config: TrainingConfig): Promise<DatasetSum
 /** Rules plus the file-system checks: model file, dataset folders, output folder. */
 export async function validateWithFiles(
   input: unknown,
-  options: { checkFiles: boolean; packages?: string[] },
+  options: { checkFiles: boolean } & ValidationContext,
 ): Promise<ValidationResult> {
   const parsed = parseConfig(input)
   if (!parsed.ok) {
@@ -52,7 +52,8 @@ export async function validateWithFiles(
     }
   }
   const config = parsed.config
-  const issues: Issue[] = validateConfig(config, options.packages ? { packages: options.packages } : {})
+  const { checkFiles: _checkFiles, ...context } = options
+  const issues: Issue[] = validateConfig(config, context)
   let model = null
   let dataset = null
   let output = null
