@@ -222,16 +222,24 @@ export const Saving = z.object({
   save_model_as: z
     .enum(['safetensors', 'ckpt', 'pt', 'diffusers', 'diffusers_safetensors'])
     .default('safetensors'),
-  /** Also save optimizer state (to resume). */
+  /** Also save optimizer state (to resume) with every saved model. */
   save_state: z.boolean().default(false),
+  /** Save the state once more when training ends (resume later even without save_state). */
+  save_state_on_train_end: z.boolean().default(false),
   /** Written into the saved file's metadata (LoRA types: training_comment). */
   comment: z.string().optional(),
 })
 export type Saving = z.infer<typeof Saving>
 
+export const LOG_WITH = ['tensorboard', 'wandb', 'all'] as const
+
 export const Logging = z.object({
   /** TensorBoard folder; empty = no logging. */
   logging_dir: z.string().optional(),
+  /** Where metrics go; unset = TensorBoard when a logging folder is set. wandb needs the wandb package and a key. */
+  log_with: z.enum(LOG_WITH).optional(),
+  /** Put in front of each run's log folder name (sd-scripts adds the start time). */
+  log_prefix: z.string().optional(),
 })
 
 export const Launch = z.object({

@@ -1,3 +1,4 @@
+import { envText, type EnvCode, type EnvParams } from './messages'
 import type { FailureKind } from './state'
 
 /**
@@ -7,42 +8,43 @@ import type { FailureKind } from './state'
  * Error codes (ENOTFOUND, EPERM, …) match as whole words only: the rules are case-insensitive, and
  * "ModuleNotFoundError" must not read as a DNS failure.
  */
-const RULES: Array<{ kind: FailureKind; test: RegExp; advice: string }> = [
+const RULES: Array<{ kind: FailureKind; test: RegExp }> = [
   {
     kind: 'disk_full',
     test: /No space left on device|\bENOSPC\b|\[Errno 28\]|not enough space on the disk|There is not enough space/i,
-    advice:
-      'The disk is full. Free some space (or choose an environment folder on another drive), then press Resume.',
   },
   {
     kind: 'read_only',
     test: /Read-only file system|\b(?:EROFS|EACCES|EPERM)\b|Permission denied|Operation not permitted|Access is denied/i,
-    advice:
-      'A folder could not be written (read-only or no permission). Make the environment folder writable (or choose another), then press Resume.',
   },
   {
     kind: 'tag_missing',
     test: /Remote branch \S+ not found|Could not find remote branch|did not match any file\(s\) known to git/i,
-    advice:
-      'The sd-scripts source has no such version tag. Check the source address (a mirror may lag behind) or pick another version.',
   },
   {
     kind: 'network',
     test: /Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|Could not resolve host|getaddrinfo|Connection (?:refused|reset|timed out)|Read timed out|\b(?:ECONNRESET|ECONNREFUSED|ETIMEDOUT|ENOTFOUND)\b|Failed to fetch|error sending request|network is unreachable|SSL: CERTIFICATE_VERIFY_FAILED|unable to access/i,
-    advice:
-      'The network failed while downloading. Check the connection (or set a mirror: --index-url, --torch-index-url, --hf-endpoint), then press Resume.',
   },
   {
     kind: 'bad_package',
     test: /No matching distribution found|Could not find a version that satisfies|not found in the package registry|No solution found when resolving|Because [^\n]* was not found|ResolutionImpossible|is not available in the package index|versions? of [^\n]* (?:is|are) not available/i,
-    advice:
-      'A required package or version was not found on the package index. If you use a PyPI mirror (--index-url), check that it is complete; otherwise the requirement is wrong.',
   },
 ]
 
 export interface Diagnosis {
   kind: FailureKind
   message: string
+  /** The message's code and parameters (core/env/messages.ts: fail_*); `step` is the step's title. */
+  code?: EnvCode
+  params?: EnvParams
+}
+
+const CODES: Partial<Record<FailureKind, EnvCode>> = {
+  disk_full: 'fail_disk_full',
+  read_only: 'fail_read_only',
+  tag_missing: 'fail_tag_missing',
+  network: 'fail_network',
+  bad_package: 'fail_bad_package',
 }
 
 /** Terminal colour codes and progress-bar carriage returns, removed before reading a log. */
@@ -76,15 +78,14 @@ function evidence(log: string, test: RegExp | null): string {
 export function diagnose(stepTitle: string, exitCode: number | null, log: string): Diagnosis {
   const flat = unwrap(clean(log))
   for (const rule of RULES) {
-    if (rule.test.test(flat)) {
-      return { kind: rule.kind, message: `${stepTitle} failed: ${evidence(log, rule.test)}\n${rule.advice}` }
-    }
+    const code = CODES[rule.kind]
+    if (code && rule.test.test(flat))
+      return { kind: rule.kind, ...envText(code, { step: stepTitle, evidence: evidence(log, rule.test) }) }
   }
-  const code = exitCode === null ? 'was stopped' : `exited with code ${exitCode}`
-  return {
-    kind: 'command',
-    message: `${stepTitle} failed: the command ${code}. Last lines of its log:\n${evidence(log, null)}\nFix the cause shown above, then press Resume.`,
-  }
+  const params = { step: stepTitle, evidence: evidence(log, null) }
+  return exitCode === null
+    ? { kind: 'command', ...envText('fail_command_stopped', params) }
+    : { kind: 'command', ...envText('fail_command_exit', { ...params, exit: exitCode }) }
 }
 
 /** Node's own file errors (write-file, copy, download) classified the same way. */

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { envText, type EnvCode, type EnvParams } from './messages'
 import { cudaFromDriver } from './driver-cuda'
 import { envLayout, joinPath, type EnvOs } from './layout'
 import { parseSource } from './source'
@@ -128,13 +129,21 @@ export const ProbeExpectations = z.object({
 })
 export type ProbeExpectations = z.infer<typeof ProbeExpectations>
 
+/** Parameters of a coded message (core/env/messages.ts). */
+const CodeParams = z.record(z.string(), z.union([z.string(), z.number()]))
+
 export const PlanStep = z.object({
   id: StepId,
   title: z.string(),
+  /** The title's code and parameters (core/env/messages.ts), for the UI's language. */
+  titleCode: z.string().optional(),
+  titleParams: CodeParams.optional(),
   commands: z.array(StepCommand),
   estimateBytes: z.number().optional(),
   /** Set when the step has nothing to do, with the reason shown to the user. */
   skipReason: z.string().optional(),
+  skipCode: z.string().optional(),
+  skipParams: CodeParams.optional(),
   /** The verify step: what the probe must find. */
   probe: ProbeExpectations.optional(),
 })
@@ -155,6 +164,8 @@ export const InstallPlan = z.object({
       index: z.string(),
       indexUrl: z.string(),
       why: z.string(),
+      whyCode: z.string().optional(),
+      whyParams: CodeParams.optional(),
     })
     .nullable(),
   /** Environment variables every later run in this environment needs (HF_HOME for accelerate's config). */
@@ -176,7 +187,12 @@ export const PlanErrorKind = z.enum([
   'bad_source',
 ])
 export type PlanErrorKind = z.infer<typeof PlanErrorKind>
-export const PlanError = z.object({ kind: PlanErrorKind, message: z.string() })
+export const PlanError = z.object({
+  kind: PlanErrorKind,
+  message: z.string(),
+  code: z.string().optional(),
+  params: CodeParams.optional(),
+})
 export type PlanError = z.infer<typeof PlanError>
 
 export type PlanResult = { ok: true; plan: InstallPlan } | { ok: false; error: PlanError }
@@ -189,7 +205,24 @@ export function githubArchiveUrl(source: string, tag: string): string | null {
   return m ? `https://github.com/${m[1]}/${m[2]}/archive/refs/tags/${tag}.tar.gz` : null
 }
 
-const fail = (kind: PlanErrorKind, message: string): PlanResult => ({ ok: false, error: { kind, message } })
+const planError = (kind: PlanErrorKind, code: EnvCode, params: EnvParams = {}): PlanError => ({
+  kind,
+  ...envText(code, params),
+})
+const fail = (kind: PlanErrorKind, code: EnvCode, params: EnvParams = {}): PlanResult => ({
+  ok: false,
+  error: planError(kind, code, params),
+})
+/** A step's title fields: English, code and parameters. */
+const titled = (code: EnvCode, params: EnvParams = {}) => {
+  const m = envText(code, params)
+  return { title: m.message, titleCode: code, titleParams: params }
+}
+/** A step's "nothing to do" fields. */
+const skipped = (code: EnvCode, params: EnvParams = {}) => {
+  const m = envText(code, params)
+  return { skipReason: m.message, skipCode: code, skipParams: params }
+}
 
 /** Picks the torch build for the GPU, or says why none fits. */
 export function chooseTorch(
@@ -197,32 +230,22 @@ export function chooseTorch(
   torch: TorchChoice,
   gpu: GpuFacts | null,
   os: EnvOs,
-): { build: TorchBuild; why: string } | { error: PlanError } | null {
+): { build: TorchBuild; why: string; whyCode: EnvCode; whyParams: EnvParams } | { error: PlanError } | null {
   if (torch === 'none') return null
-  if (torch === 'cpu') return { build: version.torch.cpu, why: 'CPU-only build, as chosen' }
+  if (torch === 'cpu')
+    return {
+      build: version.torch.cpu,
+      why: envText('torch_why_cpu').message,
+      whyCode: 'torch_why_cpu',
+      whyParams: {},
+    }
   const names = gpu?.names.filter((n) => n.trim() !== '') ?? []
   if (!gpu || (names.length === 0 && gpu.computeCaps.length === 0)) {
-    return {
-      error: {
-        kind: 'no_gpu',
-        message:
-          'No NVIDIA GPU was found (nvidia-smi is missing or lists no GPU). sd-scripts trains on NVIDIA GPUs: ' +
-          'install or update the NVIDIA driver and check that `nvidia-smi` lists your card. To build a CPU-only ' +
-          'environment anyway (it cannot train SDXL in practice), choose torch "cpu" (--torch cpu); if you install ' +
-          'torch yourself, choose "none" (--torch none).',
-      },
-    }
+    return { error: planError('no_gpu', 'plan_no_gpu') }
   }
   const driverCuda = gpu.driverCuda ?? (gpu.driverVersion ? cudaFromDriver(gpu.driverVersion, os) : null)
   if (!driverCuda) {
-    return {
-      error: {
-        kind: 'driver_unknown',
-        message:
-          'Could not tell which CUDA version the NVIDIA driver supports (nvidia-smi printed no CUDA version). ' +
-          'Update the NVIDIA driver to a current release, or choose the torch build yourself (--torch none, then install torch).',
-      },
-    }
+    return { error: planError('driver_unknown', 'plan_driver_unknown') }
   }
   const gpuLabel = names.length ? names.join(', ') : 'your GPU'
   const maxCap = gpu.computeCaps.length ? Math.max(...gpu.computeCaps) : null
@@ -233,12 +256,11 @@ export function chooseTorch(
     names.some((n) => /RTX\s*50\d0|RTX PRO \d+ Blackwell|\bB200\b|\bGB10\b/i.test(n))
   if (minCap !== null && minCap < version.torch.minComputeCapability) {
     return {
-      error: {
-        kind: 'gpu_unsupported',
-        message:
-          `${gpuLabel} (compute capability ${minCap.toFixed(1)}) is too old for current PyTorch builds, which need ` +
-          `compute capability ${version.torch.minComputeCapability.toFixed(1)} or newer. Use a newer NVIDIA GPU.`,
-      },
+      error: planError('gpu_unsupported', 'plan_gpu_unsupported', {
+        gpu: gpuLabel,
+        cap: minCap.toFixed(1),
+        min: version.torch.minComputeCapability.toFixed(1),
+      }),
     }
   }
   const candidates = newArch ? version.torch.newArch.builds : version.torch.cuda
@@ -247,21 +269,17 @@ export function chooseTorch(
   )
   if (!fit) {
     const need = candidates[candidates.length - 1]?.minDriverCuda ?? '?'
+    const p = { gpu: gpuLabel, torch: candidates[0]?.torch ?? '?', need, have: driverCuda }
     return {
-      error: {
-        kind: 'driver_too_old',
-        message: newArch
-          ? `${gpuLabel} needs PyTorch ${candidates[0]?.torch} built for CUDA ${need}, but the NVIDIA driver supports ` +
-            `CUDA ${driverCuda} at most. Update the NVIDIA driver (570 or newer), then plan again.`
-          : `The NVIDIA driver supports CUDA ${driverCuda} at most; PyTorch ${candidates[0]?.torch} needs CUDA ${need} ` +
-            `or newer. Update the NVIDIA driver (520 or newer; 550+ for CUDA 12.4), then plan again.`,
-      },
+      error: newArch
+        ? planError('driver_too_old', 'plan_driver_too_old_new_arch', p)
+        : planError('driver_too_old', 'plan_driver_too_old', { have: driverCuda, torch: p.torch, need }),
     }
   }
   const why = newArch
-    ? `${gpuLabel} is an RTX 50 / Blackwell-class GPU: torch ${fit.torch} (${fit.index}); driver supports CUDA ${driverCuda}`
-    : `newest CUDA build the driver supports (CUDA ${driverCuda}) for ${gpuLabel}`
-  return { build: fit, why }
+    ? envText('torch_why_new_arch', { gpu: gpuLabel, torch: fit.torch, index: fit.index, cuda: driverCuda })
+    : envText('torch_why_newest', { cuda: driverCuda, gpu: gpuLabel })
+  return { build: fit, why: why.message, whyCode: why.code, whyParams: why.params }
 }
 
 function pickPython(
@@ -301,13 +319,14 @@ function planPythonAndUv(
   const steps: PlanStep[] = []
   if (choices.installer === 'pip' && !py.supported) {
     return {
-      error: {
-        kind: 'no_python',
-        message: py.all.length
-          ? `Found Python ${py.all.map((c) => c.version).join(', ')}, but sd-scripts ${version.tag} needs Python ${range}, ` +
-            `and the pip installer cannot fetch one. Install Python ${version.python.install}, or use the uv installer, which downloads it.`
-          : `No Python found. Install Python ${version.python.install} (python.org; on Windows tick "Add to PATH"), or use the uv installer.`,
-      },
+      error: py.all.length
+        ? planError('no_python', 'plan_no_python_pip_found', {
+            versions: py.all.map((c) => c.version).join(', '),
+            tag: version.tag,
+            range,
+            install: version.python.install,
+          })
+        : planError('no_python', 'plan_no_python_pip_none', { install: version.python.install }),
     }
   }
   const uvOnPath = input.uvOnPath ?? null
@@ -316,14 +335,19 @@ function planPythonAndUv(
   const fetchedUv = joinPath(os, uvDir, os === 'win32' ? 'uv.exe' : 'uv')
   const uv = choices.installer === 'pip' ? null : (uvOnPath ?? fetchedUv)
   if (choices.installer === 'pip') {
-    steps.push({ id: 'uv', title: 'Get uv', commands: [], skipReason: 'The pip installer was chosen.' })
+    steps.push({ id: 'uv', ...titled('step_uv_get'), commands: [], ...skipped('skip_pip_chosen') })
   } else if (uvOnPath) {
-    steps.push({ id: 'uv', title: 'Get uv', commands: [], skipReason: `Using uv at ${uvOnPath}.` })
+    steps.push({
+      id: 'uv',
+      ...titled('step_uv_get'),
+      commands: [],
+      ...skipped('skip_uv_on_path', { path: uvOnPath }),
+    })
   } else {
     const index = choices.mirrors.pypiIndex ?? DEFAULT_PYPI_INDEX
     steps.push({
       id: 'uv',
-      title: `Download uv ${UV_VERSION} from ${index} (checked against the index's sha256)`,
+      ...titled('step_uv_download', { version: UV_VERSION, index }),
       estimateBytes: version.sizes.uv,
       commands: [{ kind: 'fetch-uv', index, version: UV_VERSION, to: uvDir }],
     })
@@ -333,14 +357,16 @@ function planPythonAndUv(
   if (py.supported) {
     steps.push({
       id: 'python',
-      title: `Get Python ${range}`,
+      ...titled('step_python_get', { range }),
       commands: [],
-      skipReason: `Using Python ${py.supported.version} at ${py.supported.path}.`,
+      ...skipped('skip_python_found', { version: py.supported.version, path: py.supported.path }),
     })
   } else {
     steps.push({
       id: 'python',
-      title: `Install Python ${version.python.install} with uv${mirror ? ` from ${mirror}` : ''}`,
+      ...(mirror
+        ? titled('step_python_install_mirror', { version: version.python.install, mirror })
+        : titled('step_python_install', { version: version.python.install })),
       estimateBytes: version.sizes.python,
       commands: [{ kind: 'run', argv: [uv!, 'python', 'install', version.python.install], ...pythonEnv }],
     })
@@ -362,14 +388,14 @@ function planSource(
   input: z.output<typeof PlanInput>,
   L: ReturnType<typeof envLayout>,
   tag: string,
-): { title: string; commands: StepCommand[] } | { error: PlanError } {
+): { heading: ReturnType<typeof titled>; commands: StepCommand[] } | { error: PlanError } {
   const { os, choices } = input
   const parsed = parseSource(choices.source)
   if (parsed.kind === 'invalid') return { error: { kind: 'bad_source', message: parsed.message } }
   const source = parsed.kind === 'url' ? parsed.url : parsed.path
   if (input.gitAvailable) {
     return {
-      title: `Fetch sd-scripts ${tag} with git`,
+      heading: titled('step_source_git', { tag }),
       commands: [
         { kind: 'remove', path: L.srcDir },
         {
@@ -393,7 +419,7 @@ function planSource(
   }
   if (parsed.kind === 'folder') {
     return {
-      title: `Copy sd-scripts from ${source} (git is missing, so the folder is copied as it is)`,
+      heading: titled('step_source_copy', { source }),
       commands: [
         { kind: 'remove', path: L.srcDir },
         { kind: 'copy-tree', from: source, to: L.srcDir },
@@ -402,18 +428,11 @@ function planSource(
   }
   const url = githubArchiveUrl(source, tag)
   if (!url) {
-    return {
-      error: {
-        kind: 'no_git',
-        message:
-          `git is not installed, and ${source} is not a GitHub address, so there is no release archive to download. ` +
-          'Install git (https://git-scm.com), or point the source at a local sd-scripts folder.',
-      },
-    }
+    return { error: planError('no_git', 'plan_no_git_archive', { source }) }
   }
   const archive = joinPath(os, L.downloadsDir, `sd-scripts-${tag}.tar.gz`)
   return {
-    title: `Download the sd-scripts ${tag} release archive (git is missing)`,
+    heading: titled('step_source_archive', { tag }),
     commands: [
       { kind: 'remove', path: L.srcDir },
       { kind: 'download', url, to: archive },
@@ -431,10 +450,10 @@ export function plan(rawInput: PlanInput): PlanResult {
   const { os, choices } = input
   const version = findVersion(input.version)
   if (!version) {
-    return fail(
-      'unknown_version',
-      `sd-scripts ${input.version} is not a supported version. Supported: ${SUPPORTED_VERSIONS.map((v) => v.tag).join(', ')}.`,
-    )
+    return fail('unknown_version', 'plan_unknown_version', {
+      version: input.version,
+      supported: SUPPORTED_VERSIONS.map((v) => v.tag).join(', '),
+    })
   }
   const L = envLayout(os, choices.envDir)
   const j = (...p: string[]) => joinPath(os, ...p)
@@ -454,7 +473,7 @@ export function plan(rawInput: PlanInput): PlanResult {
   if ('error' in sourceStep) return { ok: false, error: sourceStep.error }
   steps.push({
     id: 'source',
-    title: sourceStep.title,
+    ...sourceStep.heading,
     commands: sourceStep.commands,
     estimateBytes: version.sizes.source,
   })
@@ -462,7 +481,7 @@ export function plan(rawInput: PlanInput): PlanResult {
   // --- venv ----------------------------------------------------------------------------------
   steps.push({
     id: 'venv',
-    title: `Create the virtual environment (Python ${tools.pythonVersion})`,
+    ...titled('step_venv', { version: tools.pythonVersion }),
     estimateBytes: version.sizes.venv,
     commands: [
       { kind: 'remove', path: L.venvDir },
@@ -499,17 +518,25 @@ export function plan(rawInput: PlanInput): PlanResult {
   if (!torchChoice) {
     steps.push({
       id: 'torch',
-      title: 'Install torch and torchvision',
+      ...titled('step_torch_any'),
       commands: [],
-      skipReason: 'torch is managed by you (torch: none).',
+      ...skipped('skip_torch_none'),
     })
   } else {
     const b = torchChoice.build
     const indexUrl = `${torchIndexBase}/${b.index}`
-    torchInfo = { torch: b.torch, torchvision: b.torchvision, index: b.index, indexUrl, why: torchChoice.why }
+    torchInfo = {
+      torch: b.torch,
+      torchvision: b.torchvision,
+      index: b.index,
+      indexUrl,
+      why: torchChoice.why,
+      whyCode: torchChoice.whyCode,
+      whyParams: torchChoice.whyParams,
+    }
     steps.push({
       id: 'torch',
-      title: `Install torch ${b.torch} and torchvision ${b.torchvision} (${b.index})`,
+      ...titled('step_torch', { torch: b.torch, torchvision: b.torchvision, index: b.index }),
       estimateBytes: b.index === 'cpu' ? version.sizes.torchCpu : version.sizes.torchCuda,
       commands: [
         {
@@ -529,26 +556,26 @@ export function plan(rawInput: PlanInput): PlanResult {
   // --- requirements and extras ---------------------------------------------------------------
   steps.push({
     id: 'requirements',
-    title: "Install sd-scripts' requirements (and its library package)",
+    ...titled('step_requirements'),
     estimateBytes: version.sizes.requirements,
     commands: [install(['-r', 'requirements.txt', ...constraintArgs], { cwd: L.srcDir })],
   })
   steps.push({
     id: 'extras',
-    title: `Install LyCORIS and optimizer packages (${version.extras.join(', ')})`,
+    ...titled('step_extras', { packages: version.extras.join(', ') }),
     estimateBytes: version.sizes.extras,
     // Without torch (managed by the user) the extras must not pull one from PyPI: their other
     // dependencies (einops, toml, tqdm) come with sd-scripts' requirements.
     commands: version.extras.length
       ? [install([...version.extras, ...constraintArgs, ...(torchChoice ? [] : ['--no-deps'])])]
       : [],
-    ...(version.extras.length ? {} : { skipReason: 'This version needs no extra packages.' }),
+    ...(version.extras.length ? {} : skipped('skip_no_extras')),
   })
 
   // --- accelerate config ---------------------------------------------------------------------
   steps.push({
     id: 'accelerate',
-    title: "Write accelerate's default config",
+    ...titled('step_accelerate'),
     commands: [
       { kind: 'write-file', path: L.accelerateConfig, content: accelerateConfig(choices.torch !== 'cpu') },
     ],
@@ -559,14 +586,14 @@ export function plan(rawInput: PlanInput): PlanResult {
   if (choices.torch === 'none') {
     steps.push({
       id: 'tokenizers',
-      title: 'Pre-fill the tokenizer cache',
+      ...titled('step_tokenizers_any'),
       commands: [],
-      skipReason: 'Skipped with torch: none (the environment is not complete for training yet).',
+      ...skipped('skip_tokenizers_torch_none'),
     })
   } else {
     steps.push({
       id: 'tokenizers',
-      title: 'Pre-fill the SDXL tokenizer cache for offline training',
+      ...titled('step_tokenizers'),
       estimateBytes: version.sizes.tokenizers,
       commands: [
         {
@@ -591,7 +618,7 @@ export function plan(rawInput: PlanInput): PlanResult {
   }
   steps.push({
     id: 'verify',
-    title: 'Verify the environment',
+    ...titled('step_verify'),
     probe,
     commands: [
       {

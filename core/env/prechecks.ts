@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { EnvOs } from './layout'
+import { envText, type EnvCode, type EnvParams } from './messages'
 import { listNames } from './ownership'
 import { compareVersionPrefix, pythonSupported, type SdScriptsVersion } from './versions'
 
@@ -48,6 +49,9 @@ export const PrecheckProblem = z.object({
   ]),
   severity: z.enum(['error', 'warning', 'info']),
   message: z.string(),
+  /** The message's code and parameters (core/env/messages.ts), for the UI's language. */
+  code: z.string().optional(),
+  params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
 })
 export type PrecheckProblem = z.infer<typeof PrecheckProblem>
 
@@ -55,7 +59,8 @@ export const PrecheckReport = z.object({ ok: z.boolean(), problems: z.array(Prec
 export type PrecheckReport = z.infer<typeof PrecheckReport>
 
 const GiB = 1024 ** 3
-const gib = (n: number) => `${(n / GiB).toFixed(1)} GB`
+/** GB with one decimal, as the messages show it. */
+const gibs = (n: number) => Math.round((n / GiB) * 10) / 10
 
 /** cmd.exe and batch files treat these specially; PATH splits on ';'. Python tools launched through them break. */
 const WINDOWS_BAD_CHARS = /[!%^&|<>";=`]/
@@ -85,112 +90,69 @@ export function evaluatePrechecks(rawFacts: PrecheckFacts, version: SdScriptsVer
   const facts = PrecheckFacts.parse(rawFacts)
   const problems: PrecheckProblem[] = []
   const { os, envDir } = facts
-  const add = (id: PrecheckProblem['id'], severity: PrecheckProblem['severity'], message: string) =>
-    problems.push({ id, severity, message })
+  const add = (
+    id: PrecheckProblem['id'],
+    severity: PrecheckProblem['severity'],
+    code: EnvCode,
+    params: EnvParams = {},
+  ) => problems.push({ id, severity, ...envText(code, params) })
 
   // Disk: the estimate plus room for pip/uv caches and temporary unpacking.
   if (facts.freeBytes !== null) {
     const margin = Math.max(2 * GiB, facts.neededBytes * 0.25)
     if (facts.freeBytes < facts.neededBytes) {
-      add(
-        'disk',
-        'error',
-        `Not enough free space for the environment: ${gib(facts.freeBytes)} free where ${envDir} is, about ` +
-          `${gib(facts.neededBytes)} needed. Free some space or choose a folder on another drive.`,
-      )
+      add('disk', 'error', 'pre_disk_short', {
+        free: gibs(facts.freeBytes),
+        dir: envDir,
+        need: gibs(facts.neededBytes),
+      })
     } else if (facts.freeBytes < facts.neededBytes + margin) {
-      add(
-        'disk',
-        'warning',
-        `Free space is tight: ${gib(facts.freeBytes)} free, about ${gib(facts.neededBytes)} needed plus room for ` +
-          'download caches. The install may fail with "No space left on device"; freeing space first is safer.',
-      )
+      add('disk', 'warning', 'pre_disk_tight', { free: gibs(facts.freeBytes), need: gibs(facts.neededBytes) })
     }
   }
 
   const folder = facts.folder
   if (folder?.kind === 'foreign') {
     const own = folder.entries.filter((n) => n === 'sd-scripts' || n === 'venv')
-    add(
-      'folder',
-      'error',
-      `${envDir} already holds files that SDXL Studio did not put there (${listNames(folder.entries)}). ` +
-        'An environment needs a folder of its own: installing here could replace them, and removing the ' +
-        'environment later could delete them. Choose a new or empty folder' +
-        (own.length
-          ? `; to use the sd-scripts install that is there as it is, choose "Use existing" (env use-existing ${envDir}).`
-          : '.'),
-    )
+    add('folder', 'error', own.length ? 'pre_folder_foreign_install' : 'pre_folder_foreign', {
+      dir: envDir,
+      names: listNames(folder.entries),
+    })
   } else if (folder?.kind === 'not_a_folder') {
-    add(
-      'folder',
-      'error',
-      `${envDir} is a file, not a folder. Choose a new or empty folder for the environment.`,
-    )
+    add('folder', 'error', 'pre_folder_file', { dir: envDir })
   } else if (folder?.kind === 'ours' && folder.otherEnv) {
-    add(
-      'folder',
-      'error',
-      `${envDir} holds the environment "${folder.otherEnv}". Remove that environment first, or choose another folder.`,
-    )
+    add('folder', 'error', 'pre_folder_other_env', { dir: envDir, env: folder.otherEnv })
   }
 
   if (facts.writeError !== null) {
-    add(
-      'writable',
-      'error',
-      `Cannot write to ${envDir} (${facts.writeError}). Choose a folder you own, or fix its permissions.`,
-    )
+    add('writable', 'error', 'pre_not_writable', { dir: envDir, error: facts.writeError })
   }
 
   const fs = facts.fsType?.toLowerCase() ?? ''
   if (['vfat', 'fat', 'fat12', 'fat16', 'fat32', 'msdos', 'exfat'].includes(fs)) {
-    add(
-      'filesystem',
-      'error',
-      `${envDir} is on a ${facts.fsType} drive. Python environments need NTFS (Windows) or a Linux file system ` +
-        '(ext4, btrfs, xfs): FAT32 cannot hold files over 4 GB and FAT/exFAT lack the links and permissions venvs use. ' +
-        'Choose a folder on another drive.',
-    )
+    add('filesystem', 'error', 'pre_filesystem', { dir: envDir, fs: facts.fsType ?? '' })
   }
 
   const cloud = facts.oneDriveRoots.find((root) => root && isInside(os, envDir, root))
   const segments = normalise(os, envDir).split(/[\\/]/)
   if (cloud || segments.some((s) => /^onedrive(\s*-.*)?$/i.test(s))) {
-    add(
-      'cloud',
-      'error',
-      `${envDir} is inside a OneDrive folder${cloud ? ` (${cloud})` : ''}. OneDrive syncs and locks the tens of ` +
-        'thousands of files a Python environment has, and "files on demand" leaves placeholders Python cannot read. ' +
-        `Choose a folder outside OneDrive, e.g. ${os === 'win32' ? 'C:\\SDXL-Studio\\envs' : '~/sdxl-studio/envs'}.`,
-    )
+    add('cloud', 'error', 'pre_onedrive', {
+      dir: envDir,
+      root: cloud ? ` (${cloud})` : '',
+      example: os === 'win32' ? 'C:\\SDXL-Studio\\envs' : '~/sdxl-studio/envs',
+    })
   } else if (segments.some((s) => /^(dropbox|google drive|icloud ?drive|my drive)$/i.test(s))) {
-    add(
-      'cloud',
-      'warning',
-      `${envDir} looks like a cloud-synced folder. Syncing a Python environment is slow and can lock files during ` +
-        'the install; a folder outside it is safer.',
-    )
+    add('cloud', 'warning', 'pre_cloud', { dir: envDir })
   }
 
   if (os === 'win32') {
     const bad = WINDOWS_BAD_CHARS.exec(envDir)
     if (bad) {
-      add(
-        'path_chars',
-        'error',
-        `The folder path contains "${bad[0]}", which breaks Python tools started through Windows command scripts ` +
-          `(${envDir}). Choose a path with letters, digits, spaces, '-', '_' and '.' only.`,
-      )
+      add('path_chars', 'error', 'pre_path_char_windows', { char: bad[0], dir: envDir })
     }
     // eslint-disable-next-line no-control-regex
     if (/[^\x00-\x7f]/.test(envDir)) {
-      add(
-        'path_chars',
-        'warning',
-        `The folder path has non-English letters (${envDir}). Most tools cope, but some Python packages fail to ` +
-          'load from such paths on Windows. If the install or training fails, use a path like C:\\SDXL-Studio\\envs.',
-      )
+      add('path_chars', 'warning', 'pre_path_non_ascii', { dir: envDir })
     }
     // Spaces inside names are fine: every command gets its arguments as a list, never through a
     // shell, and venv launchers quote their own paths (the default %LOCALAPPDATA%\\SDXL Studio has
@@ -200,66 +162,53 @@ export function evaluatePrechecks(rawFacts: PrecheckFacts, version: SdScriptsVer
       (seg) => /^\s|\s$|\.$/.test(seg) || /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i.test(seg),
     )
     if (badSegment !== undefined) {
-      add(
-        'path_chars',
-        'error',
-        `The folder name "${badSegment}" in ${envDir} starts or ends with a space, ends with a dot, or is a ` +
-          'reserved device name; Windows programs cannot open such folders. Rename it or choose another folder.',
-      )
+      add('path_chars', 'error', 'pre_path_segment', { segment: badSegment, dir: envDir })
     }
     // site-packages paths of torch and friends add ~150 characters to the environment folder.
     if (envDir.length > 100) {
-      add(
-        'path_length',
-        'warning',
-        `The folder path is ${envDir.length} characters long; files deep inside the environment may exceed ` +
-          "Windows' 260-character limit. Use a shorter path, or enable long paths in Windows.",
-      )
+      add('path_length', 'warning', 'pre_path_length', { length: envDir.length })
     }
   } else {
     const bad = POSIX_BAD_CHARS.exec(envDir)
     if (bad) {
-      add(
-        'path_chars',
-        'error',
-        `The folder path contains ${JSON.stringify(bad[0])}, which breaks PATH and Python's module search path ` +
-          `(${envDir}). Choose another folder.`,
-      )
+      add('path_chars', 'error', 'pre_path_char_posix', { char: JSON.stringify(bad[0]), dir: envDir })
     }
   }
 
   if (!facts.gitAvailable) {
-    add(
-      'git',
-      'warning',
-      facts.sourceIsUrl
-        ? 'git is not installed: the sd-scripts release archive will be downloaded instead. Install git ' +
-            '(https://git-scm.com) for faster updates.'
-        : 'git is not installed: the local sd-scripts folder will be copied as it is (its tag cannot be checked). ' +
-            'Install git (https://git-scm.com) to check out the exact version.',
-    )
+    add('git', 'warning', facts.sourceIsUrl ? 'pre_git_archive' : 'pre_git_copy')
   }
 
   const range = `${version.python.min}–${version.python.max}`
   const supported = facts.pythonVersions.filter((v) => pythonSupported(version, v))
   if (supported.length === 0) {
-    const found = facts.pythonVersions.length
-      ? `Found Python ${facts.pythonVersions.join(', ')}`
-      : 'No Python found'
+    const versions = facts.pythonVersions.join(', ')
     const tooNew = facts.pythonVersions.some((v) => compareVersionPrefix(v, version.python.max) > 0)
+    const install = version.python.install
     if (facts.installer === 'pip') {
       add(
         'python',
         'error',
-        `${found}; sd-scripts ${version.tag} needs Python ${range}${tooNew ? ' (newer versions are untested and some packages have no wheels)' : ''}. ` +
-          `Install Python ${version.python.install}, or use the uv installer, which downloads it.`,
+        !facts.pythonVersions.length
+          ? 'pre_python_pip_none'
+          : tooNew
+            ? 'pre_python_pip_too_new'
+            : 'pre_python_pip_found',
+        { versions, tag: version.tag, range, install },
       )
     } else {
+      // uv itself is downloaded from the PyPI index when it is missing, so no Python is needed.
       add(
         'python',
         'info',
-        `${found}; uv${facts.uvAvailable ? '' : ' (downloaded from the PyPI index first)'} will download Python ` +
-          `${version.python.install} for this environment.`,
+        facts.pythonVersions.length
+          ? facts.uvAvailable
+            ? 'pre_python_uv_found'
+            : 'pre_python_uv_fetch_found'
+          : facts.uvAvailable
+            ? 'pre_python_uv_none'
+            : 'pre_python_uv_fetch_none',
+        { versions, install },
       )
     }
   }

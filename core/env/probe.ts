@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { envText, type EnvCode, type EnvParams } from './messages'
 import type { ProbeExpectations, StepId } from './plan'
 
 /** What resources/env/probe.py prints. */
@@ -51,6 +52,9 @@ export const ProbeCheck = z.enum([
 export const ProbeProblem = z.object({
   check: ProbeCheck,
   message: z.string(),
+  /** The message's code and parameters (core/env/messages.ts), for the UI's language. */
+  code: z.string().optional(),
+  params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
   /** The install step that fixes it (Repair re-runs these). */
   repair: z.array(z.string()),
 })
@@ -85,18 +89,19 @@ function torchMatches(installed: string, build: { torch: string; index: string }
 /** Turns a probe report into the problems Verify shows and the steps Repair re-runs. Pure. */
 export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProblem[] {
   const problems: ProbeProblem[] = []
-  const add = (check: ProbeProblem['check'], message: string, repair: StepId[]) =>
-    problems.push({ check, message, repair })
+  const add = (check: ProbeProblem['check'], code: EnvCode, params: EnvParams, repair: StepId[]) =>
+    problems.push({ check, ...envText(code, params), repair })
   const py = report.python.version
   if (cmpMinor(py, ctx.pythonRange.min) < 0 || cmpMinor(py, ctx.pythonRange.max) > 0) {
-    add(
-      'python',
-      `The environment runs Python ${py}; sd-scripts needs ${ctx.pythonRange.min}–${ctx.pythonRange.max}. Repair recreates the venv.`,
-      ['venv', 'torch', 'requirements', 'extras'],
-    )
+    add('python', 'probe_python', { version: py, min: ctx.pythonRange.min, max: ctx.pythonRange.max }, [
+      'venv',
+      'torch',
+      'requirements',
+      'extras',
+    ])
   }
   if (!report.python.in_venv) {
-    add('venv', `${report.python.executable} is not a virtual environment.`, [
+    add('venv', 'probe_not_venv', { python: report.python.executable }, [
       'venv',
       'torch',
       'requirements',
@@ -104,35 +109,26 @@ export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProb
     ])
   }
   if (!report.sd_scripts.exists) {
-    add('source', `The sd-scripts folder is missing: ${report.sd_scripts.path}.`, ['source', 'requirements'])
+    add('source', 'probe_source_missing', { path: report.sd_scripts.path }, ['source', 'requirements'])
   } else if (ctx.tag && report.sd_scripts.tag && report.sd_scripts.tag !== ctx.tag) {
-    add('version', `sd-scripts is at ${report.sd_scripts.tag}, expected ${ctx.tag}.`, [
+    add('version', 'probe_version', { tag: report.sd_scripts.tag, expected: ctx.tag }, [
       'source',
       'requirements',
     ])
   }
   const req = report.requirements
   if (report.sd_scripts.exists && req.file === null) {
-    add('source', 'sd-scripts has no requirements.txt: the checkout is incomplete.', [
-      'source',
-      'requirements',
-    ])
+    add('source', 'probe_no_requirements', {}, ['source', 'requirements'])
   }
   if (req.missing.length || req.mismatched.length) {
     const parts = [
       ...(req.missing.length ? [`missing ${req.missing.join(', ')}`] : []),
       ...req.mismatched.map((m) => `${m.name} ${m.installed} (needs ${m.required})`),
     ]
-    add('requirements', `sd-scripts' requirements are not all installed: ${parts.join('; ')}.`, [
-      'requirements',
-    ])
+    add('requirements', 'probe_requirements', { details: parts.join('; ') }, ['requirements'])
   }
   if (!report.library.importable) {
-    add(
-      'library',
-      `sd-scripts' library package does not import: ${report.library.error ?? 'unknown error'}.`,
-      ['requirements'],
-    )
+    add('library', 'probe_library', { error: report.library.error ?? '?' }, ['requirements'])
   }
   const missingExtras = ctx.extras
     .map((spec) =>
@@ -143,37 +139,32 @@ export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProb
     )
     .filter((name) => !report.packages[name])
   if (missingExtras.length) {
-    add('extras', `Extra packages are missing: ${missingExtras.join(', ')}.`, ['extras'])
+    add('extras', 'probe_extras', { packages: missingExtras.join(', ') }, ['extras'])
   }
   if (ctx.expect.torch) {
     const t = report.torch
     if (!t || !t.imported) {
-      add('torch', `torch does not import${t?.error ? `: ${t.error}` : ''}.`, ['torch'])
+      add('torch', 'probe_torch_import', { error: t?.error ? `: ${t.error}` : '' }, ['torch'])
     } else if (ctx.torchBuild && t.version && !torchMatches(t.version, ctx.torchBuild)) {
       add(
         'torch',
-        `torch ${t.version} is installed, but this environment uses torch ${ctx.torchBuild.torch} (${ctx.torchBuild.index}); ` +
-          'another install replaced it. Repair reinstalls the planned build.',
+        'probe_torch_replaced',
+        { installed: t.version, torch: ctx.torchBuild.torch, index: ctx.torchBuild.index },
         ['torch'],
       )
     } else if (ctx.expect.cuda && !t.cuda_available) {
-      add(
-        'cuda',
-        `torch ${t.version} cannot use the GPU (CUDA is not available). Update the NVIDIA driver, or Repair to reinstall the CUDA build of torch.`,
-        ['torch'],
-      )
+      add('cuda', 'probe_cuda', { version: t.version ?? '?' }, ['torch'])
     }
   }
   if (ctx.expect.trainingScripts) {
     for (const s of report.training_scripts ?? []) {
       if (!s.ok)
-        add('training_scripts', `${s.name}.py does not import: ${s.error ?? 'unknown error'}.`, [
+        add('training_scripts', 'probe_script', { name: s.name, error: s.error ?? '?' }, [
           'requirements',
           'extras',
         ])
     }
-    if (report.training_scripts === null)
-      add('training_scripts', 'The training scripts were not checked.', [])
+    if (report.training_scripts === null) add('training_scripts', 'probe_scripts_unchecked', {}, [])
   }
   return problems
 }

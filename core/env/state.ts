@@ -16,6 +16,9 @@ export const FailureKind = z.enum([
 ])
 export type FailureKind = z.infer<typeof FailureKind>
 
+/** Parameters of a coded message (core/env/messages.ts). */
+const CodeParams = z.record(z.string(), z.union([z.string(), z.number()]))
+
 export const StepRecord = z.object({
   state: StepState,
   startedAt: z.number().optional(),
@@ -23,7 +26,14 @@ export const StepRecord = z.object({
   durationMs: z.number().optional(),
   /** Bytes the step added on disk (measured after it finished). */
   bytes: z.number().optional(),
-  error: z.object({ kind: FailureKind, message: z.string() }).optional(),
+  error: z
+    .object({
+      kind: FailureKind,
+      message: z.string(),
+      code: z.string().optional(),
+      params: CodeParams.optional(),
+    })
+    .optional(),
 })
 export type StepRecord = z.infer<typeof StepRecord>
 
@@ -38,7 +48,16 @@ export const InstallState = z.object({
   childPid: z.number().nullable().default(null),
   runnerPid: z.number().nullable().default(null),
   updatedAt: z.number(),
-  lastError: z.object({ step: StepId, kind: FailureKind, message: z.string() }).nullable().default(null),
+  lastError: z
+    .object({
+      step: StepId,
+      kind: FailureKind,
+      message: z.string(),
+      code: z.string().optional(),
+      params: CodeParams.optional(),
+    })
+    .nullable()
+    .default(null),
 })
 export type InstallState = z.infer<typeof InstallState>
 
@@ -51,6 +70,13 @@ export const StepProgress = z.object({
   estimateBytes: z.number().nullable(),
   skipReason: z.string().nullable(),
   error: z.string().nullable(),
+  /** Codes and parameters of the title, skip reason and error (core/env/messages.ts), when known. */
+  titleCode: z.string().optional(),
+  titleParams: CodeParams.optional(),
+  skipCode: z.string().optional(),
+  skipParams: CodeParams.optional(),
+  errorCode: z.string().optional(),
+  errorParams: CodeParams.optional(),
 })
 export type StepProgress = z.infer<typeof StepProgress>
 
@@ -106,6 +132,9 @@ export function toProgress(state: InstallState): InstallProgress {
         estimateBytes: s.estimateBytes ?? null,
         skipReason: s.skipReason ?? null,
         error: r.error?.message ?? null,
+        ...(s.titleCode ? { titleCode: s.titleCode, titleParams: s.titleParams ?? {} } : {}),
+        ...(s.skipCode ? { skipCode: s.skipCode, skipParams: s.skipParams ?? {} } : {}),
+        ...(r.error?.code ? { errorCode: r.error.code, errorParams: r.error.params ?? {} } : {}),
       }
     }),
   }

@@ -1,6 +1,7 @@
 import { isNetworkType, TrainingConfig, type Subset, type TrainingConfig as Config } from '../config/schema'
 import { promptLine } from '../sdscripts/render'
-import type { KohyaImport } from './import'
+import { note } from '../sdscripts/messages'
+import type { ImportNote, KohyaImport } from './import'
 
 /**
  * Export to the kohya_ss GUI JSON format (flat keys, sorted like the GUI writes them). kohya_ss
@@ -27,8 +28,8 @@ function baseName(p: string): string {
   return trimmed.slice(Math.max(trimmed.lastIndexOf('/'), trimmed.lastIndexOf('\\')) + 1)
 }
 
-export function exportKohya(config: Config): { json: Record<string, unknown>; warnings: string[] } {
-  const warnings: string[] = []
+export function exportKohya(config: Config): { json: Record<string, unknown>; warnings: ImportNote[] } {
+  const warnings: ImportNote[] = []
   const net = isNetworkType(config.type)
   const {
     dataset: d,
@@ -153,15 +154,11 @@ export function exportKohya(config: Config): { json: Record<string, unknown>; wa
     const parents = [...new Set(group.map((x) => parentOf(x.image_dir)))]
     j[key] = parents[0] ?? ''
     if (parents.length > 1)
-      warnings.push(
-        `kohya_ss takes one ${key}; the subsets live under ${parents.length} folders, only ${parents[0]} is exported.`,
-      )
+      warnings.push(note('kohya_export_one_dir', { key, count: parents.length, first: parents[0] ?? '' }))
     for (const x of group) {
       const m = /^(\d+)_/.exec(baseName(x.image_dir))
       if (!m || Number(m[1]) !== x.num_repeats)
-        warnings.push(
-          `kohya_ss reads repeats from folder names: ${x.image_dir} should be named ${x.num_repeats}_<name> for ${x.num_repeats} repeats.`,
-        )
+        warnings.push(note('kohya_export_repeats', { dir: x.image_dir, repeats: x.num_repeats }))
     }
   }
   const first = subsets[0]
@@ -178,10 +175,7 @@ export function exportKohya(config: Config): { json: Record<string, unknown>; wa
         JSON.stringify({ ...x, image_dir: '', num_repeats: 0, is_reg: false, class_tokens: '' }) !==
         JSON.stringify({ ...first, image_dir: '', num_repeats: 0, is_reg: false, class_tokens: '' }),
     )
-    if (differs)
-      warnings.push(
-        "kohya_ss has one set of caption settings for all folders; the first folder's settings are exported.",
-      )
+    if (differs) warnings.push(note('kohya_export_captions'))
   }
   const extras = Object.entries(config.extra_args)
   if (extras.length)

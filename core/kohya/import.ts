@@ -1,9 +1,13 @@
+import { extraCandidate, type ExtraCandidate } from '../config/extras'
 import {
   TrainingConfig,
   type SamplePrompt,
   type TrainingConfigInput,
   type TrainingType,
 } from '../config/schema'
+import { optionInfo } from '../sdscripts/args'
+import { note, NoteError, type NoteCode, type Params } from '../sdscripts/messages'
+import { optimizerKind } from '../sdscripts/optimizers'
 
 /**
  * Import of bmaltais/kohya_ss GUI config files: one flat JSON object of GUI fields (LoRA_type,
@@ -12,12 +16,23 @@ import {
  * (a GUI-only setting, with the reason) or unmapped (a value we could not carry over).
  */
 
-export type KeyStatus = 'mapped' | 'empty' | 'ignored' | 'unmapped'
+/** `offered`: an sd-scripts option we have no field for, offered as an extra option (see `extras`). */
+export type KeyStatus = 'mapped' | 'empty' | 'ignored' | 'unmapped' | 'offered'
 
 export interface KeyReport {
   key: string
   status: KeyStatus
+  /** English; `code` and `params` name the text in NOTE_MESSAGES (core/sdscripts/messages.ts). */
   note?: string
+  code?: string
+  params?: Params
+}
+
+/** A message about the import as a whole (code, parameters and the English text). */
+export interface ImportNote {
+  code: string
+  params: Params
+  message: string
 }
 
 export interface KohyaImport {
@@ -25,7 +40,12 @@ export interface KohyaImport {
   keys: KeyReport[]
   /** Keys whose value could not be carried over (subset of `keys`). */
   unmapped: string[]
-  warnings: string[]
+  warnings: ImportNote[]
+  /**
+   * Options that are not our mapped settings (additional parameters, sd-scripts options without a
+   * field, an optimizer class path): none is in `config` until accepted (core/config/extras.ts).
+   */
+  extras: ExtraCandidate[]
   /**
    * kohya_ss points at parent folders with `<repeats>_<name>` sub-folders; listing them needs the file
    * system, so the service turns these into dataset subsets (core has none yet for them).
@@ -46,35 +66,35 @@ const LORA_TYPES: Record<string, TrainingType> = {
 }
 
 /** GUI-only keys: never passed to sd-scripts by kohya_ss, or secrets we refuse to copy. */
-const GUI_ONLY: Record<string, string> = {
-  model_list: 'GUI model picker',
-  sdxl: 'SDXL is implied',
-  sdxl_checkbox: 'SDXL is implied',
-  use_wandb: 'Weights & Biases logging is not supported',
-  wandb_api_key: 'secrets are never imported',
-  wandb_run_name: 'Weights & Biases logging is not supported',
-  huggingface_token: 'secrets are never imported',
-  log_with: 'TensorBoard is used when a logging folder is set',
-  unit: 'GUI field',
-  train_on_input: 'iA3 only',
-  lora_network_weights: 'resuming from network weights is not supported yet',
-  dim_from_weights: 'resuming from network weights is not supported yet',
-  resume: 'resuming is chosen when starting a run',
-  no_token_padding: 'Dreambooth tab setting for SD1.x',
-  stop_text_encoder_training: 'not an sd-scripts SDXL option',
-  stop_text_encoder_training_pct: 'not an sd-scripts SDXL option',
-  create_buckets: 'finetune tab metadata preparation',
-  create_caption: 'finetune tab metadata preparation',
-  use_latent_files: 'finetune tab metadata preparation',
-  full_path: 'finetune tab metadata preparation',
-  batch_size: 'finetune tab caption batch size',
-  caption_metadata_filename: 'finetune tab metadata preparation',
-  latent_metadata_filename: 'finetune tab metadata preparation',
-  image_folder: 'finetune tab metadata preparation',
-  save_as: 'GUI field',
-  file_path: 'GUI field',
-  headless: 'GUI field',
-  print_only: 'GUI field',
+const GUI_ONLY: Record<string, NoteCode> = {
+  model_list: 'kohya_gui_model_picker',
+  sdxl: 'kohya_sdxl_implied',
+  sdxl_checkbox: 'kohya_sdxl_implied',
+  use_wandb: 'kohya_wandb_unsupported',
+  wandb_api_key: 'kohya_secret',
+  wandb_run_name: 'kohya_wandb_unsupported',
+  huggingface_token: 'kohya_secret',
+  log_with: 'kohya_tensorboard_when_dir',
+  unit: 'kohya_gui_field',
+  train_on_input: 'kohya_ia3_only',
+  lora_network_weights: 'kohya_weights_unsupported',
+  dim_from_weights: 'kohya_weights_unsupported',
+  resume: 'kohya_resume_at_start',
+  no_token_padding: 'kohya_sd1_dreambooth',
+  stop_text_encoder_training: 'kohya_not_sdxl_option',
+  stop_text_encoder_training_pct: 'kohya_not_sdxl_option',
+  create_buckets: 'kohya_finetune_metadata',
+  create_caption: 'kohya_finetune_metadata',
+  use_latent_files: 'kohya_finetune_metadata',
+  full_path: 'kohya_finetune_metadata',
+  batch_size: 'kohya_finetune_batch',
+  caption_metadata_filename: 'kohya_finetune_metadata',
+  latent_metadata_filename: 'kohya_finetune_metadata',
+  image_folder: 'kohya_finetune_metadata',
+  save_as: 'kohya_gui_field',
+  file_path: 'kohya_gui_field',
+  headless: 'kohya_gui_field',
+  print_only: 'kohya_gui_field',
 }
 
 function isEmptyValue(v: unknown): boolean {
@@ -155,37 +175,45 @@ export function parseAdditionalParameters(text: string): Record<string, string |
   return out
 }
 
-function detectType(j: Json, warnings: string[]): TrainingType {
+/** A kohya_ss JSON value as an extra option value (strings, numbers, flags, lists of strings). */
+function extraValue(v: unknown): string | number | boolean | string[] {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)))
+  return JSON.stringify(v)
+}
+
+function detectType(j: Json, warnings: ImportNote[]): TrainingType {
   const lt = str(j.LoRA_type)
   if (lt !== undefined) {
     const t = LORA_TYPES[lt]
     if (t) {
-      if (lt === 'LyCORIS/LoCon')
-        warnings.push(
-          "LyCORIS LoCon is imported as LoCon built with sd-scripts' networks.lora (conv_dim/conv_alpha): same layers, no extra package.",
-        )
+      if (lt === 'LyCORIS/LoCon') warnings.push(note('kohya_lycoris_locon'))
       return t
     }
-    throw new KohyaImportError(
-      `kohya_ss LoRA type "${lt}" is not supported. Supported: ${Object.keys(LORA_TYPES).join(', ')}.`,
-    )
+    throw new KohyaImportError('kohya_lora_type', { type: lt, supported: Object.keys(LORA_TYPES).join(', ') })
   }
   // No LoRA_type: the Dreambooth or Finetune tab (both run sdxl_train.py for SDXL), unless it has a network.
   if (j.network_dim !== undefined) return 'lora'
   return 'dreambooth'
 }
 
-export class KohyaImportError extends Error {}
+/** Why a file cannot be imported at all; `code`/`params` name the text in NOTE_MESSAGES. */
+export class KohyaImportError extends NoteError {}
 
 export function importKohya(input: unknown): KohyaImport {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
-    throw new KohyaImportError('A kohya_ss config is a JSON object of settings; this file is not.')
+    throw new KohyaImportError('kohya_not_object')
   const j = input as Json
-  const warnings: string[] = []
+  const warnings: ImportNote[] = []
+  const extras: ExtraCandidate[] = []
   const type = detectType(j, warnings)
   const report = new Map<string, KeyReport>()
-  const mark = (key: string, status: KeyStatus, note?: string) => {
-    if (key in j) report.set(key, note ? { key, status, note } : { key, status })
+  const mark = (key: string, status: KeyStatus, code?: NoteCode, params: Params = {}) => {
+    if (key in j)
+      report.set(
+        key,
+        code ? { key, status, note: note(code, params).message, code, params } : { key, status },
+      )
   }
   const used = (...keys: string[]) => keys.forEach((k) => mark(k, 'mapped'))
 
@@ -219,9 +247,9 @@ export function importKohya(input: unknown): KohyaImport {
   used('LoRA_type')
 
   if (j.sdxl === false || j.sdxl_checkbox === false || bool(j.v2) || bool(j.v_parameterization))
-    warnings.push('This config was made for SD 1.x/2.x, not SDXL; check the base model and resolution.')
-  mark('v2', bool(j.v2) ? 'unmapped' : 'empty', 'SD 2.x setting; SDXL does not use it')
-  mark('v_parameterization', bool(j.v_parameterization) ? 'unmapped' : 'empty', 'SD 2.x setting')
+    warnings.push(note('kohya_not_sdxl'))
+  mark('v2', bool(j.v2) ? 'unmapped' : 'empty', 'kohya_sd2_setting')
+  mark('v_parameterization', bool(j.v_parameterization) ? 'unmapped' : 'empty', 'kohya_sd2_setting')
 
   const s = (k: string) => str(j[k])
   const n = (k: string) => num(j[k])
@@ -265,7 +293,7 @@ export function importKohya(input: unknown): KohyaImport {
     if (m) {
       c.dataset.resolution = { width: Number(m[1]), height: Number(m[2] ?? m[1]) }
       used('max_resolution')
-    } else mark('max_resolution', 'unmapped', `cannot read resolution "${res}"`)
+    } else mark('max_resolution', 'unmapped', 'kohya_bad_resolution', { value: res })
   }
   flag('enable_bucket', (v) => (c.dataset.enable_bucket = v))
   for (const k of ['min_bucket_reso', 'max_bucket_reso', 'bucket_reso_steps'] as const)
@@ -287,7 +315,7 @@ export function importKohya(input: unknown): KohyaImport {
   for (const k of ['color_aug', 'random_crop'] as const) {
     if (b(k)) {
       c.extra_args[k] = true
-      mark(k, 'mapped', 'kept as an extra argument')
+      mark(k, 'mapped', 'kohya_kept_extra')
     }
   }
 
@@ -328,7 +356,7 @@ export function importKohya(input: unknown): KohyaImport {
     const sw = n('scale_weight_norms')
     if (sw !== undefined && sw > 0) {
       c.extra_args.scale_weight_norms = sw
-      mark('scale_weight_norms', 'mapped', 'kept as an extra argument')
+      mark('scale_weight_norms', 'mapped', 'kohya_kept_extra')
     }
     decimal('prior_loss_weight', (v) => (c.loss.prior_loss_weight = v))
   } else {
@@ -342,7 +370,16 @@ export function importKohya(input: unknown): KohyaImport {
 
   // Optimizer
   const opt = s('optimizer')
-  if (opt) {
+  if (opt && optimizerKind(opt) === 'class_path') {
+    // A dotted path makes sd-scripts import that module: only with the user's consent.
+    c.optimizer.type = 'AdamW'
+    extras.push({
+      ...extraCandidate('optimizer_type', opt, 'optimizer'),
+      target: { path: 'optimizer.type', value: opt },
+    })
+    warnings.push(note('kohya_optimizer_class', { name: opt }))
+    mark('optimizer', 'offered', 'kohya_offered')
+  } else if (opt) {
     c.optimizer.type = opt
     used('optimizer')
   } else if (b('use_8bit_adam')) {
@@ -396,7 +433,7 @@ export function importKohya(input: unknown): KohyaImport {
   if (steps && !epochs) {
     c.training.max_train_steps = Math.round(steps)
     used('max_train_steps')
-  } else if (steps) mark('max_train_steps', 'ignored', 'epochs are set; kohya_ss also lets epochs win')
+  } else if (steps) mark('max_train_steps', 'ignored', 'kohya_epochs_win')
   integer('train_batch_size', (v) => (c.training.batch_size = v))
   const ga = n('gradient_accumulation_steps')
   if (ga !== undefined) {
@@ -451,7 +488,7 @@ export function importKohya(input: unknown): KohyaImport {
   }
   if (b('mem_eff_attn')) {
     c.extra_args.mem_eff_attn = true
-    mark('mem_eff_attn', 'mapped', 'kept as an extra argument')
+    mark('mem_eff_attn', 'mapped', 'kohya_kept_extra')
   }
   integer('max_data_loader_n_workers', (v) => (c.memory.max_data_loader_n_workers = v))
 
@@ -465,7 +502,7 @@ export function importKohya(input: unknown): KohyaImport {
       c.loss.multires_noise_discount = n('multires_noise_discount') ?? 0.3
     }
     used('noise_offset_type', 'multires_noise_iterations', 'multires_noise_discount')
-    mark('noise_offset', 'ignored', 'kohya_ss passes only the multires noise settings for "Multires"')
+    mark('noise_offset', 'ignored', 'kohya_multires_only')
   } else {
     const no = n('noise_offset')
     if (no !== undefined && no > 0) c.loss.noise_offset = no
@@ -473,9 +510,9 @@ export function importKohya(input: unknown): KohyaImport {
     mark(
       'multires_noise_iterations',
       n('multires_noise_iterations') ? 'ignored' : 'empty',
-      'kohya_ss passes only noise_offset for "Original"',
+      'kohya_original_only',
     )
-    mark('multires_noise_discount', 'ignored', 'kohya_ss passes only noise_offset for "Original"')
+    mark('multires_noise_discount', 'ignored', 'kohya_original_only')
   }
   const lt = s('loss_type')
   if (lt === 'l2' || lt === 'l1' || lt === 'huber' || lt === 'smooth_l1') {
@@ -487,38 +524,39 @@ export function importKohya(input: unknown): KohyaImport {
     const v = n(k)
     if (v) {
       c.extra_args[k] = v
-      mark(k, 'mapped', 'kept as an extra argument')
+      mark(k, 'mapped', 'kohya_kept_extra')
     }
   }
   const minT = n('min_timestep')
   const maxT = n('max_timestep')
   if (minT !== undefined && minT > 0) {
     c.extra_args.min_timestep = Math.round(minT)
-    mark('min_timestep', 'mapped', 'kept as an extra argument')
+    mark('min_timestep', 'mapped', 'kohya_kept_extra')
   }
   if (maxT !== undefined && maxT < 1000) {
     c.extra_args.max_timestep = Math.round(maxT)
-    mark('max_timestep', 'mapped', 'kept as an extra argument')
+    mark('max_timestep', 'mapped', 'kohya_kept_extra')
   }
   if (b('weighted_captions')) {
     c.extra_args.weighted_captions = true
-    mark('weighted_captions', 'mapped', 'kept as an extra argument')
+    mark('weighted_captions', 'mapped', 'kohya_kept_extra')
   }
   if (b('scale_v_pred_loss_like_noise_pred'))
-    mark('scale_v_pred_loss_like_noise_pred', 'unmapped', 'v-prediction only; SDXL base is not v-pred')
+    mark('scale_v_pred_loss_like_noise_pred', 'unmapped', 'kohya_vpred_only')
   const vbs = n('vae_batch_size')
   if (vbs) {
     c.extra_args.vae_batch_size = Math.round(vbs)
-    mark('vae_batch_size', 'mapped', 'kept as an extra argument')
+    mark('vae_batch_size', 'mapped', 'kohya_kept_extra')
   }
   const clip = n('clip_skip')
-  if (clip !== undefined && clip > 1)
-    mark('clip_skip', 'unmapped', 'sd-scripts warns that clip_skip gives unexpected results with SDXL')
-  else mark('clip_skip', 'empty', '1 means no clip skip')
-  if (maxT !== undefined && maxT >= 1000) mark('max_timestep', 'empty', '1000 is the default')
-  if (type !== 'lokr') mark('factor', 'empty', 'LoKr only')
+  if (clip !== undefined && clip > 1) mark('clip_skip', 'unmapped', 'kohya_clip_skip')
+  else mark('clip_skip', 'empty', 'kohya_clip_skip_default')
+  if (maxT !== undefined && maxT >= 1000)
+    mark('max_timestep', 'empty', 'kohya_default_value', { value: 1000 })
+  if (type !== 'lokr') mark('factor', 'empty', 'kohya_lokr_only')
   const repeats = n('dataset_repeats')
-  if (repeats !== undefined && repeats <= 1) mark('dataset_repeats', 'empty', '1 is the default')
+  if (repeats !== undefined && repeats <= 1)
+    mark('dataset_repeats', 'empty', 'kohya_default_value', { value: 1 })
 
   // Sampling
   const prompts = s('sample_prompts')
@@ -578,7 +616,7 @@ export function importKohya(input: unknown): KohyaImport {
     const v = n(k)
     if (v) {
       c.extra_args[k] = Math.round(v)
-      mark(k, 'mapped', 'kept as an extra argument')
+      mark(k, 'mapped', 'kohya_kept_extra')
     }
   }
 
@@ -587,33 +625,43 @@ export function importKohya(input: unknown): KohyaImport {
   count('num_processes', (v) => (c.launch.num_processes = v))
   text('gpu_ids', (v) => (c.launch.gpu_ids = v))
 
-  // Expert arguments typed into kohya_ss's "additional parameters" box.
+  // Expert arguments typed into kohya_ss's "additional parameters" box: each one is offered, none is
+  // taken without the user's consent (some write files or import code).
   const extra = s('additional_parameters')
   if (extra !== undefined) {
-    Object.assign(c.extra_args, parseAdditionalParameters(extra))
-    used('additional_parameters')
+    for (const [name, value] of Object.entries(parseAdditionalParameters(extra)))
+      extras.push(extraCandidate(name, value, 'additional_parameters'))
+    if (extras.some((x) => x.source === 'additional_parameters'))
+      mark('additional_parameters', 'offered', 'kohya_offered')
+    else used('additional_parameters')
   }
 
-  // Account for every remaining key.
+  // Account for every remaining key. One that is an sd-scripts option of this script is offered as an
+  // extra option (not taken); the rest are reported.
+  const script = type === 'dreambooth' ? 'sdxl_train' : 'sdxl_train_network'
   for (const key of Object.keys(j)) {
     if (report.has(key)) continue
-    if (GUI_ONLY[key]) report.set(key, { key, status: 'ignored', note: GUI_ONLY[key] })
+    const gui = GUI_ONLY[key]
+    if (gui) mark(key, 'ignored', gui)
     else if (isEmptyValue(j[key])) report.set(key, { key, status: 'empty' })
-    else
-      report.set(key, { key, status: 'unmapped', note: `no matching setting for ${JSON.stringify(j[key])}` })
+    else if (optionInfo(script, key)) {
+      extras.push(extraCandidate(key, extraValue(j[key]), key))
+      mark(key, 'offered', 'kohya_offered')
+    } else mark(key, 'unmapped', 'kohya_no_setting', { value: JSON.stringify(j[key]) })
   }
 
   const parsed = TrainingConfig.safeParse(c)
   if (!parsed.success)
-    throw new KohyaImportError(
-      `The kohya_ss config has values out of range: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    )
+    throw new KohyaImportError('kohya_out_of_range', {
+      fields: parsed.error.issues.map((i) => i.path.join('.')).join(', '),
+    })
   const keys = [...report.values()].sort((a, b) => a.key.localeCompare(b.key))
   return {
     config: parsed.data,
     keys,
     unmapped: keys.filter((k) => k.status === 'unmapped').map((k) => k.key),
     warnings,
+    extras,
     folders,
     subsetDefaults,
   }

@@ -19,7 +19,31 @@ export interface SafetensorsHeader {
   expectedSize: number
 }
 
-export type HeaderResult = { ok: true; header: SafetensorsHeader } | { ok: false; problem: string }
+/** Why a header cannot be read: English text, and a code (model_header_* in core/sdscripts/messages.ts). */
+export interface HeaderProblem {
+  ok: false
+  problem: string
+  code: HeaderProblemCode
+  params: Record<string, string | number>
+}
+export type HeaderProblemCode =
+  | 'model_header_too_short'
+  | 'model_header_bad_length'
+  | 'model_header_truncated_in_header'
+  | 'model_header_not_json'
+  | 'model_header_not_object'
+  | 'model_header_bad_tensor'
+  | 'model_header_truncated'
+
+export type HeaderResult = { ok: true; header: SafetensorsHeader } | HeaderProblem
+
+function bad(
+  code: HeaderProblemCode,
+  problem: string,
+  params: Record<string, string | number> = {},
+): HeaderProblem {
+  return { ok: false, problem, code, params }
+}
 
 /** Headers above this are not real checkpoints (SDXL's is about 200 KB). */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024
@@ -39,23 +63,26 @@ export function readHeaderLength(first8: Uint8Array): number | null {
  */
 export function parseHeader(bytes: Uint8Array, fileSize: number): HeaderResult {
   if (fileSize < 8 || bytes.length < 8)
-    return { ok: false, problem: 'The file is too short to be a safetensors file.' }
+    return bad('model_header_too_short', 'The file is too short to be a safetensors file.')
   const len = readHeaderLength(bytes.subarray(0, 8))
   if (len === null)
-    return { ok: false, problem: 'The file does not start with a valid safetensors header length.' }
+    return bad('model_header_bad_length', 'The file does not start with a valid safetensors header length.')
   if (8 + len > fileSize || bytes.length < 8 + len)
-    return { ok: false, problem: 'The file is truncated: it ends inside its header. Download it again.' }
+    return bad(
+      'model_header_truncated_in_header',
+      'The file is truncated: it ends inside its header. Download it again.',
+    )
   let json: unknown
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + len)))
   } catch {
-    return {
-      ok: false,
-      problem: 'The safetensors header is not valid JSON; the file is damaged or not safetensors.',
-    }
+    return bad(
+      'model_header_not_json',
+      'The safetensors header is not valid JSON; the file is damaged or not safetensors.',
+    )
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json))
-    return { ok: false, problem: 'The safetensors header is not a JSON object.' }
+    return bad('model_header_not_object', 'The safetensors header is not a JSON object.')
   const tensors: Record<string, TensorInfo> = {}
   let metadata: Record<string, string> = {}
   let end = 0
@@ -78,16 +105,17 @@ export function parseHeader(bytes: Uint8Array, fileSize: number): HeaderResult {
       !t.data_offsets.every((d) => Number.isInteger(d) && d >= 0) ||
       t.data_offsets[0] > t.data_offsets[1]
     )
-      return { ok: false, problem: `Tensor "${name}" has a malformed entry in the header.` }
+      return bad('model_header_bad_tensor', `Tensor "${name}" has a malformed entry in the header.`, { name })
     tensors[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [t.data_offsets[0], t.data_offsets[1]] }
     end = Math.max(end, t.data_offsets[1])
   }
   const expectedSize = 8 + len + end
   if (fileSize < expectedSize)
-    return {
-      ok: false,
-      problem: `The file is truncated: its header describes ${expectedSize} bytes but it has ${fileSize}. Download it again.`,
-    }
+    return bad(
+      'model_header_truncated',
+      `The file is truncated: its header describes ${expectedSize} bytes but it has ${fileSize}. Download it again.`,
+      { expected: expectedSize, actual: fileSize },
+    )
   return { ok: true, header: { headerLength: len, tensors, metadata, expectedSize } }
 }
 

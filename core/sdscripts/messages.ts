@@ -101,6 +101,62 @@ export const ISSUE_MESSAGES = {
   repeats_name:
     'The folder name says {{named}} repeats but the setting is {{set}}; with a dataset config sd-scripts uses the setting, not the folder name.',
   gpu_count: '{{ids}} GPU id(s) are given for {{processes}} process(es); use one process per GPU.',
+  optimizer_unknown:
+    'sd-scripts has no optimizer "{{name}}" (names are sd-scripts\' own, torch.optim classes, or a full class path such as bitsandbytes.optim.AdEMAMix8bit). Choose one from the list.',
+  // File checks (services): the model file, the image folders, the output folder.
+  model_not_found: 'Model file not found: {{path}}. Choose the SDXL base .safetensors file.',
+  model_folder_not_diffusers:
+    '{{path}} is a folder without model_index.json. Choose an SDXL .safetensors file or a Diffusers folder.',
+  model_header_too_short: 'The file is too short to be a safetensors file. ({{path}})',
+  model_header_bad_length: 'The file does not start with a valid safetensors header length. ({{path}})',
+  model_header_truncated_in_header:
+    'The file is truncated: it ends inside its header. Download it again. ({{path}})',
+  model_header_not_json:
+    'The safetensors header is not valid JSON; the file is damaged or not safetensors. ({{path}})',
+  model_header_not_object: 'The safetensors header is not a JSON object. ({{path}})',
+  model_header_bad_tensor: 'Tensor "{{name}}" has a malformed entry in the header. ({{path}})',
+  model_header_truncated:
+    'The file is truncated: its header describes {{expected}} bytes but it has {{actual}}. Download it again. ({{path}})',
+  model_kind_sdxl_refiner:
+    'An SDXL refiner checkpoint; train on the SDXL base model instead. Training needs an SDXL base checkpoint such as sd_xl_base_1.0.safetensors.',
+  model_kind_sd1:
+    'A Stable Diffusion 1.x checkpoint, not SDXL. Training needs an SDXL base checkpoint such as sd_xl_base_1.0.safetensors.',
+  model_kind_sd2:
+    'A Stable Diffusion 2.x checkpoint, not SDXL. Training needs an SDXL base checkpoint such as sd_xl_base_1.0.safetensors.',
+  model_kind_lora:
+    'A LoRA network file, not a base model. Training needs an SDXL base checkpoint such as sd_xl_base_1.0.safetensors.',
+  model_kind_lycoris:
+    'A LyCORIS network file (LoHa/LoKr/LoCon), not a base model. Training needs an SDXL base checkpoint such as sd_xl_base_1.0.safetensors.',
+  model_kind_vae:
+    'A VAE only, not a full model. Training needs an SDXL base checkpoint such as sd_xl_base_1.0.safetensors.',
+  model_kind_unet_only:
+    'A U-Net only (no text encoders or VAE); sd-scripts needs a full SDXL checkpoint. Training needs an SDXL base checkpoint such as sd_xl_base_1.0.safetensors.',
+  model_kind_unknown:
+    'A safetensors file that is not a recognised Stable Diffusion checkpoint. Training needs an SDXL base checkpoint such as sd_xl_base_1.0.safetensors.',
+  dataset_not_found: 'Dataset folder not found: {{path}}. Choose an existing folder.',
+  dataset_not_folder: 'Not a folder: {{path}}. Choose the folder that holds the images.',
+  dataset_no_images:
+    'Dataset folder has no images: {{path}}. Put .png/.jpg/.webp files there, or choose another folder.',
+  output_cannot_create: 'Output folder cannot be created: {{path}}. Choose another folder.',
+  output_not_writable: 'Output folder is not writable: {{path}}. Choose a folder you can write to.',
+  output_low_space:
+    'Only {{free}} GB free for the output folder {{path}}; about {{need}} GB are needed. Free space or choose another drive.',
+  // The input is not a config at all (zod issues, one per field).
+  schema_expected_text: '{{path}}: expected text.',
+  schema_expected_number: '{{path}}: expected a number.',
+  schema_expected_boolean: '{{path}}: expected true or false.',
+  schema_expected_object: '{{path}}: expected a group of settings.',
+  schema_expected_list: '{{path}}: expected a list.',
+  schema_too_small: '{{path}}: must be at least {{minimum}}.',
+  schema_too_small_exclusive: '{{path}}: must be more than {{minimum}}.',
+  schema_too_big: '{{path}}: must be at most {{maximum}}.',
+  schema_too_big_exclusive: '{{path}}: must be less than {{maximum}}.',
+  schema_invalid_value: '{{path}}: must be one of {{values}}.',
+  schema_invalid_format: '{{path}}: has the wrong format.',
+  schema_not_integer: '{{path}}: must be a whole number.',
+  schema_invalid: '{{path}}: not a valid value.',
+  log_dir_needed:
+    'Logging with {{with}} needs a logging folder; sd-scripts stops without one. Choose a folder, or log with wandb only.',
 } as const
 
 export const FIX_LABELS = {
@@ -141,8 +197,87 @@ export const FIX_LABELS = {
   use_repeats: 'Use {{value}} repeats',
 } as const
 
+/**
+ * Everything else core says to the user that is not a check: what a model file is, what an import
+ * did with each key, what an export could not say. Translated in train.json under notes.*.
+ */
+export const NOTE_MESSAGES = {
+  // kohya_ss import: what happened to a key
+  kohya_sd2_setting: 'SD 2.x setting; SDXL does not use it',
+  kohya_bad_resolution: 'cannot read resolution "{{value}}"',
+  kohya_kept_extra: 'kept as an extra argument',
+  kohya_epochs_win: 'epochs are set; kohya_ss also lets epochs win',
+  kohya_multires_only: 'kohya_ss passes only the multires noise settings for "Multires"',
+  kohya_original_only: 'kohya_ss passes only noise_offset for "Original"',
+  kohya_vpred_only: 'v-prediction only; SDXL base is not v-pred',
+  kohya_clip_skip: 'sd-scripts warns that clip_skip gives unexpected results with SDXL',
+  kohya_clip_skip_default: '1 means no clip skip',
+  kohya_default_value: '{{value}} is the default',
+  kohya_lokr_only: 'LoKr only',
+  kohya_no_setting: 'no matching setting for {{value}}',
+  kohya_offered:
+    'an sd-scripts option without a field here: offered as an extra option, added only if you accept it',
+  kohya_gui_model_picker: 'GUI model picker',
+  kohya_sdxl_implied: 'SDXL is implied',
+  kohya_wandb_unsupported: 'Weights & Biases logging is set in the Logging section',
+  kohya_secret: 'secrets are never imported',
+  kohya_tensorboard_when_dir: 'TensorBoard is used when a logging folder is set',
+  kohya_gui_field: 'GUI field',
+  kohya_ia3_only: 'iA3 only',
+  kohya_weights_unsupported: 'resuming from network weights is not supported yet',
+  kohya_resume_at_start: 'resuming is chosen when starting a run',
+  kohya_sd1_dreambooth: 'Dreambooth tab setting for SD1.x',
+  kohya_not_sdxl_option: 'not an sd-scripts SDXL option',
+  kohya_finetune_metadata: 'finetune tab metadata preparation',
+  kohya_finetune_batch: 'finetune tab caption batch size',
+  // kohya_ss import: about the whole file
+  kohya_lycoris_locon:
+    "LyCORIS LoCon is imported as LoCon built with sd-scripts' networks.lora (conv_dim/conv_alpha): same layers, no extra package.",
+  kohya_not_sdxl: 'This config was made for SD 1.x/2.x, not SDXL; check the base model and resolution.',
+  kohya_optimizer_class:
+    'The optimizer "{{name}}" is a Python class path: sd-scripts would import its module. It is used only if you accept it; until then the optimizer is AdamW.',
+  kohya_folder_no_subfolders: '{{dir}} has no <repeats>_<name> sub-folders; add the image folders by hand.',
+  kohya_folder_missing: '{{dir}} was not found on this computer; add the image folders by hand.',
+  kohya_not_object: 'A kohya_ss config is a JSON object of settings; this file is not.',
+  kohya_lora_type: 'kohya_ss LoRA type "{{type}}" is not supported. Supported: {{supported}}.',
+  kohya_out_of_range: 'The kohya_ss config has values out of range: {{fields}}.',
+  kohya_not_json: '{{name}} is not a JSON file.',
+  // kohya_ss export
+  kohya_export_one_dir:
+    'kohya_ss takes one {{key}}; the subsets live under {{count}} folders, only {{first}} is exported.',
+  kohya_export_repeats:
+    'kohya_ss reads repeats from folder names: {{dir}} should be named {{repeats}}_<name> for {{repeats}} repeats.',
+  kohya_export_captions:
+    "kohya_ss has one set of caption settings for all folders; the first folder's settings are exported.",
+  // sd-scripts TOML import
+  toml_bad_file: '{{file}} is not a valid TOML file: {{detail}}',
+  toml_dataset_missing:
+    'config.toml names a dataset config ({{path}}); open it together with config.toml to import the image folders.',
+  toml_prompts_missing:
+    'config.toml names a prompts file ({{path}}); open it together with config.toml to import the sample prompts.',
+  toml_network_unsupported:
+    'The network module "{{module}}" is not one SDXL Studio trains (networks.lora, lycoris.kohya with algo locon, loha or lokr).',
+  toml_lycoris_locon:
+    "LyCORIS LoCon (algo=locon) is imported as LoCon built with sd-scripts' networks.lora: same layers, no extra package.",
+  toml_several_datasets: 'The dataset config has {{count}} datasets; only the first one is imported.',
+  toml_dataset_key: 'dataset.toml key {{key}} has no setting here and is left out.',
+  toml_metadata_subset:
+    'Image folder {{n}} is a fine-tuning subset (metadata_file); only folders of images with captions are supported.',
+  toml_no_network_module: 'config.toml has network settings but no network_module; it is imported as LoRA.',
+  toml_not_imported: 'left out: {{why}}',
+  toml_mapped: 'mapped to a setting',
+  // what a model file is
+  model_desc_sdxl_base: 'An SDXL base checkpoint (U-Net, two text encoders, VAE).',
+  model_desc_diffusers: 'A Diffusers model folder.',
+  model_desc_hub:
+    '"{{path}}" looks like a Hugging Face model id; sd-scripts downloads it at start (needs network access).',
+  model_desc_not_safetensors:
+    'Not a .safetensors file; its contents cannot be checked before training (a .ckpt file can run code when loaded).',
+} as const
+
 export type MessageCode = keyof typeof ISSUE_MESSAGES
 export type FixCode = keyof typeof FIX_LABELS
+export type NoteCode = keyof typeof NOTE_MESSAGES
 export type Params = Record<string, string | number>
 
 export function interpolate(template: string, params: Params = {}): string {
@@ -160,4 +295,20 @@ export function msg(
 /** The label fields of a fix. */
 export function label(code: FixCode, params: Params = {}): { code: string; params: Params; label: string } {
   return { code, params, label: interpolate(FIX_LABELS[code], params) }
+}
+
+/** A note: its code, parameters and English text. */
+export function note(code: NoteCode, params: Params = {}): { code: string; params: Params; message: string } {
+  return { code, params, message: interpolate(NOTE_MESSAGES[code], params) }
+}
+
+/** An error whose message is a note: thrown by imports, turned into an API error with its code. */
+export class NoteError extends Error {
+  readonly code: NoteCode
+  readonly params: Params
+  constructor(code: NoteCode, params: Params = {}) {
+    super(note(code, params).message)
+    this.code = code
+    this.params = params
+  }
 }

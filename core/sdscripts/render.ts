@@ -310,12 +310,15 @@ export function buildConfigArgs(
   set('save_precision', sv.save_precision)
   set('save_model_as', sv.save_model_as)
   flag('save_state', sv.save_state)
+  flag('save_state_on_train_end', sv.save_state_on_train_end)
   if (sv.comment) set(net ? 'training_comment' : 'metadata_description', sv.comment)
 
-  if (config.logging.logging_dir) {
-    set('logging_dir', config.logging.logging_dir)
-    set('log_with', 'tensorboard')
-  }
+  const lg = config.logging
+  if (lg.logging_dir) {
+    set('logging_dir', lg.logging_dir)
+    set('log_with', lg.log_with ?? 'tensorboard')
+    set('log_prefix', lg.log_prefix || undefined)
+  } else if (lg.log_with === 'wandb') set('log_with', 'wandb')
 
   // Expert arguments last: they may deliberately override a form value. Unknown ones are skipped here
   // and refused by validation.

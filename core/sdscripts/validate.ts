@@ -1,7 +1,9 @@
+import type { z } from 'zod'
 import { isNetworkType, TrainingConfig, type TrainingConfig as Config } from '../config/schema'
 import { expansionsOf, optionInfo } from './args'
 import { buildConfigArgs, coerceExtraArg, scriptFor } from './render'
-import { label, msg, type Params } from './messages'
+import { label, msg, type MessageCode, type Params } from './messages'
+import { optimizerKind } from './optimizers'
 import { setPath } from '../config/set-path'
 import { multiGpuRules } from './validate-multi-gpu'
 
@@ -78,7 +80,7 @@ function needsPackage(c: Config): Array<{ pkg: string; why: string }> {
   if (/^lion$/i.test(o)) out.push({ pkg: 'lion-pytorch', why: o })
   if (c.type === 'loha' || c.type === 'lokr')
     out.push({ pkg: 'lycoris-lora', why: `${c.type === 'loha' ? 'LoHa' : 'LoKr'} (lycoris.kohya)` })
-  if (c.memory.attention === 'xformers') out.push({ pkg: 'xformers', why: 'xformers attention' })
+  if (c.memory.attention === 'xformers') out.push({ pkg: 'xformers', why: 'xformers' })
   return out
 }
 
@@ -816,6 +818,36 @@ const rules: Rule[] = [
         : []
     },
   },
+  {
+    id: 'optimizer.unknown',
+    check: (c) =>
+      optimizerKind(c.optimizer.type) === 'unknown'
+        ? [
+            {
+              rule: 'optimizer.unknown',
+              severity: 'error',
+              field: 'optimizer.type',
+              ...msg('optimizer_unknown', { name: c.optimizer.type }),
+            },
+          ]
+        : [],
+  },
+  {
+    id: 'logging.needs_dir',
+    check: (c) => {
+      const w = c.logging.log_with
+      return (w === 'tensorboard' || w === 'all') && !c.logging.logging_dir?.trim()
+        ? [
+            {
+              rule: 'logging.needs_dir',
+              severity: 'error',
+              field: 'logging.logging_dir',
+              ...msg('log_dir_needed', { with: w }),
+            },
+          ]
+        : []
+    },
+  },
   ...multiGpuRules,
 ]
 
@@ -827,6 +859,57 @@ export function validateConfig(config: Config, ctx: ValidationContext = {}): Iss
 
 export function hasErrors(issues: Issue[]): boolean {
   return issues.some((i) => i.severity === 'error')
+}
+
+/**
+ * The issues of an input that is not a config at all, one per zod issue, each with a code and the
+ * field's path, so they are translated like every other check (schema.invalid).
+ */
+export function schemaIssues(error: z.ZodError): Issue[] {
+  return error.issues.map((issue) => {
+    const i = issue as unknown as Record<string, unknown> & { path: PropertyKey[]; code: string }
+    const path = i.path.map(String).join('.') || '(config)'
+    const numeric = i.origin === 'number' || i.origin === 'bigint'
+    const exclusive = i.inclusive === false
+    const expected = String(i.expected)
+    const text =
+      i.code === 'invalid_type' && expected === 'int'
+        ? msg('schema_not_integer', { path })
+        : i.code === 'invalid_type' && EXPECTED[expected]
+          ? msg(EXPECTED[expected], { path })
+          : i.code === 'too_small' && numeric
+            ? msg(exclusive ? 'schema_too_small_exclusive' : 'schema_too_small', {
+                path,
+                minimum: Number(i.minimum),
+              })
+            : i.code === 'too_big' && numeric
+              ? msg(exclusive ? 'schema_too_big_exclusive' : 'schema_too_big', {
+                  path,
+                  maximum: Number(i.maximum),
+                })
+              : i.code === 'invalid_value' && Array.isArray(i.values)
+                ? msg('schema_invalid_value', {
+                    path,
+                    values: i.values.map((v) => JSON.stringify(v)).join(', '),
+                  })
+                : i.code === 'invalid_format'
+                  ? msg('schema_invalid_format', { path })
+                  : msg('schema_invalid', { path })
+    return {
+      rule: 'schema.invalid',
+      severity: 'error' as const,
+      ...(i.path.length ? { field: path } : {}),
+      ...text,
+    }
+  })
+}
+
+const EXPECTED: Record<string, MessageCode> = {
+  string: 'schema_expected_text',
+  number: 'schema_expected_number',
+  boolean: 'schema_expected_boolean',
+  object: 'schema_expected_object',
+  array: 'schema_expected_list',
 }
 
 /** Applies a fix and re-parses, so the result is a valid config (defaults restored for removed fields). */

@@ -2,6 +2,7 @@ import { Alert, AppShell, Button, Group, Loader, NavLink, Title } from '@mantine
 import { lazy, Suspense, useEffect, useState, type ComponentType } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useConnectionLost } from './api/connection'
+import { PageErrorBoundary } from './components/PageErrorBoundary'
 
 // Every page loads on demand: the first frame needs only the shell (nav, header, banner). Heavy views
 // (terminal, charts, forms) then never weigh on startup.
@@ -78,7 +79,13 @@ export function App() {
   const { t } = useTranslation()
   const [page, go] = useHashPage()
   useInteractiveMark()
-  const Current = pages.find((p) => p.id === page)?.component ?? TrainPage
+  const current = pages.find((p) => p.id === page)
+  const Current = current?.component ?? TrainPage
+  // Each page names the browser tab (and the window) after itself.
+  const pageLabel = t(current?.labelKey ?? 'nav.train')
+  useEffect(() => {
+    document.title = `${pageLabel} · ${t('appName')}`
+  }, [pageLabel, t])
   return (
     <AppShell header={{ height: 52 }} navbar={{ width: 200, breakpoint: 0 }} padding="md">
       <AppShell.Header>
@@ -103,9 +110,11 @@ export function App() {
       </AppShell.Navbar>
       <AppShell.Main>
         <ConnectionBanner />
-        <Suspense fallback={<Loader size="sm" aria-label={t('loading')} />}>
-          <Current />
-        </Suspense>
+        <PageErrorBoundary key={page}>
+          <Suspense fallback={<Loader size="sm" aria-label={t('loading')} />}>
+            <Current />
+          </Suspense>
+        </PageErrorBoundary>
       </AppShell.Main>
     </AppShell>
   )

@@ -5,7 +5,7 @@ import { getApiClient } from './api/client'
 import i18next, { applyLanguage } from './i18n'
 
 /** What the renderer uses when the backend could not tell it (e.g. it is unreachable at start). */
-export const defaultSettings: Settings = { language: 'en', theme: 'auto' }
+export const defaultSettings: Settings = { language: 'en', theme: 'auto', developer: false }
 
 interface SettingsContextValue {
   settings: Settings

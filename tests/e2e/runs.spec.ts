@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { expect, test } from './fixtures'
@@ -21,6 +21,8 @@ test('start a stand-in run, watch progress, loss, GPU memory and a sample image,
   page,
   server,
 }) => {
+  // "Start a run from a description" is a developer tool (Settings).
+  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ developer: true }))
   await page.goto(server.url)
   await page.getByTestId('nav-runs').click()
   await expect(page).toHaveURL(/#\/runs$/)

@@ -33,12 +33,12 @@ test('pick a preset, break a rule, see the message, apply the fix, see the comma
   await page.getByRole('option', { name: 'SDXL LoRA · 12 GB' }).click()
   await expect(page.getByTestId('train-preset-rationale')).toContainText('12 GB')
 
-  await page.getByTestId('train-base-model').fill(model)
+  await page.getByTestId('field-base_model').fill(model)
   await page.getByTestId('train-add-folder').click()
   // Pick the dataset folder with the server-side browser: its name gives repeats and class tokens.
   const subset = page.getByTestId('train-subset-0')
   await subset.getByLabel('Image folder').fill(path.dirname(images))
-  await page.getByTestId('train-browse-folder-0').click()
+  await page.getByTestId('browse-dataset.subsets.0.image_dir').click()
   await expect(page.getByTestId('browse-path')).toHaveText(path.dirname(images))
   await page.getByRole('dialog').getByText('10_sks dog').click()
   await expect(page.getByTestId('browse-path')).toHaveText(images)
@@ -47,14 +47,13 @@ test('pick a preset, break a rule, see the message, apply the fix, see the comma
   await expect(subset.getByLabel('Image folder')).toHaveValue(images)
   await expect(subset.getByLabel('Class tokens')).toHaveValue('sks dog')
   await expect(subset.getByLabel('Repeats')).toHaveValue('10')
-  await page.getByTestId('train-output-dir').fill(out)
+  await page.getByTestId('field-saving.output_dir').fill(out)
 
   await expect(page.getByTestId('train-model-ok')).toContainText('SDXL base')
   await expect(page.getByTestId('train-steps')).toContainText('40 steps per epoch')
   await expect(page.getByTestId('train-valid')).toHaveText('Ready')
 
   // Break a rule: text encoder outputs are cached (preset), so the text encoders cannot be trained.
-  await page.getByTestId('train-advanced-toggle').click()
   await page.getByLabel('Train U-Net only').uncheck()
   const issue = page.getByTestId('issue-te_cache.needs_unet_only')
   await expect(issue).toContainText('Train U-Net only')
@@ -89,8 +88,8 @@ test('shows checks and fixes in Russian', async ({ page, server }) => {
   await page.getByTestId('settings-language-ru').click()
   await page.getByTestId('nav-train').click()
   await expect(page.getByTestId('issue-model.missing')).toContainText('Выберите базовую модель SDXL')
-  await page.getByTestId('train-advanced-toggle').click()
-  await page.getByTestId('train-attention').click()
+  await page.getByTestId('section-toggle-memory').click()
+  await page.getByTestId('field-memory.attention').click()
   await page.getByRole('option', { name: 'Нет (намного больше памяти)' }).click()
   await expect(page.getByTestId('fix-attention.none')).toHaveText('Исправить: Использовать SDPA')
   await page.getByTestId('fix-attention.none').click()

@@ -119,6 +119,81 @@ describe('configs CLI', () => {
     expect(JSON.parse(readFileSync(target, 'utf8'))).toMatchObject({
       type: 'locon',
       network: { dim: 32, conv_dim: 16 },
+      // Its additional parameters are offered, not taken.
+      extra_args: {},
     })
+    expect(imp.stdout).toMatch(/NOT added[\s\S]*vae_batch_size = "4"/)
   })
+
+  it('import-kohya adds extra options only with --accept / --accept-all-extras', async () => {
+    const file = path.join(tmp, 'risky.json')
+    writeFileSync(
+      file,
+      JSON.stringify({
+        LoRA_type: 'Standard',
+        network_dim: 8,
+        additional_parameters: '--console_log_file /tmp/x.log --debiased_estimation_loss',
+      }),
+    )
+    const target = path.join(tmp, 'risky-out.json')
+    const all = await cli(['config', 'import-kohya', file, '--out', target, '--accept-all-extras'], data)
+    expect(all.code).toBe(0)
+    // "All" takes the plain option; the one that writes a file needs its name.
+    expect(JSON.parse(readFileSync(target, 'utf8')).extra_args).toEqual({ debiased_estimation_loss: true })
+    expect(all.stdout).toMatch(/console_log_file = "\/tmp\/x\.log"\s+\[WRITES A FILE\]/)
+    const named = await cli(
+      ['config', 'import-kohya', file, '--out', target, '--accept', 'console_log_file'],
+      data,
+    )
+    expect(named.code).toBe(0)
+    expect(JSON.parse(readFileSync(target, 'utf8')).extra_args).toEqual({ console_log_file: '/tmp/x.log' })
+    const typo = await cli(['config', 'import-kohya', file, '--out', target, '--accept', 'console_log'], data)
+    expect(typo.code).not.toBe(0)
+    expect(typo.stderr).toMatch(/console_log\b.*Offered: console_log_file, debiased_estimation_loss/)
+  }, 120_000)
+
+  it('import-toml reads back what config export wrote', async () => {
+    const source = {
+      type: 'lokr',
+      base_model: '/m/sd_xl_base_1.0.safetensors',
+      dataset: { subsets: [{ image_dir: '/data/10_cat', num_repeats: 10, class_tokens: 'cat' }] },
+      network: { dim: 64, alpha: 32, factor: 8 },
+      training: { max_train_epochs: 3 },
+      sampling: {
+        enabled: true,
+        every_n_epochs: 1,
+        prompts: [{ prompt: 'a cat', width: 1024, height: 1024 }],
+      },
+      saving: { output_dir: '/out', output_name: 'cat' },
+      extra_args: { ip_noise_gamma: 0.1 },
+    }
+    const json = path.join(tmp, 'lokr.json')
+    writeFileSync(json, JSON.stringify(source))
+    const dir = path.join(tmp, 'lokr-files')
+    expect((await cli(['config', 'export', json, '--out', dir, '--flavor', 'posix'], data)).code).toBe(0)
+    const target = path.join(tmp, 'lokr-back.json')
+    const r = await cli(
+      [
+        'config',
+        'import-toml',
+        path.join(dir, 'config.toml'),
+        '--dataset',
+        path.join(dir, 'dataset.toml'),
+        '--prompts',
+        path.join(dir, 'prompts.txt'),
+        '--out',
+        target,
+        '--accept-all-extras',
+        '--json',
+      ],
+      data,
+    )
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ type: 'lokr', accepted: ['ip_noise_gamma'], unmapped: [] })
+    const back = JSON.parse(readFileSync(target, 'utf8')) as Record<string, unknown>
+    expect(back).toMatchObject(source)
+    const missing = await cli(['config', 'import-toml', path.join(tmp, 'nope.toml'), '--out', target], data)
+    expect(missing.code).not.toBe(0)
+    expect(missing.stderr).toMatch(/config\.toml not found: .*nope\.toml/)
+  }, 120_000)
 })

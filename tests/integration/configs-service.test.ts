@@ -15,7 +15,8 @@ function setup() {
   })
   const call = async <T>(method: string, input: unknown): Promise<T> => {
     const r = await services.router.callByName(method, input, { transport: 'test' })
-    if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code })
+    if (!r.ok)
+      throw Object.assign(new Error(r.error.message), { code: r.error.code, details: r.error.details })
     return r.result as T
   }
   return { root, services, call }
@@ -170,12 +171,21 @@ describe('configs service', () => {
       { image_dir: path.join(root, 'reg', '1_dog'), num_repeats: 1, class_tokens: 'dog', is_reg: true },
     ])
     expect(r.unmapped).toEqual(['odd_key'])
-    const missing = await call<{ warnings: string[] }>('config.importKohya', {
-      json: { LoRA_type: 'Standard', train_data_dir: path.join(root, 'nope') },
-    })
-    expect(missing.warnings.join(' ')).toMatch(/not found/)
+    const missing = await call<{ warnings: Array<{ code: string; params: object; message: string }> }>(
+      'config.importKohya',
+      { json: { LoRA_type: 'Standard', train_data_dir: path.join(root, 'nope') } },
+    )
+    expect(missing.warnings).toEqual([
+      expect.objectContaining({
+        code: 'kohya_folder_missing',
+        params: { dir: path.join(root, 'nope') },
+        message: expect.stringMatching(/not found/),
+      }),
+    ])
+    // A refusal carries its code and parameters, for the UI's language.
     await expect(call('config.importKohya', { json: { LoRA_type: 'LyCORIS/iA3' } })).rejects.toMatchObject({
       code: 'domain',
+      details: { kind: 'kohya_import', code: 'kohya_lora_type', params: { type: 'LyCORIS/iA3' } },
     })
   })
 

@@ -215,6 +215,8 @@ describe.skipIf(process.platform === 'win32')('env install: the torch and tokeni
         {
           check: 'cuda',
           message: expect.stringMatching(/torch 2\.6\.0\+cu124 cannot use the GPU/) as unknown as string,
+          code: 'probe_cuda',
+          params: { version: '2.6.0+cu124' },
           repair: ['torch'],
         },
       ])

@@ -33,7 +33,8 @@ describe('evaluatePrechecks', () => {
   it('disk: refuses below the need, warns when tight', () => {
     const low = evaluatePrechecks(facts({ freeBytes: 4 * GiB }), version)
     expect(low.ok).toBe(false)
-    expect(low.problems[0]!.message).toMatch(/4\.0 GB free.*9\.0 GB needed.*another drive/s)
+    expect(low.problems[0]!.message).toMatch(/4 GB free.*9 GB needed.*another drive/s)
+    expect(low.problems[0]).toMatchObject({ code: 'pre_disk_short', params: { free: 4, need: 9 } })
     expect(ids(evaluatePrechecks(facts({ freeBytes: 10 * GiB }), version))).toEqual(['disk:warning'])
   })
 

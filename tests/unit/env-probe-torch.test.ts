@@ -44,6 +44,8 @@ describe('verify: the installed torch is the planned build', () => {
         {
           check: 'torch',
           message: `torch ${v} is installed, but this environment uses torch 2.6.0 (cu124); another install replaced it. Repair reinstalls the planned build.`,
+          code: 'probe_torch_replaced',
+          params: { installed: v, torch: '2.6.0', index: 'cu124' },
           repair: ['torch'],
         },
       ])

@@ -43,6 +43,12 @@ export function leafKeys(value: Json, prefix = ''): Map<string, Json> {
   return out
 }
 
+/** A plural form's base key (imagesHere_few → imagesHere); other keys unchanged. */
+function pluralBase(key: string): string {
+  const suffix = PLURAL_SUFFIXES.find((s) => key.endsWith(s))
+  return suffix ? key.slice(0, -suffix.length) : key
+}
+
 function interpolations(text: string): string[] {
   return [...text.matchAll(/\{\{\s*([\w.]+)[^}]*\}\}/g)].map((m) => m[1] ?? '').sort()
 }
@@ -114,14 +120,26 @@ describe('translations', () => {
       const english = leafKeys(readNamespace('en', ns))
       for (const language of languages.filter((l) => l !== 'en')) {
         const other = leafKeys(readNamespace(language, ns))
-        const missing = [...english.keys()].filter((k) => !other.has(k))
-        const extra = [...other.keys()].filter((k) => !english.has(k))
+        // Plural forms differ by language (English: one/other; Russian: one/few/many/other): compared by
+        // their base key, and each language must have all of its own forms.
+        const base = (k: string) => {
+          const b = pluralBase(k)
+          // Only a real plural family (one with an _other form), not a key like te_lr_zero.
+          return b !== k && (english.has(`${b}_other`) || other.has(`${b}_other`)) ? b : k
+        }
+        const englishBase = new Set([...english.keys()].map(base))
+        const otherBase = new Set([...other.keys()].map(base))
+        const missing = [...englishBase].filter((k) => !otherBase.has(k))
+        const extra = [...otherBase].filter((k) => !englishBase.has(k))
         expect({ missing, extra }, `${language}/${ns}.json vs en/${ns}.json`).toEqual({
           missing: [],
           extra: [],
         })
+        for (const k of [...otherBase].filter((b) => [...other.keys()].some((x) => x !== b && base(x) === b)))
+          for (const form of new Intl.PluralRules(language).resolvedOptions().pluralCategories)
+            expect(other.has(`${k}_${form}`), `${language}:${ns}:${k}_${form}`).toBe(true)
         for (const [key, text] of other) {
-          const enText = english.get(key)
+          const enText = english.get(key) ?? english.get(`${base(key)}_other`)
           expect(typeof text === 'string' && text.trim() !== '', `${language}:${ns}:${key}`).toBe(true)
           if (typeof text === 'string' && typeof enText === 'string') {
             expect(interpolations(text), `${language}:${ns}:${key} placeholders`).toEqual(

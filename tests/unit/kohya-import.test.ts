@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { acceptExtras } from '../../core/config/extras'
 import { exportKohya, withFolderSubsets } from '../../core/kohya/export'
 import { render } from '../../core/sdscripts/render'
 import { validateConfig } from '../../core/sdscripts/validate'
@@ -45,14 +46,20 @@ describe('kohya_ss import (our fixtures)', () => {
       { prompt: 'a photo of sks dog', width: 1024, height: 1024, steps: 28, cfg_scale: 7.5, seed: 1 },
       { prompt: 'sks dog on a beach', negative: 'lowres', width: 832, height: 1216 },
     ])
-    expect(c.extra_args).toEqual({ vae_batch_size: '4', debug_dataset: true })
+    // Additional parameters are offered, never taken without consent.
+    expect(c.extra_args).toEqual({})
+    expect(r.extras.map((x) => [x.name, x.value, x.risk])).toEqual([
+      ['vae_batch_size', '4', 'option'],
+      ['debug_dataset', true, 'option'],
+    ])
     expect(r.folders).toEqual({ train_data_dir: '/data/img', reg_data_dir: '/data/reg' })
     expect(r.subsetDefaults).toMatchObject({
       keep_tokens: 1,
       shuffle_caption: true,
       caption_extension: '.txt',
     })
-    expect(r.warnings.join(' ')).toMatch(/networks\.lora/)
+    expect(r.warnings.map((w) => w.code)).toEqual(['kohya_lycoris_locon'])
+    expect(r.warnings[0]!.message).toMatch(/networks\.lora/)
   })
 
   it('reports unknown keys and never imports secrets', () => {
@@ -110,6 +117,66 @@ describe('kohya_ss import (our fixtures)', () => {
     const again = importKohya(json)
     expect(again.unmapped).toEqual([])
     expect(again.config).toEqual({ ...first.config, dataset: { ...first.config.dataset } })
+    // Accepted extra options go out as additional parameters and are offered again on the way back.
+    const withExtras = acceptExtras(withData, first.extras, { allPlain: true }).config
+    expect(withExtras.extra_args).toEqual({ vae_batch_size: '4', debug_dataset: true })
+    const back = importKohya(exportKohya(withExtras).json)
+    expect(acceptExtras(back.config, back.extras, { allPlain: true }).config.extra_args).toEqual(
+      withExtras.extra_args,
+    )
+  })
+
+  it('offers options it has no setting for, and takes none without consent', () => {
+    const r = importKohya({
+      LoRA_type: 'Standard',
+      network_dim: 8,
+      additional_parameters:
+        '--console_log_file /home/me/.bashrc --network_module evil.payload --debiased_estimation_loss --network_weights /x/old.safetensors',
+      // A real sd-scripts option the GUI file carries but we have no field for.
+      masked_loss: true,
+      my_custom_field: 'x',
+    })
+    // Nothing of it reaches the config: sd-scripts would truncate .bashrc and import evil.payload.
+    expect(r.config.extra_args).toEqual({})
+    const byName = Object.fromEntries(r.extras.map((x) => [x.name, x]))
+    expect(byName.console_log_file).toMatchObject({ risk: 'writes_file', value: '/home/me/.bashrc' })
+    expect(byName.network_module).toMatchObject({ risk: 'loads_code', value: 'evil.payload' })
+    expect(byName.network_weights).toMatchObject({ risk: 'loads_code' })
+    expect(byName.debiased_estimation_loss).toMatchObject({ risk: 'option', value: true })
+    expect(byName.masked_loss).toMatchObject({ risk: 'option', source: 'masked_loss' })
+    expect(r.keys.find((k) => k.key === 'masked_loss')?.status).toBe('offered')
+    expect(r.keys.find((k) => k.key === 'additional_parameters')?.status).toBe('offered')
+    expect(r.unmapped).toEqual(['my_custom_field'])
+
+    // "Accept all" takes the plain options only; risky ones need their name.
+    const plain = acceptExtras(r.config, r.extras, { allPlain: true })
+    expect(Object.keys(plain.config.extra_args).sort()).toEqual(['debiased_estimation_loss', 'masked_loss'])
+    const named = acceptExtras(r.config, r.extras, { names: ['console_log_file'] })
+    expect(named.config.extra_args).toEqual({ console_log_file: '/home/me/.bashrc' })
+    expect(acceptExtras(r.config, r.extras, { names: ['nope'] }).unknown).toEqual(['nope'])
+  })
+
+  it('takes an optimizer class path only with consent (importing it runs its code)', () => {
+    const r = importKohya({ LoRA_type: 'Standard', network_dim: 8, optimizer: 'mypkg.optim.Evil' })
+    expect(r.config.optimizer.type).toBe('AdamW')
+    expect(r.warnings.map((w) => w.code)).toContain('kohya_optimizer_class')
+    const c = r.extras.find((x) => x.name === 'optimizer_type')!
+    expect(c).toMatchObject({
+      risk: 'loads_code',
+      target: { path: 'optimizer.type', value: 'mypkg.optim.Evil' },
+    })
+    expect(acceptExtras(r.config, r.extras, { allPlain: true }).config.optimizer.type).toBe('AdamW')
+    expect(acceptExtras(r.config, r.extras, { names: ['optimizer_type'] }).config.optimizer.type).toBe(
+      'mypkg.optim.Evil',
+    )
+    // sd-scripts' own names (any case) are settings, not code.
+    expect(importKohya({ LoRA_type: 'Standard', optimizer: 'prodigy' }).extras).toEqual([])
+  })
+
+  it('names every key note and warning with a code', () => {
+    const r = importKohya(read(path.join(fixtures, 'standard-te0.json')))
+    for (const k of r.keys) if (k.note) expect(k.code, k.key).toMatch(/^kohya_/)
+    expect(() => importKohya('x')).toThrow(expect.objectContaining({ code: 'kohya_not_object' }))
   })
 
   it('parses additional parameters and prompt text', () => {

@@ -34,7 +34,7 @@ describe('router', () => {
   it('persists settings through the router', async () => {
     const s = services()
     const r = await s.router.call('settings.update', { language: 'ru' }, { transport: 'test' })
-    expect(r).toEqual({ ok: true, result: { language: 'ru', theme: 'auto' } })
+    expect(r).toEqual({ ok: true, result: { language: 'ru', theme: 'auto', developer: false } })
     expect(await s.router.call('settings.get', {}, { transport: 'test' })).toEqual(r)
   })
 

@@ -400,6 +400,22 @@ const cases: Case[] = [
     silent: (c) => (c.launch = { gpu_ids: '0,1', num_processes: 2 }),
     fixable: true,
   },
+  {
+    // A typo: sd-scripts would look for torch.optim.Adam8bit and stop.
+    rule: 'optimizer.unknown',
+    fires: (c) => (c.optimizer = { type: 'Adam8bit' }),
+    silent: (c) => (c.optimizer = { type: 'bitsandbytes.optim.AdEMAMix8bit' }),
+  },
+  {
+    rule: 'optimizer.unknown',
+    fires: (c) => (c.optimizer = { type: 'adam w' }),
+    silent: (c) => (c.optimizer = { type: 'adamw8BIT' }),
+  },
+  {
+    rule: 'logging.needs_dir',
+    fires: (c) => (c.logging = { log_with: 'tensorboard' }),
+    silent: (c) => (c.logging = { log_with: 'wandb' }),
+  },
 ]
 
 describe('validation rules', () => {

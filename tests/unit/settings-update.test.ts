@@ -17,12 +17,18 @@ describe('settings.update', () => {
     const s = createServices({ dataDir, mode: 'test', env: { PATH: '' }, version: '0.0.0-test' })
     const call = (input: unknown) => s.router.callByName('settings.update', input, { transport: 'test' })
     try {
-      expect(await call({ language: 'ru' })).toEqual({ ok: true, result: { language: 'ru', theme: 'auto' } })
-      expect(await call({ theme: 'dark' })).toEqual({ ok: true, result: { language: 'ru', theme: 'dark' } })
-      expect(await call({ language: 'en' })).toEqual({ ok: true, result: { language: 'en', theme: 'dark' } })
+      const result = (language: string, theme: string, developer = false) => ({
+        ok: true,
+        result: { language, theme, developer },
+      })
+      expect(await call({ language: 'ru' })).toEqual(result('ru', 'auto'))
+      expect(await call({ theme: 'dark' })).toEqual(result('ru', 'dark'))
+      expect(await call({ developer: true })).toEqual(result('ru', 'dark', true))
+      expect(await call({ language: 'en' })).toEqual(result('en', 'dark', true))
       expect(JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8'))).toEqual({
         language: 'en',
         theme: 'dark',
+        developer: true,
       })
     } finally {
       await s.dispose()

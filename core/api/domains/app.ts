@@ -10,6 +10,8 @@ export type Theme = z.infer<typeof Theme>
 export const Settings = z.object({
   language: Language.default('en'),
   theme: Theme.default('auto'),
+  /** Shows tools for developers (the Runs page's "start from a description"). */
+  developer: z.boolean().default(false),
 })
 export type Settings = z.infer<typeof Settings>
 
@@ -22,6 +24,7 @@ export const SettingsPatch = z
   .object({
     language: Language.optional(),
     theme: Theme.optional(),
+    developer: z.boolean().optional(),
   })
   .strict()
 export type SettingsPatch = z.infer<typeof SettingsPatch>

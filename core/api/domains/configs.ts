@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { TrainDraft } from '../../config/draft'
+import { ExtraCandidate } from '../../config/extras'
 import { TrainingConfig, TrainingType } from '../../config/schema'
 import { request } from '../define'
 
@@ -47,7 +49,12 @@ export const ModelInspection = z.object({
     .nullable(),
   sizeBytes: z.number().nullable(),
   problem: z.string().nullable(),
+  problem_code: z.string().nullable().optional(),
+  problem_params: Params.nullable().optional(),
   description: z.string(),
+  /** The description's code and parameters (notes.* in train.json), for the UI's language. */
+  description_code: z.string().nullable().optional(),
+  description_params: Params.nullable().optional(),
 })
 export type ModelInspection = z.infer<typeof ModelInspection>
 
@@ -59,6 +66,7 @@ export const SubsetInspection = z.object({
   missingCaptionExamples: z.array(z.string()),
   fromName: z.object({ num_repeats: z.number(), class_tokens: z.string() }).nullable(),
   problem: z.string().nullable(),
+  problem_code: z.string().nullable().optional(),
   num_repeats: z.number(),
   is_reg: z.boolean(),
   images_with_repeats: z.number(),
@@ -88,6 +96,8 @@ export const OutputCheck = z.object({
   writable: z.boolean(),
   freeBytes: z.number().nullable(),
   problem: z.string().nullable(),
+  problem_code: z.string().nullable().optional(),
+  problem_params: Params.nullable().optional(),
 })
 
 export const ValidationResult = z.object({
@@ -111,16 +121,26 @@ export type RenderResult = z.infer<typeof RenderResult>
 
 export const KeyReport = z.object({
   key: z.string(),
-  status: z.enum(['mapped', 'empty', 'ignored', 'unmapped']),
+  /** offered: an sd-scripts option without a field here, listed in `extras` for the user to accept. */
+  status: z.enum(['mapped', 'empty', 'ignored', 'unmapped', 'offered']),
   note: z.string().optional(),
+  code: z.string().optional(),
+  params: Params.optional(),
 })
+
+/** A message with its code (notes.* in train.json), parameters and English text. */
+export const CodedNote = z.object({ code: z.string(), params: Params, message: z.string() })
+export type CodedNote = z.infer<typeof CodedNote>
 
 export const KohyaImportResult = z.object({
   config: TrainingConfig,
   keys: z.array(KeyReport),
   unmapped: z.array(z.string()),
-  warnings: z.array(z.string()),
+  warnings: z.array(CodedNote),
+  /** Options found that are not our settings: none is in `config` until accepted (core/config/extras.ts). */
+  extras: z.array(ExtraCandidate),
 })
+export type KohyaImportResult = z.infer<typeof KohyaImportResult>
 
 const presetName = z.string().trim().min(1).max(120)
 
@@ -198,8 +218,22 @@ export const requests = {
   ),
   'config.exportKohya': request(
     z.object({ config: TrainingConfig }).strict(),
-    z.object({ json: z.record(z.string(), z.unknown()), warnings: z.array(z.string()) }),
+    z.object({ json: z.record(z.string(), z.unknown()), warnings: z.array(CodedNote) }),
     'Export a config in the kohya_ss GUI JSON format',
+  ),
+  'config.importToml': request(
+    z
+      .object({
+        /** The --config_file TOML text. */
+        config: z.string().max(2_000_000),
+        /** The --dataset_config TOML text, when the user has it. */
+        dataset: z.string().max(2_000_000).optional(),
+        /** The sample prompts file (--sample_prompts), when the user has it. */
+        prompts: z.string().max(2_000_000).optional(),
+      })
+      .strict(),
+    KohyaImportResult,
+    "Open sd-scripts' config.toml (+ dataset.toml, prompts) as a config; reports every key",
   ),
   'dataset.inspect': request(
     z.object({ config: TrainingConfig }).strict(),
@@ -248,6 +282,17 @@ export const requests = {
     z.object({ path: z.string().nullable() }),
     'Pick a file or folder with the native dialog (desktop app only; headless answers unavailable)',
   ),
+  'draft.get': request(
+    z.object({}).strict(),
+    z.object({ draft: TrainDraft.nullable(), saved_at: z.string().nullable() }),
+    "The Train page's unsaved form (null when there is none)",
+  ),
+  'draft.save': request(
+    z.object({ draft: TrainDraft }).strict(),
+    z.object({ saved_at: z.string() }),
+    "Keep the Train page's unsaved form on disk (replaced atomically)",
+  ),
+  'draft.clear': request(z.object({}).strict(), z.object({ cleared: z.boolean() }), 'Forget the saved draft'),
   'model.inspect': request(
     z.object({ path: z.string().min(1) }).strict(),
     ModelInspection,

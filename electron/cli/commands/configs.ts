@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import type { Issue } from '../../../core/api/domains/configs'
+import type { Issue, KohyaImportResult } from '../../../core/api/domains/configs'
+import { acceptExtras, type ExtraCandidate } from '../../../core/config/extras'
 import { withPlaceholders } from '../../../core/config/presets'
 import { parseConfig, type TrainingConfig } from '../../../core/config/schema'
 import { render } from '../../../core/sdscripts/render'
@@ -103,6 +104,13 @@ function placeholdersIn(config: TrainingConfig, command: string): string[] {
   return [...found]
 }
 
+const importOptions = {
+  ...jsonOption,
+  out: { type: 'string' },
+  accept: { type: 'string', multiple: true },
+  'accept-all-extras': { type: 'boolean', default: false },
+} as const
+
 export const configsCommands = [
   command({
     path: ['preset', 'list'],
@@ -198,36 +206,109 @@ export const configsCommands = [
   }),
   command({
     path: ['config', 'import-kohya'],
-    summary: 'Convert a kohya_ss GUI config (JSON) into our config file; reports keys it could not map',
-    args: '<kohya_ss json> --out <config file>',
-    options: { ...jsonOption, out: { type: 'string' } },
+    summary:
+      'Convert a kohya_ss GUI config (JSON) into our config file; extra sd-scripts options are added only when accepted',
+    args: '<kohya_ss json> --out <config file> [--accept <option>]... [--accept-all-extras]',
+    options: importOptions,
     async run({ values, positionals }, ctx) {
       const file = positionals[0]
       if (!file || typeof values.out !== 'string' || !values.out)
-        throw new CliUsageError('Usage: config import-kohya <kohya_ss json> --out <config file>')
+        throw new CliUsageError(
+          'Usage: config import-kohya <kohya_ss json> --out <config file> [--accept <option>]... [--accept-all-extras]',
+        )
       const raw = await readJsonArgument(file, { missing: 'File not found', invalid: 'Not valid JSON' })
       const r = await ctx.call('config.importKohya', { json: raw })
-      const out = path.resolve(values.out)
-      await writeJsonAtomic(out, r.config)
-      const unmapped = r.keys.filter((k) => k.status === 'unmapped')
-      if (values.json)
-        printJson(ctx.io, {
-          out,
-          type: r.config.type,
-          unmapped: r.unmapped,
-          warnings: r.warnings,
-          keys: r.keys,
-        })
-      else {
-        ctx.io.stdout(`Wrote ${out} (${r.config.type})\n`)
-        for (const w of r.warnings) ctx.io.stdout(`Note: ${w}\n`)
-        if (unmapped.length)
-          ctx.io.stdout(
-            `Keys not mapped (${unmapped.length}):\n${unmapped.map((k) => `  ${k.key}${k.note ? `: ${k.note}` : ''}`).join('\n')}\n`,
-          )
-        else ctx.io.stdout('Every key was mapped or is a GUI-only setting.\n')
+      return writeImport(r, values, ctx.io)
+    },
+  }),
+  command({
+    path: ['config', 'import-toml'],
+    summary:
+      "Open sd-scripts' config.toml (and its dataset.toml) as our config file; extra options are added only when accepted",
+    args: '<config.toml> [--dataset <dataset.toml>] [--prompts <prompts.txt>] --out <config file> [--accept <option>]... [--accept-all-extras]',
+    options: { ...importOptions, dataset: { type: 'string' }, prompts: { type: 'string' } },
+    async run({ values, positionals }, ctx) {
+      const file = positionals[0]
+      if (!file || typeof values.out !== 'string' || !values.out)
+        throw new CliUsageError(
+          'Usage: config import-toml <config.toml> [--dataset <dataset.toml>] --out <config file> [--accept <option>]... [--accept-all-extras]',
+        )
+      const read = async (p: string, what: string) => {
+        try {
+          return await fs.readFile(p, 'utf8')
+        } catch {
+          throw new Error(`${what} not found: ${p}`)
+        }
       }
-      return 0
+      const r = await ctx.call('config.importToml', {
+        config: await read(file, 'config.toml'),
+        ...(typeof values.dataset === 'string'
+          ? { dataset: await read(values.dataset, 'Dataset config') }
+          : {}),
+        ...(typeof values.prompts === 'string'
+          ? { prompts: await read(values.prompts, 'Prompts file') }
+          : {}),
+      })
+      return writeImport(r, values, ctx.io)
     },
   }),
 ]
+
+const RISK_WORDS: Record<ExtraCandidate['risk'], string> = {
+  option: 'option',
+  path: 'names a path',
+  writes_file: 'WRITES A FILE',
+  loads_code: 'LOADS CODE',
+}
+
+/**
+ * Writes an imported config, with the extra options the user accepted by name (--accept), or every
+ * plain one (--accept-all-extras; options that write files, load code or name paths still need their
+ * name). Lists what was left out and how to accept it.
+ */
+async function writeImport(
+  r: KohyaImportResult,
+  values: Record<string, unknown>,
+  io: CliIo,
+): Promise<number> {
+  const names = (Array.isArray(values.accept) ? values.accept : []).map(String)
+  const { config, accepted, unknown } = acceptExtras(r.config, r.extras, {
+    names,
+    allPlain: values['accept-all-extras'] === true,
+  })
+  if (unknown.length)
+    throw new CliUsageError(
+      `--accept names options the file does not have: ${unknown.join(', ')}. Offered: ${r.extras.map((x) => x.name).join(', ') || 'none'}.`,
+    )
+  const out = path.resolve(String(values.out))
+  await writeJsonAtomic(out, config)
+  const left = r.extras.filter((x) => !accepted.includes(x.name))
+  const unmapped = r.keys.filter((k) => k.status === 'unmapped')
+  if (values.json)
+    printJson(io, {
+      out,
+      type: config.type,
+      unmapped: r.unmapped,
+      warnings: r.warnings,
+      keys: r.keys,
+      extras: r.extras,
+      accepted,
+    })
+  else {
+    io.stdout(`Wrote ${out} (${config.type})\n`)
+    for (const w of r.warnings) io.stdout(`Note: ${w.message}\n`)
+    if (unmapped.length)
+      io.stdout(
+        `Keys not mapped (${unmapped.length}):\n${unmapped.map((k) => `  ${k.key}${k.note ? `: ${k.note}` : ''}`).join('\n')}\n`,
+      )
+    else io.stdout('Every key was mapped, is a GUI-only setting, or is offered below.\n')
+    if (accepted.length) io.stdout(`Extra options added: ${accepted.join(', ')}\n`)
+    if (left.length)
+      io.stdout(
+        `Extra sd-scripts options NOT added (accept each with --accept <name>; --accept-all-extras takes the plain ones):\n${left
+          .map((x) => `  ${x.name} = ${JSON.stringify(x.value)}  [${RISK_WORDS[x.risk]}]`)
+          .join('\n')}\n`,
+      )
+  }
+  return 0
+}

@@ -47,7 +47,10 @@ export async function browse(dir: string | undefined, mode: 'folders' | 'models'
   try {
     entries = await fs.readdir(at, { withFileTypes: true })
   } catch {
-    throw new ApiError('not_found', `Folder not found or not readable: ${at}. Choose another folder.`)
+    throw new ApiError('not_found', `Folder not found or not readable: ${at}. Choose another folder.`, {
+      kind: 'browse_not_found',
+      path: at,
+    })
   }
   const out: BrowseEntry[] = []
   let images = 0

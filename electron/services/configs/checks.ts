@@ -1,8 +1,13 @@
-import { isNetworkType, parseConfig, type TrainingConfig } from '../../../core/config/schema'
+import { isNetworkType, TrainingConfig } from '../../../core/config/schema'
 import { estimateSteps } from '../../../core/config/steps'
 import type { DatasetSummary, Issue, ValidationResult } from '../../../core/api/domains/configs'
 import { label, msg } from '../../../core/sdscripts/messages'
-import { hasErrors, validateConfig, type ValidationContext } from '../../../core/sdscripts/validate'
+import {
+  hasErrors,
+  schemaIssues,
+  validateConfig,
+  type ValidationContext,
+} from '../../../core/sdscripts/validate'
 import { inspectImageFolder } from './dataset'
 import { inspectModel } from './model'
 import { checkOutputFolder, neededBytes } from './output'
@@ -40,18 +45,18 @@ export async function validateWithFiles(
   input: unknown,
   options: { checkFiles: boolean } & ValidationContext,
 ): Promise<ValidationResult> {
-  const parsed = parseConfig(input)
-  if (!parsed.ok) {
+  const parsed = TrainingConfig.safeParse(input)
+  if (!parsed.success) {
     return {
       valid: false,
-      issues: parsed.errors.map((message) => ({ rule: 'schema.invalid', severity: 'error', message })),
+      issues: schemaIssues(parsed.error),
       config: null,
       model: null,
       dataset: null,
       output: null,
     }
   }
-  const config = parsed.config
+  const config = parsed.data
   const { checkFiles: _checkFiles, ...context } = options
   const issues: Issue[] = validateConfig(config, context)
   let model = null
@@ -61,7 +66,13 @@ export async function validateWithFiles(
     if (config.base_model && !PLACEHOLDER.test(config.base_model)) {
       model = await inspectModel(config.base_model)
       if (model.problem)
-        issues.push({ rule: 'model.file', severity: 'error', field: 'base_model', message: model.problem })
+        issues.push({
+          rule: 'model.file',
+          severity: 'error',
+          field: 'base_model',
+          message: model.problem,
+          ...(model.problem_code ? { code: model.problem_code, params: model.problem_params ?? {} } : {}),
+        })
     }
     const real = config.dataset.subsets.some((s) => s.image_dir && !PLACEHOLDER.test(s.image_dir))
     if (real) {
@@ -73,6 +84,7 @@ export async function validateWithFiles(
             severity: 'error',
             field: `dataset.subsets.${i}.image_dir`,
             message: s.problem,
+            ...(s.problem_code ? { code: s.problem_code, params: { path: s.path } } : {}),
           })
         else if (s.captioned < s.images) {
           const sub = config.dataset.subsets[i]
@@ -113,6 +125,7 @@ export async function validateWithFiles(
           severity: 'error',
           field: 'saving.output_dir',
           message: output.problem,
+          ...(output.problem_code ? { code: output.problem_code, params: output.problem_params ?? {} } : {}),
         })
     }
   }

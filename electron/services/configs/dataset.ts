@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { parseRepeatsFolder } from '../../../core/config/steps'
+import { msg } from '../../../core/sdscripts/messages'
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.avif', '.jxl']
 
@@ -14,15 +15,27 @@ export interface FolderInspection {
   /** Repeats and class tokens read from a `<repeats>_<name>` folder name, if it has one. */
   fromName: { num_repeats: number; class_tokens: string } | null
   problem: string | null
+  /** The problem's code (issues.* in train.json; its one parameter is the path). */
+  problem_code: 'dataset_not_found' | 'dataset_not_folder' | 'dataset_no_images' | null
 }
 
 /** The inspection of a path that is not a readable folder: nothing counted, `problem` says why. */
 function unusableFolder(
   dir: string,
   fromName: FolderInspection['fromName'],
-  problem: string,
+  code: 'dataset_not_found' | 'dataset_not_folder',
 ): FolderInspection {
-  return { path: dir, exists: false, images: 0, captioned: 0, missingCaptionExamples: [], fromName, problem }
+  const problem = msg(code, { path: dir }).message
+  return {
+    path: dir,
+    exists: false,
+    images: 0,
+    captioned: 0,
+    missingCaptionExamples: [],
+    fromName,
+    problem,
+    problem_code: code,
+  }
 }
 
 /** Counts images and their caption files in one folder (not recursive, like sd-scripts). */
@@ -31,11 +44,10 @@ export async function inspectImageFolder(dir: string, captionExtension = '.txt')
   let entries: string[]
   try {
     const st = await fs.stat(dir)
-    if (!st.isDirectory())
-      return unusableFolder(dir, fromName, `Not a folder: ${dir}. Choose the folder that holds the images.`)
+    if (!st.isDirectory()) return unusableFolder(dir, fromName, 'dataset_not_folder')
     entries = await fs.readdir(dir)
   } catch {
-    return unusableFolder(dir, fromName, `Dataset folder not found: ${dir}. Choose an existing folder.`)
+    return unusableFolder(dir, fromName, 'dataset_not_found')
   }
   const names = new Set(entries)
   const images = entries.filter((e) => IMAGE_EXTENSIONS.includes(path.extname(e).toLowerCase())).sort()
@@ -53,10 +65,8 @@ export async function inspectImageFolder(dir: string, captionExtension = '.txt')
     captioned,
     missingCaptionExamples: missing.slice(0, 5),
     fromName,
-    problem:
-      images.length === 0
-        ? `Dataset folder has no images: ${dir}. Put .png/.jpg/.webp files there, or choose another folder.`
-        : null,
+    problem: images.length === 0 ? msg('dataset_no_images', { path: dir }).message : null,
+    problem_code: images.length === 0 ? 'dataset_no_images' : null,
   }
 }
 

@@ -1,7 +1,9 @@
 import { ApiError } from '../../../core/api/errors'
 import type { Preset } from '../../../core/config/presets'
 import { exportKohya, withFolderSubsets } from '../../../core/kohya/export'
-import { importKohya, KohyaImportError } from '../../../core/kohya/import'
+import { importKohya, type ImportNote } from '../../../core/kohya/import'
+import { importSdScriptsToml } from '../../../core/sdscripts/import-toml'
+import { note, NoteError } from '../../../core/sdscripts/messages'
 import { render } from '../../../core/sdscripts/render'
 import { applyFix } from '../../../core/sdscripts/validate'
 import type { ServiceOptions } from '../context'
@@ -10,6 +12,7 @@ import { browse } from './browse'
 import { inspectDataset, validateWithFiles } from './checks'
 import { listRepeatFolders } from './dataset'
 import { inspectModel } from './model'
+import { DraftStore } from './draft-store'
 import { PresetStore } from './presets-store'
 
 function summary(p: Preset) {
@@ -29,11 +32,9 @@ export async function importKohyaWithFolders(json: unknown) {
   try {
     imported = importKohya(json)
   } catch (error) {
-    if (error instanceof KohyaImportError)
-      throw new ApiError('domain', error.message, { kind: 'kohya_import' })
-    throw error
+    throw asApiError(error, 'kohya_import')
   }
-  const warnings = [...imported.warnings]
+  const warnings: ImportNote[] = [...imported.warnings]
   const folders: Array<{ dir: string; num_repeats: number; class_tokens: string; is_reg: boolean }> = []
   for (const [dir, is_reg] of [
     [imported.folders.train_data_dir, false],
@@ -42,19 +43,35 @@ export async function importKohyaWithFolders(json: unknown) {
     if (!dir) continue
     try {
       const found = await listRepeatFolders(dir)
-      if (!found.length)
-        warnings.push(`${dir} has no <repeats>_<name> sub-folders; add the image folders by hand.`)
+      if (!found.length) warnings.push(note('kohya_folder_no_subfolders', { dir }))
       folders.push(...found.map((f) => ({ ...f, is_reg })))
     } catch {
-      warnings.push(`${dir} was not found on this computer; add the image folders by hand.`)
+      warnings.push(note('kohya_folder_missing', { dir }))
     }
   }
   const config = withFolderSubsets(imported, folders)
-  return { config, keys: imported.keys, unmapped: imported.unmapped, warnings }
+  return { config, keys: imported.keys, unmapped: imported.unmapped, warnings, extras: imported.extras }
+}
+
+/** Opens sd-scripts' config.toml (+ dataset.toml, prompts file); errors carry their note code. */
+export function importToml(files: { config: string; dataset?: string; prompts?: string }) {
+  try {
+    return importSdScriptsToml(files)
+  } catch (error) {
+    throw asApiError(error, 'toml_import')
+  }
+}
+
+/** An import's refusal as an API error that keeps its code and parameters (the UI translates them). */
+function asApiError(error: unknown, kind: string): unknown {
+  return error instanceof NoteError
+    ? new ApiError('domain', error.message, { kind, code: error.code, params: error.params })
+    : error
 }
 
 export function createConfigsDomain(options: ServiceOptions) {
   const store = new PresetStore(options.dataDir)
+  const drafts = new DraftStore(options.dataDir)
   const requests = {
     'presets.list': async () => (await store.list()).map(summary),
     'presets.get': async ({ id }) => {
@@ -82,8 +99,12 @@ export function createConfigsDomain(options: ServiceOptions) {
     },
     'config.importKohya': ({ json }) => importKohyaWithFolders(json),
     'config.exportKohya': ({ config }) => exportKohya(config),
+    'config.importToml': (files) => importToml(files),
     'dataset.inspect': ({ config }) => inspectDataset(config),
     'model.inspect': ({ path }) => inspectModel(path),
+    'draft.get': () => drafts.get(),
+    'draft.save': ({ draft }) => drafts.save(draft),
+    'draft.clear': () => drafts.clear(),
     'paths.browse': ({ path, mode }) => browse(path, mode),
     // The desktop app replaces this with a native dialog (electron/main passes an override to
     // createServices); headless mode and the CLI have no window to show one in.
@@ -96,5 +117,5 @@ export function createConfigsDomain(options: ServiceOptions) {
     },
   } satisfies Partial<RequestHandlers>
   const subscriptions = {} satisfies Partial<SubscriptionHandlers>
-  return { requests, subscriptions, store, dispose: () => undefined }
+  return { requests, subscriptions, store, drafts, dispose: () => undefined }
 }

@@ -7,6 +7,7 @@ import {
   readHeaderLength,
   type ModelKind,
 } from '../../../core/safetensors/header'
+import { msg, note, type MessageCode, type Params } from '../../../core/sdscripts/messages'
 
 export interface ModelInspection {
   path: string
@@ -17,7 +18,25 @@ export interface ModelInspection {
   sizeBytes: number | null
   /** Empty when the model is usable as an SDXL base. */
   problem: string | null
+  /** The problem's code and parameters (issues.* in train.json). */
+  problem_code?: string | null
+  problem_params?: Params | null
   description: string
+  /** The description's code and parameters (notes.* in train.json), when it has one. */
+  description_code?: string | null
+  description_params?: Params | null
+}
+
+/** The problem fields of an inspection, in English and as a code. */
+function problemOf(code: MessageCode, params: Params) {
+  const m = msg(code, params)
+  return { problem: m.message, problem_code: m.code, problem_params: m.params }
+}
+
+/** The description fields, in English and as a code. */
+function describedAs(code: Parameters<typeof note>[0], params: Params = {}) {
+  const m = note(code, params)
+  return { description: m.message, description_code: m.code, description_params: m.params }
 }
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/
@@ -51,13 +70,13 @@ export async function inspectModel(modelPath: string): Promise<ModelInspection> 
         exists: false,
         format: 'hub',
         problem: null,
-        description: `"${modelPath}" looks like a Hugging Face model id; sd-scripts downloads it at start (needs network access).`,
+        ...describedAs('model_desc_hub', { path: modelPath }),
       }
     return {
       ...base,
       exists: false,
       format: 'missing',
-      problem: `Model file not found: ${modelPath}. Choose the SDXL base .safetensors file.`,
+      ...problemOf('model_not_found', { path: modelPath }),
       description: 'Not found.',
     }
   }
@@ -72,13 +91,13 @@ export async function inspectModel(modelPath: string): Promise<ModelInspection> 
           exists: true,
           format: 'diffusers',
           problem: null,
-          description: 'A Diffusers model folder.',
+          ...describedAs('model_desc_diffusers'),
         }
       : {
           ...base,
           exists: true,
           format: 'other',
-          problem: `${modelPath} is a folder without model_index.json. Choose an SDXL .safetensors file or a Diffusers folder.`,
+          ...problemOf('model_folder_not_diffusers', { path: modelPath }),
           description: 'A folder that is not a Diffusers model.',
         }
   }
@@ -89,8 +108,7 @@ export async function inspectModel(modelPath: string): Promise<ModelInspection> 
       format: 'other',
       sizeBytes: stat.size,
       problem: null,
-      description:
-        'Not a .safetensors file; its contents cannot be checked before training (a .ckpt file can run code when loaded).',
+      ...describedAs('model_desc_not_safetensors'),
     }
   const bytes = await readHeaderBytes(modelPath, stat.size)
   const parsed = parseHeader(bytes, stat.size)
@@ -100,7 +118,7 @@ export async function inspectModel(modelPath: string): Promise<ModelInspection> 
       exists: true,
       format: 'file',
       sizeBytes: stat.size,
-      problem: `${parsed.problem} (${modelPath})`,
+      ...problemOf(parsed.code, { ...parsed.params, path: modelPath }),
       description: 'A damaged safetensors file.',
     }
   const cls = classifyModel(parsed.header)
@@ -110,10 +128,9 @@ export async function inspectModel(modelPath: string): Promise<ModelInspection> 
     format: 'file',
     kind: cls.kind,
     sizeBytes: stat.size,
-    problem:
-      cls.kind === 'sdxl_base'
-        ? null
-        : `${cls.description} Training needs an SDXL base checkpoint such as sd_xl_base_1.0.safetensors.`,
-    description: cls.description,
+    ...(cls.kind === 'sdxl_base'
+      ? { problem: null }
+      : problemOf(`model_kind_${cls.kind}`, { path: modelPath })),
+    ...(cls.kind === 'sdxl_base' ? describedAs('model_desc_sdxl_base') : { description: cls.description }),
   }
 }

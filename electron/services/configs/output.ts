@@ -1,12 +1,19 @@
 import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
+import { msg, type MessageCode, type Params } from '../../../core/sdscripts/messages'
 
 export interface OutputCheck {
   path: string
   writable: boolean
   freeBytes: number | null
   problem: string | null
+  problem_code: MessageCode | null
+  problem_params: Params | null
+}
+
+function problem(code: MessageCode, params: Params) {
+  return { problem: msg(code, params).message, problem_code: code, problem_params: params }
 }
 
 /** Free space we ask for: an SDXL checkpoint is ~7 GB; a LoRA is small but latents caches are not. */
@@ -32,12 +39,7 @@ async function existingAncestor(p: string): Promise<string | null> {
 export async function checkOutputFolder(dir: string, need: number): Promise<OutputCheck> {
   const at = await existingAncestor(dir)
   if (!at)
-    return {
-      path: dir,
-      writable: false,
-      freeBytes: null,
-      problem: `Output folder cannot be created: ${dir}. Choose another folder.`,
-    }
+    return { path: dir, writable: false, freeBytes: null, ...problem('output_cannot_create', { path: dir }) }
   const probe = path.join(at, `.sdxl-studio-write-test-${randomBytes(4).toString('hex')}`)
   let writable = true
   try {
@@ -54,9 +56,15 @@ export async function checkOutputFolder(dir: string, need: number): Promise<Outp
   } catch {
     freeBytes = null
   }
-  let problem: string | null = null
-  if (!writable) problem = `Output folder is not writable: ${dir}. Choose a folder you can write to.`
-  else if (freeBytes !== null && freeBytes < need)
-    problem = `Only ${(freeBytes / 1e9).toFixed(1)} GB free for the output folder ${dir}; about ${(need / 1e9).toFixed(0)} GB are needed. Free space or choose another drive.`
-  return { path: dir, writable, freeBytes, problem }
+  const none = { problem: null, problem_code: null, problem_params: null }
+  const found = !writable
+    ? problem('output_not_writable', { path: dir })
+    : freeBytes !== null && freeBytes < need
+      ? problem('output_low_space', {
+          free: Math.round(freeBytes / 1e8) / 10,
+          path: dir,
+          need: Math.round(need / 1e9),
+        })
+      : none
+  return { path: dir, writable, freeBytes, ...found }
 }

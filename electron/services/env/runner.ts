@@ -4,6 +4,7 @@ import type * as pty from 'node-pty'
 import { spawnPty } from '../pty'
 import { PtyFlow } from '../pty-flow'
 import { diagnose, diagnoseError, type Diagnosis } from '../../../core/env/failures'
+import { envText } from '../../../core/env/messages'
 import type { InstallPlan, PlanStep, StepCommand, StepId } from '../../../core/env/plan'
 import { evaluateProbe, ProbeReport, type ProbeContext, type ProbeProblem } from '../../../core/env/probe'
 import {
@@ -260,7 +261,7 @@ export class InstallRunner {
             : this.stopped
               ? {
                   kind: 'interrupted' as const,
-                  message: `${step.title} was stopped. Press Resume to continue.`,
+                  ...envText('fail_interrupted', { step: step.title }),
                 }
               : diagnoseError(step.title, error)
         // The message is stored, shown and logged: no password may be in it.
@@ -274,7 +275,12 @@ export class InstallRunner {
           error: d,
         }
         state.status = d.kind === 'interrupted' ? 'interrupted' : 'failed'
-        state.lastError = { step: step.id, kind: d.kind, message: d.message }
+        state.lastError = {
+          step: step.id,
+          kind: d.kind,
+          message: d.message,
+          ...(d.code ? { code: d.code, params: d.params ?? {} } : {}),
+        }
         state.childPid = null
         this.log(`\r\n!!! ${d.message.replace(/\n/g, '\r\n')}\r\n`)
         // On a full or read-only disk the record itself may not be writable: the previous record (this
@@ -322,7 +328,7 @@ export class InstallRunner {
     if (this.stopped)
       throw new StepFailure({
         kind: 'interrupted',
-        message: `${step.title} was stopped. Press Resume to continue.`,
+        ...envText('fail_interrupted', { step: step.title }),
       })
     switch (cmd.kind) {
       case 'remove':
@@ -419,7 +425,7 @@ export class InstallRunner {
     if (this.stopped) {
       throw new StepFailure({
         kind: 'interrupted',
-        message: `${step.title} was stopped. Press Resume to continue.`,
+        ...envText('fail_interrupted', { step: step.title }),
       })
     }
     if (exit.exitCode !== 0) {

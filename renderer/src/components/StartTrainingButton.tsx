@@ -28,7 +28,7 @@ function refusalIssues(error: ApiError): RefusedIssue[] {
   return issues
 }
 
-export function StartTrainingButton({ config }: { config: unknown }) {
+export function StartTrainingButton({ config, onAttempt }: { config: unknown; onAttempt?: () => void }) {
   const { t } = useTranslation('train')
   const start = useApiAction('train.start')
   const [refusal, setRefusal] = useState<ApiError | null>(null)
@@ -51,6 +51,7 @@ export function StartTrainingButton({ config }: { config: unknown }) {
   }, [list.data, live])
 
   const onStart = () => {
+    onAttempt?.()
     setRefusal(null)
     start.run({ config }).then(
       () => {

@@ -11,16 +11,15 @@ import {
   Text,
   Tooltip,
 } from '@mantine/core'
-import { useMemo, useState } from 'react'
+import { useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
-import { adviseFor, type AdviceId, type FitState } from '../../../core/vram/advice'
+import type { AdviceId, FitState } from '../../../core/vram/advice'
 import type { ScenarioPatch, VramScenario } from '../../../core/vram/scenario'
-import { useSubscription } from '../api/hooks'
 import { RingGauge } from './RingGauge'
+import { GPU_TARGET as GPU, useVramAssessment } from './vram-target'
 
 /** Planning targets when there is no GPU here (e.g. a rented box), GiB as cards are sold. */
 const TARGETS = [6, 8, 12, 16, 24, 48] as const
-const GPU = 'gpu'
 const NONE: readonly AdviceId[] = []
 
 const STATE_COLOR: Record<FitState, string> = { fits: 'teal', tight: 'orange', does_not_fit: 'red' }
@@ -55,41 +54,15 @@ export interface VramGaugeProps {
   unavailable?: readonly AdviceId[]
 }
 
-/** The total the gauge compares against: a GPU of this machine (from gpu.watch) or a planning target. */
-function useTotal() {
-  const { data, error } = useSubscription('gpu.watch', {})
-  // Until the first reading, the default (GPU or 8 GB) is unknown: the target control waits for it, so a
-  // click on "8" is never overridden by a GPU that shows up a moment later.
-  const ready = data !== undefined || error !== undefined
-  const gpus = data?.ok ? data.snapshot.gpus.filter((g) => g.memory_total_mib !== null) : []
-  const [choice, setChoice] = useState<string | null>(null)
-  const gpuTotal = gpus[0]?.memory_total_mib != null ? gpus[0].memory_total_mib / 1024 : null
-  const selected = choice ?? (gpuTotal !== null ? GPU : '8')
-  const total = selected === GPU ? gpuTotal : Number(selected)
-  return {
-    ready,
-    gpu: gpus[0] ?? null,
-    gpuTotal,
-    selected: total === null ? '8' : selected,
-    total: total ?? 8,
-    setChoice,
-  }
-}
-
 /**
  * Predicted peak GPU memory of the run against the selected GPU or a target, what takes it, the best
  * changes (one click each) and "Make it fit". Recomputed locally on every change (well under 1 ms).
  */
 export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE }: VramGaugeProps) {
-  const { t, i18n } = useTranslation('vram')
-  const { ready, gpu, gpuTotal, selected, total, setChoice } = useTotal()
-  const a = useMemo(
-    () => adviseFor(scenario, { totalGib: total, exclude: unavailable }),
-    [scenario, total, unavailable],
-  )
-  const num = useMemo(
-    () => new Intl.NumberFormat(i18n.language, { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
-    [i18n.language],
+  const { t } = useTranslation('vram')
+  const { ready, gpu, gpuTotal, selected, total, setChoice, a, num } = useVramAssessment(
+    scenario,
+    unavailable,
   )
   const p = a.prediction
   const state = a.state ?? 'fits'
@@ -103,14 +76,13 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
 
   // gpu.watch re-renders every second: keep the options (and so the control's layout) stable between readings.
   const gpuName = gpu?.name ?? 'GPU'
+  const hasGpu = gpuTotal !== null
   const targetOptions = useMemo(
     () => [
-      ...(gpuTotal !== null
-        ? [{ value: GPU, label: t('gauge.gpu_total', { name: gpuName, gib: num.format(gpuTotal) }) }]
-        : []),
+      ...(hasGpu ? [{ value: GPU, label: t('gauge.gpu_short') }] : []),
       ...TARGETS.map((g) => ({ value: String(g), label: `${g}` })),
     ],
-    [gpuTotal, gpuName, num, t],
+    [hasGpu, t],
   )
 
   return (
@@ -127,6 +99,12 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
           <Text size="xs" c="dimmed">
             {gpuTotal === null ? t('gauge.no_gpu') : t('gauge.target')}
           </Text>
+          {/* The GPU's name on its own line: in the choices it would not leave room for the targets. */}
+          {gpuTotal !== null && (
+            <Text size="xs" data-testid="vram-gpu">
+              {t('gauge.gpu_total', { name: gpuName, gib: num.format(gpuTotal) })}
+            </Text>
+          )}
           {ready ? (
             <SegmentedControl
               size="xs"
@@ -213,10 +191,10 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
         </div>
 
         {state !== 'fits' && (
-          <Group justify="space-between" wrap="nowrap" data-testid="vram-make-it-fit">
+          <Group justify="space-between" wrap="wrap" gap="xs" data-testid="vram-make-it-fit">
             {a.make_it_fit ? (
               <>
-                <Text size="xs">
+                <Text size="xs" style={{ flex: '1 1 180px', minWidth: 0 }}>
                   {t('gauge.make_it_fit_summary', {
                     count: a.make_it_fit.items.length,
                     peak: num.format(a.make_it_fit.peak_gib),
@@ -228,6 +206,7 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
                 <Button
                   size="xs"
                   color="teal"
+                  style={{ flexShrink: 0 }}
                   onClick={() => onApply(a.make_it_fit!.patch)}
                   data-testid="vram-make-it-fit-apply"
                 >
@@ -264,7 +243,12 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
                       {x.changes_result ? ` · ${t('gauge.changes_result')}` : ''}
                     </Text>
                   </div>
-                  <Button size="compact-xs" variant="light" onClick={() => onApply(x.patch)}>
+                  <Button
+                    size="compact-xs"
+                    variant="light"
+                    style={{ flexShrink: 0 }}
+                    onClick={() => onApply(x.patch)}
+                  >
                     {t('gauge.apply')}
                   </Button>
                 </Group>

@@ -19,12 +19,17 @@ void i18next.use(initReactI18next).init({
   showSupportNotice: false,
 })
 
-/** Loads a language's strings if needed, then switches every view to it. */
-export async function applyLanguage(language: Language): Promise<void> {
+/** Loads a language's strings (without switching to it), e.g. to search labels in every language. */
+export async function ensureLanguageLoaded(language: Language): Promise<void> {
   if (!i18next.hasResourceBundle(language, 'common')) {
     const bundle = await loadResources[language]()
     for (const ns of namespaces) i18next.addResourceBundle(language, ns, bundle[ns], true, true)
   }
+}
+
+/** Loads a language's strings if needed, then switches every view to it. */
+export async function applyLanguage(language: Language): Promise<void> {
+  await ensureLanguageLoaded(language)
   await i18next.changeLanguage(language)
   document.documentElement.lang = language
 }

@@ -23,6 +23,7 @@ import { useTranslation } from 'react-i18next'
 import type { RequestOutput } from '../../../core/api/contract'
 import type { InstallProgress, StepState } from '../../../core/env/state'
 import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
+import { coded, useEnvMessage } from '../i18n/env-messages'
 
 type PlanResult = RequestOutput<'env.plan'>
 type VerifyResult = RequestOutput<'env.verify'>
@@ -165,6 +166,7 @@ function LogView() {
 
 function StepsTable({ progress }: { progress: InstallProgress }) {
   const { t } = useTranslation('env')
+  const m = useEnvMessage()
   const f = useFormat()
   return (
     <Table data-testid="env-steps" striped>
@@ -182,16 +184,16 @@ function StepsTable({ progress }: { progress: InstallProgress }) {
             <Table.Td>
               <Text size="sm">{t(`steps.${s.id}`)}</Text>
               <Text size="xs" c="dimmed">
-                {s.title}
+                {m(coded.title(s))}
               </Text>
               {s.skipReason && (
                 <Text size="xs" c="dimmed">
-                  {s.skipReason}
+                  {m(coded.skip(s))}
                 </Text>
               )}
               {s.error && (
                 <Text size="xs" c="red" style={{ whiteSpace: 'pre-wrap' }}>
-                  {s.error}
+                  {m(coded.error(s), s.id)}
                 </Text>
               )}
             </Table.Td>
@@ -213,13 +215,14 @@ function StepsTable({ progress }: { progress: InstallProgress }) {
 
 function PlanView({ plan }: { plan: PlanResult }) {
   const { t } = useTranslation('env')
+  const m = useEnvMessage()
   const f = useFormat()
   return (
     <Card withBorder data-testid="env-plan">
       <Stack gap="xs">
         {plan.error && (
           <Alert color="red" title={t('planError')} data-testid="env-plan-error">
-            {plan.error.message}
+            {m(plan.error)}
           </Alert>
         )}
         {plan.prechecks?.problems.map((p, i) => (
@@ -227,7 +230,7 @@ function PlanView({ plan }: { plan: PlanResult }) {
             key={i}
             color={p.severity === 'error' ? 'red' : p.severity === 'warning' ? 'orange' : 'blue'}
           >
-            {p.message}
+            {m(p)}
           </Alert>
         ))}
         {plan.plan && (
@@ -244,15 +247,15 @@ function PlanView({ plan }: { plan: PlanResult }) {
                 {t('torchChoice', {
                   torch: plan.plan.torch.torch,
                   index: plan.plan.torch.index,
-                  why: plan.plan.torch.why,
+                  why: m(coded.why(plan.plan.torch)),
                 })}
               </Text>
             )}
             <List size="sm" type="ordered">
               {plan.plan.steps.map((s) => (
                 <List.Item key={s.id}>
-                  {s.title}
-                  {s.skipReason ? ` — ${s.skipReason}` : ''}
+                  {m(coded.title(s))}
+                  {s.skipReason ? ` — ${m(coded.skip(s))}` : ''}
                 </List.Item>
               ))}
             </List>
@@ -265,6 +268,7 @@ function PlanView({ plan }: { plan: PlanResult }) {
 
 function VerifyView({ result }: { result: VerifyResult }) {
   const { t } = useTranslation('env')
+  const m = useEnvMessage()
   const p = result.probe
   return (
     <Alert
@@ -286,7 +290,7 @@ function VerifyView({ result }: { result: VerifyResult }) {
         {result.error && <Text size="sm">{result.error}</Text>}
         {result.problems.map((pr, i) => (
           <Text key={i} size="sm">
-            {pr.message}
+            {m(pr)}
           </Text>
         ))}
       </Stack>
@@ -296,6 +300,7 @@ function VerifyView({ result }: { result: VerifyResult }) {
 
 export default function EnvironmentPage() {
   const { t } = useTranslation(['env', 'common'])
+  const m = useEnvMessage()
   const list = useApiCall('env.list', {})
   const versions = useApiCall('env.versions', {})
   const [name, setName] = useState('default')
@@ -561,7 +566,7 @@ export default function EnvironmentPage() {
           </Group>
           {progress.lastError && (
             <Alert color="red" mb="xs" style={{ whiteSpace: 'pre-wrap' }}>
-              {progress.lastError.message}
+              {m(progress.lastError, progress.lastError.step)}
             </Alert>
           )}
           <StepsTable progress={progress} />

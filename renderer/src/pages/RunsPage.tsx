@@ -26,6 +26,8 @@ import { getApiClient } from '../api/client'
 import { SeriesChart } from '../components/SeriesChart'
 import { TensorBoardCharts } from '../components/TensorBoardCharts'
 import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
+import { useFormat } from '../i18n/format'
+import { useSettings } from '../settings'
 
 const stateColor: Record<RunRecord['state'], string> = {
   queued: 'gray',
@@ -126,14 +128,14 @@ function LossChart({ points }: { points: Array<[number, number]> }) {
   )
 }
 
-const gib = (mib: number | null) => (mib === null ? '—' : (mib / 1024).toFixed(1))
-
 /**
  * The run's GPU memory over time (sampled from nvidia-smi, kept when it changes) against the peak the
  * VRAM model predicted for its settings, when it gave one.
  */
 function GpuMemory({ run, points }: { run: RunRecord; points: Array<[number, number]> }) {
   const { t } = useTranslation('runs')
+  const f = useFormat()
+  const gib = (mib: number | null) => (mib === null ? '—' : f.fixed(mib / 1024, 1))
   const over = run.predicted_peak_mib !== null && (run.peak_gpu_memory_mib ?? 0) > run.predicted_peak_mib
   const x = useMemo(() => points.map((p) => p[0]), [points])
   const predicted = run.predicted_peak_mib
@@ -185,6 +187,7 @@ function SampleImage({ id, name }: { id: string; name: string }) {
 
 function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
   const { t } = useTranslation(['runs', 'common'])
+  const f = useFormat()
   const [liveLoss, setLiveLoss] = useState<Array<[number, number]>>([])
   const [liveMemory, setLiveMemory] = useState<Array<[number, number]>>([])
   const history = useApiCall('run.history', { id: run.id })
@@ -228,8 +231,8 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
     run.it_per_s === null
       ? '—'
       : run.it_per_s >= 1
-        ? `${run.it_per_s.toFixed(2)} it/s`
-        : `${(1 / run.it_per_s).toFixed(2)} s/it`
+        ? `${f.fixed(run.it_per_s, 2)} it/s`
+        : `${f.fixed(1 / run.it_per_s, 2)} s/it`
   const live = !ended(run.state)
   const error = stop.error ?? rerun.error ?? del.error ?? openOutput.error
   return (
@@ -328,7 +331,8 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
               {t('eta')}: {live ? interval(run.remaining_s) : '—'}
             </Text>
             <Text size="sm">
-              avr_loss: <b data-testid="run-loss">{s.last_avr_loss ?? '—'}</b>
+              avr_loss:{' '}
+              <b data-testid="run-loss">{s.last_avr_loss === null ? '—' : f.number(s.last_avr_loss)}</b>
             </Text>
           </SimpleGrid>
           <GpuMemory run={run} points={memory} />
@@ -514,8 +518,33 @@ function QueuePanel({
   )
 }
 
+/** No runs yet: where runs come from. */
+function EmptyRuns() {
+  const { t } = useTranslation('runs')
+  return (
+    <Card withBorder data-testid="runs-empty">
+      <Stack gap="xs" align="flex-start">
+        <Text fw={500}>{t('emptyTitle')}</Text>
+        <Text size="sm" c="dimmed">
+          {t('empty')}
+        </Text>
+        <Button
+          onClick={() => {
+            window.location.hash = '/train'
+          }}
+          data-testid="runs-empty-train"
+        >
+          {t('openTrain')}
+        </Button>
+      </Stack>
+    </Card>
+  )
+}
+
 export default function RunsPage() {
   const { t } = useTranslation(['runs', 'common'])
+  const f = useFormat()
+  const { settings } = useSettings()
   const list = useApiCall('run.list', {})
   const reloadList = list.reload
   const [updates, setUpdates] = useState<Map<string, RunRecord | null>>(new Map())
@@ -557,7 +586,7 @@ export default function RunsPage() {
       <Title order={2}>{t('title')}</Title>
       <Group align="flex-start" wrap="nowrap">
         <Stack w={260} style={{ flexShrink: 0 }}>
-          <NewRun onStarted={(id) => setSelected(id)} />
+          {settings.developer && <NewRun onStarted={(id) => setSelected(id)} />}
           <QueuePanel
             queued={queued}
             heldBy={list.data?.held_by ?? null}
@@ -568,7 +597,7 @@ export default function RunsPage() {
           />
           <ScrollArea.Autosize mah={600}>
             <Stack gap={4} data-testid="run-list">
-              {ordered.length === 0 ? <Text c="dimmed">{t('empty')}</Text> : null}
+              {ordered.length === 0 && settings.developer ? <Text c="dimmed">{t('empty')}</Text> : null}
               {ordered.map((r) => (
                 <UnstyledButton
                   key={r.id}
@@ -589,8 +618,7 @@ export default function RunsPage() {
                     </Badge>
                   </Group>
                   <Text size="xs" c="dimmed">
-                    {r.summary.last_step ?? 0}/{r.summary.total_steps ?? '?'} ·{' '}
-                    {new Date(r.created_at).toLocaleString()}
+                    {r.summary.last_step ?? 0}/{r.summary.total_steps ?? '?'} · {f.date(r.created_at)}
                   </Text>
                 </UnstyledButton>
               ))}
@@ -598,6 +626,7 @@ export default function RunsPage() {
           </ScrollArea.Autosize>
         </Stack>
         <div style={{ flex: 1, minWidth: 0 }}>
+          {ordered.length === 0 && <EmptyRuns />}
           {current ? (
             <RunDetail
               key={current.id}

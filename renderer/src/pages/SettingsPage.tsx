@@ -1,4 +1,4 @@
-import { Alert, Code, SegmentedControl, Stack, Text, Title } from '@mantine/core'
+import { Alert, Code, SegmentedControl, Stack, Switch, Text, Title } from '@mantine/core'
 import { useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { Language, Settings, SettingsPatch } from '../../../core/api/domains/app'
@@ -58,6 +58,15 @@ export default function SettingsPage() {
             value: theme,
             label: <span data-testid={`settings-theme-${theme}`}>{t(`theme.${theme}`)}</span>,
           }))}
+        />
+      </Section>
+      <Section title={t('developer.label')}>
+        <Switch
+          checked={settings.developer}
+          onChange={(e) => save({ developer: e.currentTarget.checked })}
+          label={t('developer.toggle')}
+          description={t('developer.note')}
+          data-testid="settings-developer"
         />
       </Section>
       <Section title={t('mirrors.label')}>

@@ -1,0 +1,156 @@
+/**
+ * English templates of what the environment plan, the prechecks, the install and Verify say, by code.
+ * Plan steps, problems and failures carry their code and parameters next to the English text, so the
+ * Environment page shows them in the UI language (env.json: codes.*; tests/unit/i18n-codes.test.ts
+ * keeps the English copy there equal to this table).
+ */
+export const ENV_MESSAGES = {
+  // Step titles
+  step_uv_get: 'Get uv',
+  step_uv_bootstrap: 'Install uv into a small bootstrap venv',
+  step_python_get: 'Get Python {{range}}',
+  step_python_install: 'Install Python {{version}} with uv',
+  step_python_install_mirror: 'Install Python {{version}} with uv from {{mirror}}',
+  step_uv_download: "Download uv {{version}} from {{index}} (checked against the index's sha256)",
+  step_source_git: 'Fetch sd-scripts {{tag}} with git',
+  step_source_copy: 'Copy sd-scripts from {{source}} (git is missing, so the folder is copied as it is)',
+  step_source_archive: 'Download the sd-scripts {{tag}} release archive (git is missing)',
+  step_venv: 'Create the virtual environment (Python {{version}})',
+  step_torch_any: 'Install torch and torchvision',
+  step_torch: 'Install torch {{torch}} and torchvision {{torchvision}} ({{index}})',
+  step_requirements: "Install sd-scripts' requirements (and its library package)",
+  step_extras: 'Install LyCORIS and optimizer packages ({{packages}})',
+  step_accelerate: "Write accelerate's default config",
+  step_tokenizers_any: 'Pre-fill the tokenizer cache',
+  step_tokenizers: 'Pre-fill the SDXL tokenizer cache for offline training',
+  step_verify: 'Verify the environment',
+  // Why a step has nothing to do
+  skip_pip_chosen: 'The pip installer was chosen.',
+  skip_uv_on_path: 'Using uv at {{path}}.',
+  skip_python_found: 'Using Python {{version}} at {{path}}.',
+  skip_torch_none: 'torch is managed by you (torch: none).',
+  skip_no_extras: 'This version needs no extra packages.',
+  skip_tokenizers_torch_none: 'Skipped with torch: none (the environment is not complete for training yet).',
+  // Which torch build, and why
+  torch_why_cpu: 'CPU-only build, as chosen',
+  torch_why_new_arch:
+    '{{gpu}} is an RTX 50 / Blackwell-class GPU: torch {{torch}} ({{index}}); driver supports CUDA {{cuda}}',
+  torch_why_newest: 'newest CUDA build the driver supports (CUDA {{cuda}}) for {{gpu}}',
+  // Why there is no plan
+  plan_unknown_version: 'sd-scripts {{version}} is not a supported version. Supported: {{supported}}.',
+  plan_no_gpu:
+    'No NVIDIA GPU was found (nvidia-smi is missing or lists no GPU). sd-scripts trains on NVIDIA GPUs: install or update the NVIDIA driver and check that `nvidia-smi` lists your card. To build a CPU-only environment anyway (it cannot train SDXL in practice), choose torch "cpu" (--torch cpu); if you install torch yourself, choose "none" (--torch none).',
+  plan_driver_unknown:
+    'Could not tell which CUDA version the NVIDIA driver supports (nvidia-smi printed no CUDA version). Update the NVIDIA driver to a current release, or choose the torch build yourself (--torch none, then install torch).',
+  plan_gpu_unsupported:
+    '{{gpu}} (compute capability {{cap}}) is too old for current PyTorch builds, which need compute capability {{min}} or newer. Use a newer NVIDIA GPU.',
+  plan_driver_too_old_new_arch:
+    '{{gpu}} needs PyTorch {{torch}} built for CUDA {{need}}, but the NVIDIA driver supports CUDA {{have}} at most. Update the NVIDIA driver (570 or newer), then plan again.',
+  plan_driver_too_old:
+    'The NVIDIA driver supports CUDA {{have}} at most; PyTorch {{torch}} needs CUDA {{need}} or newer. Update the NVIDIA driver (520 or newer; 550+ for CUDA 12.4), then plan again.',
+  plan_no_python_pip_found:
+    'Found Python {{versions}}, but sd-scripts {{tag}} needs Python {{range}}, and the pip installer cannot fetch one. Install Python {{install}}, or use the uv installer, which downloads it.',
+  plan_no_python_pip_none:
+    'No Python found. Install Python {{install}} (python.org; on Windows tick "Add to PATH"), or use the uv installer.',
+  plan_no_python_uv:
+    'Neither Python nor uv was found. Install Python {{install}} (python.org; on Windows tick "Add to PATH") or uv (https://docs.astral.sh/uv/), then plan again.',
+  plan_no_git_archive:
+    'git is not installed, and {{source}} is not a GitHub address, so there is no release archive to download. Install git (https://git-scm.com), or point the source at a local sd-scripts folder.',
+  // Prechecks
+  pre_disk_short:
+    'Not enough free space for the environment: {{free}} GB free where {{dir}} is, about {{need}} GB needed. Free some space or choose a folder on another drive.',
+  pre_disk_tight:
+    'Free space is tight: {{free}} GB free, about {{need}} GB needed plus room for download caches. The install may fail with "No space left on device"; freeing space first is safer.',
+  pre_not_writable: 'Cannot write to {{dir}} ({{error}}). Choose a folder you own, or fix its permissions.',
+  pre_filesystem:
+    '{{dir}} is on a {{fs}} drive. Python environments need NTFS (Windows) or a Linux file system (ext4, btrfs, xfs): FAT32 cannot hold files over 4 GB and FAT/exFAT lack the links and permissions venvs use. Choose a folder on another drive.',
+  pre_onedrive:
+    '{{dir}} is inside a OneDrive folder{{root}}. OneDrive syncs and locks the tens of thousands of files a Python environment has, and "files on demand" leaves placeholders Python cannot read. Choose a folder outside OneDrive, e.g. {{example}}.',
+  pre_cloud:
+    '{{dir}} looks like a cloud-synced folder. Syncing a Python environment is slow and can lock files during the install; a folder outside it is safer.',
+  pre_path_char_windows:
+    "The folder path contains \"{{char}}\", which breaks Python tools started through Windows command scripts ({{dir}}). Choose a path with letters, digits, spaces, '-', '_' and '.' only.",
+  pre_path_non_ascii:
+    'The folder path has non-English letters ({{dir}}). Most tools cope, but some Python packages fail to load from such paths on Windows. If the install or training fails, use a path like C:\\SDXL-Studio\\envs.',
+  pre_path_spaces:
+    'The folder path has spaces. The app quotes every argument, but third-party scripts sometimes do not; a path without spaces avoids that.',
+  pre_path_length:
+    "The folder path is {{length}} characters long; files deep inside the environment may exceed Windows' 260-character limit. Use a shorter path, or enable long paths in Windows.",
+  pre_path_char_posix:
+    "The folder path contains {{char}}, which breaks PATH and Python's module search path ({{dir}}). Choose another folder.",
+  pre_git_archive:
+    'git is not installed: the sd-scripts release archive will be downloaded instead. Install git (https://git-scm.com) for faster updates.',
+  pre_git_copy:
+    'git is not installed: the local sd-scripts folder will be copied as it is (its tag cannot be checked). Install git (https://git-scm.com) to check out the exact version.',
+  pre_python_pip_found:
+    'Found Python {{versions}}; sd-scripts {{tag}} needs Python {{range}}. Install Python {{install}}, or use the uv installer, which downloads it.',
+  pre_python_pip_too_new:
+    'Found Python {{versions}}; sd-scripts {{tag}} needs Python {{range}} (newer versions are untested and some packages have no wheels). Install Python {{install}}, or use the uv installer, which downloads it.',
+  pre_python_pip_none:
+    'No Python found; sd-scripts {{tag}} needs Python {{range}}. Install Python {{install}}, or use the uv installer, which downloads it.',
+  pre_python_nothing:
+    'No Python and no uv found. Install Python {{install}} (on Windows tick "Add to PATH") or uv, then try again.',
+  pre_python_uv_found: 'Found Python {{versions}}; uv will download Python {{install}} for this environment.',
+  pre_python_uv_none: 'No Python found; uv will download Python {{install}} for this environment.',
+  pre_folder_foreign:
+    '{{dir}} already holds files that SDXL Studio did not put there ({{names}}). An environment needs a folder of its own: installing here could replace them, and removing the environment later could delete them. Choose a new or empty folder.',
+  pre_folder_foreign_install:
+    '{{dir}} already holds files that SDXL Studio did not put there ({{names}}). An environment needs a folder of its own: installing here could replace them, and removing the environment later could delete them. Choose a new or empty folder; to use the sd-scripts install that is there as it is, choose "Use existing" (env use-existing {{dir}}).',
+  pre_folder_file: '{{dir}} is a file, not a folder. Choose a new or empty folder for the environment.',
+  pre_folder_other_env:
+    '{{dir}} holds the environment "{{env}}". Remove that environment first, or choose another folder.',
+  pre_path_segment:
+    'The folder name "{{segment}}" in {{dir}} starts or ends with a space, ends with a dot, or is a reserved device name; Windows programs cannot open such folders. Rename it or choose another folder.',
+  pre_python_uv_fetch_found:
+    'Found Python {{versions}}; uv (downloaded from the PyPI index first) will download Python {{install}} for this environment.',
+  pre_python_uv_fetch_none:
+    'No Python found; uv (downloaded from the PyPI index first) will download Python {{install}} for this environment.',
+  // Install failures: what failed (the step), the evidence from its log, and what to do
+  fail_disk_full:
+    '{{step}} failed: {{evidence}}\nThe disk is full. Free some space (or choose an environment folder on another drive), then press Resume.',
+  fail_read_only:
+    '{{step}} failed: {{evidence}}\nA folder could not be written (read-only or no permission). Make the environment folder writable (or choose another), then press Resume.',
+  fail_tag_missing:
+    '{{step}} failed: {{evidence}}\nThe sd-scripts source has no such version tag. Check the source address (a mirror may lag behind) or pick another version.',
+  fail_network:
+    '{{step}} failed: {{evidence}}\nThe network failed while downloading. Check the connection (or set a mirror: --index-url, --torch-index-url, --hf-endpoint), then press Resume.',
+  fail_bad_package:
+    '{{step}} failed: {{evidence}}\nA required package or version was not found on the package index. If you use a PyPI mirror (--index-url), check that it is complete; otherwise the requirement is wrong.',
+  fail_command_exit:
+    '{{step}} failed: the command exited with code {{exit}}. Last lines of its log:\n{{evidence}}\nFix the cause shown above, then press Resume.',
+  fail_command_stopped:
+    '{{step}} failed: the command was stopped. Last lines of its log:\n{{evidence}}\nFix the cause shown above, then press Resume.',
+  fail_interrupted: '{{step}} was stopped. Press Resume to continue.',
+  // Verify
+  probe_python:
+    'The environment runs Python {{version}}; sd-scripts needs {{min}}–{{max}}. Repair recreates the venv.',
+  probe_not_venv: '{{python}} is not a virtual environment.',
+  probe_source_missing: 'The sd-scripts folder is missing: {{path}}.',
+  probe_version: 'sd-scripts is at {{tag}}, expected {{expected}}.',
+  probe_no_requirements: 'sd-scripts has no requirements.txt: the checkout is incomplete.',
+  probe_requirements: "sd-scripts' requirements are not all installed: {{details}}.",
+  probe_library: "sd-scripts' library package does not import: {{error}}.",
+  probe_extras: 'Extra packages are missing: {{packages}}.',
+  probe_torch_import: 'torch does not import{{error}}.',
+  probe_torch_replaced:
+    'torch {{installed}} is installed, but this environment uses torch {{torch}} ({{index}}); another install replaced it. Repair reinstalls the planned build.',
+  probe_cuda:
+    'torch {{version}} cannot use the GPU (CUDA is not available). Update the NVIDIA driver, or Repair to reinstall the CUDA build of torch.',
+  probe_script: '{{name}}.py does not import: {{error}}.',
+  probe_scripts_unchecked: 'The training scripts were not checked.',
+} as const
+
+export type EnvCode = keyof typeof ENV_MESSAGES
+export type EnvParams = Record<string, string | number>
+
+export function envInterpolate(template: string, params: EnvParams = {}): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (_, k: string) => (k in params ? String(params[k]) : `{{${k}}}`))
+}
+
+/** A message of the environment domain: the English text with its code and parameters. */
+export function envText(
+  code: EnvCode,
+  params: EnvParams = {},
+): { message: string; code: EnvCode; params: EnvParams } {
+  return { message: envInterpolate(ENV_MESSAGES[code], params), code, params }
+}
