@@ -24,6 +24,8 @@ export interface GpuPickerProps {
   /** The form's message for launch.gpu_ids (validation), shown under the picker. */
   error?: string | undefined
   testId?: string
+  /** The text field's test id (the form's field id, so form-wide tests find it). */
+  textTestId?: string
 }
 
 const gib = (mib: number | null) => (mib === null ? null : (mib / 1024).toFixed(1))
@@ -119,7 +121,15 @@ function GpuRow({
   )
 }
 
-export function GpuPicker({ text, onPick, onType, label, error, testId = 'gpu-picker' }: GpuPickerProps) {
+export function GpuPicker({
+  text,
+  onPick,
+  onType,
+  label,
+  error,
+  testId = 'gpu-picker',
+  textTestId,
+}: GpuPickerProps) {
   const { t } = useTranslation('gpu')
   const { data: reading, error: streamError } = useSubscription('gpu.watch', {})
   const runsOnGpus = useRunsOnGpus()
@@ -148,7 +158,7 @@ export function GpuPicker({ text, onPick, onType, label, error, testId = 'gpu-pi
       size={listed.length > 0 ? 'xs' : 'sm'}
       onChange={(e) => onType(e.currentTarget.value)}
       error={error}
-      data-testid={`${testId}-text`}
+      data-testid={textTestId ?? `${testId}-text`}
     />
   )
 
