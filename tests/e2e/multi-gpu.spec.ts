@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Page } from '@playwright/test'
 import { makeWorld, type TrainingWorld } from '../integration/training-helpers'
@@ -16,7 +17,16 @@ import { repoRoot, type RunningServer } from './server'
 function useExisting(server: RunningServer, w: TrainingWorld) {
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'electron/cli/main.ts'), 'env', 'use-existing', w.installDir],
+    [
+      '--import',
+      'tsx',
+      path.join(repoRoot, 'electron/cli/main.ts'),
+      'env',
+      'use-existing',
+      w.installDir,
+      '--name',
+      'standin',
+    ],
     { cwd: repoRoot, env: { ...process.env, SDXL_STUDIO_DATA_DIR: server.dataDir }, encoding: 'utf8' },
   )
   expect(r.status, r.stderr).toBeLessThanOrEqual(1)
@@ -71,9 +81,22 @@ async function pickerFits(page: Page) {
   expect(clipped).toEqual([])
 }
 
+// The trainer writes its pid here and the stand-in nvidia-smi lists it on GPUs 0 and 1, as one process
+// per GPU would be: the Runs page then has memory samples per GPU.
+const pidFile = path.join(tmpdir(), `multi-gpu-e2e-pids-${process.pid}-${Date.now()}`)
+
 test.use({
   viewport: { width: 1280, height: 720 },
-  serverOptions: { env: { FAKE_NVIDIA_SMI_SCENARIO: 'two-gpus', STANDIN_STEPS: '3' } },
+  serverOptions: {
+    env: {
+      FAKE_NVIDIA_SMI_SCENARIO: 'two-gpus',
+      FAKE_NVIDIA_SMI_PID_FILE: pidFile,
+      FAKE_NVIDIA_SMI_PID_GPUS: '0,1',
+      FAKE_TRAINER_PID_FILE: pidFile,
+      STANDIN_STEPS: '20',
+      STANDIN_DELAY: '0.3',
+    },
+  },
 })
 
 test('two stand-in GPUs: pick both, start, and the run is accelerate --multi_gpu --num_processes 2', async ({
@@ -120,6 +143,9 @@ test('two stand-in GPUs: pick both, start, and the run is accelerate --multi_gpu
   await expect(page).toHaveURL(/#\/runs$/)
   await expect(page.getByTestId('run-command')).toContainText('--multi_gpu', { timeout: 20_000 })
   await expect(page.getByTestId('run-command')).toContainText('--num_processes 2')
+  // Memory per GPU while it trains (the stand-in lists the trainer on both GPUs).
+  await expect(page.getByTestId('run-gpu-memory-0')).toContainText('GiB', { timeout: 30_000 })
+  await expect(page.getByTestId('run-gpu-memory-1')).toContainText('GiB')
   await expect(page.getByTestId('run-state')).toHaveText('Finished', { timeout: 60_000 })
 
   // What really ran: the launcher's arguments and the environment the trainer saw.

@@ -13,7 +13,7 @@ import type { RequestHandlers, SubscriptionHandlers } from '../router'
 import type { RunService } from '../runs/run-service'
 import { writeFileAtomic } from '../store/atomic'
 import { resolveTrainingEnvironment, type ResolvedEnvironment } from './environment'
-import { buildLaunch, withGpus, type LaunchPlan } from './launch'
+import { buildLaunch, type LaunchPlan } from './launch'
 
 export interface TrainingDeps {
   env: EnvManager
@@ -29,9 +29,10 @@ export interface TrainingDeps {
 function withRequestedGpus(input: unknown, gpus: number[] | undefined): unknown {
   const parsed = parseConfig(input)
   if (!parsed.ok) return input
-  if (!gpus || gpus.length === 0) return withGpus(parsed.config, undefined).config
   const c = parsed.config
-  return { ...c, launch: { ...c.launch, gpu_ids: gpus.join(','), num_processes: gpus.length } }
+  const ids = gpus && gpus.length > 0 ? gpus : c.launch.gpu_ids?.split(',').map(Number)
+  if (!ids) return c
+  return { ...c, launch: { ...c.launch, gpu_ids: ids.join(','), num_processes: ids.length } }
 }
 
 /** <dataDir>/training/<time>-<random>: the files one run reads (config.toml, dataset.toml, prompts.txt). */

@@ -26,6 +26,7 @@ import { getApiClient } from '../api/client'
 import { SeriesChart } from '../components/SeriesChart'
 import { TensorBoardCharts } from '../components/TensorBoardCharts'
 import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
+import { RunGpuMemoryPerGpu } from '../components/RunGpuMemoryPerGpu'
 import { useFormat } from '../i18n/format'
 import { useSettings } from '../settings'
 
@@ -336,6 +337,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
             </Text>
           </SimpleGrid>
           <GpuMemory run={run} points={memory} />
+          <RunGpuMemoryPerGpu run={run} />
           {s.saved_checkpoints.length ? (
             <Text size="sm">
               {t('checkpoints')}: {s.saved_checkpoints.join(', ')}
