@@ -9,6 +9,7 @@ import { predict } from '../../core/vram/model'
 import { ddpBucketsGib, perGpuFit } from '../../core/vram/per-gpu'
 import type { ResolvedEnvironment } from '../../electron/services/training/environment'
 import { buildLaunch } from '../../electron/services/training/launch'
+import { memoryPerGpu } from '../../electron/services/runs/run-service'
 
 const base: TrainingConfigInput = {
   type: 'lora',
@@ -345,5 +346,20 @@ describe('commands for 1, 2 and 4 GPUs', () => {
     // Each GPU holds a replica: the per-GPU peak is the single peak plus DDP's gradient buckets.
     expect(two.predictedPeakMib).toBeGreaterThan(one.predictedPeakMib)
     expect(two.predictedPeakMib - one.predictedPeakMib).toBeLessThan(1024)
+  })
+})
+
+describe('memory per GPU of a run (runner samples)', () => {
+  it('sums each GPU index; unknown GPUs leave the per-GPU view out', () => {
+    expect(
+      memoryPerGpu([
+        { used_memory_mib: 9000, gpu_index: 0 },
+        { used_memory_mib: 8900, gpu_index: 1 },
+        { used_memory_mib: 100, gpu_index: 0 },
+        { used_memory_mib: null, gpu_index: 1 },
+      ]),
+    ).toEqual({ '0': 9100, '1': 8900 })
+    expect(memoryPerGpu([{ used_memory_mib: 500, gpu_index: null }])).toBeUndefined()
+    expect(memoryPerGpu([])).toBeUndefined()
   })
 })

@@ -17,6 +17,7 @@ import type { AdviceId, FitState } from '../../../core/vram/advice'
 import type { ScenarioPatch, VramScenario } from '../../../core/vram/scenario'
 import { RingGauge } from './RingGauge'
 import { GPU_TARGET as GPU, useVramAssessment } from './vram-target'
+import { VramPerGpuLine, type MultiGpuLaunch } from './VramPerGpuLine'
 
 /** Planning targets when there is no GPU here (e.g. a rented box), GiB as cards are sold. */
 const TARGETS = [6, 8, 12, 16, 24, 48] as const
@@ -52,13 +53,21 @@ export interface VramGaugeProps {
   maxAdvice?: number
   /** Changes the form cannot make (e.g. ['lycoris_bypass'] while the config has no bypass field). */
   unavailable?: readonly AdviceId[]
+  /** Training on several GPUs: a line with the need per GPU (VramPerGpuLine). */
+  multiGpu?: MultiGpuLaunch | undefined
 }
 
 /**
  * Predicted peak GPU memory of the run against the selected GPU or a target, what takes it, the best
  * changes (one click each) and "Make it fit". Recomputed locally on every change (well under 1 ms).
  */
-export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE }: VramGaugeProps) {
+export function VramGauge({
+  scenario,
+  onApply,
+  maxAdvice = 6,
+  unavailable = NONE,
+  multiGpu,
+}: VramGaugeProps) {
   const { t } = useTranslation('vram')
   const { ready, gpu, gpuTotal, selected, total, setChoice, a, num } = useVramAssessment(
     scenario,
@@ -147,6 +156,7 @@ export function VramGauge({ scenario, onApply, maxAdvice = 6, unavailable = NONE
             <Text size="xs" c="dimmed">
               {t('gauge.allocated', { gib: num.format(p.allocated_gib) })}
             </Text>
+            {multiGpu ? <VramPerGpuLine launch={multiGpu} prediction={p} /> : null}
             <Text size="xs" c="dimmed">
               {t('gauge.peak_at', { phase: t(`phase.${p.phase}`) })}
             </Text>

@@ -11,6 +11,7 @@ import { useApiAction, useApiCall } from '../api/hooks'
 import { StartTrainingButton } from '../components/StartTrainingButton'
 import { VramCompactBar } from '../components/VramCompactBar'
 import { VramGauge } from '../components/VramGauge'
+import { multiGpuLaunch } from '../components/VramPerGpuLine'
 import { useVramTotal, VramTargetProvider } from '../components/vram-target'
 import { FIELDS } from '../form/fields'
 import { FormContext, type FormApi } from '../form/form-context'
@@ -228,7 +229,12 @@ function TrainFormLoaded({
     })
 
   const gauge = vram ? (
-    <VramGauge scenario={vram.scenario} onApply={applyVram} unavailable={GAUGE_UNAVAILABLE} />
+    <VramGauge
+      scenario={vram.scenario}
+      onApply={applyVram}
+      unavailable={GAUGE_UNAVAILABLE}
+      multiGpu={multiGpuLaunch(config)}
+    />
   ) : (
     <Alert color="gray">{t('gaugeUnavailable')}</Alert>
   )
