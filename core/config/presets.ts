@@ -1,19 +1,19 @@
 import { z } from 'zod'
 import { deepMerge, TrainingConfig, TrainingType, type TrainingConfigInput } from './schema'
-import dreambooth12gb from '../../presets/builtin/dreambooth-12gb.json'
-import dreambooth16gb from '../../presets/builtin/dreambooth-16gb.json'
-import dreambooth24gb from '../../presets/builtin/dreambooth-24gb.json'
-import locon12gb from '../../presets/builtin/locon-12gb.json'
-import locon24gb from '../../presets/builtin/locon-24gb.json'
-import locon8gb from '../../presets/builtin/locon-8gb.json'
-import loha12gb from '../../presets/builtin/loha-12gb.json'
-import loha24gb from '../../presets/builtin/loha-24gb.json'
-import lokr12gb from '../../presets/builtin/lokr-12gb.json'
-import lokr24gb from '../../presets/builtin/lokr-24gb.json'
-import lora12gb from '../../presets/builtin/lora-12gb.json'
-import lora16gb from '../../presets/builtin/lora-16gb.json'
-import lora24gb from '../../presets/builtin/lora-24gb.json'
-import lora8gb from '../../presets/builtin/lora-8gb.json'
+import dreambooth12gb from '../../presets/builtin/dreambooth-12gb.json' with { type: 'json' }
+import dreambooth16gb from '../../presets/builtin/dreambooth-16gb.json' with { type: 'json' }
+import dreambooth24gb from '../../presets/builtin/dreambooth-24gb.json' with { type: 'json' }
+import locon12gb from '../../presets/builtin/locon-12gb.json' with { type: 'json' }
+import locon24gb from '../../presets/builtin/locon-24gb.json' with { type: 'json' }
+import locon8gb from '../../presets/builtin/locon-8gb.json' with { type: 'json' }
+import loha12gb from '../../presets/builtin/loha-12gb.json' with { type: 'json' }
+import loha24gb from '../../presets/builtin/loha-24gb.json' with { type: 'json' }
+import lokr12gb from '../../presets/builtin/lokr-12gb.json' with { type: 'json' }
+import lokr24gb from '../../presets/builtin/lokr-24gb.json' with { type: 'json' }
+import lora12gb from '../../presets/builtin/lora-12gb.json' with { type: 'json' }
+import lora16gb from '../../presets/builtin/lora-16gb.json' with { type: 'json' }
+import lora24gb from '../../presets/builtin/lora-24gb.json' with { type: 'json' }
+import lora8gb from '../../presets/builtin/lora-8gb.json' with { type: 'json' }
 
 /**
  * Presets: data in presets/builtin/*.json (one file each, reviewed by hand), a sparse overlay on the

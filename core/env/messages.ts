@@ -7,11 +7,8 @@
 export const ENV_MESSAGES = {
   // Step titles
   step_uv_get: 'Get uv',
-  step_uv_bootstrap: 'Install uv into a small bootstrap venv',
   step_python_get: 'Get Python {{range}}',
   step_python_install: 'Install Python {{version}} with uv',
-  step_python_install_mirror: 'Install Python {{version}} with uv from {{mirror}}',
-  step_uv_download: "Download uv {{version}} from {{index}} (checked against the index's sha256)",
   step_source_git: 'Fetch sd-scripts {{tag}} with git',
   step_source_copy: 'Copy sd-scripts from {{source}} (git is missing, so the folder is copied as it is)',
   step_source_archive: 'Download the sd-scripts {{tag}} release archive (git is missing)',
@@ -52,10 +49,25 @@ export const ENV_MESSAGES = {
     'Found Python {{versions}}, but sd-scripts {{tag}} needs Python {{range}}, and the pip installer cannot fetch one. Install Python {{install}}, or use the uv installer, which downloads it.',
   plan_no_python_pip_none:
     'No Python found. Install Python {{install}} (python.org; on Windows tick "Add to PATH"), or use the uv installer.',
-  plan_no_python_uv:
-    'Neither Python nor uv was found. Install Python {{install}} (python.org; on Windows tick "Add to PATH") or uv (https://docs.astral.sh/uv/), then plan again.',
   plan_no_git_archive:
     'git is not installed, and {{source}} is not a GitHub address, so there is no release archive to download. Install git (https://git-scm.com), or point the source at a local sd-scripts folder.',
+  step_uv_fetch: "Download uv {{version}} from {{index}} (checked against the index's sha256)",
+  step_python_install_mirror: 'Install Python {{version}} with uv from {{mirror}}',
+  // Sources that are refused before any plan is made
+  source_empty: 'The sd-scripts source is empty. Enter a git URL or the path of a local sd-scripts folder.',
+  source_control_chars:
+    'The sd-scripts source {{source}} contains a line break or another control character. Enter it on one line.',
+  source_surrounding_space:
+    'The sd-scripts source {{source}} starts or ends with a space. Remove the spaces around it.',
+  source_leading_dash:
+    'The sd-scripts source {{source}} starts with "-", which git would read as an option. Enter a git URL (https://…/sd-scripts.git) or the full path of a folder (for a folder named like that, write ./{{folder}}).',
+  source_scheme:
+    'The sd-scripts source {{source}} uses "{{scheme}}", which is not allowed. Use an https, http, ssh, git or file URL, user@host:path, or a local folder.',
+  source_url_space: 'The sd-scripts URL {{source}} contains a space. Write it as %20, or check the URL.',
+  source_bad_url: 'The sd-scripts URL {{source}} is not a valid address. Check it, or use a local folder.',
+  source_no_host: 'The sd-scripts URL {{source}} has no host name. Check it, or use a local folder.',
+  source_ssh_dash:
+    'The sd-scripts URL {{source}} has a host or user name starting with "-", which ssh would read as an option. Check the URL.',
   // Prechecks
   pre_disk_short:
     'Not enough free space for the environment: {{free}} GB free where {{dir}} is, about {{need}} GB needed. Free some space or choose a folder on another drive.',
@@ -72,8 +84,6 @@ export const ENV_MESSAGES = {
     "The folder path contains \"{{char}}\", which breaks Python tools started through Windows command scripts ({{dir}}). Choose a path with letters, digits, spaces, '-', '_' and '.' only.",
   pre_path_non_ascii:
     'The folder path has non-English letters ({{dir}}). Most tools cope, but some Python packages fail to load from such paths on Windows. If the install or training fails, use a path like C:\\SDXL-Studio\\envs.',
-  pre_path_spaces:
-    'The folder path has spaces. The app quotes every argument, but third-party scripts sometimes do not; a path without spaces avoids that.',
   pre_path_length:
     "The folder path is {{length}} characters long; files deep inside the environment may exceed Windows' 260-character limit. Use a shorter path, or enable long paths in Windows.",
   pre_path_char_posix:
@@ -88,10 +98,12 @@ export const ENV_MESSAGES = {
     'Found Python {{versions}}; sd-scripts {{tag}} needs Python {{range}} (newer versions are untested and some packages have no wheels). Install Python {{install}}, or use the uv installer, which downloads it.',
   pre_python_pip_none:
     'No Python found; sd-scripts {{tag}} needs Python {{range}}. Install Python {{install}}, or use the uv installer, which downloads it.',
-  pre_python_nothing:
-    'No Python and no uv found. Install Python {{install}} (on Windows tick "Add to PATH") or uv, then try again.',
   pre_python_uv_found: 'Found Python {{versions}}; uv will download Python {{install}} for this environment.',
   pre_python_uv_none: 'No Python found; uv will download Python {{install}} for this environment.',
+  pre_python_uv_fetch_found:
+    'Found Python {{versions}}; uv (downloaded from the PyPI index first) will download Python {{install}} for this environment.',
+  pre_python_uv_fetch_none:
+    'No Python found; uv (downloaded from the PyPI index first) will download Python {{install}} for this environment.',
   pre_folder_foreign:
     '{{dir}} already holds files that SDXL Studio did not put there ({{names}}). An environment needs a folder of its own: installing here could replace them, and removing the environment later could delete them. Choose a new or empty folder.',
   pre_folder_foreign_install:
@@ -99,12 +111,8 @@ export const ENV_MESSAGES = {
   pre_folder_file: '{{dir}} is a file, not a folder. Choose a new or empty folder for the environment.',
   pre_folder_other_env:
     '{{dir}} holds the environment "{{env}}". Remove that environment first, or choose another folder.',
-  pre_path_segment:
+  pre_path_bad_segment:
     'The folder name "{{segment}}" in {{dir}} starts or ends with a space, ends with a dot, or is a reserved device name; Windows programs cannot open such folders. Rename it or choose another folder.',
-  pre_python_uv_fetch_found:
-    'Found Python {{versions}}; uv (downloaded from the PyPI index first) will download Python {{install}} for this environment.',
-  pre_python_uv_fetch_none:
-    'No Python found; uv (downloaded from the PyPI index first) will download Python {{install}} for this environment.',
   // Install failures: what failed (the step), the evidence from its log, and what to do
   fail_disk_full:
     '{{step}} failed: {{evidence}}\nThe disk is full. Free some space (or choose an environment folder on another drive), then press Resume.',

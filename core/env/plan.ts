@@ -347,7 +347,7 @@ function planPythonAndUv(
     const index = choices.mirrors.pypiIndex ?? DEFAULT_PYPI_INDEX
     steps.push({
       id: 'uv',
-      ...titled('step_uv_download', { version: UV_VERSION, index }),
+      ...titled('step_uv_fetch', { version: UV_VERSION, index }),
       estimateBytes: version.sizes.uv,
       commands: [{ kind: 'fetch-uv', index, version: UV_VERSION, to: uvDir }],
     })
@@ -388,14 +388,14 @@ function planSource(
   input: z.output<typeof PlanInput>,
   L: ReturnType<typeof envLayout>,
   tag: string,
-): { heading: ReturnType<typeof titled>; commands: StepCommand[] } | { error: PlanError } {
+): { title: ReturnType<typeof titled>; commands: StepCommand[] } | { error: PlanError } {
   const { os, choices } = input
   const parsed = parseSource(choices.source)
-  if (parsed.kind === 'invalid') return { error: { kind: 'bad_source', message: parsed.message } }
+  if (parsed.kind === 'invalid') return { error: planError('bad_source', parsed.code, parsed.params) }
   const source = parsed.kind === 'url' ? parsed.url : parsed.path
   if (input.gitAvailable) {
     return {
-      heading: titled('step_source_git', { tag }),
+      title: titled('step_source_git', { tag }),
       commands: [
         { kind: 'remove', path: L.srcDir },
         {
@@ -419,7 +419,7 @@ function planSource(
   }
   if (parsed.kind === 'folder') {
     return {
-      heading: titled('step_source_copy', { source }),
+      title: titled('step_source_copy', { source }),
       commands: [
         { kind: 'remove', path: L.srcDir },
         { kind: 'copy-tree', from: source, to: L.srcDir },
@@ -432,7 +432,7 @@ function planSource(
   }
   const archive = joinPath(os, L.downloadsDir, `sd-scripts-${tag}.tar.gz`)
   return {
-    heading: titled('step_source_archive', { tag }),
+    title: titled('step_source_archive', { tag }),
     commands: [
       { kind: 'remove', path: L.srcDir },
       { kind: 'download', url, to: archive },
@@ -473,7 +473,7 @@ export function plan(rawInput: PlanInput): PlanResult {
   if ('error' in sourceStep) return { ok: false, error: sourceStep.error }
   steps.push({
     id: 'source',
-    ...sourceStep.heading,
+    ...sourceStep.title,
     commands: sourceStep.commands,
     estimateBytes: version.sizes.source,
   })

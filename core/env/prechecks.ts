@@ -113,8 +113,8 @@ export function evaluatePrechecks(rawFacts: PrecheckFacts, version: SdScriptsVer
 
   const folder = facts.folder
   if (folder?.kind === 'foreign') {
-    const own = folder.entries.filter((n) => n === 'sd-scripts' || n === 'venv')
-    add('folder', 'error', own.length ? 'pre_folder_foreign_install' : 'pre_folder_foreign', {
+    const own = folder.entries.some((n) => n === 'sd-scripts' || n === 'venv')
+    add('folder', 'error', own ? 'pre_folder_foreign_install' : 'pre_folder_foreign', {
       dir: envDir,
       names: listNames(folder.entries),
     })
@@ -162,7 +162,7 @@ export function evaluatePrechecks(rawFacts: PrecheckFacts, version: SdScriptsVer
       (seg) => /^\s|\s$|\.$/.test(seg) || /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i.test(seg),
     )
     if (badSegment !== undefined) {
-      add('path_chars', 'error', 'pre_path_segment', { segment: badSegment, dir: envDir })
+      add('path_chars', 'error', 'pre_path_bad_segment', { segment: badSegment, dir: envDir })
     }
     // site-packages paths of torch and friends add ~150 characters to the environment folder.
     if (envDir.length > 100) {
@@ -197,19 +197,15 @@ export function evaluatePrechecks(rawFacts: PrecheckFacts, version: SdScriptsVer
         { versions, tag: version.tag, range, install },
       )
     } else {
-      // uv itself is downloaded from the PyPI index when it is missing, so no Python is needed.
-      add(
-        'python',
-        'info',
-        facts.pythonVersions.length
-          ? facts.uvAvailable
-            ? 'pre_python_uv_found'
-            : 'pre_python_uv_fetch_found'
-          : facts.uvAvailable
-            ? 'pre_python_uv_none'
-            : 'pre_python_uv_fetch_none',
-        { versions, install },
-      )
+      const found = facts.pythonVersions.length > 0
+      const code: EnvCode = facts.uvAvailable
+        ? found
+          ? 'pre_python_uv_found'
+          : 'pre_python_uv_none'
+        : found
+          ? 'pre_python_uv_fetch_found'
+          : 'pre_python_uv_fetch_none'
+      add('python', 'info', code, { versions, install })
     }
   }
 

@@ -4,6 +4,8 @@
  * before any plan is made, and the clone puts `--` before it as well.
  */
 
+import { envText, type EnvCode, type EnvParams } from './messages'
+
 /** Transports git may use for a source; `ext::`, `fd::` and helpers like `foo::` are not among them. */
 export const ALLOWED_SCHEMES = ['https', 'http', 'ssh', 'git', 'file'] as const
 
@@ -13,7 +15,7 @@ export type SourceProblem =
 export type ParsedSource =
   | { kind: 'url'; url: string }
   | { kind: 'folder'; path: string }
-  | { kind: 'invalid'; problem: SourceProblem; message: string }
+  | { kind: 'invalid'; problem: SourceProblem; message: string; code: EnvCode; params: EnvParams }
 
 /** user@host:path, git's scp-like form: plain user and host names, a path of URL-safe characters not starting with "-" or "//". */
 const SCP_LIKE =
@@ -25,10 +27,11 @@ const SCHEME_PREFIX = /^([A-Za-z][A-Za-z0-9+.-]*)(?:::|:\/\/)/
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
 
-const invalid = (problem: SourceProblem, message: string): ParsedSource => ({
+/** A refused source: the English text with its code and parameters (core/env/messages.ts). */
+const invalid = (problem: SourceProblem, code: EnvCode, params: EnvParams = {}): ParsedSource => ({
   kind: 'invalid',
   problem,
-  message,
+  ...envText(code, params),
 })
 
 /**
@@ -38,30 +41,16 @@ const invalid = (problem: SourceProblem, message: string): ParsedSource => ({
 export function parseSource(raw: string): ParsedSource {
   const shown = JSON.stringify(raw.length > 200 ? `${raw.slice(0, 200)}…` : raw)
   if (raw.trim() === '') {
-    return invalid(
-      'empty',
-      'The sd-scripts source is empty. Enter a git URL or the path of a local sd-scripts folder.',
-    )
+    return invalid('empty', 'source_empty')
   }
   if (CONTROL.test(raw)) {
-    return invalid(
-      'control_chars',
-      `The sd-scripts source ${shown} contains a line break or another control character. Enter it on one line.`,
-    )
+    return invalid('control_chars', 'source_control_chars', { source: shown })
   }
   if (raw !== raw.trim()) {
-    return invalid(
-      'surrounding_space',
-      `The sd-scripts source ${shown} starts or ends with a space. Remove the spaces around it.`,
-    )
+    return invalid('surrounding_space', 'source_surrounding_space', { source: shown })
   }
   if (raw.startsWith('-')) {
-    return invalid(
-      'leading_dash',
-      `The sd-scripts source ${shown} starts with "-", which git would read as an option. Enter a git URL ` +
-        '(https://…/sd-scripts.git) or the full path of a folder (for a folder named like that, write ./' +
-        `${raw.slice(0, 40)}).`,
-    )
+    return invalid('leading_dash', 'source_leading_dash', { source: shown, folder: raw.slice(0, 40) })
   }
   const scheme = SCHEME_PREFIX.exec(raw)
   if (scheme) {
@@ -70,39 +59,23 @@ export function parseSource(raw: string): ParsedSource {
       !(ALLOWED_SCHEMES as readonly string[]).includes(name) ||
       raw.slice(scheme[1]!.length).startsWith('::')
     ) {
-      return invalid(
-        'scheme',
-        `The sd-scripts source ${shown} uses "${scheme[1]}", which is not allowed. Use an https, http, ssh, git ` +
-          'or file URL, user@host:path, or a local folder.',
-      )
+      return invalid('scheme', 'source_scheme', { source: shown, scheme: scheme[1]! })
     }
     if (/\s/.test(raw)) {
-      return invalid(
-        'url_space',
-        `The sd-scripts URL ${shown} contains a space. Write it as %20, or check the URL.`,
-      )
+      return invalid('url_space', 'source_url_space', { source: shown })
     }
     let url: URL
     try {
       url = new URL(raw)
     } catch {
-      return invalid(
-        'bad_url',
-        `The sd-scripts URL ${shown} is not a valid address. Check it, or use a local folder.`,
-      )
+      return invalid('bad_url', 'source_bad_url', { source: shown })
     }
     if (name !== 'file' && url.hostname === '') {
-      return invalid(
-        'bad_url',
-        `The sd-scripts URL ${shown} has no host name. Check it, or use a local folder.`,
-      )
+      return invalid('bad_url', 'source_no_host', { source: shown })
     }
     // ssh://-oProxyCommand=… : a host or user that ssh would read as an option.
     if (url.hostname.startsWith('-') || decodeURIComponent(url.username).startsWith('-')) {
-      return invalid(
-        'leading_dash',
-        `The sd-scripts URL ${shown} has a host or user name starting with "-", which ssh would read as an option. Check the URL.`,
-      )
+      return invalid('leading_dash', 'source_ssh_dash', { source: shown })
     }
     return { kind: 'url', url: raw }
   }

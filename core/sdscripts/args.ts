@@ -1,4 +1,4 @@
-import table from './args-v0.10.1.json'
+import table from './args-v0.10.1.json' with { type: 'json' }
 
 /**
  * The options of sd-scripts v0.10.1's two SDXL scripts, derived from their argument parsers

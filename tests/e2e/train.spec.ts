@@ -3,17 +3,19 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { expect, test } from './fixtures'
 import { repoRoot } from './server'
+import { writeImage } from '../helpers/dataset-images'
 import { writeSdxlCheckpoint } from '../helpers/safetensors'
 
-/** A tiny safetensors file with SDXL key names, a dataset folder and an output folder. */
-function inputs() {
+/** A tiny safetensors file with SDXL key names, a dataset folder of real images and an output folder. */
+async function inputs() {
   const dir = mkdtempSync(path.join(tmpdir(), 'sdxl-train-e2e-'))
   const model = path.join(dir, 'sd_xl_base.safetensors')
   writeSdxlCheckpoint(model)
   const images = path.join(dir, 'data', '10_sks dog')
   mkdirSync(images, { recursive: true })
   for (let i = 0; i < 4; i++) {
-    writeFileSync(path.join(images, `${i}.png`), 'x')
+    // Real images: the dataset scan reads their sizes for the buckets and steps.
+    await writeImage(path.join(images, `${i}.png`), { format: 'png', width: 1024, height: 1024 })
     writeFileSync(path.join(images, `${i}.txt`), 'sks dog')
   }
   const out = path.join(dir, 'out')
@@ -25,7 +27,7 @@ test('pick a preset, break a rule, see the message, apply the fix, see the comma
   page,
   server,
 }) => {
-  const { model, images, out } = inputs()
+  const { model, images, out } = await inputs()
   await page.goto(server.url)
   await expect(page.getByRole('heading', { level: 2 })).toHaveText('Train')
 
@@ -87,7 +89,10 @@ test('shows checks and fixes in Russian', async ({ page, server }) => {
   await page.getByTestId('nav-settings').click()
   await page.getByTestId('settings-language-ru').click()
   await page.getByTestId('nav-train').click()
-  await expect(page.getByTestId('issue-model.missing')).toContainText('Выберите базовую модель SDXL')
+  // The first check waits for the server (and the preset chosen for the GPU): generous on a busy machine.
+  await expect(page.getByTestId('issue-model.missing')).toContainText('Выберите базовую модель SDXL', {
+    timeout: 30_000,
+  })
   await page.getByTestId('section-toggle-memory').click()
   await page.getByTestId('field-memory.attention').click()
   await page.getByRole('option', { name: 'Нет (намного больше памяти)' }).click()

@@ -25,7 +25,8 @@ function cli(args: string[], dataDir: string): Promise<{ code: number; stdout: s
   })
 }
 
-describe('configs CLI', () => {
+// Each call starts tsx, which compiles the CLI afresh: slow on a busy machine.
+describe('configs CLI', { timeout: 120_000 }, () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'sdxl-configs-cli-'))
   const data = path.join(tmp, 'data')
 

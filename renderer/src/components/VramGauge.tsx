@@ -11,7 +11,7 @@ import {
   Text,
   Tooltip,
 } from '@mantine/core'
-import { useMemo } from 'react'
+import { useMemo, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { AdviceId, FitState } from '../../../core/vram/advice'
 import type { ScenarioPatch, VramScenario } from '../../../core/vram/scenario'
@@ -55,6 +55,8 @@ export interface VramGaugeProps {
   unavailable?: readonly AdviceId[]
   /** Training on several GPUs: a line with the need per GPU (VramPerGpuLine). */
   multiGpu?: MultiGpuLaunch | undefined
+  /** Under the breakdown: what the activations are sized for (e.g. the dataset's largest bucket). */
+  breakdownNote?: ReactNode
 }
 
 /**
@@ -67,6 +69,7 @@ export function VramGauge({
   maxAdvice = 6,
   unavailable = NONE,
   multiGpu,
+  breakdownNote,
 }: VramGaugeProps) {
   const { t } = useTranslation('vram')
   const { ready, gpu, gpuTotal, selected, total, setChoice, a, num } = useVramAssessment(
@@ -198,6 +201,7 @@ export function VramGauge({
               </Group>
             ))}
           </Stack>
+          {breakdownNote}
         </div>
 
         {state !== 'fits' && (

@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next'
 import type { Issue } from '../../../core/api/domains/configs'
 import type { TrainingConfig } from '../../../core/config/schema'
 import { setPath } from '../../../core/config/set-path'
+import { withLargestBucket } from '../../../core/vram/bucket-basis'
 import { configPatchFromScenarioPatch, scenarioFromConfig } from '../../../core/vram/from-config'
 import type { ScenarioPatch } from '../../../core/vram/scenario'
 import { useApiAction, useApiCall } from '../api/hooks'
@@ -34,7 +35,9 @@ import { PresetPicker, presetName, presetRationale } from '../train/PresetPicker
 import { PresetsPanel } from '../train/PresetsPanel'
 import { PreviewPanel } from '../train/PreviewPanel'
 import { suggestedPreset } from '../train/presets'
+import { useDatasetScan } from '../train/useDatasetScan'
 import { useLiveCheck } from '../train/useLiveCheck'
+import { VramBasisNote } from '../train/VramBasisNote'
 import { useTrainDraft, type DraftStatus } from '../train/useTrainDraft'
 
 /*
@@ -132,6 +135,7 @@ function TrainFormLoaded({
   const wide = useMediaQuery(WIDE, true)
   const config = state.config
   const check = useLiveCheck(config)
+  const scan = useDatasetScan(config)
   const issues = useMemo(() => check.validation?.issues ?? [], [check.validation])
   const presets = useApiCall('presets.list', {})
   const getPreset = useApiAction('presets.get')
@@ -212,13 +216,18 @@ function TrainFormLoaded({
 
   // The gauge predicts from the form on every change (microseconds). A config the VRAM mapping cannot
   // read shows a note instead of breaking the page.
+  // Activations are sized for the dataset's largest bucket once the scan has answered.
   const vram = useMemo(() => {
     try {
-      return scenarioFromConfig(config, navigator.userAgent.includes('Windows') ? 'windows' : 'linux')
+      const { scenario } = scenarioFromConfig(
+        config,
+        navigator.userAgent.includes('Windows') ? 'windows' : 'linux',
+      )
+      return withLargestBucket(scenario, scan.scan)
     } catch {
       return null
     }
-  }, [config])
+  }, [config, scan.scan])
   const applyVram = (p: ScenarioPatch) =>
     update((s) => {
       let next: unknown = s.config
@@ -234,6 +243,7 @@ function TrainFormLoaded({
       onApply={applyVram}
       unavailable={GAUGE_UNAVAILABLE}
       multiGpu={multiGpuLaunch(config)}
+      breakdownNote={<VramBasisNote basis={vram.basis} />}
     />
   ) : (
     <Alert color="gray">{t('gaugeUnavailable')}</Alert>
@@ -290,7 +300,7 @@ function TrainFormLoaded({
           },
           dataset: {
             after: check.validation?.dataset && (
-              <DatasetSummary dataset={check.validation.dataset} config={config} />
+              <DatasetSummary dataset={check.validation.dataset} config={config} scan={scan} />
             ),
           },
         }}

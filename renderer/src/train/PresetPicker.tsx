@@ -38,7 +38,7 @@ export function PresetPicker({
     const g = groupPresets(presets, type, gpuMib)
     const item = (p: PresetSummary) => ({
       value: p.id,
-      label: p.builtin ? p.name : `${p.name} (${t('userPreset')})`,
+      label: presetName(t, p),
     })
     const groups = [
       ...(g.fit.length

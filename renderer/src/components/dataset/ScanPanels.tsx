@@ -20,7 +20,7 @@ import type { DatasetProblem, DatasetScan, ProblemKind } from '../../../../core/
 
 const SEVERITY_COLOR = { error: 'red', warning: 'orange', info: 'blue' } as const
 
-function Stat({
+export function Stat({
   label,
   value,
   color,

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react'
 import type { RequestInput } from '../../../../core/api/contract'
+import type { TrainingConfig } from '../../../../core/config/schema'
 import { parseRepeatsFolder } from '../../../../core/config/steps'
 
 /**
@@ -163,4 +164,49 @@ export function repeatsFromName(dir: string): { num_repeats: number; class_token
       .split(/[\\/]/)
       .at(-1) ?? '',
   )
+}
+
+/**
+ * The Dataset page set to a training config's folders and bucket settings (the Train page's "Open in
+ * the Dataset page"). Only what the page can show is taken; a size it cannot hold keeps its default.
+ */
+export function draftFromConfig(config: TrainingConfig): Draft {
+  const d = config.dataset
+  const inRange = (field: NumberField, v: number | undefined) =>
+    v !== undefined && fieldError(field, v) === null ? v : defaultDraft[field]
+  return {
+    ...defaultDraft,
+    folders: d.subsets
+      .filter((s) => s.image_dir.trim() !== '')
+      .map((s) => ({
+        image_dir: s.image_dir,
+        num_repeats: s.num_repeats,
+        class_tokens: s.class_tokens ?? '',
+        caption_extension: s.caption_extension,
+        is_reg: s.is_reg,
+      })),
+    // The page has one side for a square resolution; a non-square one keeps its width.
+    resolution: inRange('resolution', d.resolution.width),
+    batch_size: inRange('batch_size', config.training.batch_size),
+    max_train_epochs: inRange('max_train_epochs', config.training.max_train_epochs),
+    gradient_accumulation_steps: inRange(
+      'gradient_accumulation_steps',
+      config.training.gradient_accumulation_steps,
+    ),
+    enable_bucket: d.enable_bucket,
+    bucket_no_upscale: d.bucket_no_upscale,
+    min_bucket_reso: inRange('min_bucket_reso', d.min_bucket_reso),
+    max_bucket_reso: inRange('max_bucket_reso', d.max_bucket_reso),
+    bucket_reso_steps: inRange('bucket_reso_steps', d.bucket_reso_steps),
+    max_token_length: String(config.training.max_token_length) as Draft['max_token_length'],
+  }
+}
+
+/** Stores a draft for the Dataset page to open with (it reads it when it mounts). */
+export function storeDraft(d: Draft): void {
+  try {
+    localStorage.setItem(KEY, JSON.stringify(d))
+  } catch {
+    // storage full or disabled: the Dataset page opens with what it had
+  }
 }
