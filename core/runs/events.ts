@@ -102,6 +102,11 @@ export const GpuMemoryEvent = z.object({
   /** Seconds since the run started. */
   elapsed_s: z.number().nonnegative(),
   used_mib: z.number().nonnegative(),
+  /**
+   * The same memory per GPU (nvidia-smi index → MiB) when the GPUs could be told apart: a run on
+   * several GPUs has one process per GPU, each holding a full replica. Absent in older records.
+   */
+  per_gpu: z.record(z.string().regex(/^\d+$/), z.number().nonnegative()).optional(),
 })
 
 /** A line nothing above recognised; kept so nothing the trainer printed is lost. */

@@ -19,6 +19,30 @@ export const ISSUE_MESSAGES = {
   fused_adafactor: 'The fused backward pass needs the Adafactor optimizer (now {{optimizer}}).',
   fused_grad_accumulation:
     'The fused backward pass cannot be combined with gradient accumulation; set accumulation steps to 1.',
+  // Several GPUs (core/sdscripts/validate-multi-gpu.ts).
+  gpu_ids_format:
+    'GPU ids "{{text}}" are not GPU numbers: write nvidia-smi indexes separated by commas, e.g. 0 or 0,1.',
+  gpu_ids_duplicate:
+    'GPU {{index}} is listed twice; each GPU runs one process. List every GPU once, e.g. 0,1.',
+  gpu_ids_too_many:
+    '{{count}} GPU ids are given; at most {{max}} are supported. List the GPUs to train on, e.g. 0,1.',
+  gpu_missing: 'This machine has no GPU {{missing}} (nvidia-smi lists {{present}}). Choose among those GPUs.',
+  multi_gpu_fused_backward:
+    'The fused backward pass steps the optimizer inside backward, before the GPUs average their gradients, so each GPU would train its own diverging copy. Turn it off, or train on one GPU.',
+  multi_gpu_fused_groups:
+    '--fused_optimizer_groups steps the optimizer inside backward, before the GPUs average their gradients. Remove it, or train on one GPU.',
+  multi_gpu_ddp_single:
+    '--{{name}} only applies when training on several GPUs; with one process sd-scripts ignores it. Remove it, or choose several GPUs.',
+  multi_gpu_cache_in_memory:
+    'With {{processes}} GPUs, latents cached in memory are encoded by every process and held {{processes}} times in RAM; cached to disk, the processes split the images. Cache latents to disk.',
+  multi_gpu_windows_gloo:
+    'On Windows sd-scripts synchronises the GPUs with the gloo backend (NCCL is Linux-only): gradients go through the CPU every step, so {{processes}} GPUs may be little faster than one. Linux trains several GPUs much faster.',
+  multi_gpu_ddp_buckets:
+    'With several GPUs each GPU keeps a second copy of all gradients for the exchange (about {{gib}} GiB here). Add --ddp_gradient_as_bucket_view to save it.',
+  multi_gpu_workers:
+    'Each of the {{processes}} processes keeps its own {{workers}} data loader workers ({{total}} in all); lower the worker count if RAM runs short.',
+  multi_gpu_effective_batch:
+    'Each of {{processes}} GPUs trains a batch of {{batch}}: {{effective}} images per optimizer step, and sd-scripts divides the steps per epoch by {{processes}}. Learning rates tuned for one GPU may need adjusting.',
   extra_blocks_to_swap:
     '--blocks_to_swap exists only for FLUX/SD3-type scripts, not for SDXL. sd-scripts would stop with "unrecognized arguments".',
   extra_fused_optimizer_groups:
@@ -145,6 +169,11 @@ export const FIX_LABELS = {
   fused_off: 'Turn off fused backward pass',
   use_adafactor: 'Use Adafactor',
   grad_accum_1: 'Set gradient accumulation to 1',
+  gpu_ids_unique: 'List each GPU once ({{ids}})',
+  gpu_ids_present: 'Use GPU {{ids}}',
+  one_gpu: 'Train on GPU {{index}} only',
+  cache_to_disk: 'Cache latents to disk',
+  bucket_view: 'Add --ddp_gradient_as_bucket_view',
   remove_arg: 'Remove {{name}}',
   remove_dashes: 'Remove the dashes',
   use_value: 'Use {{value}}',

@@ -5,6 +5,7 @@ import { buildConfigArgs, coerceExtraArg, scriptFor } from './render'
 import { label, msg, type MessageCode, type Params } from './messages'
 import { optimizerKind } from './optimizers'
 import { setPath } from '../config/set-path'
+import { multiGpuRules } from './validate-multi-gpu'
 
 export { setPath }
 
@@ -47,6 +48,10 @@ export interface Issue {
 export interface ValidationContext {
   /** Installed Python distributions (lower case) of the training environment, when known. */
   packages?: string[]
+  /** nvidia-smi indexes of this machine's GPUs, when known (the GPU choice is checked against them). */
+  gpus?: number[]
+  /** Where the run will start (several GPUs work differently on Windows). */
+  platform?: 'windows' | 'linux' | 'mac'
 }
 
 interface Rule {
@@ -843,6 +848,7 @@ const rules: Rule[] = [
         : []
     },
   },
+  ...multiGpuRules,
 ]
 
 export const RULE_IDS = rules.map((r) => r.id)

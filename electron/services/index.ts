@@ -38,7 +38,11 @@ export function createServices(options: ServiceOptions, extras: ServiceExtras = 
   const configs = createConfigsDomain(options, { activePackages: () => env.manager.activePackages() })
   const runs = createRunsDomain(options)
   const vram = createVramDomain(options, { env: env.manager })
-  const training = createTrainingDomain(options, { env: env.manager, runs: () => runs.service })
+  const training = createTrainingDomain(options, {
+    env: env.manager,
+    runs: () => runs.service,
+    gpuIndexes: gpu.indexes,
+  })
   const tensorboard = createTensorboardDomain(options, { env: env.manager, runs: () => runs.service })
   const lora = createLoraDomain(options, { env: env.manager })
   const dataset = createDatasetDomain(options, { env: env.manager })

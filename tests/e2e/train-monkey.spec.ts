@@ -43,7 +43,10 @@ function randomValue(rand: () => number): string {
 }
 
 const typed = (f: FieldDef) =>
-  f.widget.kind === 'number' || f.widget.kind === 'text' || f.widget.kind === 'path'
+  f.widget.kind === 'number' ||
+  f.widget.kind === 'text' ||
+  f.widget.kind === 'path' ||
+  f.widget.kind === 'gpus'
 
 async function formIsThere(page: Page) {
   // Generous: the first load builds the page on a machine shared with other work.

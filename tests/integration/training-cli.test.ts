@@ -92,4 +92,53 @@ describe('CLI: train preview, run start <config.json>, vram record --run', () =>
     const after = JSON.parse((await cli(['run', 'list', '--json'], w.dataDir)).stdout) as { runs: unknown[] }
     expect(after.runs).toHaveLength(1)
   }, 120_000)
+
+  it('--gpus: hostile values are refused by name; GPUs are checked against nvidia-smi; two GPUs → accelerate', async () => {
+    const w = makeWorld('training-cli-gpus-')
+    await cli(['env', 'use-existing', w.installDir, '--name', 'standin', '--json'], w.dataDir)
+    const preset = JSON.parse(
+      readFileSync(path.join(repoRoot, 'presets/builtin/locon-12gb.json'), 'utf8'),
+    ) as { config: Record<string, unknown> }
+    const file = path.join(w.root, 'config.json')
+    writeFileSync(file, JSON.stringify(withFiles(preset.config, w, 'cli-gpus')))
+
+    for (const [value, says] of [
+      ['0,0', 'GPU 0 is listed twice'],
+      ['-1', 'are not GPU numbers'],
+      ['a', 'are not GPU numbers'],
+      ['0,1,', 'are not GPU numbers'],
+      ['ноль', '"ноль" are not GPU numbers'],
+      ['1'.repeat(500), 'are not GPU numbers'],
+      ['', 'needs GPU indexes'],
+    ] as const) {
+      const r = await cli(['train', 'preview', file, `--gpus=${value}`], w.dataDir)
+      expect(r.code, value).not.toBe(0)
+      expect(r.stderr, value).toContain(says)
+      expect(r.stderr.length, value).toBeLessThan(400)
+    }
+
+    // The stand-in nvidia-smi lists GPUs 0 and 1 (RTX 4090, RTX 3060).
+    const savedPath = process.env.PATH
+    process.env.PATH = `${path.join(repoRoot, 'tests/fixtures/bin')}${path.delimiter}${savedPath}`
+    try {
+      const missing = await cli(['train', 'preview', file, '--gpus', '0,5'], w.dataDir)
+      expect(missing.code).toBe(1)
+      expect(missing.stdout).toContain('This machine has no GPU 5 (nvidia-smi lists 0, 1).')
+      const two = JSON.parse(
+        (await cli(['train', 'preview', file, '--gpus', '1,0', '--json'], w.dataDir)).stdout,
+      ) as {
+        ready: boolean
+        argv: string[]
+        env: Record<string, string>
+        validation: { issues: Array<{ rule: string }> }
+      }
+      expect(two.ready).toBe(true)
+      expect(two.argv.join(' ')).toContain('--num_processes 2')
+      expect(two.argv).toContain('--multi_gpu')
+      expect(two.env.CUDA_VISIBLE_DEVICES).toBe('1,0')
+      expect(two.validation.issues.map((i) => i.rule)).toContain('multi_gpu.effective_batch')
+    } finally {
+      process.env.PATH = savedPath
+    }
+  }, 120_000)
 })

@@ -81,7 +81,11 @@ describe('form state', () => {
 
   it('never puts a value the schema rejects into the config, whatever is typed', () => {
     const paths = FIELDS.filter(
-      (f) => f.widget.kind === 'number' || f.widget.kind === 'text' || f.widget.kind === 'path',
+      (f) =>
+        f.widget.kind === 'number' ||
+        f.widget.kind === 'text' ||
+        f.widget.kind === 'path' ||
+        f.widget.kind === 'gpus',
     ).map((f) => f.path)
     let state = setValue(fresh(), 'dataset.subsets', [
       { ...TrainingConfig.shape.dataset.parse({ subsets: [{ image_dir: 'x' }] }).subsets[0] },

@@ -317,6 +317,84 @@ const cases: Case[] = [
     fixable: true,
   },
   {
+    rule: 'launch.gpu_ids',
+    fires: (c) => (c.launch = { gpu_ids: '0,0', num_processes: 2 }),
+    silent: (c) => (c.launch = { gpu_ids: '0,1', num_processes: 2 }),
+    fixable: true,
+  },
+  {
+    rule: 'launch.gpu_missing',
+    fires: (c) => (c.launch = { gpu_ids: '0,3', num_processes: 2 }),
+    silent: (c) => (c.launch = { gpu_ids: '1,0', num_processes: 2 }),
+    ctx: { ...ALL, gpus: [0, 1] },
+    fixable: true,
+  },
+  {
+    rule: 'multi_gpu.fused_backward',
+    fires: (c) => (
+      (c.type = 'dreambooth'),
+      (c.optimizer = { type: 'Adafactor', train_text_encoder: false }),
+      (c.memory = { fused_backward_pass: true, cache_latents_to_disk: true, max_data_loader_n_workers: 0 }),
+      (c.launch = { gpu_ids: '0,1', num_processes: 2 })
+    ),
+    silent: (c) => (
+      (c.type = 'dreambooth'),
+      (c.optimizer = { type: 'Adafactor', train_text_encoder: false }),
+      (c.memory = { fused_backward_pass: true })
+    ),
+    fixable: true,
+  },
+  {
+    rule: 'multi_gpu.fused_groups',
+    fires: (c) => (
+      (c.type = 'dreambooth'),
+      (c.extra_args = { fused_optimizer_groups: 4 }),
+      (c.launch = { gpu_ids: '0,1', num_processes: 2 })
+    ),
+    silent: (c) => ((c.type = 'dreambooth'), (c.extra_args = { fused_optimizer_groups: 4 })),
+    fixable: true,
+  },
+  {
+    rule: 'multi_gpu.ddp_single',
+    fires: (c) => (c.extra_args = { ddp_timeout: 30 }),
+    silent: (c) => ((c.extra_args = { ddp_timeout: 30 }), (c.launch = { gpu_ids: '0,1', num_processes: 2 })),
+    fixable: true,
+  },
+  {
+    rule: 'multi_gpu.cache_in_memory',
+    fires: (c) => (c.launch = { gpu_ids: '0,1', num_processes: 2 }),
+    silent: (c) => (
+      (c.memory = { cache_latents_to_disk: true }),
+      (c.launch = { gpu_ids: '0,1', num_processes: 2 })
+    ),
+    fixable: true,
+  },
+  {
+    rule: 'multi_gpu.windows_gloo',
+    fires: (c) => (c.launch = { gpu_ids: '0,1', num_processes: 2 }),
+    silent: (c) => (c.launch = { gpu_ids: '0', num_processes: 1 }),
+    ctx: { ...ALL, platform: 'windows' },
+  },
+  {
+    rule: 'multi_gpu.ddp_buckets',
+    fires: (c) => ((c.type = 'dreambooth'), (c.launch = { gpu_ids: '0,1', num_processes: 2 })),
+    silent: (c) => (c.type = 'dreambooth'),
+    fixable: true,
+  },
+  {
+    rule: 'multi_gpu.workers',
+    fires: (c) => (c.launch = { gpu_ids: '0,1', num_processes: 2 }),
+    silent: (c) => (
+      (c.memory = { max_data_loader_n_workers: 0 }),
+      (c.launch = { gpu_ids: '0,1', num_processes: 2 })
+    ),
+  },
+  {
+    rule: 'multi_gpu.effective_batch',
+    fires: (c) => (c.launch = { gpu_ids: '0,1', num_processes: 2 }),
+    silent: (c) => (c.launch = { gpu_ids: '0', num_processes: 1 }),
+  },
+  {
     rule: 'launch.gpu_count',
     fires: (c) => (c.launch = { gpu_ids: '0,1' }),
     silent: (c) => (c.launch = { gpu_ids: '0,1', num_processes: 2 }),

@@ -35,6 +35,8 @@ export const RunHistory = z.object({
   loss: z.array(z.tuple([z.number(), z.number()])),
   /** [seconds since the start, MiB] each time the run's GPU memory changed, for the memory chart. */
   memory: z.array(z.tuple([z.number(), z.number()])),
+  /** The same per GPU (nvidia-smi index → points) for runs whose GPUs could be told apart. */
+  memory_per_gpu: z.record(z.string(), z.array(z.tuple([z.number(), z.number()]))).default({}),
   /** Everything but progress frames and memory samples: start-up, epochs, saves, samples, failures. */
   events: z.array(RunEvent),
 })

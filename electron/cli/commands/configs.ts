@@ -10,6 +10,7 @@ import { validateConfig } from '../../../core/sdscripts/validate'
 import { ApiError } from '../../../core/api/errors'
 import { writeFileAtomic, writeJsonAtomic } from '../../services/store/atomic'
 import { CliUsageError, command, jsonOption, printJson, type CliIo } from '../command'
+import { gpusOption } from './gpu'
 
 const SD_SCRIPTS_PLACEHOLDER = '<<SET: sd-scripts folder>>'
 
@@ -60,15 +61,6 @@ async function readJsonArgument(file: string, say: { missing: string; invalid: s
         : `${say.invalid}: ${file}`,
     )
   }
-}
-
-/** --gpus 0,1 → [0, 1]; absent → undefined. */
-export function parseGpus(value: unknown): number[] | undefined {
-  if (typeof value !== 'string') return undefined
-  const gpus = value.trim()
-  if (!/^\d+(,\d+)*$/.test(gpus))
-    throw new CliUsageError(`--gpus takes GPU indexes separated by commas, e.g. 0 or 0,1; got "${gpus}".`)
-  return gpus.split(',').map(Number)
 }
 
 function formatIssue(i: Issue): string {
@@ -173,7 +165,7 @@ export const configsCommands = [
       if (!portable) {
         if (typeof values.out !== 'string' || !values.out)
           throw new CliUsageError('Give the output folder with --out <dir>.')
-        const gpus = parseGpus(values.gpus)
+        const gpus = gpusOption(values.gpus)
         try {
           const r = await ctx.services().training.exportRun({ config, ...(gpus ? { gpus } : {}) }, values.out)
           if (values.json) printJson(ctx.io, r)

@@ -1,5 +1,21 @@
 import { CliUsageError, command, jsonOption, printJson } from '../command'
 import type { GpuComputeCapability, GpuSnapshot } from '../../../core/gpu/types'
+import { parseGpuIds } from '../../../core/gpu/selection'
+import { msg } from '../../../core/sdscripts/messages'
+
+/**
+ * `--gpus 0,1` of `run start` and `train preview`: the indexes `gpu list` prints, read by the same rules
+ * as the config's launch.gpu_ids and the Train page's GPU picker.
+ */
+export function gpusOption(value: unknown): number[] | undefined {
+  if (value === undefined) return undefined
+  const parsed = parseGpuIds(String(value))
+  if (!parsed.ok)
+    throw new CliUsageError(`--gpus: ${msg(parsed.problem.code, parsed.problem.params).message}`)
+  if (parsed.ids.length === 0)
+    throw new CliUsageError('--gpus needs GPU indexes (see "gpu list"), e.g. --gpus 0 or --gpus 0,1.')
+  return parsed.ids
+}
 
 function mib(value: number | null): string {
   return value === null ? 'n/a' : `${(value / 1024).toFixed(1)} GiB`

@@ -10,6 +10,7 @@ import {
 } from '../../../core/runs/record'
 import { TRAINING_TYPES, type TrainingType } from '../../../core/config/schema'
 import { CliUsageError, command, jsonOption, printJson, type CliCommand, type CliContext } from '../command'
+import { gpusOption } from './gpu'
 
 export const runsCommands: CliCommand[] = [
   command({
@@ -116,14 +117,6 @@ async function readStartFile(file: string): Promise<StartFile> {
   )
 }
 
-function parseGpus(value: unknown): number[] | undefined {
-  if (value === undefined) return undefined
-  const text = String(value).trim()
-  if (!/^\d+(,\d+)*$/.test(text))
-    throw new CliUsageError(`--gpus takes GPU indexes separated by commas, e.g. 0 or 0,1; got "${text}".`)
-  return text.split(',').map(Number)
-}
-
 /** Shows a run this process queued until it ends (Ctrl-C stops it); exit code 0 when it finished. */
 async function followRun(ctx: CliContext, rec: RunRecord, json: boolean): Promise<number> {
   const service = ctx.services().runs.service
@@ -156,7 +149,7 @@ runsCommands.push(
       if (!file)
         throw new Error('Give the run description or config file: run start <run.json | config.json>')
       const start = await readStartFile(file)
-      const gpus = parseGpus(values.gpus)
+      const gpus = gpusOption(values.gpus)
       const service = ctx.services().runs.service
       const rec =
         start.kind === 'config'
@@ -388,7 +381,7 @@ runsCommands.push(
       const change = {
         id,
         ...(values.name !== undefined ? { name: String(values.name) } : {}),
-        ...(values.gpus !== undefined ? { gpus: parseGpus(values.gpus) } : {}),
+        ...(values.gpus !== undefined ? { gpus: gpusOption(values.gpus) } : {}),
         ...(values['stop-on-failure'] !== undefined
           ? { stop_on_failure: parseOnOff(values['stop-on-failure'], 'stop-on-failure') }
           : {}),

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type { TrainPreview } from '../../../core/api/domains/training'
 import { CliUsageError, command, jsonOption, printJson } from '../command'
-import { parseGpus } from './configs'
+import { gpusOption } from './gpu'
 
 function formatPreview(p: TrainPreview): string {
   const lines: string[] = [p.ready ? 'Ready to start.' : 'Cannot start yet:']
@@ -44,7 +44,7 @@ export const trainingCommands = [
       } catch (error) {
         throw new CliUsageError(`Cannot read ${file} as JSON: ${(error as Error).message}`)
       }
-      const gpus = parseGpus(values.gpus)
+      const gpus = gpusOption(values.gpus)
       const preview = await ctx.call('train.preview', { config, ...(gpus ? { gpus } : {}) })
       if (values.json) printJson(ctx.io, preview)
       else ctx.io.stdout(formatPreview(preview))

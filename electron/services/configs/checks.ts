@@ -2,7 +2,12 @@ import { isNetworkType, TrainingConfig } from '../../../core/config/schema'
 import { estimateSteps } from '../../../core/config/steps'
 import type { DatasetSummary, Issue, ValidationResult } from '../../../core/api/domains/configs'
 import { label, msg } from '../../../core/sdscripts/messages'
-import { hasErrors, schemaIssues, validateConfig } from '../../../core/sdscripts/validate'
+import {
+  hasErrors,
+  schemaIssues,
+  validateConfig,
+  type ValidationContext,
+} from '../../../core/sdscripts/validate'
 import { inspectImageFolder } from './dataset'
 import { inspectModel } from './model'
 import { checkOutputFolder, neededBytes } from './output'
@@ -38,7 +43,7 @@ export async function inspectDataset(config: TrainingConfig): Promise<DatasetSum
 /** Rules plus the file-system checks: model file, dataset folders, output folder. */
 export async function validateWithFiles(
   input: unknown,
-  options: { checkFiles: boolean; packages?: string[] },
+  options: { checkFiles: boolean } & ValidationContext,
 ): Promise<ValidationResult> {
   const parsed = TrainingConfig.safeParse(input)
   if (!parsed.success) {
@@ -52,7 +57,8 @@ export async function validateWithFiles(
     }
   }
   const config = parsed.data
-  const issues: Issue[] = validateConfig(config, options.packages ? { packages: options.packages } : {})
+  const { checkFiles: _checkFiles, ...context } = options
+  const issues: Issue[] = validateConfig(config, context)
   let model = null
   let dataset = null
   let output = null

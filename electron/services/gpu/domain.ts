@@ -103,6 +103,16 @@ export class GpuMonitor {
 export function createGpuDomain(options: ServiceOptions) {
   const smi = new NvidiaSmi(options.env)
   const monitor = new GpuMonitor(smi)
+  /** This machine's GPU indexes: the live reading when recent, else one nvidia-smi call; undefined without a driver. */
+  async function indexes(): Promise<number[] | undefined> {
+    const last = monitor.last
+    if (last?.ok && Date.now() - last.at < 5000) return last.snapshot.gpus.map((g) => g.index)
+    try {
+      return (await smi.snapshot()).gpus.map((g) => g.index)
+    } catch {
+      return undefined
+    }
+  }
   const requests = {
     'gpu.list': async () => {
       try {
@@ -121,5 +131,5 @@ export function createGpuDomain(options: ServiceOptions) {
   const subscriptions = {
     'gpu.watch': (_params, sink) => monitor.subscribe((reading) => sink.emit(reading)),
   } satisfies Partial<SubscriptionHandlers>
-  return { requests, subscriptions, monitor, smi, dispose: () => monitor.dispose() }
+  return { requests, subscriptions, monitor, smi, indexes, dispose: () => monitor.dispose() }
 }

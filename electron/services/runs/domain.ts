@@ -4,7 +4,7 @@ import path from 'node:path'
 import { ApiError } from '../../../core/api/errors'
 import type { ServiceOptions } from '../context'
 import type { RequestHandlers, SubscriptionHandlers } from '../router'
-import { queryProcesses } from '../gpu/nvidia-smi'
+import { queryProcesses, querySnapshot } from '../gpu/nvidia-smi'
 import { ENDED_STATES } from '../../../core/runs/record'
 import { SettingsStore } from '../store/settings'
 import { readRegularFile, openRegularFile } from '../store/regular-file'
@@ -65,12 +65,31 @@ export function runLogMaxBytes(env: NodeJS.ProcessEnv): number | undefined {
 export function createRunsDomain(options: ServiceOptions) {
   let service: RunService | null = null
   const settings = new SettingsStore(options.dataDir)
+  /**
+   * nvidia-smi names a process's GPU by UUID; the app speaks of indexes. The map is read again only
+   * when a UUID it does not know shows up (GPUs do not change while the app runs).
+   */
+  let indexOf = new Map<string, number>()
+  async function processesWithIndex() {
+    const list = await queryProcesses({ env: options.env })
+    if (list.some((p) => p.gpu_uuid !== null && !indexOf.has(p.gpu_uuid))) {
+      const snapshot = await querySnapshot({ env: options.env }).catch(() => null)
+      if (snapshot)
+        indexOf = new Map(
+          snapshot.gpus.flatMap((g) => (g.uuid === null ? [] : [[g.uuid, g.index] as [string, number]])),
+        )
+    }
+    return list.map((p) => ({
+      ...p,
+      gpu_index: p.gpu_uuid === null ? null : (indexOf.get(p.gpu_uuid) ?? null),
+    }))
+  }
   // Built on first use, so commands that never touch runs (gpu list, --help) do no recovery work.
   const runs = () =>
     (service ??= new RunService({
       dataDir: options.dataDir,
       env: options.env,
-      gpuProcesses: () => queryProcesses({ env: options.env }),
+      gpuProcesses: () => processesWithIndex(),
       stopGraceMs: async () => (await settings.get()).stop_grace_s * 1000,
       logMaxBytes: runLogMaxBytes(options.env),
     }))
@@ -87,13 +106,17 @@ export function createRunsDomain(options: ServiceOptions) {
       const s = runs()
       await s.get(id)
       const memory: Array<[number, number]> = []
+      const memoryPerGpu: Record<string, Array<[number, number]>> = {}
       const events = []
       const all = [...s.store.readEvents(id)]
       for (const e of all) {
-        if (e.type === 'gpu_memory') memory.push([e.elapsed_s, e.used_mib])
-        else if (e.type !== 'progress') events.push(e)
+        if (e.type === 'gpu_memory') {
+          memory.push([e.elapsed_s, e.used_mib])
+          for (const [gpu, mib] of Object.entries(e.per_gpu ?? {}))
+            (memoryPerGpu[gpu] ??= []).push([e.elapsed_s, mib])
+        } else if (e.type !== 'progress') events.push(e)
       }
-      return { loss: lossSeries(all), memory, events }
+      return { loss: lossSeries(all), memory, memory_per_gpu: memoryPerGpu, events }
     },
     'run.log': async ({ id, tail_bytes }) => {
       const s = runs()

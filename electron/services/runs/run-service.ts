@@ -50,7 +50,9 @@ export interface RunServiceOptions {
   /** How often the sample folder is looked at while a run trains. */
   samplePollMs?: number
   /** GPU processes and their memory (nvidia-smi); gives each run its peak GPU memory. */
-  gpuProcesses?: () => Promise<Array<{ pid: number; used_memory_mib: number | null }>>
+  gpuProcesses?: () => Promise<
+    Array<{ pid: number; used_memory_mib: number | null; gpu_index?: number | null }>
+  >
   gpuPollMs?: number
 }
 
@@ -99,6 +101,22 @@ interface Live {
   saveTimer: NodeJS.Timeout | null
   lastSave: number
   target: RunTarget
+  /** The per-GPU memory of the last sample (JSON), so a shift between GPUs is recorded too. */
+  lastPerGpu?: string
+}
+
+/** A run's GPU memory per nvidia-smi index; undefined when no process's GPU is known. */
+export function memoryPerGpu(
+  processes: ReadonlyArray<{ used_memory_mib: number | null; gpu_index?: number | null }>,
+): Record<string, number> | undefined {
+  const out: Record<string, number> = {}
+  let known = false
+  for (const p of processes) {
+    if (p.gpu_index === undefined || p.gpu_index === null) continue
+    known = true
+    out[String(p.gpu_index)] = (out[String(p.gpu_index)] ?? 0) + (p.used_memory_mib ?? 0)
+  }
+  return known ? out : undefined
 }
 
 const SAVE_EVERY_MS = 1000
@@ -897,9 +915,13 @@ export class RunService {
       return
     }
     const pids = new Set([live.proc.pid, ...(await runProcesses(live.target))])
-    const used = list.filter((p) => pids.has(p.pid)).reduce((n, p) => n + (p.used_memory_mib ?? 0), 0)
+    const mine = list.filter((p) => pids.has(p.pid))
+    const used = mine.reduce((n, p) => n + (p.used_memory_mib ?? 0), 0)
+    const perGpu = memoryPerGpu(mine)
     if (live.proc.done) return
-    if (used === rec.gpu_memory_mib) return
+    const perGpuKey = JSON.stringify(perGpu ?? null)
+    if (used === rec.gpu_memory_mib && perGpuKey === live.lastPerGpu) return
+    live.lastPerGpu = perGpuKey
     rec.gpu_memory_mib = used
     if (used > (rec.peak_gpu_memory_mib ?? 0)) rec.peak_gpu_memory_mib = used
     // Only changes are kept: a flat stretch is one point, drawn as a step until the next.
@@ -910,6 +932,7 @@ export class RunService {
       type: 'gpu_memory',
       elapsed_s: Math.max(0, Math.round((Date.now() - started) / 100) / 10),
       used_mib: used,
+      ...(perGpu ? { per_gpu: perGpu } : {}),
     }
     this.store.appendEvents(rec.id, [sample])
     this.publish(rec, [sample])

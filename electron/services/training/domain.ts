@@ -17,11 +17,26 @@ import { writeFileAtomic } from '../store/atomic'
 import { readiness } from '../env/readiness'
 import { resolveTrainingEnvironment, type ResolvedEnvironment } from './environment'
 import { writeExport, type ExportResult } from './export'
-import { buildLaunch, withGpus, type LaunchPlan } from './launch'
+import { buildLaunch, type LaunchPlan } from './launch'
 
 export interface TrainingDeps {
   env: EnvManager
   runs: () => RunService
+  /** nvidia-smi indexes of this machine's GPUs; undefined when they cannot be read (no driver). */
+  gpuIndexes?: () => Promise<number[] | undefined>
+}
+
+/**
+ * The config as it will run, for validation: the request's GPUs (as given, so "0,0" is named) with
+ * one process each. The launch plan itself is built by withGpus.
+ */
+function withRequestedGpus(input: unknown, gpus: number[] | undefined): unknown {
+  const parsed = parseConfig(input)
+  if (!parsed.ok) return input
+  const c = parsed.config
+  const ids = gpus && gpus.length > 0 ? gpus : c.launch.gpu_ids?.split(',').map(Number)
+  if (!ids) return c
+  return { ...c, launch: { ...c.launch, gpu_ids: ids.join(','), num_processes: ids.length } }
 }
 
 /** <dataDir>/training/<time>-<random>: the files one run reads (config.toml, dataset.toml, prompts.txt). */
@@ -91,6 +106,10 @@ interface Prepared {
   inputsDir: string
 }
 
+function platformName() {
+  return process.platform === 'win32' ? 'windows' : process.platform === 'darwin' ? 'mac' : 'linux'
+}
+
 function flavor() {
   return process.platform === 'win32' ? ('windows' as const) : ('posix' as const)
 }
@@ -109,11 +128,13 @@ export function createTrainingDomain(options: ServiceOptions, deps: TrainingDeps
       envError = error
     }
     // The GPU choice changes launch.num_processes, so the config is validated as it will run.
-    const parsed = parseConfig(input.config)
-    const effective = parsed.ok ? withGpus(parsed.config, input.gpus).config : input.config
+    const effective = withRequestedGpus(input.config, input.gpus)
+    const gpus = await deps.gpuIndexes?.().catch(() => undefined)
     const validation = await validateWithFiles(effective, {
       checkFiles: true,
       ...(environment?.packages ? { packages: environment.packages } : {}),
+      ...(gpus ? { gpus } : {}),
+      platform: platformName(),
     })
     const blocking = validation.issues.filter((i) => i.severity === 'error').map((i) => i.message)
     if (envError) blocking.push(envError.message)

@@ -4,6 +4,7 @@ import { displayCommand, type ShellFlavor } from '../../../core/sdscripts/quote'
 import { render } from '../../../core/sdscripts/render'
 import { scenarioFromConfig } from '../../../core/vram/from-config'
 import { predict } from '../../../core/vram/model'
+import { perGpuFit } from '../../../core/vram/per-gpu'
 import { trainingVariables } from '../runs/run-env'
 import type { ResolvedEnvironment } from './environment'
 
@@ -64,9 +65,35 @@ export function saveConfigured(config: TrainingConfig): boolean {
   )
 }
 
+/** The predicted peak of each GPU: one process's peak, plus DDP's gradient buckets with several. */
 export function predictedPeak(config: TrainingConfig, flavor: ShellFlavor) {
   const { scenario, notes } = scenarioFromConfig(config, flavor === 'windows' ? 'windows' : 'linux')
-  return { mib: Math.round(predict(scenario).peak_gib * 1024), notes }
+  const p = predict(scenario)
+  const fit = perGpuFit({
+    peak_gib: p.peak_gib,
+    trainable_params: p.trainable_params,
+    half_gradients: config.memory.full_bf16 || config.memory.full_fp16,
+    bucket_view: bucketView(config),
+    processes: config.launch.num_processes,
+    batch_size: config.training.batch_size,
+    gradient_accumulation_steps: config.training.gradient_accumulation_steps,
+  })
+  return { mib: Math.round(fit.per_gpu_gib * 1024), notes }
+}
+
+function bucketView(config: TrainingConfig): boolean {
+  const v = config.extra_args.ddp_gradient_as_bucket_view
+  return v !== undefined && v !== false
+}
+
+/**
+ * Variables accelerate's multi-GPU launcher needs. Windows builds of PyTorch have no libuv, yet
+ * torchrun (which `accelerate launch --multi_gpu` runs) asks its TCPStore for libuv from PyTorch 2.4 on
+ * and stops with "use_libuv was requested but PyTorch was build without libuv support"; USE_LIBUV=0 is
+ * PyTorch's documented switch. sd-scripts does the same for its own process group on Windows.
+ */
+export function multiGpuVariables(processes: number, flavor: ShellFlavor): Record<string, string> {
+  return processes > 1 && flavor === 'windows' ? { USE_LIBUV: '0' } : {}
 }
 
 /**
@@ -113,6 +140,7 @@ export function buildLaunch(args: {
 
   const env: Record<string, string> = {
     ...(multi ? {} : { OMP_NUM_THREADS: String(config.launch.num_cpu_threads_per_process) }),
+    ...multiGpuVariables(config.launch.num_processes, flavor),
     ...trainingVariables({
       ...(picked.gpus ? { gpus: picked.gpus } : {}),
       ...(envr.hf_home ? { hfHome: envr.hf_home } : {}),

@@ -21,6 +21,7 @@ import type { ScenarioPatch, VramScenario } from '../../../core/vram/scenario'
 import { RingGauge } from './RingGauge'
 import { VramTraceCheck } from './VramTraceCheck'
 import { GPU_TARGET as GPU, useVramAssessment } from './vram-target'
+import { VramPerGpuLine, type MultiGpuLaunch } from './VramPerGpuLine'
 
 /** Planning targets when there is no GPU here (e.g. a rented box), GiB as cards are sold. */
 const TARGETS = [6, 8, 12, 16, 24, 48] as const
@@ -62,6 +63,8 @@ export interface VramGaugeProps {
    * scenario (configFromScenario), which leaves out what the scenario cannot say.
    */
   config?: TrainingConfig
+  /** Training on several GPUs: a line with the need per GPU (VramPerGpuLine). */
+  multiGpu?: MultiGpuLaunch | undefined
   /** Under the breakdown: what the activations are sized for (e.g. the dataset's largest bucket). */
   breakdownNote?: ReactNode
 }
@@ -76,6 +79,7 @@ export function VramGauge({
   maxAdvice = 6,
   unavailable = NONE,
   config,
+  multiGpu,
   breakdownNote,
 }: VramGaugeProps) {
   const { t } = useTranslation('vram')
@@ -175,6 +179,7 @@ export function VramGauge({
             <Text size="xs" c="dimmed">
               {t('gauge.allocated', { gib: num.format(p.allocated_gib) })}
             </Text>
+            {multiGpu ? <VramPerGpuLine launch={multiGpu} prediction={p} /> : null}
             <Text size="xs" c="dimmed">
               {t('gauge.peak_at', { phase: t(`phase.${p.phase}`) })}
             </Text>

@@ -9,6 +9,7 @@ import { useForm } from './form-context'
 import { fieldView, getPath, splitLines, type FieldProblem } from './form-state'
 import { HelpLabel } from './HelpLabel'
 import { OptimizerField } from './OptimizerField'
+import { GpuPickerField } from '../train/GpuPickerField'
 
 export const TYPE_LABEL = {
   lora: 'LoRA',
@@ -180,6 +181,8 @@ export function FieldInput({
       )
     case 'optimizer':
       return <OptimizerField field={field} path={path} error={error} />
+    case 'gpus':
+      return <GpuPickerField path={path} text={view.text} label={label} error={error} testId={testId} />
     case 'subsets':
     case 'prompts':
     case 'extraArgs':

@@ -52,6 +52,8 @@ export type Widget =
   | { kind: 'subsets' }
   | { kind: 'prompts' }
   | { kind: 'extraArgs' }
+  /** GPUs from nvidia-smi, or typed ids (renderer/src/train/GpuPicker.tsx). */
+  | { kind: 'gpus' }
 
 export interface FieldDef {
   /** Dotted path in the config (for list items: in the item, e.g. "num_repeats"). */
@@ -500,7 +502,7 @@ export const FIELDS: readonly FieldDef[] = defs([
   {
     path: 'launch.gpu_ids',
     section: 'launch',
-    widget: { kind: 'text', placeholder: '0,1' },
+    widget: { kind: 'gpus' },
     args: ['accelerate gpu_ids'],
   },
   {

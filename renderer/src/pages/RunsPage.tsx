@@ -32,6 +32,7 @@ import { TensorBoardCharts } from '../components/TensorBoardCharts'
 import { useRunFocus } from '../desktop/hooks'
 import { OutputLocation } from '../desktop/OutputLocation'
 import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
+import { RunGpuMemoryPerGpu } from '../components/RunGpuMemoryPerGpu'
 import { useFormat } from '../i18n/format'
 import { useSettings } from '../settings'
 
@@ -347,6 +348,7 @@ function RunDetail({ run, onGone }: { run: RunRecord; onGone: () => void }) {
             </Text>
           </SimpleGrid>
           <GpuMemory run={run} points={memory} />
+          <RunGpuMemoryPerGpu run={run} />
           {s.saved_checkpoints.length ? (
             <Text size="sm">
               {t('checkpoints')}: {s.saved_checkpoints.join(', ')}

@@ -12,6 +12,7 @@ import { useApiAction, useApiCall } from '../api/hooks'
 import { StartTrainingButton } from '../components/StartTrainingButton'
 import { VramCompactBar } from '../components/VramCompactBar'
 import { VramGauge } from '../components/VramGauge'
+import { multiGpuLaunch } from '../components/VramPerGpuLine'
 import { useVramTotal, VramTargetProvider } from '../components/vram-target'
 import { FIELDS } from '../form/fields'
 import { FormContext, type FormApi } from '../form/form-context'
@@ -242,6 +243,7 @@ function TrainFormLoaded({
       onApply={applyVram}
       unavailable={GAUGE_UNAVAILABLE}
       config={config}
+      multiGpu={multiGpuLaunch(config)}
       breakdownNote={<VramBasisNote basis={vram.basis} />}
     />
   ) : (
