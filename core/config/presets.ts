@@ -88,6 +88,11 @@ export function builtinPreset(id: string): Preset | undefined {
 }
 
 /** Marked placeholder paths for a preset exported without a model or dataset. */
+/** A preset's marked placeholder ("<<SET: …>>") that the user still has to replace. */
+export function isPlaceholder(value: string): boolean {
+  return /^<<SET: [^>]*>>$/.test(value)
+}
+
 export const PLACEHOLDERS = {
   base_model: '<<SET: path to the SDXL base model (.safetensors)>>',
   image_dir: '<<SET: folder with the training images>>',

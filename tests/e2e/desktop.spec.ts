@@ -161,6 +161,8 @@ for (const lang of ['en', 'ru'] as const) {
     await expect(page).toHaveURL(/#\/train$/)
     const notice = page.getByTestId('drop-notice')
     await expect(notice.getByTestId('drop-intents')).toContainText('kohya_лора.json')
+    // The Train page imported it: its import report is shown.
+    await expect(page.getByTestId('train-import-note')).toBeVisible({ timeout: 15_000 })
     const problems = notice.getByTestId('drop-problems').locator('li')
     await expect(problems).toHaveCount(4)
     const codes = await problems.evaluateAll((items) => items.map((i) => i.getAttribute('data-code')))
@@ -191,6 +193,7 @@ for (const lang of ['en', 'ru'] as const) {
     await expect(notice.getByTestId('drop-intents').locator('li')).toHaveCount(1)
     await expect(notice.getByTestId('drop-intents')).toContainText('config.toml')
     await expect(notice.getByTestId('drop-problems')).toHaveCount(0)
+    await expect(page.getByTestId('train-import-note')).toBeVisible({ timeout: 15_000 })
     await expectLayoutFits(page)
   })
 }

@@ -3,6 +3,7 @@ import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { ApiError } from '../../../core/api/api-error'
 import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
+import { useAppCommands } from '../desktop/hooks'
 
 /*
  * "Start training" on the Train page: train.start with the current draft. The backend validates it,
@@ -60,6 +61,11 @@ export function StartTrainingButton({ config, onAttempt }: { config: unknown; on
       (error: ApiError) => setRefusal(error),
     )
   }
+
+  // Ctrl+Enter and the app menu's Start.
+  useAppCommands(['start'], () => {
+    if (!start.pending) onStart()
+  })
 
   const noEnvironment = (refusal?.details as { kind?: string } | undefined)?.kind === 'no_environment'
   return (

@@ -28,9 +28,16 @@ function useLatest<T>(value: T) {
  * Intents that arrived before the page subscribed (the shell switched to the Train page for them) are
  * delivered on subscribe.
  */
-export function useDropIntents(handler: (intent: DropIntent) => void): void {
+export function useDropIntents(
+  handler: (intent: DropIntent) => void,
+  types: readonly DropIntent['type'][] = DROP_INTENT_TYPES,
+): void {
   const latest = useLatest(handler)
-  useEffect(() => dropIntents.subscribe(DROP_INTENT_TYPES, (i) => latest.current(i)), [latest])
+  const key = types.join(',')
+  useEffect(
+    () => dropIntents.subscribe(key.split(',') as DropIntent['type'][], (i) => latest.current(i)),
+    [key, latest],
+  )
 }
 
 /**

@@ -3,13 +3,16 @@ import { useMediaQuery } from '@mantine/hooks'
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { Issue } from '../../../core/api/domains/configs'
-import type { TrainingConfig } from '../../../core/config/schema'
+import { isPlaceholder } from '../../../core/config/presets'
+import { Subset, type TrainingConfig } from '../../../core/config/schema'
 import { setPath } from '../../../core/config/set-path'
 import { withLargestBucket } from '../../../core/vram/bucket-basis'
 import { configPatchFromScenarioPatch, scenarioFromConfig } from '../../../core/vram/from-config'
 import type { ScenarioPatch } from '../../../core/vram/scenario'
 import { useApiAction, useApiCall } from '../api/hooks'
 import { StartTrainingButton } from '../components/StartTrainingButton'
+import { repeatsFromName } from '../components/dataset/draft'
+import { useDropIntents } from '../desktop/hooks'
 import { VramCompactBar } from '../components/VramCompactBar'
 import { VramGauge } from '../components/VramGauge'
 import { multiGpuLaunch } from '../components/VramPerGpuLine'
@@ -162,6 +165,25 @@ function TrainFormLoaded({
       issuesAt: (path) => issues.filter((i) => issueIsAbout(i, path)),
     }),
     [state, decimalComma, issues, update],
+  )
+
+  // A model file or an image folder dropped on the window (or opened from the menu): into the form. A
+  // preset's placeholder folder is replaced; a `10_name` folder gives its repeats and class tokens.
+  useDropIntents(
+    (intent) => {
+      if (intent.type === 'set-model-path')
+        update((s) => ({ ...setValue(s, 'base_model', intent.path), touched: true }))
+      else if (intent.type === 'add-image-folder')
+        update((s) => {
+          const kept = s.config.dataset.subsets.filter(
+            (x) => !isPlaceholder(x.image_dir) && x.image_dir !== intent.path,
+          )
+          const subset = Subset.parse({ image_dir: intent.path, ...(repeatsFromName(intent.path) ?? {}) })
+          const dataset = { ...s.config.dataset, subsets: [...kept, subset] }
+          return changeConfig(s, { ...s.config, dataset })
+        })
+    },
+    ['set-model-path', 'add-image-folder'],
   )
 
   /** Applies a preset, keeping what the user entered about their own files. */

@@ -6,6 +6,7 @@ import { acceptExtras, isPlainOption, type ExtraCandidate } from '../../../core/
 import type { TrainingConfig } from '../../../core/config/schema'
 import { toApiError } from '../api/client'
 import { useApiAction } from '../api/hooks'
+import { useDropIntents } from '../desktop/hooks'
 import { useFormat, type CodedMessage } from '../i18n/format'
 import { WRAPPING_BUTTON } from './ChecksPanel'
 import { downloadText } from './download'
@@ -69,15 +70,18 @@ export function ImportExport({
   }
 
   const openKohya = async (file: File | null) => {
-    if (!file) return
+    if (file) await openKohyaText(file.name, await file.text())
+  }
+
+  const openKohyaText = async (name: string, text: string) => {
     setReport(null)
     let json: unknown
     try {
-      json = JSON.parse(await file.text())
+      json = JSON.parse(text)
     } catch {
       setReport({
         kind: 'error',
-        message: { code: 'kohya_not_json', params: { name: file.name }, message: '' },
+        message: { code: 'kohya_not_json', params: { name }, message: '' },
       })
       return
     }
@@ -96,12 +100,32 @@ export function ImportExport({
       setReport({ kind: 'error', message: { message: t('tomlNeedsConfig') } })
       return
     }
+    await importTomlTexts({ ...texts, config: texts.config })
+  }
+
+  const importTomlTexts = async (texts: Parameters<typeof importToml.run>[0]) => {
     try {
-      afterImport('toml', await importToml.run({ ...texts, config: texts.config }))
+      afterImport('toml', await importToml.run(texts))
     } catch (e) {
       setReport({ kind: 'error', message: errorMessage(e) })
     }
   }
+
+  // Configs dropped on the window, opened from the menu or given to a second launch.
+  useDropIntents(
+    (intent) => {
+      if (intent.type === 'import-kohya-json') void openKohyaText(intent.name, intent.text)
+      else if (intent.type === 'import-toml') {
+        setReport(null)
+        void importTomlTexts({
+          config: intent.config,
+          ...(intent.dataset !== undefined ? { dataset: intent.dataset } : {}),
+          ...(intent.prompts !== undefined ? { prompts: intent.prompts } : {}),
+        })
+      }
+    },
+    ['import-kohya-json', 'import-toml'],
+  )
 
   const saveKohya = async () => {
     setReport(null)

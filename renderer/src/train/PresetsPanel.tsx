@@ -1,10 +1,11 @@
 import { Button, Group, Paper, Stack, Text, TextInput, Title } from '@mantine/core'
-import { useState } from 'react'
+import { useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { PresetSummary } from '../../../core/api/domains/configs'
 import type { TrainingConfig } from '../../../core/config/schema'
 import { toApiError } from '../api/client'
 import { useApiAction } from '../api/hooks'
+import { useAppCommands } from '../desktop/hooks'
 
 type PresetNote = 'presetSaved' | 'presetUpdated' | 'presetRenamed' | 'presetDuplicated'
 
@@ -42,6 +43,17 @@ export function PresetsPanel({
       setNote(toApiError(e).message)
     }
   }
+  const nameInput = useRef<HTMLInputElement>(null)
+  // Ctrl+S and the app menu's Save preset: saves under the typed name, or asks for one.
+  useAppCommands(['save-preset'], () => {
+    if (pending || !config) return
+    if (!name.trim()) {
+      nameInput.current?.scrollIntoView({ block: 'center' })
+      nameInput.current?.focus()
+      return
+    }
+    void run(() => save.run({ name: name.trim(), config }), 'presetSaved')
+  })
   return (
     <Paper withBorder p="md" data-testid="train-presets-panel">
       <Stack gap="xs">
@@ -51,6 +63,7 @@ export function PresetsPanel({
             label={t('presetName')}
             value={name}
             onChange={(e) => setName(e.currentTarget.value)}
+            ref={nameInput}
             data-testid="train-preset-name"
             style={{ flex: '1 1 200px', minWidth: 0 }}
           />
