@@ -99,8 +99,10 @@ export class Tagger {
     private readonly captions: CaptionStore,
   ) {}
 
+  // Tagging needs the tagger script and its packages (checked below), not an environment verified for
+  // training: an existing install without torch's CUDA build can still tag.
   private async environment() {
-    return resolveTrainingEnvironment(this.manager)
+    return resolveTrainingEnvironment(this.manager, { requireReady: false })
   }
 
   private async missingPackages(python: string): Promise<string[]> {

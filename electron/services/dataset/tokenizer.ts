@@ -44,7 +44,8 @@ export class TokenCounter {
     if (this.env.SDXL_STUDIO_TOKENIZER_DIR)
       out.push(path.join(this.env.SDXL_STUDIO_TOKENIZER_DIR, CLIP_FOLDER))
     try {
-      const e = await resolveTrainingEnvironment(this.manager)
+      // Only its tokenizer files are read: any active environment will do, verified or not.
+      const e = await resolveTrainingEnvironment(this.manager, { requireReady: false })
       if (e.tokenizer_cache_dir) out.push(path.join(e.tokenizer_cache_dir, CLIP_FOLDER))
       if (e.hf_home) out.push(...hubSnapshots(path.join(e.hf_home, 'hub')))
     } catch {
