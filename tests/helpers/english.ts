@@ -14,7 +14,7 @@ const SAME_IN_EVERY_LANGUAGE = [
   'CLIP accelerate lycoris networks AdEMAMix8bit Resume Repair requirements txt caption npz SGD Lion',
   'Paged prodigyopt dadaptation schedulefree Multires Original GUI ID all',
   'alpha dim conv prior gamma attention cosine linear polynomial full huber finetune bypass env name',
-  'sks dog Studio GitHub https ssh PyPI Colab Kaggle CLI Debian Ubuntu PID English Game Ready',
+  'sks dog Studio GitHub https ssh PyPI Colab Kaggle CLI Debian Ubuntu PID English Game Ready NCCL gloo DDP',
 ]
   .join(' ')
   .split(' ')
