@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { deepMerge, defaultConfig, isPlainObject, TrainingConfig, type TrainingType } from '../config/schema'
-import { OptimizerType } from '../vram/scenario'
+import { SD_SCRIPTS_OPTIMIZERS } from '../sdscripts/optimizers'
 import { metadataNumber, networkArgs, type LoraInfo, type LoraProblem } from './inspect'
 
 /*
@@ -86,7 +86,8 @@ export function parseOptimizer(v: string | undefined): { type: string; args: str
   const inner = open >= 0 && t.endsWith(')') ? t.slice(open + 1, -1) : ''
   let args = splitArgs(inner).map((a) => a.replace(/\s*=\s*/, '='))
   const cls = path.split('.').pop() ?? path
-  const known = OptimizerType.options as readonly string[]
+  // sd-scripts' own names (not the VRAM model's list, which also names state layouts like CAME).
+  const known: readonly string[] = SD_SCRIPTS_OPTIMIZERS
   let type = known.includes(cls) ? cls : path
   if (cls === 'SGD' && args.some((a) => /^nesterov=True$/i.test(a))) {
     type = 'SGDNesterov'

@@ -137,6 +137,21 @@ describe('vram.trace service (router, existing environment, stand-in tracer)', (
   function servicesWithEnv() {
     const w = world()
     execFileSync('python3', ['-m', 'venv', '--without-pip', path.join(w.root, 'install', 'venv')])
+    // An installed "torch" distribution (metadata and an empty package): verify then lists torch among the
+    // install's packages, as it would for a real one; the stand-in tracer never imports it.
+    const site = execFileSync(path.join(w.root, 'install', 'venv', 'bin', 'python'), [
+      '-c',
+      'import sysconfig; print(sysconfig.get_paths()["purelib"])',
+    ])
+      .toString()
+      .trim()
+    mkdirSync(path.join(site, 'torch'), { recursive: true })
+    writeFileSync(path.join(site, 'torch', '__init__.py'), '__version__ = "2.6.0"\n')
+    mkdirSync(path.join(site, 'torch-2.6.0.dist-info'))
+    writeFileSync(
+      path.join(site, 'torch-2.6.0.dist-info', 'METADATA'),
+      'Metadata-Version: 2.1\nName: torch\nVersion: 2.6.0\n',
+    )
     // The app's resources with the stand-in in place of the real tracer.
     const resources = path.join(w.root, 'resources')
     cpSync(path.join(repoRoot, 'resources', 'env'), path.join(resources, 'env'), { recursive: true })

@@ -41,7 +41,8 @@ export function createLoraDomain(options: ServiceOptions, deps: LoraDeps) {
     })
     let env: ToolEnvironment | null = null
     try {
-      const e = await resolveTrainingEnvironment(deps.env)
+      // A tool checks what it needs itself; the environment need not be verified for training.
+      const e = await resolveTrainingEnvironment(deps.env, { requireReady: false })
       env = { name: e.name, python: e.python, sd_scripts_dir: e.sd_scripts_dir, hf_home: e.hf_home }
       const script = path.join(e.sd_scripts_dir, ...plan.script.split('/'))
       const exists = await fs.stat(script).then(

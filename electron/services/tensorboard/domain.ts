@@ -58,7 +58,8 @@ export function createTensorboardDomain(options: ServiceOptions, deps: Tensorboa
           `Run ${rec.name} does not log to TensorBoard. Turn on TensorBoard logging in the training form and run it again.`,
           { kind: 'no_logging' },
         )
-      const environment = await resolveTrainingEnvironment(deps.env)
+      // A tool checks what it needs itself; the environment need not be verified for training.
+      const environment = await resolveTrainingEnvironment(deps.env, { requireReady: false })
       return servers.open({
         id,
         python: environment.python,

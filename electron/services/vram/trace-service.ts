@@ -35,7 +35,8 @@ export function createTraceService(deps: TraceServiceDeps) {
 
   async function environment(): Promise<ResolvedEnvironment> {
     if (!deps.env) throw new ApiError('unavailable', 'Environments are not available here.')
-    return resolveTrainingEnvironment(deps.env)
+    // A tool checks what it needs itself; the environment need not be verified for training.
+    return resolveTrainingEnvironment(deps.env, { requireReady: false })
   }
 
   function torchMissing(env: ResolvedEnvironment): boolean {
