@@ -7,7 +7,7 @@ import { isAlive } from '../../electron/services/runs/process-tree'
 import { runCliCaptured } from '../helpers/cli'
 import { caller } from './lora-helpers'
 import { sharedTensorboardVenv, writeEvents } from './tensorboard-helpers'
-import { makeWorld, withFiles, type TrainingWorld } from './training-helpers'
+import { addStandinTorch, makeWorld, withFiles, type TrainingWorld } from './training-helpers'
 
 /*
  * TensorBoard with the real `tensorboard` package (a venv in the shared test cache, from PyPI): event
@@ -22,6 +22,9 @@ const call = caller(() => services)
 
 beforeAll(async () => {
   venv = sharedTensorboardVenv()
+  // With a stand-in torch, as a real sd-scripts venv has torch: the environment verifies, so previews
+  // render the run's files.
+  addStandinTorch(path.join(venv, 'bin', 'python'))
   w = makeWorld('tensorboard-')
   services = createServices({ dataDir: w.dataDir, mode: 'headless', env: process.env, version: 'test' })
   // The environment's Python is the one with tensorboard (as a real sd-scripts venv has it).
