@@ -30,7 +30,7 @@ describe.skipIf(!wheel)('CLIP tokenizer', () => {
   const dir = path.join(work, 'openai_clip-vit-large-patch14')
   const load = () => {
     execFileSync(realPython(), [
-      path.join(repoRoot, 'resources/harness/make_tokenizers.py'),
+      path.join(repoRoot, 'resources/env/make_tokenizers.py'),
       '--source',
       wheel!,
       '--out',
