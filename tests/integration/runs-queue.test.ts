@@ -154,7 +154,7 @@ describe('queue: pause and edit', () => {
     expect((await service.get(b.id)).name).toBe('Кошка')
     const usage = await cliProcess(['queue', 'edit', b.id, '--gpus=1.5'], dir)
     expect(usage.code).not.toBe(0)
-    expect(usage.out).toMatch(/--gpus takes GPU indexes/)
+    expect(usage.out).toMatch(/--gpus: GPU ids "1.5" are not GPU numbers/)
     await service.stop(blocker.id)
     await service.stop(b.id)
   }, 120_000)
