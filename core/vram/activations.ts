@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import activationsJson from '../../resources/vram/activations.json'
+import activationsJson from '../../resources/vram/activations.json' with { type: 'json' }
 import { GIB, REFERENCE_PIXELS } from './constants'
 import { optimizerStepShape } from './optimizers'
 import { trainableCounts } from './params'

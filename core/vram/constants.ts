@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import fittedJson from '../../resources/vram/constants.json'
+import fittedJson from '../../resources/vram/constants.json' with { type: 'json' }
 
 /**
  * Units, and the only constants fitted to measured peaks (resources/vram/constants.json, written by

@@ -1,6 +1,6 @@
-import publishedJson from '../../resources/vram/published-sd-scripts-0.8.3.json'
-import measuredJson from '../../resources/vram/measured.json'
-import checksJson from '../../resources/vram/checks-other-published.json'
+import publishedJson from '../../resources/vram/published-sd-scripts-0.8.3.json' with { type: 'json' }
+import measuredJson from '../../resources/vram/measured.json' with { type: 'json' }
+import checksJson from '../../resources/vram/checks-other-published.json' with { type: 'json' }
 import {
   ChecksFile,
   MeasurementsFile,

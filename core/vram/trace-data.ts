@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import { BUILTIN_PRESETS } from '../config/presets'
 import { deepMerge, TrainingConfig, type TrainingConfigInput } from '../config/schema'
-import gridJson from '../../resources/vram/trace-grid.json'
-import traceJson from '../../resources/vram/trace-sd-scripts-0.10.1.json'
+import gridJson from '../../resources/vram/trace-grid.json' with { type: 'json' }
+import traceJson from '../../resources/vram/trace-sd-scripts-0.10.1.json' with { type: 'json' }
 import { PUBLISHED_TABLE } from './data'
 import { configFromScenario } from './from-config'
 import { resolvePublished } from './measurements'
