@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import type { Page } from '@playwright/test'
@@ -74,6 +75,8 @@ test('a tab close asks while a run started here trains, and never stops the run'
   page,
   server,
 }) => {
+  // Starting a run from a description is a developer tool (Settings).
+  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ developer: true }))
   await page.goto(server.url)
   const out = path.join(server.dataDir, 'out-guard')
   await startRun(
@@ -219,6 +222,8 @@ test('a finished run shows where its files are, and a browser notification repor
     window.Notification = Recording
     document.hasFocus = () => false
   })
+  // Starting a run from a description is a developer tool (Settings).
+  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ developer: true }))
   await page.goto(server.url)
   const bell = page.getByTestId('notify-toggle')
   await expect(bell).toHaveAttribute('aria-pressed', 'false')

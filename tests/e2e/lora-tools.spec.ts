@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Page } from '@playwright/test'
 import { trainingMetadata, writeLora } from '../helpers/lora'
@@ -158,6 +158,8 @@ test('Runs page: a logging run shows its TensorBoard scalars; Open in TensorBoar
     },
   )
   await page.setViewportSize({ width: 1280, height: 720 })
+  // Starting a run from a description is a developer tool (Settings).
+  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ developer: true }))
   await page.goto(`${server.url}#/runs`)
   await page.getByTestId('new-run-json').fill(
     JSON.stringify({

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { expect, test } from './fixtures'
@@ -12,6 +13,8 @@ test('stop at the next save, resume from the saved state, and the run goes on as
   page,
   server,
 }) => {
+  // Starting a run from a description is a developer tool (Settings).
+  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ developer: true }))
   await page.goto(server.url)
   await page.getByTestId('nav-runs').click()
   const description = {
@@ -60,6 +63,8 @@ test('queued runs can be paused and edited (in Russian, at 1280×720); a bad val
   server,
 }) => {
   await page.setViewportSize({ width: 1280, height: 720 })
+  // Starting a run from a description is a developer tool (Settings).
+  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ developer: true }))
   await page.goto(server.url)
   await page.getByTestId('nav-settings').click()
   await page.getByTestId('settings-language-ru').click()
