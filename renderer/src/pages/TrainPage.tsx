@@ -193,7 +193,9 @@ function TrainFormLoaded({
         update((s) => ({ ...s, presetId: null }))
         return
       }
-      const p = await getPreset.run({ id })
+      // A failed read (the server went away: the connection banner says so) leaves the form as it is.
+      const p = await getPreset.run({ id }).catch(() => null)
+      if (!p) return
       update((s) => {
         const d = s.config
         const next: TrainingConfig = {
