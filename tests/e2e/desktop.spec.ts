@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import type { Page } from '@playwright/test'
@@ -75,8 +74,8 @@ test('a tab close asks while a run started here trains, and never stops the run'
   page,
   server,
 }) => {
-  // Starting a run from a description is a developer tool (Settings).
-  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ developer: true }))
+  // Starting a run from a description is a developer tool: turned on in Settings, as a user does.
+  await developerMode(page, server.url)
   await page.goto(server.url)
   const out = path.join(server.dataDir, 'out-guard')
   await startRun(
@@ -222,8 +221,8 @@ test('a finished run shows where its files are, and a browser notification repor
     window.Notification = Recording
     document.hasFocus = () => false
   })
-  // Starting a run from a description is a developer tool (Settings).
-  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ developer: true }))
+  // Starting a run from a description is a developer tool: turned on in Settings, as a user does.
+  await developerMode(page, server.url)
   await page.goto(server.url)
   const bell = page.getByTestId('notify-toggle')
   await expect(bell).toHaveAttribute('aria-pressed', 'false')
@@ -270,3 +269,11 @@ test('a finished run shows where its files are, and a browser notification repor
   expect(((await shown()) as Array<{ title: string }>)[1]?.title).toBe('Training failed: сбой')
   await expect(page).toHaveTitle('Run failed: сбой — SDXL Studio')
 })
+
+/** Turns on Settings → developer tools (the Runs page's "start from a description"). */
+async function developerMode(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}#/settings`)
+  const toggle = page.getByTestId('settings-developer')
+  await toggle.check({ force: true })
+  await expect(toggle).toBeChecked()
+}

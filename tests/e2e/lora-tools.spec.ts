@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Page } from '@playwright/test'
 import { trainingMetadata, writeLora } from '../helpers/lora'
@@ -158,8 +158,8 @@ test('Runs page: a logging run shows its TensorBoard scalars; Open in TensorBoar
     },
   )
   await page.setViewportSize({ width: 1280, height: 720 })
-  // Starting a run from a description is a developer tool (Settings).
-  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ developer: true }))
+  // Starting a run from a description is a developer tool: turned on in Settings, as a user does.
+  await developerMode(page, server.url)
   await page.goto(`${server.url}#/runs`)
   await page.getByTestId('new-run-json').fill(
     JSON.stringify({
@@ -182,3 +182,11 @@ test('Runs page: a logging run shows its TensorBoard scalars; Open in TensorBoar
   await expect(page.getByTestId('tb-error')).toContainText('python -m pip install tensorboard')
   await page.screenshot({ path: test.info().outputPath('runs-tensorboard.png'), fullPage: true })
 })
+
+/** Turns on Settings → developer tools (the Runs page's "start from a description"). */
+async function developerMode(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}#/settings`)
+  const toggle = page.getByTestId('settings-developer')
+  await toggle.check({ force: true })
+  await expect(toggle).toBeChecked()
+}

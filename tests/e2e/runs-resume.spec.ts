@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import type { Page } from '@playwright/test'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { expect, test } from './fixtures'
@@ -13,8 +13,8 @@ test('stop at the next save, resume from the saved state, and the run goes on as
   page,
   server,
 }) => {
-  // Starting a run from a description is a developer tool (Settings).
-  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ developer: true }))
+  // Starting a run from a description is a developer tool: turned on in Settings, as a user does.
+  await developerMode(page, server.url)
   await page.goto(server.url)
   await page.getByTestId('nav-runs').click()
   const description = {
@@ -63,8 +63,8 @@ test('queued runs can be paused and edited (in Russian, at 1280×720); a bad val
   server,
 }) => {
   await page.setViewportSize({ width: 1280, height: 720 })
-  // Starting a run from a description is a developer tool (Settings).
-  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ developer: true }))
+  // Starting a run from a description is a developer tool: turned on in Settings, as a user does.
+  await developerMode(page, server.url)
   await page.goto(server.url)
   await page.getByTestId('nav-settings').click()
   await page.getByTestId('settings-language-ru').click()
@@ -116,3 +116,11 @@ test('queued runs can be paused and edited (in Russian, at 1280×720); a bad val
   await page.getByTestId('queue-item-0').getByTestId('queue-pause').click()
   await expect(page.getByTestId('run-queue')).toHaveCount(0, { timeout: 30_000 })
 })
+
+/** Turns on Settings → developer tools (the Runs page's "start from a description"). */
+async function developerMode(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}#/settings`)
+  const toggle = page.getByTestId('settings-developer')
+  await toggle.check({ force: true })
+  await expect(toggle).toBeChecked()
+}

@@ -133,6 +133,8 @@ test('a damaged run record is shown as such with its file, in English and Russia
   const file = path.join(runDir, 'summary.json')
   writeFileSync(file, '{"id": "20260101000000-d4d4d4", "state": "runn')
   await page.setViewportSize({ width: 1280, height: 720 })
+  // The description form is a developer tool (Settings).
+  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ developer: true }))
   await page.goto(server.url)
   await page.getByTestId('nav-runs').click()
   const damaged = page.getByTestId(`run-damaged-${id}`)

@@ -44,7 +44,7 @@ test('changing one setting leaves the others as they were, even in quick success
   await expect(page.getByTestId('nav-gpu')).toHaveText('Видеокарты')
   await expect(page.locator('html')).toHaveAttribute('data-mantine-color-scheme', 'dark')
   const saved = JSON.parse(readFileSync(path.join(server.dataDir, 'settings.json'), 'utf8')) as unknown
-  expect(saved).toEqual({ language: 'ru', theme: 'dark', stop_grace_s: 10 })
+  expect(saved).toEqual({ language: 'ru', theme: 'dark', stop_grace_s: 10, developer: false })
 })
 
 test('the theme follows the setting and persists', async ({ page, server }) => {
@@ -110,5 +110,6 @@ test('the stop grace period: hostile values are refused with the range, good one
     language: 'en',
     theme: 'auto',
     stop_grace_s: 30,
+    developer: false,
   })
 })

