@@ -274,6 +274,6 @@ test('a finished run shows where its files are, and a browser notification repor
 async function developerMode(page: Page, url: string): Promise<void> {
   await page.goto(`${url}#/settings`)
   const toggle = page.getByTestId('settings-developer')
-  await toggle.check({ force: true })
+  await toggle.click({ force: true })
   await expect(toggle).toBeChecked()
 }

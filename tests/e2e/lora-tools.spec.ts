@@ -187,6 +187,6 @@ test('Runs page: a logging run shows its TensorBoard scalars; Open in TensorBoar
 async function developerMode(page: Page, url: string): Promise<void> {
   await page.goto(`${url}#/settings`)
   const toggle = page.getByTestId('settings-developer')
-  await toggle.check({ force: true })
+  await toggle.click({ force: true })
   await expect(toggle).toBeChecked()
 }

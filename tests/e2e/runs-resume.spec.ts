@@ -121,6 +121,6 @@ test('queued runs can be paused and edited (in Russian, at 1280×720); a bad val
 async function developerMode(page: Page, url: string): Promise<void> {
   await page.goto(`${url}#/settings`)
   const toggle = page.getByTestId('settings-developer')
-  await toggle.check({ force: true })
+  await toggle.click({ force: true })
   await expect(toggle).toBeChecked()
 }
