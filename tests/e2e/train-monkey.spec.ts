@@ -11,6 +11,8 @@ import { FOLDED_SECTIONS } from './train-page'
  * field shows what was typed last.
  */
 
+const FULL = process.env.MONKEY_FULL === '1'
+
 const HOSTILE = ['0', '-1', '1.5', '1e-4', 'abc', '', 'x'.repeat(10_000), 'Кошка на окне']
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed with MONKEY_SEED. */
@@ -100,11 +102,15 @@ test('hostile and random values in every input never break the page, and the dra
   let checked = 0
   for (const group of groups) {
     const last: Record<string, string> = {}
-    for (const path of group.paths) {
+    for (const [i, path] of group.paths.entries()) {
+      // CI takes a seeded quarter of each section's fields (always its first): every run a different
+      // quarter, each replayable by its seed; MONKEY_FULL=1 types into all of them (about 20 minutes).
+      if (!FULL && i > 0 && rand() > 0.25) continue
       const input = page.getByTestId(`field-${path}`)
       // A field that does not apply to the current settings is not on the page (LoKr factor for LoRA).
       if ((await input.count()) === 0) continue
-      for (const value of [...HOSTILE, randomValue(rand), randomValue(rand), randomValue(rand)]) {
+      const randoms = Array.from({ length: FULL ? 3 : 1 }, () => randomValue(rand))
+      for (const value of [...HOSTILE, ...randoms]) {
         await input.fill(value)
         await formIsThere(page)
         last[path] = value
