@@ -96,7 +96,7 @@ export function App() {
   }
   return (
     <DesktopShell page={page} go={go}>
-      <RunStatusShell base={`${pageLabel} · ${t('appName')}`} openRun={openRun} />
+      <RunStatusShell base={t('appName')} idle={`${pageLabel} · ${t('appName')}`} openRun={openRun} />
       <AppShell header={{ height: 52 }} navbar={{ width: 200, breakpoint: 0 }} padding="md">
         <AppShell.Header>
           <Group h="100%" px="md" justify="space-between" wrap="nowrap">

@@ -24,7 +24,7 @@ import { onStartedRunsChange, startedRuns } from './started-runs'
  *   runs belong to the server, and it keeps them going.
  * The desktop app's tray, taskbar and system notifications are done by its main process from the same rules.
  */
-export function useRunStatusShell(base: string, openRun: (id: string) => void): void {
+export function useRunStatusShell(base: string, openRun: (id: string) => void, idle: string = base): void {
   const render = useDesktopRender()
   const desktop = isDesktopApp()
   const watch = useRef(new RunWatch())
@@ -115,8 +115,10 @@ export function useRunStatusShell(base: string, openRun: (id: string) => void): 
   const list = useMemo(() => [...runs.values()], [runs])
   const status = useMemo(() => desktopStatus(list, { failed }), [list, failed])
   useEffect(() => {
-    document.title = composeTitle(status, base, render)
-  }, [status, base, render])
+    // A run's state goes before the app's name; with nothing to say, the page names the tab.
+    const titled = composeTitle(status, base, render)
+    document.title = titled === base ? idle : titled
+  }, [status, base, idle, render])
 
   // Headless only: in the desktop app a beforeunload handler would silently cancel the window's close
   // (the main process asks there, with its own dialog).
