@@ -60,8 +60,8 @@ async function expectLayoutFits(page: Page) {
     )) {
       const r = el.getBoundingClientRect()
       if (r.width === 0 || r.height === 0) continue
-      if (r.right > window.innerWidth + 1 || r.bottom > window.innerHeight + 1)
-        out.push(`off screen: "${el.innerText.slice(0, 40)}"`)
+      // Below the fold is fine (the page scrolls down); past the right edge is not.
+      if (r.right > window.innerWidth + 1) out.push(`off screen: "${el.innerText.slice(0, 40)}"`)
       if (el.tagName === 'BUTTON' && el.scrollWidth > el.clientWidth + 2)
         out.push(`clipped: "${el.innerText.slice(0, 40)}"`)
     }

@@ -129,6 +129,8 @@ test('hostile and random values in every input never break the page, and the dra
     await formIsThere(page)
     await openEverything(page)
     for (const [path, value] of Object.entries(last)) {
+      // The process count follows the GPU ids typed after it (one process per GPU).
+      if (path === 'launch.num_processes' && 'launch.gpu_ids' in last) continue
       const input = page.getByTestId(`field-${path}`)
       if ((await input.count()) === 0) continue
       // The input shows what was typed last (text inputs keep what they were given, minus line breaks).
