@@ -148,5 +148,5 @@ test('hostile and random values in every input never break the page, and the dra
     await page.getByTestId('extra-value-ip_noise_gamma').fill(value)
     await formIsThere(page)
   }
-  expect(checked).toBeGreaterThan(400)
+  expect(checked).toBeGreaterThan(FULL ? 400 : 100)
 })
