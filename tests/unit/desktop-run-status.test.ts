@@ -31,10 +31,10 @@ function run(
     ended_at: null,
     command: ['python', 'train.py'],
     display_command: 'python train.py',
-    cwd: '/work',
+    cwd: '/srv/training',
     env: {},
     gpus: null,
-    output_dir: '/work/out',
+    output_dir: '/srv/training/out',
     save_configured: true,
     stop_on_failure: false,
     stop_requested: null,
@@ -58,7 +58,7 @@ function run(
     peak_gpu_memory_mib: null,
     predicted_peak_mib: null,
     rerun_of: null,
-    input: { command: ['python', 'train.py'], cwd: '/work' },
+    input: { command: ['python', 'train.py'], cwd: '/srv/training' },
     owner_start_time: null,
     segments: [],
     resume_from: null,
@@ -217,7 +217,7 @@ describe('run endings and notifications', () => {
   it('a finished run: final loss, time taken, the saved file', () => {
     const done = run(
       { id: 'cat-lora', state: 'finished', ended_at: '2026-01-01T12:14:00.000Z' },
-      { saved_checkpoints: ['/work/out/cat-000001.safetensors', 'C:\\out\\cat.safetensors'] },
+      { saved_checkpoints: ['/srv/training/out/cat-000001.safetensors', 'C:\\out\\cat.safetensors'] },
     )
     const n = notificationFor({ kind: 'finished', run: done })
     expect(n.runId).toBe('cat-lora')

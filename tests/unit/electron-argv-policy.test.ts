@@ -13,8 +13,8 @@ describe('files on a launch command line', () => {
       'config.toml',
       '',
     ]
-    expect(filesFromArgv(argv, '/home/me/work', { defaultApp: false, platform: 'linux' })).toEqual([
-      '/home/me/work/config.toml',
+    expect(filesFromArgv(argv, '/home/me/projects', { defaultApp: false, platform: 'linux' })).toEqual([
+      '/home/me/projects/config.toml',
       '/home/me/data/10_кот',
       '/abs/model.safetensors',
     ])
