@@ -98,6 +98,9 @@ test('installs a fixture environment with live step states and log; "I manage to
   await expect(page.getByTestId('env-status')).toHaveAttribute('data-status', 'failed')
   await expect(page.getByTestId('env-not-ready')).toContainText('is not installed and verified')
   await expect(page.getByTestId('env-list')).toContainText('default')
+  // ...and the log view still shows what that install printed, the failure included.
+  await page.getByTestId('env-log').scrollIntoViewIfNeeded()
+  await expect(page.getByTestId('env-log')).toContainText('The environment does not verify')
 
   // The user installs their torch into the venv (with the uv the install used), then resumes.
   const envDir = path.join(server.dataDir, 'envs', 'default')
@@ -115,9 +118,11 @@ test('installs a fixture environment with live step states and log; "I manage to
   await page.getByTestId('env-resume').click()
   await expect(page.getByTestId('env-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 })
   await expect(page.getByTestId('env-step-verify')).toHaveAttribute('data-state', 'done')
-  // The install's log says so. (The page's log view after a reload stays empty for the resumed install:
-  // a known bug, see the fixme test below.)
+  // The install's log says so, in the file and in the page's log view (subscribed after the reload).
+  // The view is scrolled into sight first: xterm renders nothing while it is off screen.
   expect(readFileSync(path.join(envDir, 'logs', 'install.log'), 'utf8')).toContain('environment ready')
+  await page.getByTestId('env-log').scrollIntoViewIfNeeded()
+  await expect(page.getByTestId('env-log')).toContainText('environment ready')
   await expect(page.getByTestId('env-summary')).toHaveAttribute('data-ready', 'true')
   await expect(page.getByTestId('env-ready')).toHaveText('ready to train')
 
@@ -125,6 +130,8 @@ test('installs a fixture environment with live step states and log; "I manage to
   await expect(page.getByTestId('env-verify')).toContainText('The environment verifies')
   // The password reached the index (uv's first request, through NETRC) and nothing the page shows.
   expect(index.requests.some((r) => r.auth === 'alice:e2e-Secret')).toBe(true)
+  await page.getByTestId('env-log').scrollIntoViewIfNeeded()
+  await expect(page.getByTestId('env-log')).toContainText('environment ready')
   await expect(page.getByTestId('env-log')).not.toContainText('e2e-Secret')
   expect(readFileSync(path.join(envDir, 'logs', 'install.log'), 'utf8')).not.toContain('e2e-Secret')
 
@@ -142,7 +149,3 @@ test('installs a fixture environment with live step states and log; "I manage to
   expect(existsSync(envDir)).toBe(false)
   expect(readdirSync(path.join(server.dataDir, 'envs'))).toEqual([])
 })
-
-// Known bug (issue #13's note): after a page reload, the Environment page's log view receives nothing
-// of a resumed install (the install itself finishes and its log file is complete).
-test.fixme('the log view shows a resumed install after the page was reloaded', () => {})

@@ -175,6 +175,14 @@ describe('existing installs and updates', () => {
         .flatMap((m) => (m.t === 'evt' && m.id === 2 ? [(m.data as { data: string }).data] : []))
         .join('')
       expect(log).toContain('==> Fetch sd-scripts v0.10.0 with git')
+      // Subscribed after the first install ended: the view first gets that install's output (a page
+      // opened or reloaded after an install still shows it), then the update's.
+      const firstChunk = sent.find((m) => m.t === 'evt' && m.id === 2)
+      expect(firstChunk && (firstChunk.data as { name: string; data: string })).toMatchObject({
+        name: 'up',
+        data: expect.stringContaining('=== environment ready'),
+      })
+      expect(log.indexOf('=== environment ready')).toBeLessThan(log.indexOf('==> Fetch sd-scripts v0.10.0'))
       expect(existsSync(path.join(dataDir, 'envs', 'up', 'logs', 'install.log'))).toBe(true)
     } finally {
       ;(SUPPORTED_VERSIONS as SdScriptsVersion[]).pop()

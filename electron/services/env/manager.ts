@@ -136,6 +136,8 @@ export class EnvManager {
   private settingsQueue: Promise<unknown> = Promise.resolve()
   private runner: InstallRunner | null = null
   private runningName: string | null = null
+  /** Whose output `history` holds (kept after the install ends). */
+  private historyName: string | null = null
   private readonly logListeners = new Set<Listener<{ name: string; data: string }>>()
   private readonly progressListeners = new Set<Listener<InstallProgress>>()
   private readonly pressured = new Set<number>()
@@ -321,8 +323,12 @@ export class EnvManager {
 
   // --- events --------------------------------------------------------------------------------
 
+  /**
+   * Live install output. A new listener first gets the tail of the latest install's output, running
+   * or finished, so a log view opened (or reloaded) after a failure still shows what failed.
+   */
   onLog(listener: Listener<{ name: string; data: string }>, replay = true): () => void {
-    if (replay && this.history && this.runningName) listener({ name: this.runningName, data: this.history })
+    if (replay && this.history && this.historyName) listener({ name: this.historyName, data: this.history })
     this.logListeners.add(listener)
     return () => this.logListeners.delete(listener)
   }
@@ -611,6 +617,7 @@ export class EnvManager {
     this.ensureIdle()
     const version = findVersion(plan.version)!
     this.history = ''
+    this.historyName = name
     const runner = new InstallRunner({
       name,
       plan,
@@ -894,6 +901,11 @@ export class EnvManager {
       r.environments = r.environments.filter((e) => e.name !== name)
       if (r.active === name) r.active = r.environments[0]?.name ?? null
     })
+    // A log view opened from now on should not show the install of an environment that is gone.
+    if (this.historyName === name) {
+      this.history = ''
+      this.historyName = null
+    }
     return { removed: true, deletedFiles: deleted.length > 0, deleted }
   }
 
