@@ -285,7 +285,8 @@ async function install(services: Services, work: string, source: string): Promis
     'tokenizers',
     `not both built offline: ${JSON.stringify(sources)}`,
   )
-  ok('tokenizers', `both built offline from the open-clip-torch wheel (${Object.values(sources)[0]})`)
+  // Each source note already says how ("built offline from the open-clip-torch wheel (…)").
+  ok('tokenizers', `both ${Object.values(sources)[0]}`)
   const rec = await m.get(ENV_NAME)
   const list = await m.list()
   check(
