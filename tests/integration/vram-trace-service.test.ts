@@ -13,6 +13,7 @@ import { traceJob } from '../../core/vram/trace'
 import { createServices } from '../../electron/services'
 import { runTrace, TraceRunError } from '../../electron/services/vram/trace-runner'
 import { isAlive } from '../helpers/processes'
+import { addStandinTorch } from './training-helpers'
 
 const repoRoot = path.resolve(import.meta.dirname, '../..')
 const standin = path.join(repoRoot, 'tests/fixtures/vram-trace/standin_tracer.py')
@@ -137,21 +138,9 @@ describe('vram.trace service (router, existing environment, stand-in tracer)', (
   function servicesWithEnv() {
     const w = world()
     execFileSync('python3', ['-m', 'venv', '--without-pip', path.join(w.root, 'install', 'venv')])
-    // An installed "torch" distribution (metadata and an empty package): verify then lists torch among the
-    // install's packages, as it would for a real one; the stand-in tracer never imports it.
-    const site = execFileSync(path.join(w.root, 'install', 'venv', 'bin', 'python'), [
-      '-c',
-      'import sysconfig; print(sysconfig.get_paths()["purelib"])',
-    ])
-      .toString()
-      .trim()
-    mkdirSync(path.join(site, 'torch'), { recursive: true })
-    writeFileSync(path.join(site, 'torch', '__init__.py'), '__version__ = "2.6.0"\n')
-    mkdirSync(path.join(site, 'torch-2.6.0.dist-info'))
-    writeFileSync(
-      path.join(site, 'torch-2.6.0.dist-info', 'METADATA'),
-      'Metadata-Version: 2.1\nName: torch\nVersion: 2.6.0\n',
-    )
+    // The stand-in torch and torchvision: verify lists them among the install's packages, as it would
+    // real ones; the stand-in tracer never imports them.
+    addStandinTorch(path.join(w.root, 'install', 'venv', 'bin', 'python'))
     // The app's resources with the stand-in in place of the real tracer.
     const resources = path.join(w.root, 'resources')
     cpSync(path.join(repoRoot, 'resources', 'env'), path.join(resources, 'env'), { recursive: true })
