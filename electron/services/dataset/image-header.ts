@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises'
-import type { ImageFormat } from '../../../core/dataset/scan'
+import type { ImageFacts, ImageFormat } from '../../../core/dataset/scan'
 
 /**
  * Reads an image's size from its header only (a few KB), the way sd-scripts v0.10.1 gets it: the
@@ -8,17 +8,11 @@ import type { ImageFormat } from '../../../core/dataset/scan'
  * where its format says (a cut-off file stops training when PIL decodes it).
  */
 
-export interface ImageHeader {
-  format: ImageFormat | null
-  /** The size sd-scripts reads; 0 × 0 when it cannot. */
-  width: number
-  height: number
-  /** The image's real size (differs for extended WebP, which imagesize reads one pixel short). */
-  realWidth: number
-  realHeight: number
-  orientation: number | null
-  damage: 'unreadable' | 'truncated' | 'maybe_truncated' | null
-}
+/** What the header tells about an image: the scan's image facts without name, path, bytes and hash. */
+export type ImageHeader = Pick<
+  ImageFacts,
+  'format' | 'width' | 'height' | 'realWidth' | 'realHeight' | 'orientation' | 'damage'
+>
 
 /** First read: every header but a JPEG's fits; a JPEG's segments are then read on in larger steps. */
 const HEAD = 4096
