@@ -524,7 +524,7 @@ async function main(): Promise<void> {
     )
     ok(
       'launcher',
-      `bash train.sh trained ${handLora}: same keys, shapes and dtypes, weights within ${cmp.max_abs_diff}`,
+      `bash train.sh trained ${handLora}: same keys, shapes and dtypes, ${cmp.max_abs_diff === 0 ? 'identical weights' : `weights within ${cmp.max_abs_diff}`}`,
     )
     writeFileSync(path.join(work, 'e2e-real-passed.txt'), `${new Date().toISOString()}\n`)
     process.stdout.write(`e2e:real passed (${elapsed()})\n`)
