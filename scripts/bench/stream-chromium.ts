@@ -161,6 +161,8 @@ export async function chromiumLeg(targetMb: number, filler: number): Promise<voi
   const server = await startServer({
     env: { SDXL_STUDIO_RUN_LOG_MAX_MB: String(Math.ceil(targetMb * 2 + 64)) },
   })
+  // Starting a run from a JSON description is a developer tool (Settings), off by default.
+  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ developer: true }))
   let page: CdpPage | null = null
   try {
     page = await openPage(server.url, { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' })
