@@ -33,12 +33,11 @@ function useExisting(server: RunningServer, w: TrainingWorld) {
 // A run long enough to keep the queue busy while the test looks at the Train page again.
 test.use({ serverOptions: { env: { STANDIN_STEPS: '200', STANDIN_DELAY: '0.2' } } })
 
-// Known breakage after the Train page became a form registry: this test still types into the old
-// field ids (train-base-model, …); to be moved to the registry's field-<path> ids (issue #12's note).
-test.fixme('Start training: refused without an environment, then starts, opens Runs, and queues the next', async ({
+test('Start training: refused without an environment, then starts, opens Runs, and queues the next', async ({
   page,
   server,
 }) => {
+  test.setTimeout(120_000)
   const w = makeWorld('training-e2e-')
   await page.goto(server.url)
   // An empty form: every blocking check is listed where the button is.
@@ -47,11 +46,11 @@ test.fixme('Start training: refused without an environment, then starts, opens R
 
   await page.getByTestId('train-preset').click()
   await page.getByRole('option', { name: 'SDXL LoRA · 12 GB' }).click()
-  await page.getByTestId('train-base-model').fill(w.model)
+  await page.getByTestId('field-base_model').fill(w.model)
   await page.getByTestId('train-add-folder').click()
-  await page.getByTestId('train-subset-0').getByLabel('Image folder').fill(w.imageDir)
-  await page.getByTestId('train-output-dir').fill(w.outputDir)
-  await expect(page.getByTestId('train-valid')).toHaveText('Ready')
+  await page.getByTestId('field-dataset.subsets.0.image_dir').fill(w.imageDir)
+  await page.getByTestId('field-saving.output_dir').fill(w.outputDir)
+  await expect(page.getByTestId('train-valid')).toHaveText('Ready', { timeout: 30_000 })
   await expect(page.getByTestId('train-start')).toHaveText('Start training')
 
   await page.getByTestId('train-start').click()
