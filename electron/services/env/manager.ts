@@ -7,6 +7,7 @@ import {
   redactUrls,
   splitChoiceCredentials,
 } from '../../../core/env/credentials'
+import { envText, type EnvParams } from '../../../core/env/messages'
 import { envLayout } from '../../../core/env/layout'
 import { listNames } from '../../../core/env/ownership'
 import {
@@ -31,6 +32,7 @@ import {
 import {
   maskedPasswordProblem,
   mirrorUrlProblem,
+  sourceFolderMessage,
   sourceFolderProblem,
   sourceIsFolder,
   sourceSyntaxProblem,
@@ -51,7 +53,7 @@ import { execShort, findOnPath, findPythons, type PythonCandidate } from './dete
 import { inspectFolder, removeOwned } from './ownership'
 import { gatherPrecheckFacts } from './prechecks'
 import { InstallRunner, installEnv, readState, type RunOutcome } from './runner'
-import { readiness } from './readiness'
+import { notReadyReason, withoutAction } from './readiness'
 import { detectTorchIndex } from './torch-index'
 import { isExecutableFile } from '../which'
 
@@ -91,6 +93,9 @@ export interface VerifyResult {
   probe: ProbeReport | null
   /** Set when the probe itself could not run (no venv, Python broken). */
   error: string | null
+  /** The error's code and parameters (core/env/messages.ts: verify_*). */
+  errorCode?: string
+  errorParams?: EnvParams
 }
 
 type Listener<T> = (value: T) => void
@@ -109,10 +114,19 @@ function installedBytes(state: InstallState): number {
 function lastVerifyOf(
   problems: ProbeProblem[],
   probe: ProbeReport | null,
-  error: string | null | undefined,
+  error: { message: string; code?: string | undefined; params?: EnvParams | undefined } | null,
 ): LastVerify {
-  const list = problems.map((p) => ({ check: p.check as string, message: p.message }))
-  if (error && list.length === 0) list.push({ check: 'probe', message: error })
+  const list: LastVerify['problems'] = problems.map((p) => ({
+    check: p.check as string,
+    message: p.message,
+    ...(p.code ? { code: p.code, params: p.params ?? {} } : {}),
+  }))
+  if (error && list.length === 0)
+    list.push({
+      check: 'probe',
+      message: error.message,
+      ...(error.code ? { code: error.code, params: error.params ?? {} } : {}),
+    })
   return {
     ok: list.length === 0,
     at: Date.now(),
@@ -121,6 +135,24 @@ function lastVerifyOf(
       .filter(([, v]) => v !== null)
       .map(([k]) => k),
   }
+}
+
+/** A plan's refusal as it is shown: no URL in its text or parameters keeps a password. */
+function redactPlanError(error: PlanError): PlanError {
+  const params = error.params
+    ? Object.fromEntries(
+        Object.entries(error.params).map(([k, v]) => [k, typeof v === 'string' ? redactUrls(v) : v]),
+      )
+    : undefined
+  return { ...error, message: redactUrls(error.message), ...(params ? { params } : {}) }
+}
+
+/** A plan's refusal as an API error; details carry its code and parameters for the UI's language. */
+function planRefused(error: PlanError): ApiError {
+  return new ApiError('domain', error.message, {
+    kind: error.kind,
+    ...(error.code ? { code: error.code, params: error.params ?? {} } : {}),
+  })
 }
 
 const LOG_HISTORY = 256 * 1024
@@ -273,15 +305,16 @@ export class EnvManager {
     const environments = await Promise.all(
       r.environments.map(async (e) => {
         const state = e.kind === 'managed' ? await readState(e.envDir).catch(() => null) : null
-        const notReady = await readiness(e)
+        const reason = await notReadyReason(e)
         return {
           ...e,
           choices: e.choices ? redactChoices(e.choices) : null,
           active: r.active === e.name,
           status: e.kind === 'external' ? ('external' as const) : (state?.status ?? ('missing' as const)),
           running: this.runningName === e.name,
-          ready: notReady === null,
-          notReady,
+          ready: reason === null,
+          notReady: reason?.message ?? null,
+          notReadyReason: reason ? withoutAction(reason) : null,
           sizeBytes: state ? installedBytes(state) : null,
         }
       }),
@@ -459,7 +492,7 @@ export class EnvManager {
       envDir,
     })
     const sourceProblem = await this.sourceFolderProblem(clean.source)
-    if (sourceProblem) return refuse({ kind: 'bad_source', message: sourceProblem })
+    if (sourceProblem) return refuse({ kind: 'bad_source', ...sourceProblem })
     const torchIndex = await this.torchIndexFacts(version, split, facts)
     const result = makePlan({
       version,
@@ -473,7 +506,7 @@ export class EnvManager {
       toolsDir: this.toolsDir,
       choices: { ...clean, envDir },
     })
-    if (!result.ok) return refuse({ ...result.error, message: redactUrls(result.error.message) })
+    if (!result.ok) return refuse(redactPlanError(result.error))
     const report = evaluatePrechecks(
       {
         ...(await gatherPrecheckFacts({
@@ -512,12 +545,12 @@ export class EnvManager {
   }
 
   /** A local-folder source must exist and be a folder (URLs are checked by git or the download). */
-  private async sourceFolderProblem(source: string): Promise<string | null> {
+  private async sourceFolderProblem(source: string) {
     const parsed = parseSource(source)
     if (parsed.kind !== 'folder') return null
     const st = await fs.stat(parsed.path).catch(() => null)
-    if (!st) return sourceFolderProblem(source, 'missing')
-    return st.isDirectory() ? null : sourceFolderProblem(source, 'not-a-folder')
+    if (!st) return sourceFolderMessage(source, 'missing')
+    return st.isDirectory() ? null : sourceFolderMessage(source, 'not-a-folder')
   }
 
   /** Whose the install folder is: new, empty, ours (and whether another environment lives there), or the user's. */
@@ -566,9 +599,7 @@ export class EnvManager {
       )
     }
     const planned = await this.plan(req)
-    if (!planned.plan) {
-      throw new ApiError('domain', planned.error!.message, { kind: planned.error!.kind })
-    }
+    if (!planned.plan) throw planRefused(planned.error!)
     if (!planned.ok) {
       const errors = planned.prechecks!.problems.filter((p) => p.severity === 'error')
       throw new ApiError('domain', errors.map((p) => p.message).join('\n'), {
@@ -653,7 +684,7 @@ export class EnvManager {
             rec.lastVerify = lastVerifyOf(
               outcome.problems,
               outcome.probe,
-              failedVerify ? outcome.state.lastError?.message : null,
+              failedVerify ? (outcome.state.lastError ?? null) : null,
             )
         })
         return outcome
@@ -726,7 +757,7 @@ export class EnvManager {
       source: choices.source,
       mirrors: choices.mirrors,
     })
-    if (!planned.plan) throw new ApiError('domain', planned.error!.message, { kind: planned.error!.kind })
+    if (!planned.plan) throw planRefused(planned.error!)
     await this.updateRegistry((r) => {
       const e = r.environments.find((x) => x.name === name)
       if (e) e.choices = choices
@@ -769,7 +800,7 @@ export class EnvManager {
     }
     const choices = rec.choices ?? (await this.choicesFor({ name }))
     const planned = await this.plan({ name, version, envDir: rec.envDir, ...choices })
-    if (!planned.plan) throw new ApiError('domain', planned.error!.message, { kind: planned.error!.kind })
+    if (!planned.plan) throw planRefused(planned.error!)
     const sameTorch =
       JSON.stringify(planned.plan.torch) === JSON.stringify(state.plan.torch) &&
       state.steps.torch?.state === 'done'
@@ -790,10 +821,10 @@ export class EnvManager {
     const version = findVersion(rec.version ?? DEFAULT_VERSION) ?? findVersion(DEFAULT_VERSION)!
     const base: VerifyResult = { name, ok: false, light: isLight, problems: [], probe: null, error: null }
     if (!existsSync(rec.venvPython)) {
-      const missing = {
-        ...base,
-        error: `The environment's Python is missing: ${rec.venvPython}.${rec.kind === 'managed' ? ' Repair reinstalls it.' : ''}`,
-      }
+      const m = envText(rec.kind === 'managed' ? 'verify_python_missing_managed' : 'verify_python_missing', {
+        python: rec.venvPython,
+      })
+      const missing = { ...base, error: m.message, errorCode: m.code, errorParams: m.params }
       if (!isLight) await this.recordVerify(name, missing)
       return missing
     }
@@ -818,10 +849,11 @@ export class EnvManager {
     }
     const parsed = ProbeReport.safeParse(raw)
     if (!parsed.success) {
-      const broken = {
-        ...base,
-        error: `The environment's Python could not run the probe (exit ${r.code}): ${(r.stderr || r.error || '').trim().slice(-1000)}`,
-      }
+      const m = envText('verify_probe_failed', {
+        exit: String(r.code),
+        output: (r.stderr || r.error || '').trim().slice(-1000),
+      })
+      const broken = { ...base, error: m.message, errorCode: m.code, errorParams: m.params }
       if (!isLight) await this.recordVerify(name, broken)
       return broken
     }
@@ -841,7 +873,12 @@ export class EnvManager {
   private async recordVerify(name: string, v: VerifyResult): Promise<void> {
     await this.updateRegistry((r) => {
       const rec = r.environments.find((e) => e.name === name)
-      if (rec) rec.lastVerify = lastVerifyOf(v.problems, v.probe, v.error)
+      if (rec)
+        rec.lastVerify = lastVerifyOf(
+          v.problems,
+          v.probe,
+          v.error === null ? null : { message: v.error, code: v.errorCode, params: v.errorParams },
+        )
     })
   }
 
