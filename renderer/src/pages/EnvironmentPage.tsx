@@ -248,7 +248,7 @@ function PlanView({ plan }: { plan: PlanResult }) {
               })}
             </Text>
             {plan.plan.torch && (
-              <Text size="sm" c="dimmed">
+              <Text size="sm" c="dimmed" data-testid="env-plan-torch">
                 {t('torchChoice', {
                   torch: plan.plan.torch.torch,
                   index: plan.plan.torch.index,
