@@ -199,7 +199,13 @@ export const ENV_MESSAGES = {
   probe_source_missing: 'The sd-scripts folder is missing: {{path}}.',
   probe_version: 'sd-scripts is at {{tag}}, expected {{expected}}.',
   probe_no_requirements: 'sd-scripts has no requirements.txt: the checkout is incomplete.',
+  /** (Records of earlier versions; the three below replace it.) */
   probe_requirements: "sd-scripts' requirements are not all installed: {{details}}.",
+  probe_requirements_missing: "sd-scripts' requirements are not all installed: missing {{missing}}.",
+  probe_requirements_versions:
+    "sd-scripts' requirements are not all installed: installed versions differ from sd-scripts' pins: {{versions}}.",
+  probe_requirements_both:
+    "sd-scripts' requirements are not all installed: missing {{missing}}; installed versions differ from sd-scripts' pins: {{versions}}.",
   probe_library: "sd-scripts' library package does not import: {{error}}.",
   probe_extras: 'Extra packages are missing: {{packages}}.',
   probe_torch_import: 'torch does not import{{error}}.',

@@ -142,11 +142,14 @@ export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProb
     add('source', 'probe_no_requirements', {}, ['source', 'requirements'])
   }
   if (req.missing.length || req.mismatched.length) {
-    const parts = [
-      ...(req.missing.length ? [`missing ${req.missing.join(', ')}`] : []),
-      ...req.mismatched.map((m) => `${m.name} ${m.installed} (needs ${m.required})`),
-    ]
-    add('requirements', 'probe_requirements', { details: parts.join('; ') }, ['requirements'])
+    // Names and versions only in the parameters: "diffusers 0.24.0 (sd-scripts: 0.25.0)" reads in any language.
+    const missing = req.missing.join(', ')
+    const versions = req.mismatched
+      .map((m) => `${m.name} ${m.installed} (sd-scripts: ${m.required})`)
+      .join(', ')
+    if (!versions) add('requirements', 'probe_requirements_missing', { missing }, ['requirements'])
+    else if (!missing) add('requirements', 'probe_requirements_versions', { versions }, ['requirements'])
+    else add('requirements', 'probe_requirements_both', { missing, versions }, ['requirements'])
   }
   if (!report.library.importable) {
     add('library', 'probe_library', { error: report.library.error ?? '?' }, ['requirements'])

@@ -171,6 +171,32 @@ describe('Verify: torch and torchvision problems, with the hint for torch "none"
     expect(p!.code).toBeUndefined()
   })
 
+  it("sd-scripts' requirements that are missing or at other versions are named in Russian", () => {
+    const req = (missing: string[], mismatched: Array<[string, string, string]>) => {
+      const r = report({}, { torch: '2.6.0', torchvision: '0.21.0' })
+      r.requirements = {
+        ...r.requirements,
+        missing,
+        mismatched: mismatched.map(([name, installed, required]) => ({ name, installed, required })),
+      }
+      return evaluateProbe(r, ctx(managed))[0]!
+    }
+    const cases = [
+      req(['voluptuous', 'toml'], []),
+      req([], [['diffusers', '0.24.0', '0.25.0']]),
+      req(['voluptuous'], [['diffusers', '0.24.0', '0.25.0']]),
+    ]
+    expect(cases.map((p) => p.code)).toEqual([
+      'probe_requirements_missing',
+      'probe_requirements_versions',
+      'probe_requirements_both',
+    ])
+    expect(cases[2]!.message).toBe(
+      "sd-scripts' requirements are not all installed: missing voluptuous; installed versions differ from sd-scripts' pins: diffusers 0.24.0 (sd-scripts: 0.25.0).",
+    )
+    for (const p of cases) expectRussian(p)
+  })
+
   it('a replaced CPU build names the planned one without English words', () => {
     const [p] = evaluateProbe(report({ version: '2.6.0', cuda_version: '12.4' }, { torch: '2.6.0' }), {
       ...ctx(managed),
