@@ -228,6 +228,33 @@ export const ENV_MESSAGES = {
   verify_python_missing: "The environment's Python is missing: {{python}}.",
   verify_python_missing_managed: "The environment's Python is missing: {{python}}. Repair reinstalls it.",
   verify_probe_failed: "The environment's Python could not run the probe (exit {{exit}}): {{output}}",
+  // Environment actions that are refused (Install, Resume, Repair, Update, Remove, Use existing)
+  env_unknown: 'No environment named "{{env}}". Known: {{known}}.',
+  env_unknown_none: 'No environment named "{{env}}". Install one first (env install).',
+  env_none_active: 'No environment is active. Install one (env install) or name one (--name).',
+  env_busy: 'An install of "{{env}}" is running. Wait for it to finish, or stop it first.',
+  env_busy_install:
+    'Another install is running (environment "{{env}}", process {{pid}}). Wait for it to finish, or stop it first.',
+  env_busy_repair:
+    'Another repair is running (environment "{{env}}", process {{pid}}). Wait for it to finish, or stop it first.',
+  env_busy_update:
+    'Another update is running (environment "{{env}}", process {{pid}}). Wait for it to finish, or stop it first.',
+  env_busy_here_install: 'An install of "{{env}}" is already running in this app.',
+  env_busy_here_repair: 'A repair of "{{env}}" is already running in this app.',
+  env_busy_here_update: 'An update of "{{env}}" is already running in this app.',
+  env_lock_stuck: 'Could not take the install lock {{file}}. Delete it if no install is running.',
+  env_external_name: '"{{env}}" is an existing install the app does not manage. Pick another name.',
+  env_external_unmanaged: '"{{env}}" is an existing install the app does not manage; it is never modified.',
+  env_no_install_record: '"{{env}}" has no install record in {{dir}}. Install it again.',
+  env_unsupported_version: 'sd-scripts {{version}} is not a supported version.',
+  env_remove_unconfirmed: 'Removing an environment needs confirmation (confirm: true).',
+  env_remove_installing: '"{{env}}" is being installed. Stop the install first.',
+  env_remove_foreign:
+    '{{dir}} also holds files the install did not create: {{names}}. Removing the environment would delete them. Move them out of the folder and remove again, or confirm each by name to delete it too (CLI: --confirm-foreign <name>, once per name).',
+  env_no_sd_scripts:
+    'No sd-scripts found in {{dir}}: expected sdxl_train_network.py (or a kohya_ss folder with sd-scripts/ inside). Choose the sd-scripts folder.',
+  env_no_venv: 'No Python virtual environment found (looked in {{dirs}}). Give its folder with --venv.',
+  env_name_taken: 'An environment named "{{env}}" exists already. Pick another name.',
   // Why an environment cannot train now (Train's Start, the Environment page's summary, env list)
   ready_not_installed:
     'Environment "{{env}}" has no install record in {{dir}}: it is not installed. Open Environment and click Install, or activate another environment.',

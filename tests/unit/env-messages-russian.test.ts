@@ -1,10 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import i18next, { type i18n } from 'i18next'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { diagnose } from '../../core/env/failures'
-import { ENV_MESSAGES, type EnvMessage } from '../../core/env/messages'
+import type { EnvMessage } from '../../core/env/messages'
 import { plan, type InstallPlan, type PlanInput } from '../../core/env/plan'
 import { evaluateProbe, type ProbeContext, type ProbeReport } from '../../core/env/probe'
 import type { EnvRecord } from '../../core/env/registry'
@@ -12,8 +11,7 @@ import { initialState, type FailureKind, type InstallState } from '../../core/en
 import { layoutByName } from '../../core/env/torch-source'
 import { notReadyReason } from '../../electron/services/env/readiness'
 import { writeJsonAtomic } from '../../electron/services/store/atomic'
-import { envMessageText } from '../../renderer/src/i18n/env-messages'
-import { englishWords } from '../helpers/english'
+import { expectEnvRussian, renderEnv } from '../helpers/env-russian'
 import { planInput, RTX_4090_CUDA_124 } from '../helpers/env-plan-input'
 
 /*
@@ -23,61 +21,8 @@ import { planInput, RTX_4090_CUDA_124 } from '../helpers/env-plan-input'
  * each is produced by the code that makes it, then shown the way the Environment page shows it.
  */
 
-const locales = path.resolve(import.meta.dirname, '../../renderer/src/i18n/locales')
-const load = (lng: string) => JSON.parse(readFileSync(path.join(locales, lng, 'env.json'), 'utf8')) as object
-let i18n: i18n
-
-beforeAll(async () => {
-  i18n = i18next.createInstance()
-  await i18n.init({
-    resources: { en: { env: load('en') }, ru: { env: load('ru') } },
-    ns: ['env'],
-    defaultNS: 'env',
-    lng: 'ru',
-    interpolation: { escapeValue: false },
-    showSupportNotice: false,
-  })
-})
-
-const render = (lng: string, m: EnvMessage, step?: string) => {
-  const t = i18n.getFixedT(lng, 'env')
-  return envMessageText((key, options) => t(key, options), lng, m, step)
-}
-
-/**
- * The parameter values of a message and of the messages inside it (paths, commands, log lines): left
- * as they are in every language. Not the step's English title: the Russian text names the step itself.
- */
-function paramValues(m: EnvMessage): unknown[] {
-  const own = Object.entries(m.params ?? {})
-    .filter(([k]) => k !== 'step')
-    .map(([, v]) => v)
-  return [
-    ...own,
-    ...Object.values(m.parts ?? {})
-      .flat()
-      .flatMap(paramValues),
-  ]
-}
-
-/** The message as the CLI has it: steps named by their English titles (in the parameters). */
-function withoutStep(m: EnvMessage): EnvMessage {
-  const parts = Object.fromEntries(
-    Object.entries(m.parts ?? {}).map(([k, items]) => [k, items.map(withoutStep)]),
-  )
-  return { ...m, step: undefined, parts }
-}
-
-/** Coded, the English copy in the UI equals core's text, and the Russian text has no English words. */
-function expectRussian(m: EnvMessage, step?: string): string {
-  expect(m.code, m.message).toBeDefined()
-  expect(Object.keys(ENV_MESSAGES)).toContain(m.code)
-  expect(render('en', withoutStep(m))).toBe(m.message)
-  const russian = render('ru', m, step)
-  expect(russian).not.toBe(m.message)
-  expect(englishWords(russian, { ...paramValues(m) }), russian).toEqual([])
-  return russian
-}
+const render = renderEnv
+const expectRussian = expectEnvRussian
 
 const RTX_4090 = RTX_4090_CUDA_124
 /** uv on PATH: torch "none" needs it. */

@@ -54,6 +54,7 @@ import { inspectFolder, removeOwned } from './ownership'
 import { gatherPrecheckFacts } from './prechecks'
 import { InstallRunner, installEnv, readState, type RunOutcome } from './runner'
 import { notReadyReason, withoutAction } from './readiness'
+import { envError } from './env-error'
 import { detectTorchIndex } from './torch-index'
 import { isExecutableFile } from '../which'
 
@@ -281,10 +282,9 @@ export class EnvManager {
     const rec = r.environments.find((e) => e.name === name)
     if (!rec) {
       const known = r.environments.map((e) => e.name)
-      throw new ApiError(
-        'not_found',
-        `No environment named "${name}".${known.length ? ` Known: ${known.join(', ')}.` : ' Install one first (env install).'}`,
-      )
+      throw known.length
+        ? envError('not_found', 'env_unknown', { env: name, known: known.join(', ') })
+        : envError('not_found', 'env_unknown_none', { env: name })
     }
     return rec
   }
@@ -294,10 +294,7 @@ export class EnvManager {
     if (name) return name
     const r = await this.registry()
     if (r.active) return r.active
-    throw new ApiError(
-      'not_found',
-      'No environment is active. Install one (env install) or name one (--name).',
-    )
+    throw envError('not_found', 'env_none_active')
   }
 
   async list() {
@@ -577,11 +574,7 @@ export class EnvManager {
 
   private ensureIdle(): void {
     if (this.runner) {
-      throw new ApiError(
-        'conflict',
-        `An install of "${this.runningName}" is running. Wait for it to finish, or stop it first.`,
-        { kind: 'busy' },
-      )
+      throw envError('conflict', 'env_busy', { env: this.runningName ?? '' }, { kind: 'busy' })
     }
   }
 
@@ -593,10 +586,7 @@ export class EnvManager {
     this.ensureIdle()
     const existing = (await this.registry()).environments.find((e) => e.name === req.name)
     if (existing?.kind === 'external') {
-      throw new ApiError(
-        'conflict',
-        `"${req.name}" is an existing install the app does not manage. Pick another name.`,
-      )
+      throw envError('conflict', 'env_external_name', { env: req.name })
     }
     const planned = await this.plan(req)
     if (!planned.plan) throw planRefused(planned.error!)
@@ -720,14 +710,11 @@ export class EnvManager {
   private async managedState(name: string): Promise<{ rec: EnvRecord; state: InstallState }> {
     const rec = await this.get(name)
     if (rec.kind === 'external') {
-      throw new ApiError(
-        'conflict',
-        `"${name}" is an existing install the app does not manage; it is never modified.`,
-      )
+      throw envError('conflict', 'env_external_unmanaged', { env: name })
     }
     const state = await readState(rec.envDir)
     if (!state) {
-      throw new ApiError('not_found', `"${name}" has no install record in ${rec.envDir}. Install it again.`)
+      throw envError('not_found', 'env_no_install_record', { env: name, dir: rec.envDir })
     }
     return { rec, state }
   }
@@ -796,7 +783,7 @@ export class EnvManager {
     this.ensureIdle()
     const { rec, state } = await this.managedState(name)
     if (!findVersion(version)) {
-      throw new ApiError('bad_request', `sd-scripts ${version} is not a supported version.`)
+      throw envError('bad_request', 'env_unsupported_version', { version })
     }
     const choices = rec.choices ?? (await this.choicesFor({ name }))
     const planned = await this.plan({ name, version, envDir: rec.envDir, ...choices })
@@ -895,11 +882,11 @@ export class EnvManager {
     confirmForeign: readonly string[] = [],
   ): Promise<{ removed: boolean; deletedFiles: boolean; deleted: string[] }> {
     if (!confirm) {
-      throw new ApiError('bad_request', 'Removing an environment needs confirmation (confirm: true).')
+      throw envError('bad_request', 'env_remove_unconfirmed')
     }
     const rec = await this.get(name)
     if (this.runningName === name) {
-      throw new ApiError('conflict', `"${name}" is being installed. Stop the install first.`)
+      throw envError('conflict', 'env_remove_installing', { env: name })
     }
     let deleted: string[] = []
     if (rec.kind === 'managed') {
@@ -911,11 +898,10 @@ export class EnvManager {
           legacyCreatedRoot: path.resolve(rec.envDir) === path.resolve(this.defaultEnvDir(name)),
         })
         if (!outcome.ok) {
-          throw new ApiError(
+          throw envError(
             'conflict',
-            `${rec.envDir} also holds files the install did not create: ${listNames(outcome.unconfirmed)}. ` +
-              'Removing the environment would delete them. Move them out of the folder and remove again, or ' +
-              'confirm each by name to delete it too (CLI: --confirm-foreign <name>, once per name).',
+            'env_remove_foreign',
+            { dir: rec.envDir, names: listNames(outcome.unconfirmed) },
             {
               kind: 'foreign_files',
               folder: rec.envDir,
@@ -949,10 +935,7 @@ export class EnvManager {
       (d) => existsSync(path.join(d, 'sdxl_train_network.py')) || existsSync(path.join(d, 'library')),
     )
     if (!srcDir) {
-      throw new ApiError(
-        'bad_request',
-        `No sd-scripts found in ${root}: expected sdxl_train_network.py (or a kohya_ss folder with sd-scripts/ inside). Choose the sd-scripts folder.`,
-      )
+      throw envError('bad_request', 'env_no_sd_scripts', { dir: root })
     }
     const bin = process.platform === 'win32' ? path.join('Scripts', 'python.exe') : path.join('bin', 'python')
     const venvDirs = venv
@@ -965,13 +948,10 @@ export class EnvManager {
         ]
     const venvDir = venvDirs.find((d) => existsSync(path.join(d, bin)))
     if (!venvDir) {
-      throw new ApiError(
-        'bad_request',
-        `No Python virtual environment found (looked in ${venvDirs.join(', ')}). Give its folder with --venv.`,
-      )
+      throw envError('bad_request', 'env_no_venv', { dirs: venvDirs.join(', ') })
     }
     if ((await this.registry()).environments.some((e) => e.name === name)) {
-      throw new ApiError('conflict', `An environment named "${name}" exists already. Pick another name.`)
+      throw envError('conflict', 'env_name_taken', { env: name })
     }
     const record: EnvRecord = {
       name,
