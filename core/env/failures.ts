@@ -1,4 +1,4 @@
-import { envText, type EnvCode, type EnvParams } from './messages'
+import { envText, type EnvCode, type EnvMessage, type EnvParams, type EnvPartName } from './messages'
 import type { StepId } from './plan'
 import type { FailureKind } from './state'
 
@@ -38,6 +38,8 @@ export interface Diagnosis {
   /** The message's code and parameters (core/env/messages.ts: fail_*); `step` is the step's title. */
   code?: EnvCode
   params?: EnvParams
+  /** Messages inside this one (Verify's problems), coded too. */
+  parts?: Partial<Record<EnvPartName, EnvMessage[]>>
 }
 
 const CODES: Partial<Record<FailureKind, EnvCode>> = {
@@ -93,26 +95,15 @@ function evidence(log: string, test: RegExp | null): string {
   return lines.slice(-5).join('\n')
 }
 
-const TORCH_INDEX_ADVICE =
-  'The torch index is set with --torch-index-url (Settings → Downloads and mirrors): a torch index root ' +
-  '(https://download.pytorch.org/whl or a mirror of it) or a PyPI-style index (PyPI or a mirror of it, e.g. ' +
-  "https://pypi.org/simple: PyPI's Linux torch is a CUDA build, its Windows torch CPU-only)."
-
 /**
  * Advice for the step that failed, where the generic one would point at the wrong option or promise
  * what Resume cannot do: the torch step downloads from the torch index (not --index-url), and Resume
  * fetches the same sd-scripts source again, so a source that is wrong must be changed and installed anew.
  */
-function stepAdvice(kind: FailureKind, step: StepId | undefined): string | null {
-  if (step === 'torch' && kind === 'network')
-    return `The network failed while downloading torch. Check the connection, or set another torch index, then press Resume. ${TORCH_INDEX_ADVICE}`
-  if (step === 'torch' && kind === 'bad_package')
-    return `The torch index has no such torch build. Check the torch index, then press Resume. ${TORCH_INDEX_ADVICE}`
-  if (step === 'source' && (kind === 'tag_missing' || kind === 'command' || kind === 'bad_package'))
-    return (
-      'Resume would fetch the same source again. Choose another sd-scripts source (--source, or Settings → ' +
-      'Downloads and mirrors: a git URL or a local sd-scripts checkout), then Install again.'
-    )
+function stepAdvice(kind: FailureKind, step: StepId | undefined): EnvCode | null {
+  if (step === 'torch' && kind === 'network') return 'fail_torch_network'
+  if (step === 'torch' && kind === 'bad_package') return 'fail_torch_bad_package'
+  if (step === 'source' && (kind === 'tag_missing' || kind === 'bad_package')) return 'fail_source'
   return null
 }
 
@@ -120,26 +111,19 @@ export function diagnose(stepTitle: string, exitCode: number | null, log: string
   const flat = unwrap(clean(log))
   for (const rule of RULES) {
     if (!rule.test.test(flat)) continue
-    // Step-specific advice (the torch index, a wrong source) is in English for now.
-    const advice = stepAdvice(rule.kind, step)
-    if (advice)
-      return { kind: rule.kind, message: `${stepTitle} failed: ${evidence(log, rule.test)}\n${advice}` }
-    const code = CODES[rule.kind]
+    const code = stepAdvice(rule.kind, step) ?? CODES[rule.kind]
     if (code)
       return { kind: rule.kind, ...envText(code, { step: stepTitle, evidence: evidence(log, rule.test) }) }
   }
-  const fallback = stepAdvice('command', step)
-  if (fallback) {
-    const how = exitCode === null ? 'was stopped' : `exited with code ${exitCode}`
-    return {
-      kind: 'command',
-      message: `${stepTitle} failed: the command ${how}. Last lines of its log:\n${evidence(log, null)}\n${fallback}`,
-    }
-  }
   const params = { step: stepTitle, evidence: evidence(log, null) }
+  // A source that fails to fetch is not fixed by fetching it again.
+  const source = step === 'source'
   return exitCode === null
-    ? { kind: 'command', ...envText('fail_command_stopped', params) }
-    : { kind: 'command', ...envText('fail_command_exit', { ...params, exit: exitCode }) }
+    ? { kind: 'command', ...envText(source ? 'fail_source_stopped' : 'fail_command_stopped', params) }
+    : {
+        kind: 'command',
+        ...envText(source ? 'fail_source_exit' : 'fail_command_exit', { ...params, exit: exitCode }),
+      }
 }
 
 /** Node's own file errors (write-file, copy, download) classified the same way. */

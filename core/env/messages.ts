@@ -1,3 +1,21 @@
+import { z } from 'zod'
+
+/** How a user who manages torch installs it (sd-scripts' tested build as the example command). */
+const TORCH_FIX =
+  'This environment leaves torch to you (torch: none). Install torch and torchvision into it, e.g. ' +
+  '{{command}} (or the build your GPU needs), then press Resume (or Verify).'
+
+/** Where the torch index is set, and the two kinds of index it may be. */
+const TORCH_INDEX_ADVICE =
+  'The torch index is set with --torch-index-url (Settings → Downloads and mirrors): a torch index root ' +
+  '(https://download.pytorch.org/whl or a mirror of it) or a PyPI-style index (PyPI or a mirror of it, e.g. ' +
+  "https://pypi.org/simple: PyPI's Linux torch is a CUDA build, its Windows torch CPU-only)."
+
+/** A wrong sd-scripts source: Resume would fetch it again, so it must be changed. */
+const SOURCE_ADVICE =
+  'Resume would fetch the same source again. Choose another sd-scripts source (--source, or Settings → ' +
+  'Downloads and mirrors: a git URL or a local sd-scripts checkout), then Install again.'
+
 /**
  * English templates of what the environment plan, the prechecks, the install and Verify say, by code.
  * Plan steps, problems and failures carry their code and parameters next to the English text, so the
@@ -15,6 +33,8 @@ export const ENV_MESSAGES = {
   step_venv: 'Create the virtual environment (Python {{version}})',
   step_torch_any: 'Install torch and torchvision',
   step_torch: 'Install torch {{torch}} and torchvision {{torchvision}} ({{index}})',
+  step_torch_pypi: 'Install torch {{torch}} and torchvision {{torchvision}} (PyPI build, CUDA {{cuda}})',
+  step_torch_pypi_cpu: 'Install torch {{torch}} and torchvision {{torchvision}} (PyPI build, CPU)',
   step_requirements: "Install sd-scripts' requirements (and its library package)",
   step_extras: 'Install LyCORIS and optimizer packages ({{packages}})',
   step_accelerate: "Write accelerate's default config",
@@ -34,6 +54,25 @@ export const ENV_MESSAGES = {
   torch_why_new_arch:
     '{{gpu}} is an RTX 50 / Blackwell-class GPU: torch {{torch}} ({{index}}); driver supports CUDA {{cuda}}',
   torch_why_newest: 'newest CUDA build the driver supports (CUDA {{cuda}}) for {{gpu}}',
+  // Which kind of torch index, and how that was found out
+  torch_index_official: 'the official PyTorch index has one folder per build',
+  torch_index_has_build: '{{url}} has /{{build}}/torch/: a torch index root',
+  torch_index_flat: '{{url}} serves /torch/ directly: a PyPI-style index',
+  torch_index_name_pypi: '{{url}} ends in /simple, so it is taken as a PyPI-style index',
+  torch_index_name_pypi_no_page:
+    '{{url}} ends in /simple, so it is taken as a PyPI-style index (it has no /torch/ page)',
+  torch_index_name_pypi_unasked:
+    '{{url}} ends in /simple, so it is taken as a PyPI-style index (it could not be asked)',
+  torch_index_name_root: '{{url}} is taken as a torch index root (/<build> is appended)',
+  torch_index_name_root_no_page:
+    '{{url}} is taken as a torch index root (/<build> is appended) (it has no /torch/ page)',
+  torch_index_name_root_unasked:
+    '{{url}} is taken as a torch index root (/<build> is appended) (it could not be asked)',
+  // Which build a PyPI-style index serves
+  torch_pypi_cpu: "PyPI's torch {{torch}} for {{os}} is the CPU-only build",
+  torch_pypi_cuda: "PyPI's torch {{torch}} for {{os}} is the CUDA {{cuda}} build",
+  torch_pypi_cuda_on_cpu:
+    "PyPI's torch {{torch}} for {{os}} is the CUDA {{cuda}} build (it runs on the CPU too)",
   // Why there is no plan
   plan_torch_none_needs_uv: `torch "none" (you install torch yourself) needs the uv installer: sd-scripts' requirements depend on torch (accelerate, diffusers[torch]), and only uv can install them while leaving torch out (--excludes); pip would download a torch from the package index. Choose the uv installer, or let the app install torch (auto or cpu).`,
   plan_unknown_version: 'sd-scripts {{version}} is not a supported version. Supported: {{supported}}.',
@@ -53,6 +92,16 @@ export const ENV_MESSAGES = {
     'No Python found. Install Python {{install}} (python.org; on Windows tick "Add to PATH"), or use the uv installer.',
   plan_no_git_archive:
     'git is not installed, and {{source}} is not a GitHub address, so there is no release archive to download. Install git (https://git-scm.com), or point the source at a local sd-scripts folder.',
+  plan_torch_not_on_pypi:
+    'torch {{torch}} is not known to be on PyPI for {{os}}, so the PyPI-style index {{index}} cannot provide the {{build}} build. Give a torch index root instead (--torch-index-url https://download.pytorch.org/whl, or a mirror of it).',
+  plan_torch_pypi_cpu_only:
+    '{{index}} is a PyPI-style index, and PyPI\'s torch {{torch}} for {{os}} is the CPU-only build: {{gpu}} would not be used and SDXL training would not run in practice. Give a torch index with CUDA builds (--torch-index-url https://download.pytorch.org/whl, or a mirror of it that has /{{build}}), or choose torch "cpu" (--torch cpu) if a CPU-only environment is what you want.',
+  plan_torch_pypi_driver_too_old:
+    "PyPI's torch {{torch}} for {{os}} is built for CUDA {{cuda}}, but the NVIDIA driver supports CUDA {{have}} at most. Update the NVIDIA driver, or give a torch index root that has the {{build}} build (--torch-index-url https://download.pytorch.org/whl, or a mirror of it).",
+  plan_source_folder_missing:
+    'The sd-scripts source is neither a git URL nor an existing folder: "{{source}}". Enter a git URL (https://…/sd-scripts.git) or the path of a local sd-scripts checkout.',
+  plan_source_not_folder:
+    'The sd-scripts source is a file, not a folder: "{{source}}". Choose the sd-scripts folder itself, or enter a git URL.',
   step_uv_fetch: "Download uv {{version}} from {{index}} (checked against the index's sha256)",
   step_python_install_mirror: 'Install Python {{version}} with uv from {{mirror}}',
   // Sources that are refused before any plan is made
@@ -131,6 +180,18 @@ export const ENV_MESSAGES = {
   fail_command_stopped:
     '{{step}} failed: the command was stopped. Last lines of its log:\n{{evidence}}\nFix the cause shown above, then press Resume.',
   fail_interrupted: '{{step}} was stopped. Press Resume to continue.',
+  fail_torch_network: `{{step}} failed: {{evidence}}\nThe network failed while downloading torch. Check the connection, or set another torch index, then press Resume. ${TORCH_INDEX_ADVICE}`,
+  fail_torch_bad_package: `{{step}} failed: {{evidence}}\nThe torch index has no such torch build. Check the torch index, then press Resume. ${TORCH_INDEX_ADVICE}`,
+  fail_source: `{{step}} failed: {{evidence}}\n${SOURCE_ADVICE}`,
+  fail_source_exit: `{{step}} failed: the command exited with code {{exit}}. Last lines of its log:\n{{evidence}}\n${SOURCE_ADVICE}`,
+  fail_source_stopped: `{{step}} failed: the command was stopped. Last lines of its log:\n{{evidence}}\n${SOURCE_ADVICE}`,
+  fail_not_on_path:
+    '{{step}} failed: "{{file}}" was not found on PATH. Install it (or fix PATH), then press Resume.',
+  fail_file_missing:
+    '{{step}} failed: {{file}} does not exist (an earlier step did not finish?). Repair the environment.',
+  fail_probe_no_report: '{{step}} failed: the probe wrote no report ({{file}}).',
+  fail_probe_bad_report: '{{step}} failed: the probe report has an unexpected shape.',
+  fail_verify: 'The environment does not verify:\n{{problemLines}}\nPress Repair to fix it.',
   // Verify
   probe_python:
     'The environment runs Python {{version}}; sd-scripts needs {{min}}–{{max}}. Repair recreates the venv.',
@@ -138,20 +199,156 @@ export const ENV_MESSAGES = {
   probe_source_missing: 'The sd-scripts folder is missing: {{path}}.',
   probe_version: 'sd-scripts is at {{tag}}, expected {{expected}}.',
   probe_no_requirements: 'sd-scripts has no requirements.txt: the checkout is incomplete.',
+  /** (Records of earlier versions; the three below replace it.) */
   probe_requirements: "sd-scripts' requirements are not all installed: {{details}}.",
+  probe_requirements_missing: "sd-scripts' requirements are not all installed: missing {{missing}}.",
+  probe_requirements_versions:
+    "sd-scripts' requirements are not all installed: installed versions differ from sd-scripts' pins: {{versions}}.",
+  probe_requirements_both:
+    "sd-scripts' requirements are not all installed: missing {{missing}}; installed versions differ from sd-scripts' pins: {{versions}}.",
   probe_library: "sd-scripts' library package does not import: {{error}}.",
   probe_extras: 'Extra packages are missing: {{packages}}.',
   probe_torch_import: 'torch does not import{{error}}.',
+  probe_torch_missing: 'torch is not installed. Repair reinstalls it.',
+  probe_torch_missing_user: `torch is not installed. ${TORCH_FIX}`,
+  probe_torch_import_user: `torch does not import{{error}}. ${TORCH_FIX}`,
+  probe_torchvision_missing:
+    'torchvision is not installed (sd-scripts needs it beside torch). Repair reinstalls it.',
+  probe_torchvision_missing_user: `torchvision is not installed (sd-scripts needs it beside torch). ${TORCH_FIX}`,
+  probe_torchvision_import:
+    'torchvision does not import{{error}} (sd-scripts needs it beside torch). Repair reinstalls it.',
+  probe_torchvision_import_user: `torchvision does not import{{error}} (sd-scripts needs it beside torch). ${TORCH_FIX}`,
+  torch_fix_user: TORCH_FIX,
   probe_torch_replaced:
     'torch {{installed}} is installed, but this environment uses torch {{torch}} ({{index}}); another install replaced it. Repair reinstalls the planned build.',
   probe_cuda:
     'torch {{version}} cannot use the GPU (CUDA is not available). Update the NVIDIA driver, or Repair to reinstall the CUDA build of torch.',
   probe_script: '{{name}}.py does not import: {{error}}.',
   probe_scripts_unchecked: 'The training scripts were not checked.',
+  verify_python_missing: "The environment's Python is missing: {{python}}.",
+  verify_python_missing_managed: "The environment's Python is missing: {{python}}. Repair reinstalls it.",
+  verify_probe_failed: "The environment's Python could not run the probe (exit {{exit}}): {{output}}",
+  // Environment actions that are refused (Install, Resume, Repair, Update, Remove, Use existing)
+  env_unknown: 'No environment named "{{env}}". Known: {{known}}.',
+  env_unknown_none: 'No environment named "{{env}}". Install one first (env install).',
+  env_none_active: 'No environment is active. Install one (env install) or name one (--name).',
+  env_busy: 'An install of "{{env}}" is running. Wait for it to finish, or stop it first.',
+  env_busy_install:
+    'Another install is running (environment "{{env}}", process {{pid}}). Wait for it to finish, or stop it first.',
+  env_busy_repair:
+    'Another repair is running (environment "{{env}}", process {{pid}}). Wait for it to finish, or stop it first.',
+  env_busy_update:
+    'Another update is running (environment "{{env}}", process {{pid}}). Wait for it to finish, or stop it first.',
+  env_busy_here_install: 'An install of "{{env}}" is already running in this app.',
+  env_busy_here_repair: 'A repair of "{{env}}" is already running in this app.',
+  env_busy_here_update: 'An update of "{{env}}" is already running in this app.',
+  env_lock_stuck: 'Could not take the install lock {{file}}. Delete it if no install is running.',
+  env_external_name: '"{{env}}" is an existing install the app does not manage. Pick another name.',
+  env_external_unmanaged: '"{{env}}" is an existing install the app does not manage; it is never modified.',
+  env_no_install_record: '"{{env}}" has no install record in {{dir}}. Install it again.',
+  env_unsupported_version: 'sd-scripts {{version}} is not a supported version.',
+  env_remove_unconfirmed: 'Removing an environment needs confirmation (confirm: true).',
+  env_remove_installing: '"{{env}}" is being installed. Stop the install first.',
+  env_remove_foreign:
+    '{{dir}} also holds files the install did not create: {{names}}. Removing the environment would delete them. Move them out of the folder and remove again, or confirm each by name to delete it too (CLI: --confirm-foreign <name>, once per name).',
+  env_no_sd_scripts:
+    'No sd-scripts found in {{dir}}: expected sdxl_train_network.py (or a kohya_ss folder with sd-scripts/ inside). Choose the sd-scripts folder.',
+  env_no_venv: 'No Python virtual environment found (looked in {{dirs}}). Give its folder with --venv.',
+  env_name_taken: 'An environment named "{{env}}" exists already. Pick another name.',
+  // Why an environment cannot train now (Train's Start, the Environment page's summary, env list)
+  ready_not_installed:
+    'Environment "{{env}}" has no install record in {{dir}}: it is not installed. Open Environment and click Install, or activate another environment.',
+  ready_installing:
+    'Environment "{{env}}" is still being installed. Wait for the install to finish and verify, or activate another environment.',
+  ready_failed:
+    'Environment "{{env}}" is not installed and verified: its install failed at step "{{step}}": {{cause}} Open Environment and press Resume (after fixing the cause), or activate another environment.',
+  ready_verify_failed:
+    'Environment "{{env}}" is not installed and verified: its install failed at step "{{step}}": {{problems}} Open Environment and press Resume (after fixing the cause), or activate another environment.',
+  ready_interrupted:
+    'Environment "{{env}}" is not installed and verified: its install was interrupted at step "{{step}}": {{cause}} Open Environment and press Resume (after fixing the cause), or activate another environment.',
+  ready_failed_unknown:
+    'Environment "{{env}}" is not installed and verified: its install failed. Open Environment and press Resume (after fixing the cause), or activate another environment.',
+  ready_interrupted_unknown:
+    'Environment "{{env}}" is not installed and verified: its install was interrupted. Open Environment and press Resume (after fixing the cause), or activate another environment.',
+  ready_broken:
+    'Environment "{{env}}" does not verify: {{problems}} Open Environment and press Repair, or activate another environment.',
+  ready_python_missing:
+    'The Python of environment "{{env}}" is missing: {{python}}. Open Environment and click Repair, or activate another environment.',
+  ready_python_missing_external:
+    'The Python of environment "{{env}}" is missing: {{python}}. Open Environment and choose the install again, or activate another environment.',
+  ready_source_missing:
+    'The sd-scripts folder of environment "{{env}}" is missing: {{dir}}. Open Environment to repair or replace it.',
+  ready_external_unverified:
+    'Environment "{{env}}" (an existing install) has not been verified. Open Environment and press Verify, or activate another environment.',
+  ready_external_broken:
+    'Environment "{{env}}" (an existing install) cannot train: {{problems}} Fix that install (its venv: {{python}}), then press Verify on the Environment page, or activate another environment.',
 } as const
 
 export type EnvCode = keyof typeof ENV_MESSAGES
 export type EnvParams = Record<string, string | number>
+
+/** The first line of a message, ending in a full stop (a failure named inside another message). */
+export function firstSentenceLine(message: string): string {
+  const line = (message.split('\n')[0] ?? '').trim().replace(/:$/, '')
+  return /[.!?]$/.test(line) ? line : `${line}.`
+}
+
+/**
+ * How other coded messages fill a placeholder, by its name: Verify's problems inside a failed step
+ * as lines, the problems of a last verify as sentences, the failure that stopped an install by its
+ * first line. The renderer joins the translated messages with the same functions.
+ */
+export const ENV_PART_JOINS = {
+  problemLines: (texts: string[]) => texts.map((t) => `- ${t}`).join('\n'),
+  problems: (texts: string[]) => texts.join(' '),
+  cause: (texts: string[]) => firstSentenceLine(texts[0] ?? ''),
+} satisfies Record<string, (texts: string[]) => string>
+export type EnvPartName = keyof typeof ENV_PART_JOINS
+
+/**
+ * A message of the environment domain as it is stored and sent: the English text (what the CLI
+ * prints), its code and parameters, the messages that fill its part placeholders, and the install
+ * step it is about (the UI names the step in its own words). Records written before codes existed
+ * have the text only.
+ */
+export interface EnvMessage {
+  message: string
+  code?: string | undefined
+  params?: EnvParams | undefined
+  parts?: Partial<Record<EnvPartName, EnvMessage[]>> | undefined
+  step?: string | undefined
+}
+
+const CodeParams = z.record(z.string(), z.union([z.string(), z.number()]))
+export const EnvMessageSchema: z.ZodType<EnvMessage> = z.lazy(() =>
+  z.object({
+    message: z.string(),
+    code: z.string().optional(),
+    params: CodeParams.optional(),
+    parts: EnvParts.optional(),
+    step: z.string().optional(),
+  }),
+)
+/** The part placeholders of a coded message (see ENV_PART_JOINS). */
+export const EnvParts: z.ZodType<Partial<Record<EnvPartName, EnvMessage[]>>> = z.lazy(() =>
+  z.object({
+    problemLines: z.array(EnvMessageSchema).optional(),
+    problems: z.array(EnvMessageSchema).optional(),
+    cause: z.array(EnvMessageSchema).optional(),
+  }),
+)
+
+/** Parameters with each part placeholder filled by its messages, joined as ENV_PART_JOINS says. */
+export function withParts(
+  params: EnvParams,
+  parts: Partial<Record<EnvPartName, EnvMessage[]>> | undefined,
+  text: (m: EnvMessage) => string,
+): EnvParams {
+  const out = { ...params }
+  for (const [name, items] of Object.entries(parts ?? {}) as Array<[EnvPartName, EnvMessage[]]>)
+    out[name] = ENV_PART_JOINS[name](items.map(text))
+  return out
+}
 
 export function envInterpolate(template: string, params: EnvParams = {}): string {
   return template.replace(/\{\{(\w+)\}\}/g, (_, k: string) => (k in params ? String(params[k]) : `{{${k}}}`))
@@ -163,4 +360,17 @@ export function envText(
   params: EnvParams = {},
 ): { message: string; code: EnvCode; params: EnvParams } {
   return { message: envInterpolate(ENV_MESSAGES[code], params), code, params }
+}
+
+/** A coded message whose part placeholders hold other coded messages (their English text here). */
+export function envTextWithParts(
+  code: EnvCode,
+  params: EnvParams,
+  parts: Partial<Record<EnvPartName, EnvMessage[]>>,
+): { message: string; code: EnvCode; params: EnvParams; parts: Partial<Record<EnvPartName, EnvMessage[]>> } {
+  const message = envInterpolate(
+    ENV_MESSAGES[code],
+    withParts(params, parts, (m) => m.message),
+  )
+  return { message, code, params, parts }
 }

@@ -8,6 +8,7 @@ import {
   DEFAULT_PYPI_INDEX,
   DEFAULT_TORCH_INDEX,
   layoutByName,
+  OFFICIAL_INDEX_FACTS,
   TorchIndexFacts,
   TorchIndexLayout,
   torchSource,
@@ -142,6 +143,8 @@ export const ProbeExpectations = z.object({
   trainingScripts: z.boolean(),
   /** torch is the user's to install (torch: none): how to do it, named when it is missing. */
   torchFix: z.string().optional(),
+  /** The install command inside torchFix (code torch_fix_user); absent in records written before. */
+  torchFixCommand: z.string().optional(),
 })
 export type ProbeExpectations = z.infer<typeof ProbeExpectations>
 
@@ -184,8 +187,11 @@ export const InstallPlan = z.object({
       layout: TorchIndexLayout.default('torch'),
       /** torch.version.cuda the installed build must report (null: CPU); absent in older records. */
       cuda: z.string().nullable().optional(),
+      /** The reason's code when `why` was one reason (records of earlier versions). */
       whyCode: z.string().optional(),
       whyParams: CodeParams.optional(),
+      /** The reasons `why` joins ("; "): the build's, the index's, what PyPI serves; coded. */
+      whyParts: z.array(z.object({ code: z.string(), params: CodeParams })).optional(),
     })
     .nullable(),
   /** Environment variables every later run in this environment needs (HF_HOME for accelerate's config). */
@@ -272,7 +278,7 @@ export function chooseTorch(
       whyCode: 'torch_why_cpu',
       whyParams: {},
       driverCuda: null,
-      gpuLabel: 'the CPU',
+      gpuLabel: 'CPU',
     }
   const names = gpu?.names.filter((n) => n.trim() !== '') ?? []
   if (!gpu || (names.length === 0 && gpu.computeCaps.length === 0)) {
@@ -282,7 +288,8 @@ export function chooseTorch(
   if (!driverCuda) {
     return { error: planError('driver_unknown', 'plan_driver_unknown') }
   }
-  const gpuLabel = names.length ? names.join(', ') : 'your GPU'
+  // (A name that reads the same in every language when nvidia-smi gives none.)
+  const gpuLabel = names.length ? names.join(', ') : 'NVIDIA GPU'
   const maxCap = gpu.computeCaps.length ? Math.max(...gpu.computeCaps) : null
   const minCap = gpu.computeCaps.length ? Math.min(...gpu.computeCaps) : null
   // Compute capability is missing on old nvidia-smi; the name still identifies an RTX 50 card.
@@ -562,19 +569,15 @@ export function plan(rawInput: PlanInput): PlanResult {
   } else {
     const src = torchSource({
       build: torchChoice.build,
-      why: torchChoice.why,
+      why: { message: torchChoice.why, code: torchChoice.whyCode, params: torchChoice.whyParams },
       choice: choices.torch === 'cpu' ? 'cpu' : 'auto',
       os,
       driverCuda: torchChoice.driverCuda,
       gpuLabel: torchChoice.gpuLabel,
       indexBase: torchIndexBase,
       facts:
-        input.torchIndex ??
-        (mirrors.torchIndex
-          ? layoutByName(mirrors.torchIndex)
-          : { layout: 'torch', why: 'the official PyTorch index has one folder per build' }),
+        input.torchIndex ?? (mirrors.torchIndex ? layoutByName(mirrors.torchIndex) : OFFICIAL_INDEX_FACTS),
     })
-    // (The torch source's errors are in English for now.)
     if ('error' in src) return { ok: false, error: src.error }
     torchInfo = {
       torch: src.torch,
@@ -582,10 +585,7 @@ export function plan(rawInput: PlanInput): PlanResult {
       index: src.index,
       indexUrl: src.indexUrl,
       why: src.why,
-      // The reason's code only where the source kept the chosen build's reason as it was.
-      ...(src.why === torchChoice.why
-        ? { whyCode: torchChoice.whyCode, whyParams: torchChoice.whyParams }
-        : {}),
+      ...(src.whyParts ? { whyParts: src.whyParts } : {}),
       layout: src.layout,
       cuda: src.cuda,
     }
@@ -597,11 +597,14 @@ export function plan(rawInput: PlanInput): PlanResult {
           ? ['--reinstall-package', 'torch', '--reinstall-package', 'torchvision']
           : ['--force-reinstall']
         : []
-    const buildName =
-      src.layout === 'pypi' ? `PyPI build, ${src.cuda ? `CUDA ${src.cuda}` : 'CPU'}` : src.index
+    const versions = { torch: src.torch, torchvision: src.torchvision }
     steps.push({
       id: 'torch',
-      ...titled('step_torch', { torch: src.torch, torchvision: src.torchvision, index: buildName }),
+      ...(src.layout === 'torch'
+        ? titled('step_torch', { ...versions, index: src.index })
+        : src.cuda
+          ? titled('step_torch_pypi', { ...versions, cuda: src.cuda })
+          : titled('step_torch_pypi_cpu', versions)),
       estimateBytes: src.index === 'cpu' ? version.sizes.torchCpu : version.sizes.torchCuda,
       commands: [
         {
@@ -650,7 +653,7 @@ export function plan(rawInput: PlanInput): PlanResult {
     torch: true,
     cuda: choices.torch === 'auto',
     trainingScripts: true,
-    ...(torchChoice ? {} : { torchFix: userTorchFix(version, uv!, L.venvPython, os) }),
+    ...(torchChoice ? {} : userTorchFix(version, uv!, L.venvPython, os)),
   }
   steps.push({
     id: 'verify',
@@ -693,7 +696,12 @@ export function plan(rawInput: PlanInput): PlanResult {
 }
 
 /** How a user who manages torch installs it into this venv (sd-scripts\' tested build as the example). */
-function userTorchFix(version: SdScriptsVersion, uv: string, venvPython: string, os: EnvOs): string {
+function userTorchFix(
+  version: SdScriptsVersion,
+  uv: string,
+  venvPython: string,
+  os: EnvOs,
+): { torchFix: string; torchFixCommand: string } {
   const b = version.torch.cuda[0]!
   const argv = [
     uv,
@@ -706,10 +714,8 @@ function userTorchFix(version: SdScriptsVersion, uv: string, venvPython: string,
     '--index-url',
     `${DEFAULT_TORCH_INDEX}/${b.index}`,
   ]
-  return (
-    'This environment leaves torch to you (torch: none). Install torch and torchvision into it, e.g. ' +
-    `${displayCommand(argv, os === 'win32' ? 'windows' : 'posix')} (or the build your GPU needs), then press Resume (or Verify).`
-  )
+  const command = displayCommand(argv, os === 'win32' ? 'windows' : 'posix')
+  return { torchFix: envText('torch_fix_user', { command }).message, torchFixCommand: command }
 }
 
 /**

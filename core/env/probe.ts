@@ -112,8 +112,6 @@ export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProb
   const problems: ProbeProblem[] = []
   const add = (check: ProbeProblem['check'], code: EnvCode, params: EnvParams, repair: StepId[]) =>
     problems.push({ check, ...envText(code, params), repair })
-  const addText = (check: ProbeProblem['check'], message: string, repair: StepId[]) =>
-    problems.push({ check, message, repair })
   const py = report.python.version
   if (cmpMinor(py, ctx.pythonRange.min) < 0 || cmpMinor(py, ctx.pythonRange.max) > 0) {
     add('python', 'probe_python', { version: py, min: ctx.pythonRange.min, max: ctx.pythonRange.max }, [
@@ -144,11 +142,14 @@ export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProb
     add('source', 'probe_no_requirements', {}, ['source', 'requirements'])
   }
   if (req.missing.length || req.mismatched.length) {
-    const parts = [
-      ...(req.missing.length ? [`missing ${req.missing.join(', ')}`] : []),
-      ...req.mismatched.map((m) => `${m.name} ${m.installed} (needs ${m.required})`),
-    ]
-    add('requirements', 'probe_requirements', { details: parts.join('; ') }, ['requirements'])
+    // Names and versions only in the parameters: "diffusers 0.24.0 (sd-scripts: 0.25.0)" reads in any language.
+    const missing = req.missing.join(', ')
+    const versions = req.mismatched
+      .map((m) => `${m.name} ${m.installed} (sd-scripts: ${m.required})`)
+      .join(', ')
+    if (!versions) add('requirements', 'probe_requirements_missing', { missing }, ['requirements'])
+    else if (!missing) add('requirements', 'probe_requirements_versions', { versions }, ['requirements'])
+    else add('requirements', 'probe_requirements_both', { missing, versions }, ['requirements'])
   }
   if (!report.library.importable) {
     add('library', 'probe_library', { error: report.library.error ?? '?' }, ['requirements'])
@@ -166,22 +167,33 @@ export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProb
   }
   if (ctx.expect.torch) {
     const t = report.torch
-    // torch: none: the user installs torch; Repair has no torch step to run, so say how instead.
-    const fix = ctx.expect.torchFix
-    const repairTorch: StepId[] = fix ? [] : ['torch']
+    // torch: none: the user installs torch; Repair has no torch step to run, so say how instead
+    // (the command; records written before it was kept have the English sentence only).
+    const userFix = ctx.expect.torchFix !== undefined
+    const fixCommand = ctx.expect.torchFixCommand
+    const repairTorch: StepId[] = userFix ? [] : ['torch']
+    const torchProblem = (code: EnvCode, user: EnvCode, params: EnvParams = {}) => {
+      if (!userFix) add('torch', code, params, repairTorch)
+      else if (fixCommand !== undefined) add('torch', user, { ...params, command: fixCommand }, repairTorch)
+      else
+        problems.push({
+          check: 'torch',
+          message: `${envText(code, params).message.replace(/ Repair reinstalls it\.$/, '')} ${ctx.expect.torchFix}`,
+          repair: repairTorch,
+        })
+    }
     const installed = report.packages.torch
+    const importError = { error: t?.error ? `: ${t.error}` : '' }
     if (!t || !t.imported) {
-      if (!installed || fix) {
-        // (torch: none, or not installed at all: what to do differs from a broken import; English for now.)
-        const why = !installed
-          ? 'torch is not installed'
-          : `torch does not import${t?.error ? `: ${t.error}` : ''}`
-        addText('torch', `${why}.${fix ? ` ${fix}` : ' Repair reinstalls it.'}`, repairTorch)
-      } else add('torch', 'probe_torch_import', { error: t?.error ? `: ${t.error}` : '' }, ['torch'])
+      if (!installed) torchProblem('probe_torch_missing', 'probe_torch_missing_user')
+      else if (userFix) torchProblem('probe_torch_import', 'probe_torch_import_user', importError)
+      else add('torch', 'probe_torch_import', importError, ['torch'])
     } else if (ctx.torchBuild && t.version && !torchMatches(t.version, t.cuda_version, ctx.torchBuild)) {
       const planned =
         ctx.torchBuild.cuda !== undefined
-          ? `CUDA ${ctx.torchBuild.cuda ?? 'none (CPU)'}`
+          ? ctx.torchBuild.cuda
+            ? `CUDA ${ctx.torchBuild.cuda}`
+            : 'CPU'
           : ctx.torchBuild.index
       add(
         'torch',
@@ -193,14 +205,11 @@ export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProb
       t.torchvision_error !== undefined &&
       (t.torchvision_error !== null || !t.torchvision_version)
     ) {
-      const why = report.packages.torchvision
-        ? `torchvision does not import${t.torchvision_error ? `: ${t.torchvision_error}` : ''}`
-        : 'torchvision is not installed'
-      addText(
-        'torch',
-        `${why} (sd-scripts needs it beside torch).${fix ? ` ${fix}` : ' Repair reinstalls it.'}`,
-        repairTorch,
-      )
+      if (report.packages.torchvision)
+        torchProblem('probe_torchvision_import', 'probe_torchvision_import_user', {
+          error: t.torchvision_error ? `: ${t.torchvision_error}` : '',
+        })
+      else torchProblem('probe_torchvision_missing', 'probe_torchvision_missing_user')
     } else if (ctx.expect.cuda && !t.cuda_available) {
       add('cuda', 'probe_cuda', { version: t.version ?? '?' }, ['torch'])
     }

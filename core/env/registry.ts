@@ -21,8 +21,18 @@ export type EnvChoices = z.infer<typeof EnvChoices>
 export const LastVerify = z.object({
   ok: z.boolean(),
   at: z.number(),
-  /** The probe's problems (check + message), or the reason the probe could not run (check "probe"). */
-  problems: z.array(z.object({ check: z.string(), message: z.string() })),
+  /**
+   * The probe's problems (check + message, and its code and parameters: core/env/messages.ts), or
+   * the reason the probe could not run (check "probe").
+   */
+  problems: z.array(
+    z.object({
+      check: z.string(),
+      message: z.string(),
+      code: z.string().optional(),
+      params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    }),
+  ),
   /** Packages the probe found installed (for the package rules of config validation). */
   packages: z.array(z.string()),
 })

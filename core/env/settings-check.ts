@@ -1,4 +1,5 @@
 import { MASK, redactUrls } from './credentials'
+import { envText } from './messages'
 import { parseSource } from './source'
 
 /** The env settings a user can type in; the names match EnvSettings / Mirrors. */
@@ -47,10 +48,14 @@ export function sourceIsFolder(value: string): boolean {
   return parseSource(value.trim()).kind === 'folder'
 }
 
+export function sourceFolderMessage(value: string, state: 'missing' | 'not-a-folder') {
+  return envText(state === 'missing' ? 'plan_source_folder_missing' : 'plan_source_not_folder', {
+    source: value,
+  })
+}
+
 export function sourceFolderProblem(value: string, state: 'missing' | 'not-a-folder'): string {
-  return state === 'missing'
-    ? `The sd-scripts source is neither a git URL nor an existing folder: "${value}". Enter a git URL (https://…/sd-scripts.git) or the path of a local sd-scripts checkout.`
-    : `The sd-scripts source is a file, not a folder: "${value}". Choose the sd-scripts folder itself, or enter a git URL.`
+  return sourceFolderMessage(value, state).message
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { EnvParts } from './messages'
 import { InstallPlan, StepId } from './plan'
 
 export const StepState = z.enum(['pending', 'running', 'done', 'failed', 'skipped'])
@@ -32,6 +33,8 @@ export const StepRecord = z.object({
       message: z.string(),
       code: z.string().optional(),
       params: CodeParams.optional(),
+      /** Messages inside this one (Verify's problems), coded too. */
+      parts: EnvParts.optional(),
     })
     .optional(),
 })
@@ -55,6 +58,7 @@ export const InstallState = z.object({
       message: z.string(),
       code: z.string().optional(),
       params: CodeParams.optional(),
+      parts: EnvParts.optional(),
     })
     .nullable()
     .default(null),
@@ -77,6 +81,7 @@ export const StepProgress = z.object({
   skipParams: CodeParams.optional(),
   errorCode: z.string().optional(),
   errorParams: CodeParams.optional(),
+  errorParts: EnvParts.optional(),
 })
 export type StepProgress = z.infer<typeof StepProgress>
 
@@ -135,6 +140,7 @@ export function toProgress(state: InstallState): InstallProgress {
         ...(s.titleCode ? { titleCode: s.titleCode, titleParams: s.titleParams ?? {} } : {}),
         ...(s.skipCode ? { skipCode: s.skipCode, skipParams: s.skipParams ?? {} } : {}),
         ...(r.error?.code ? { errorCode: r.error.code, errorParams: r.error.params ?? {} } : {}),
+        ...(r.error?.parts ? { errorParts: r.error.parts } : {}),
       }
     }),
   }

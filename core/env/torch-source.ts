@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { envText, type EnvCode, type EnvParams } from './messages'
 import { DEFAULT_PYPI_INDEX } from './uv-wheel'
 import { compareVersionPrefix, cudaOfIndex, pypiTorchIndex, type TorchBuild } from './versions'
 
@@ -14,9 +15,30 @@ import { compareVersionPrefix, cudaOfIndex, pypiTorchIndex, type TorchBuild } fr
 export const TorchIndexLayout = z.enum(['torch', 'pypi'])
 export type TorchIndexLayout = z.infer<typeof TorchIndexLayout>
 
-/** Which kind an index is, and how that was found out (shown to the user). */
-export const TorchIndexFacts = z.object({ layout: TorchIndexLayout, why: z.string() })
+/** Which kind an index is, and how that was found out (shown to the user; coded: core/env/messages.ts). */
+export const TorchIndexFacts = z.object({
+  layout: TorchIndexLayout,
+  why: z.string(),
+  code: z.string().optional(),
+  params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+})
 export type TorchIndexFacts = z.infer<typeof TorchIndexFacts>
+
+/** Index facts with their reason coded. */
+export function indexFacts(layout: TorchIndexLayout, code: EnvCode, params: EnvParams = {}): TorchIndexFacts {
+  const m = envText(code, params)
+  return { layout, why: m.message, code, params }
+}
+
+/** The default index: download.pytorch.org/whl, a torch root. */
+export const OFFICIAL_INDEX_FACTS = indexFacts('torch', 'torch_index_official')
+
+/** One coded reason of the torch choice (the build's, the index's, what PyPI serves). */
+export interface CodedReason {
+  message: string
+  code?: string | undefined
+  params?: EnvParams | undefined
+}
 
 export const DEFAULT_TORCH_INDEX = 'https://download.pytorch.org/whl'
 export { DEFAULT_PYPI_INDEX }
@@ -25,11 +47,10 @@ export { DEFAULT_PYPI_INDEX }
  * The layout an address suggests when the index could not be asked: PEP 503 indexes conventionally end
  * in /simple (PyPI, Artifactory, Nexus, devpi's /+simple, the usual national mirrors); a torch root does not.
  */
-export function layoutByName(url: string): TorchIndexFacts {
+export function layoutByName(url: string, asked?: 'no_page' | 'unasked'): TorchIndexFacts {
   const pypi = /\/\+?simple\/?$/i.test(url.trim())
-  return pypi
-    ? { layout: 'pypi', why: `${url} ends in /simple, so it is taken as a PyPI-style index` }
-    : { layout: 'torch', why: `${url} is taken as a torch index root (/<build> is appended)` }
+  const code = `torch_index_name_${pypi ? 'pypi' : 'root'}${asked ? `_${asked}` : ''}` as EnvCode
+  return indexFacts(pypi ? 'pypi' : 'torch', code, { url })
 }
 
 export const TorchSourceErrorKind = z.enum(['torch_index_cpu_only', 'torch_not_on_index', 'driver_too_old'])
@@ -47,8 +68,26 @@ export interface TorchSource {
   cuda: string | null
   /** The requirement strings the torch step installs. */
   pins: string[]
-  /** Why this build (GPU, driver) and why this index. */
+  /** Why this build (GPU, driver) and why this index ("; " between the reasons). */
   why: string
+  /** The same reasons coded, for the UI's language; absent when one of them has no code. */
+  whyParts?: Array<{ code: string; params: EnvParams }>
+}
+
+export interface TorchSourceError {
+  kind: TorchSourceErrorKind
+  message: string
+  code: EnvCode
+  params: EnvParams
+}
+
+const reasonOf = (f: TorchIndexFacts): CodedReason => ({ message: f.why, code: f.code, params: f.params })
+
+/** The reasons joined as `why`, and coded when every one is. */
+function reasons(list: CodedReason[]): Pick<TorchSource, 'why' | 'whyParts'> {
+  const why = list.map((r) => r.message).join('; ')
+  const coded = list.every((r) => r.code !== undefined)
+  return coded ? { why, whyParts: list.map((r) => ({ code: r.code!, params: r.params ?? {} })) } : { why }
 }
 
 /**
@@ -59,7 +98,8 @@ export interface TorchSource {
  */
 export function torchSource(args: {
   build: TorchBuild
-  why: string
+  /** Why this build (coded: torch_why_*). */
+  why: CodedReason
   /** auto: a GPU build is wanted; cpu: a CPU environment on purpose. */
   choice: 'auto' | 'cpu'
   os: 'linux' | 'win32'
@@ -67,7 +107,7 @@ export function torchSource(args: {
   gpuLabel: string
   indexBase: string
   facts: TorchIndexFacts
-}): TorchSource | { error: { kind: TorchSourceErrorKind; message: string } } {
+}): TorchSource | { error: TorchSourceError } {
   const { build: b, os, facts } = args
   const base = args.indexBase.replace(/\/+$/, '')
   if (facts.layout === 'torch') {
@@ -81,50 +121,49 @@ export function torchSource(args: {
       // The exact build (2.6.0+cu124): a bare "2.6.0" is satisfied by any installed 2.6.0 build
       // (+cpu, +cu118), so Repair could not replace a wrong build with the planned one.
       pins: [`torch==${b.torch}+${b.index}`, `torchvision==${b.torchvision}+${b.index}`],
-      why: `${args.why}; ${facts.why}`,
+      ...reasons([args.why, reasonOf(facts)]),
     }
   }
   const served = pypiTorchIndex(b.torch, os)
   const osName = os === 'win32' ? 'Windows' : 'Linux'
+  const refuse = (kind: TorchSourceErrorKind, code: EnvCode, params: EnvParams) => ({
+    error: { kind, ...envText(code, params) },
+  })
   if (!served) {
-    return {
-      error: {
-        kind: 'torch_not_on_index',
-        message:
-          `torch ${b.torch} is not known to be on PyPI for ${osName}, so the PyPI-style index ${args.indexBase} ` +
-          `cannot provide the ${b.index} build. Give a torch index root instead (--torch-index-url ` +
-          `https://download.pytorch.org/whl, or a mirror of it).`,
-      },
-    }
+    return refuse('torch_not_on_index', 'plan_torch_not_on_pypi', {
+      torch: b.torch,
+      os: osName,
+      index: args.indexBase,
+      build: b.index,
+    })
   }
   if (args.choice === 'auto' && served === 'cpu') {
-    return {
-      error: {
-        kind: 'torch_index_cpu_only',
-        message:
-          `${args.indexBase} is a PyPI-style index, and PyPI's torch ${b.torch} for ${osName} is the CPU-only build: ` +
-          `${args.gpuLabel} would not be used and SDXL training would not run in practice. Give a torch index with ` +
-          `CUDA builds (--torch-index-url https://download.pytorch.org/whl, or a mirror of it that has /${b.index}), ` +
-          'or choose torch "cpu" (--torch cpu) if a CPU-only environment is what you want.',
-      },
-    }
+    return refuse('torch_index_cpu_only', 'plan_torch_pypi_cpu_only', {
+      index: args.indexBase,
+      torch: b.torch,
+      os: osName,
+      gpu: args.gpuLabel,
+      build: b.index,
+    })
   }
   const cuda = cudaOfIndex(served)
   if (args.choice === 'auto' && cuda && args.driverCuda && compareVersionPrefix(args.driverCuda, cuda) < 0) {
-    return {
-      error: {
-        kind: 'driver_too_old',
-        message:
-          `PyPI's torch ${b.torch} for ${osName} is built for CUDA ${cuda}, but the NVIDIA driver supports CUDA ` +
-          `${args.driverCuda} at most. Update the NVIDIA driver, or give a torch index root that has the ${b.index} ` +
-          `build (--torch-index-url https://download.pytorch.org/whl, or a mirror of it).`,
-      },
-    }
+    return refuse('driver_too_old', 'plan_torch_pypi_driver_too_old', {
+      torch: b.torch,
+      os: osName,
+      cuda,
+      have: args.driverCuda,
+      build: b.index,
+    })
   }
   const what =
-    served === 'cpu'
-      ? `PyPI's torch ${b.torch} for ${osName} is the CPU-only build`
-      : `PyPI's torch ${b.torch} for ${osName} is the CUDA ${cuda} build${args.choice === 'cpu' ? ' (it runs on the CPU too)' : ''}`
+    served === 'cpu' || !cuda
+      ? envText('torch_pypi_cpu', { torch: b.torch, os: osName })
+      : envText(args.choice === 'cpu' ? 'torch_pypi_cuda_on_cpu' : 'torch_pypi_cuda', {
+          torch: b.torch,
+          os: osName,
+          cuda,
+        })
   return {
     torch: b.torch,
     torchvision: b.torchvision,
@@ -134,6 +173,6 @@ export function torchSource(args: {
     cuda,
     // No label on PyPI: the build is checked after the install (torch.version.cuda) instead.
     pins: [`torch==${b.torch}`, `torchvision==${b.torchvision}`],
-    why: `${args.why}; ${facts.why}; ${what}`,
+    ...reasons([args.why, reasonOf(facts), what]),
   }
 }

@@ -9,6 +9,8 @@ import {
   standinTorchIndex,
 } from '../integration/env-helpers'
 import { startLocalIndex, type LocalIndex } from '../integration/env-index'
+import { englishWords } from '../helpers/english'
+import type { Page } from '@playwright/test'
 import { expect, test } from './fixtures'
 
 /*
@@ -44,6 +46,33 @@ test.use({
     timeoutMs: 60_000,
   },
 })
+/**
+ * Every parameter value of the coded messages in an install's record, and each line of them (a
+ * message may quote the first line of another): paths, commands, versions and log lines stay as they
+ * are in every language. Not the step titles (`step`): the UI names steps in its own words.
+ */
+function recordedValues(envDir: string): string[] {
+  const values: string[] = []
+  const walk = (node: unknown, key: string, inParams: boolean) => {
+    if (typeof node === 'string') {
+      if (inParams && key !== 'step') values.push(node, ...node.split('\n'))
+      return
+    }
+    if (typeof node !== 'object' || node === null) return
+    for (const [k, v] of Object.entries(node)) walk(v, k, inParams || /params$/i.test(k))
+  }
+  walk(JSON.parse(readFileSync(path.join(envDir, 'install-state.json'), 'utf8')), '', false)
+  return values.filter((v) => v.trim() !== '')
+}
+
+/** Switches the UI language on the Settings page, then opens the Environment page again. */
+async function uiLanguage(page: Page, language: 'en' | 'ru') {
+  await page.getByTestId('nav-settings').click()
+  await page.getByTestId(`settings-language-${language}`).click()
+  await expect(page.locator('html')).toHaveAttribute('lang', language)
+  await page.getByTestId('nav-environment').click()
+}
+
 let index: LocalIndex
 test.beforeAll(async () => {
   test.setTimeout(180_000)
@@ -88,6 +117,23 @@ test('installs a fixture environment with live step states and log; "I manage to
   await expect(page.getByTestId('env-steps')).toContainText('torch is not installed')
   await expect(page.getByTestId('env-summary')).toHaveAttribute('data-ready', 'false')
 
+  // In Russian, the failed verify and the reason the environment cannot train say how to add torch
+  // (the install command as it is), with no English words besides the values they quote.
+  const envDir = path.join(server.dataDir, 'envs', 'default')
+  const recorded = recordedValues(envDir)
+  const command = recorded.find((v) => v.includes(' pip install --python '))
+  expect(command).toContain('torch==2.6.0')
+  await uiLanguage(page, 'ru')
+  const verifyRow = page.getByTestId('env-step-verify')
+  await expect(verifyRow).toContainText('torch в этом окружении устанавливаете вы')
+  await expect(verifyRow).toContainText(command!)
+  expect(englishWords(await verifyRow.innerText(), { ...recorded })).toEqual([])
+  const notReady = page.getByTestId('env-not-ready')
+  await expect(notReady).toContainText('не установлено и не проверено')
+  await expect(notReady).toContainText(command!)
+  expect(englishWords(await notReady.innerText(), { ...recorded, envDir })).toEqual([])
+  await uiLanguage(page, 'en')
+
   // Opened again (nothing pressed): the form shows that install's choices, its status and summary.
   await page.reload()
   await expect(page.getByTestId('env-name')).toHaveValue('default')
@@ -103,7 +149,6 @@ test('installs a fixture environment with live step states and log; "I manage to
   await expect(page.getByTestId('env-log')).toContainText('The environment does not verify')
 
   // The user installs their torch into the venv (with the uv the install used), then resumes.
-  const envDir = path.join(server.dataDir, 'envs', 'default')
   const uv = readdirSync(path.join(server.dataDir, 'tools')).find((d) => d.startsWith('uv-'))
   execFileSync(path.join(server.dataDir, 'tools', uv!, 'uv'), [
     'pip',
@@ -148,4 +193,43 @@ test('installs a fixture environment with live step states and log; "I manage to
   await expect(page.getByTestId('env-list')).toHaveCount(0)
   expect(existsSync(envDir)).toBe(false)
   expect(readdirSync(path.join(server.dataDir, 'envs'))).toEqual([])
+})
+
+test('in Russian, a torch download that fails names the torch index and how to set it', async ({
+  page,
+  server,
+}) => {
+  test.setTimeout(300_000)
+  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ language: 'ru' }))
+  const torchIndex = `${CLOSED_HF_ENDPOINT}/whl`
+  await page.goto(`${server.url}#/settings`)
+  await page
+    .getByTestId('settings-mirrors-pypiIndex')
+    .fill(index.url.replace('http://', 'http://alice:e2e-Secret@'))
+  await page.getByTestId('settings-mirrors-torchIndex').fill(torchIndex)
+  await page.getByTestId('settings-mirrors-save').click()
+  await expect(page.getByTestId('settings-mirrors-saved')).toBeVisible()
+  await page.getByTestId('nav-environment').click()
+  await page.getByTestId('env-source').fill(standin)
+  await page.getByTestId('env-plan-button').click()
+
+  // The torch choice's reasons: the GPU's build, and the index that could not be asked.
+  const torchLine = page.getByTestId('env-plan-torch')
+  await expect(torchLine).toContainText('считается корнем индекса torch', { timeout: 30_000 })
+  await expect(torchLine).toContainText('спросить его не удалось')
+  expect(englishWords(await torchLine.innerText(), { torchIndex })).toEqual([])
+
+  await page.getByTestId('env-install').click()
+  await expect(page.getByTestId('env-status')).toHaveAttribute('data-status', 'failed', { timeout: 240_000 })
+  const torchRow = page.getByTestId('env-step-torch')
+  await expect(torchRow).toHaveAttribute('data-state', 'failed')
+  await expect(torchRow).toContainText('Шаг «Установить torch» не выполнен')
+  await expect(torchRow).toContainText('Сбой сети при загрузке torch')
+  await expect(torchRow).toContainText('--torch-index-url (Настройки → Загрузки и зеркала)')
+  const envDir = path.join(server.dataDir, 'envs', 'default')
+  const recorded = recordedValues(envDir)
+  expect(englishWords(await torchRow.innerText(), { ...recorded })).toEqual([])
+  const notReady = page.getByTestId('env-not-ready')
+  await expect(notReady).toContainText('на шаге «Установить torch»: Шаг «Установить torch» не выполнен')
+  expect(englishWords(await notReady.innerText(), { ...recorded, envDir })).toEqual([])
 })

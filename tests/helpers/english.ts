@@ -34,6 +34,8 @@ export function englishWords(text: string, params: Record<string, unknown> = {})
   return (
     rest
       .split(/[\s,;:()«»"“”'`…!?]+/)
+      // Command-line options (--source, --torch-index-url) are names, the same in every language.
+      .filter((w) => !/^--[a-z]/i.test(w))
       .map((w) => w.replace(/^[.\-–—]+|[.\-–—]+$/g, ''))
       // Words joined by hyphens are names of tools and packages (nvidia-smi, lycoris-lora, v-prediction).
       .filter((w) => /^[A-Za-z]{3,}$/.test(w))

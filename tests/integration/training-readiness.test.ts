@@ -64,12 +64,18 @@ describe('readiness', () => {
     // Adopting makes it active, even with another one active before.
     const list = (await call('env.list', {})) as {
       active: string
-      environments: Array<{ name: string; ready: boolean; notReady: string | null }>
+      environments: Array<{
+        name: string
+        ready: boolean
+        notReady: string | null
+        notReadyReason?: { message: string; code?: string } | null
+      }>
     }
     expect(list.active).toBe('broken')
     expect(list.environments.find((e) => e.name === 'good')).toMatchObject({ ready: true, notReady: null })
     const listed = list.environments.find((e) => e.name === 'broken')!
     expect(listed.ready).toBe(false)
+    expect(listed.notReadyReason).toMatchObject({ message: listed.notReady, code: 'ready_external_broken' })
     expect(listed.notReady).toMatch(
       /Environment "broken" \(an existing install\) cannot train: torch is not installed.*press Verify.*activate another environment/s,
     )
@@ -83,6 +89,15 @@ describe('readiness', () => {
       kind: 'environment_not_ready',
       environment: 'broken',
       action: 'verify',
+      // The same reason coded, for the UI's language, with Verify's problem inside it.
+      reason: {
+        message: e.message,
+        code: 'ready_external_broken',
+        params: { env: 'broken' },
+        parts: {
+          problems: expect.arrayContaining([expect.objectContaining({ code: 'probe_torch_missing' })]),
+        },
+      },
     })
     expect(((await call('run.list', {})) as { runs: unknown[] }).runs).toEqual([])
 
@@ -143,7 +158,12 @@ describe('readiness', () => {
     expect(e.message).toMatch(
       /Environment "half" is not installed and verified: its install failed at step "Install torch 2\.6\.0 and torchvision 0\.21\.0 \(cpu\)": Install torch failed: no network\. Open Environment and press Resume/,
     )
-    expect(e.details).toMatchObject({ kind: 'environment_not_ready', environment: 'half', action: 'resume' })
+    expect(e.details).toMatchObject({
+      kind: 'environment_not_ready',
+      environment: 'half',
+      action: 'resume',
+      reason: { code: 'ready_failed', step: 'torch', parts: { cause: [{ step: 'torch' }] } },
+    })
     state.status = 'interrupted'
     await writeJsonAtomic(path.join(envDir, 'install-state.json'), state)
     expect((await refusal('train.start', { config })).message).toMatch(/its install was interrupted/)

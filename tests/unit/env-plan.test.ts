@@ -3,36 +3,15 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cudaFromDriver } from '../../core/env/driver-cuda'
 import { joinPath } from '../../core/env/layout'
-import {
-  githubArchiveUrl,
-  isGitUrl,
-  NO_MIRRORS,
-  plan,
-  type GpuFacts,
-  type PlanInput,
-} from '../../core/env/plan'
+import { githubArchiveUrl, isGitUrl, NO_MIRRORS, plan, type GpuFacts } from '../../core/env/plan'
 import { layoutByName } from '../../core/env/torch-source'
+import { planInput, RTX_4090_CUDA_124 } from '../helpers/env-plan-input'
 import { UV_VERSION } from '../../core/env/uv-wheel'
 import { SUPPORTED_VERSIONS } from '../../core/env/versions'
 
 const repoRoot = path.resolve(import.meta.dirname, '../..')
 
-function input(
-  overrides: Partial<Omit<PlanInput, 'choices'>> & { choices?: Partial<PlanInput['choices']> } = {},
-): PlanInput {
-  const { choices, ...rest } = overrides
-  return {
-    version: 'v0.10.1',
-    os: 'linux',
-    pythonCandidates: [{ path: '/usr/bin/python3.11', version: '3.11.9' }],
-    uvOnPath: null,
-    gitAvailable: true,
-    gpu: RTX_4090_CUDA_124,
-    resourcesDir: '/opt/app/resources',
-    ...rest,
-    choices: { torch: 'auto', envDir: '/home/u/.local/share/sdxl-studio/envs/default', ...choices },
-  }
-}
+const input = planInput
 
 /** GPU facts as nvidia-smi reports them on the machines users have (header CUDA, compute_cap, name). */
 const RTX_3060_CUDA_122: GpuFacts = {
@@ -40,12 +19,6 @@ const RTX_3060_CUDA_122: GpuFacts = {
   driverVersion: '535.183.01',
   computeCaps: [8.6],
   names: ['NVIDIA GeForce RTX 3060'],
-}
-const RTX_4090_CUDA_124: GpuFacts = {
-  driverCuda: '12.4',
-  driverVersion: '551.86',
-  computeCaps: [8.9],
-  names: ['NVIDIA GeForce RTX 4090'],
 }
 const RTX_3090_OLD_DRIVER_118: GpuFacts = {
   driverCuda: '11.8',

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { event, request } from '../define'
 import { GpuFacts, InstallerChoice, InstallPlan, MirrorsPatch, PlanError, TorchChoice } from '../../env/plan'
+import { EnvMessageSchema } from '../../env/messages'
 import { PrecheckReport } from '../../env/prechecks'
 import { ProbeProblem, ProbeReport } from '../../env/probe'
 import { EnvName, EnvRecord, EnvSettings } from '../../env/registry'
@@ -45,6 +46,8 @@ export const EnvListItem = EnvRecord.extend({
   ready: z.boolean(),
   /** Why not, and what to do (null when ready). */
   notReady: z.string().nullable(),
+  /** The same, coded for the UI's language (core/env/messages.ts: ready_*). */
+  notReadyReason: EnvMessageSchema.nullable().optional(),
   /** Bytes the install's steps added on disk (null: not a managed install, or no record). */
   sizeBytes: z.number().nullable(),
 })
@@ -56,6 +59,9 @@ export const VerifyResult = z.object({
   problems: z.array(ProbeProblem),
   probe: ProbeReport.nullable(),
   error: z.string().nullable(),
+  /** The error's code and parameters (core/env/messages.ts: verify_*). */
+  errorCode: z.string().optional(),
+  errorParams: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
 })
 
 const NameOpt = z.object({ name: EnvName.optional() }).strict()

@@ -1,10 +1,17 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import { ApiError } from '../../../core/api/errors'
+import type { EnvCode } from '../../../core/env/messages'
+import { envError } from './env-error'
 
 const LockFile = z.object({ pid: z.number(), env: z.string(), action: z.string(), startedAt: z.number() })
 type LockFile = z.infer<typeof LockFile>
+
+/** What is running, in words: its action (an install, a repair, an update), here or in another process. */
+function busyCode(action: string, here: boolean): EnvCode {
+  const known = action === 'repair' || action === 'update' ? action : 'install'
+  return `env_busy_${here ? 'here_' : ''}${known}` as EnvCode
+}
 
 export function pidAlive(pid: number): boolean {
   try {
@@ -42,31 +49,26 @@ export async function acquireInstallLock(
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const holder = await readLock(file)
       if (holder && pidAlive(holder.pid) && holder.pid !== process.pid) {
-        throw new ApiError(
+        throw envError(
           'conflict',
-          `Another ${holder.action} is running (environment "${holder.env}", process ${holder.pid}). Wait for it to finish, or stop it first.`,
+          busyCode(holder.action, false),
+          { env: holder.env, pid: String(holder.pid) },
           { kind: 'busy', pid: holder.pid, env: holder.env },
         )
       }
       if (holder && holder.pid === process.pid) {
-        throw new ApiError(
+        throw envError(
           'conflict',
-          `An ${holder.action} of "${holder.env}" is already running in this app.`,
-          {
-            kind: 'busy',
-            pid: holder.pid,
-            env: holder.env,
-          },
+          busyCode(holder.action, true),
+          { env: holder.env },
+          { kind: 'busy', pid: holder.pid, env: holder.env },
         )
       }
       // Stale (owner gone) or unreadable: remove and try again.
       await fs.rm(file, { force: true })
     }
   }
-  throw new ApiError(
-    'conflict',
-    `Could not take the install lock ${file}. Delete it if no install is running.`,
-  )
+  throw envError('conflict', 'env_lock_stuck', { file })
 }
 
 async function readLock(file: string): Promise<LockFile | null> {

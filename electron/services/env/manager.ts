@@ -7,6 +7,7 @@ import {
   redactUrls,
   splitChoiceCredentials,
 } from '../../../core/env/credentials'
+import { envText, type EnvParams } from '../../../core/env/messages'
 import { envLayout } from '../../../core/env/layout'
 import { listNames } from '../../../core/env/ownership'
 import {
@@ -31,6 +32,7 @@ import {
 import {
   maskedPasswordProblem,
   mirrorUrlProblem,
+  sourceFolderMessage,
   sourceFolderProblem,
   sourceIsFolder,
   sourceSyntaxProblem,
@@ -51,7 +53,8 @@ import { execShort, findOnPath, findPythons, type PythonCandidate } from './dete
 import { inspectFolder, removeOwned } from './ownership'
 import { gatherPrecheckFacts } from './prechecks'
 import { InstallRunner, installEnv, readState, type RunOutcome } from './runner'
-import { readiness } from './readiness'
+import { notReadyReason, withoutAction } from './readiness'
+import { envError } from './env-error'
 import { detectTorchIndex } from './torch-index'
 import { isExecutableFile } from '../which'
 
@@ -91,6 +94,9 @@ export interface VerifyResult {
   probe: ProbeReport | null
   /** Set when the probe itself could not run (no venv, Python broken). */
   error: string | null
+  /** The error's code and parameters (core/env/messages.ts: verify_*). */
+  errorCode?: string
+  errorParams?: EnvParams
 }
 
 type Listener<T> = (value: T) => void
@@ -109,10 +115,19 @@ function installedBytes(state: InstallState): number {
 function lastVerifyOf(
   problems: ProbeProblem[],
   probe: ProbeReport | null,
-  error: string | null | undefined,
+  error: { message: string; code?: string | undefined; params?: EnvParams | undefined } | null,
 ): LastVerify {
-  const list = problems.map((p) => ({ check: p.check as string, message: p.message }))
-  if (error && list.length === 0) list.push({ check: 'probe', message: error })
+  const list: LastVerify['problems'] = problems.map((p) => ({
+    check: p.check as string,
+    message: p.message,
+    ...(p.code ? { code: p.code, params: p.params ?? {} } : {}),
+  }))
+  if (error && list.length === 0)
+    list.push({
+      check: 'probe',
+      message: error.message,
+      ...(error.code ? { code: error.code, params: error.params ?? {} } : {}),
+    })
   return {
     ok: list.length === 0,
     at: Date.now(),
@@ -121,6 +136,24 @@ function lastVerifyOf(
       .filter(([, v]) => v !== null)
       .map(([k]) => k),
   }
+}
+
+/** A plan's refusal as it is shown: no URL in its text or parameters keeps a password. */
+function redactPlanError(error: PlanError): PlanError {
+  const params = error.params
+    ? Object.fromEntries(
+        Object.entries(error.params).map(([k, v]) => [k, typeof v === 'string' ? redactUrls(v) : v]),
+      )
+    : undefined
+  return { ...error, message: redactUrls(error.message), ...(params ? { params } : {}) }
+}
+
+/** A plan's refusal as an API error; details carry its code and parameters for the UI's language. */
+function planRefused(error: PlanError): ApiError {
+  return new ApiError('domain', error.message, {
+    kind: error.kind,
+    ...(error.code ? { code: error.code, params: error.params ?? {} } : {}),
+  })
 }
 
 const LOG_HISTORY = 256 * 1024
@@ -251,10 +284,9 @@ export class EnvManager {
     const rec = r.environments.find((e) => e.name === name)
     if (!rec) {
       const known = r.environments.map((e) => e.name)
-      throw new ApiError(
-        'not_found',
-        `No environment named "${name}".${known.length ? ` Known: ${known.join(', ')}.` : ' Install one first (env install).'}`,
-      )
+      throw known.length
+        ? envError('not_found', 'env_unknown', { env: name, known: known.join(', ') })
+        : envError('not_found', 'env_unknown_none', { env: name })
     }
     return rec
   }
@@ -264,10 +296,7 @@ export class EnvManager {
     if (name) return name
     const r = await this.registry()
     if (r.active) return r.active
-    throw new ApiError(
-      'not_found',
-      'No environment is active. Install one (env install) or name one (--name).',
-    )
+    throw envError('not_found', 'env_none_active')
   }
 
   async list() {
@@ -275,15 +304,16 @@ export class EnvManager {
     const environments = await Promise.all(
       r.environments.map(async (e) => {
         const state = e.kind === 'managed' ? await readState(e.envDir).catch(() => null) : null
-        const notReady = await readiness(e)
+        const reason = await notReadyReason(e)
         return {
           ...e,
           choices: e.choices ? redactChoices(e.choices) : null,
           active: r.active === e.name,
           status: e.kind === 'external' ? ('external' as const) : (state?.status ?? ('missing' as const)),
           running: this.runningName === e.name,
-          ready: notReady === null,
-          notReady,
+          ready: reason === null,
+          notReady: reason?.message ?? null,
+          notReadyReason: reason ? withoutAction(reason) : null,
           sizeBytes: state ? installedBytes(state) : null,
         }
       }),
@@ -465,7 +495,7 @@ export class EnvManager {
       envDir,
     })
     const sourceProblem = await this.sourceFolderProblem(clean.source)
-    if (sourceProblem) return refuse({ kind: 'bad_source', message: sourceProblem })
+    if (sourceProblem) return refuse({ kind: 'bad_source', ...sourceProblem })
     const torchIndex = await this.torchIndexFacts(version, split, facts)
     const result = makePlan({
       version,
@@ -479,7 +509,7 @@ export class EnvManager {
       toolsDir: this.toolsDir,
       choices: { ...clean, envDir },
     })
-    if (!result.ok) return refuse({ ...result.error, message: redactUrls(result.error.message) })
+    if (!result.ok) return refuse(redactPlanError(result.error))
     const report = evaluatePrechecks(
       {
         ...(await gatherPrecheckFacts({
@@ -518,12 +548,12 @@ export class EnvManager {
   }
 
   /** A local-folder source must exist and be a folder (URLs are checked by git or the download). */
-  private async sourceFolderProblem(source: string): Promise<string | null> {
+  private async sourceFolderProblem(source: string) {
     const parsed = parseSource(source)
     if (parsed.kind !== 'folder') return null
     const st = await fs.stat(parsed.path).catch(() => null)
-    if (!st) return sourceFolderProblem(source, 'missing')
-    return st.isDirectory() ? null : sourceFolderProblem(source, 'not-a-folder')
+    if (!st) return sourceFolderMessage(source, 'missing')
+    return st.isDirectory() ? null : sourceFolderMessage(source, 'not-a-folder')
   }
 
   /** Whose the install folder is: new, empty, ours (and whether another environment lives there), or the user's. */
@@ -550,11 +580,7 @@ export class EnvManager {
 
   private ensureIdle(): void {
     if (this.runner) {
-      throw new ApiError(
-        'conflict',
-        `An install of "${this.runningName}" is running. Wait for it to finish, or stop it first.`,
-        { kind: 'busy' },
-      )
+      throw envError('conflict', 'env_busy', { env: this.runningName ?? '' }, { kind: 'busy' })
     }
   }
 
@@ -566,15 +592,10 @@ export class EnvManager {
     this.ensureIdle()
     const existing = (await this.registry()).environments.find((e) => e.name === req.name)
     if (existing?.kind === 'external') {
-      throw new ApiError(
-        'conflict',
-        `"${req.name}" is an existing install the app does not manage. Pick another name.`,
-      )
+      throw envError('conflict', 'env_external_name', { env: req.name })
     }
     const planned = await this.plan(req)
-    if (!planned.plan) {
-      throw new ApiError('domain', planned.error!.message, { kind: planned.error!.kind })
-    }
+    if (!planned.plan) throw planRefused(planned.error!)
     if (!planned.ok) {
       const errors = planned.prechecks!.problems.filter((p) => p.severity === 'error')
       throw new ApiError('domain', errors.map((p) => p.message).join('\n'), {
@@ -660,7 +681,7 @@ export class EnvManager {
             rec.lastVerify = lastVerifyOf(
               outcome.problems,
               outcome.probe,
-              failedVerify ? outcome.state.lastError?.message : null,
+              failedVerify ? (outcome.state.lastError ?? null) : null,
             )
         })
         return outcome
@@ -696,14 +717,11 @@ export class EnvManager {
   private async managedState(name: string): Promise<{ rec: EnvRecord; state: InstallState }> {
     const rec = await this.get(name)
     if (rec.kind === 'external') {
-      throw new ApiError(
-        'conflict',
-        `"${name}" is an existing install the app does not manage; it is never modified.`,
-      )
+      throw envError('conflict', 'env_external_unmanaged', { env: name })
     }
     const state = await readState(rec.envDir)
     if (!state) {
-      throw new ApiError('not_found', `"${name}" has no install record in ${rec.envDir}. Install it again.`)
+      throw envError('not_found', 'env_no_install_record', { env: name, dir: rec.envDir })
     }
     return { rec, state }
   }
@@ -733,7 +751,7 @@ export class EnvManager {
       source: choices.source,
       mirrors: choices.mirrors,
     })
-    if (!planned.plan) throw new ApiError('domain', planned.error!.message, { kind: planned.error!.kind })
+    if (!planned.plan) throw planRefused(planned.error!)
     await this.updateRegistry((r) => {
       const e = r.environments.find((x) => x.name === name)
       if (e) e.choices = choices
@@ -772,11 +790,11 @@ export class EnvManager {
     this.ensureIdle()
     const { rec, state } = await this.managedState(name)
     if (!findVersion(version)) {
-      throw new ApiError('bad_request', `sd-scripts ${version} is not a supported version.`)
+      throw envError('bad_request', 'env_unsupported_version', { version })
     }
     const choices = rec.choices ?? (await this.choicesFor({ name }))
     const planned = await this.plan({ name, version, envDir: rec.envDir, ...choices })
-    if (!planned.plan) throw new ApiError('domain', planned.error!.message, { kind: planned.error!.kind })
+    if (!planned.plan) throw planRefused(planned.error!)
     const sameTorch =
       JSON.stringify(planned.plan.torch) === JSON.stringify(state.plan.torch) &&
       state.steps.torch?.state === 'done'
@@ -797,10 +815,10 @@ export class EnvManager {
     const version = findVersion(rec.version ?? DEFAULT_VERSION) ?? findVersion(DEFAULT_VERSION)!
     const base: VerifyResult = { name, ok: false, light: isLight, problems: [], probe: null, error: null }
     if (!existsSync(rec.venvPython)) {
-      const missing = {
-        ...base,
-        error: `The environment's Python is missing: ${rec.venvPython}.${rec.kind === 'managed' ? ' Repair reinstalls it.' : ''}`,
-      }
+      const m = envText(rec.kind === 'managed' ? 'verify_python_missing_managed' : 'verify_python_missing', {
+        python: rec.venvPython,
+      })
+      const missing = { ...base, error: m.message, errorCode: m.code, errorParams: m.params }
       if (!isLight) await this.recordVerify(name, missing)
       return missing
     }
@@ -825,10 +843,11 @@ export class EnvManager {
     }
     const parsed = ProbeReport.safeParse(raw)
     if (!parsed.success) {
-      const broken = {
-        ...base,
-        error: `The environment's Python could not run the probe (exit ${r.code}): ${(r.stderr || r.error || '').trim().slice(-1000)}`,
-      }
+      const m = envText('verify_probe_failed', {
+        exit: String(r.code),
+        output: (r.stderr || r.error || '').trim().slice(-1000),
+      })
+      const broken = { ...base, error: m.message, errorCode: m.code, errorParams: m.params }
       if (!isLight) await this.recordVerify(name, broken)
       return broken
     }
@@ -848,7 +867,12 @@ export class EnvManager {
   private async recordVerify(name: string, v: VerifyResult): Promise<void> {
     await this.updateRegistry((r) => {
       const rec = r.environments.find((e) => e.name === name)
-      if (rec) rec.lastVerify = lastVerifyOf(v.problems, v.probe, v.error)
+      if (rec)
+        rec.lastVerify = lastVerifyOf(
+          v.problems,
+          v.probe,
+          v.error === null ? null : { message: v.error, code: v.errorCode, params: v.errorParams },
+        )
     })
   }
 
@@ -865,11 +889,11 @@ export class EnvManager {
     confirmForeign: readonly string[] = [],
   ): Promise<{ removed: boolean; deletedFiles: boolean; deleted: string[] }> {
     if (!confirm) {
-      throw new ApiError('bad_request', 'Removing an environment needs confirmation (confirm: true).')
+      throw envError('bad_request', 'env_remove_unconfirmed')
     }
     const rec = await this.get(name)
     if (this.runningName === name) {
-      throw new ApiError('conflict', `"${name}" is being installed. Stop the install first.`)
+      throw envError('conflict', 'env_remove_installing', { env: name })
     }
     let deleted: string[] = []
     if (rec.kind === 'managed') {
@@ -881,11 +905,10 @@ export class EnvManager {
           legacyCreatedRoot: path.resolve(rec.envDir) === path.resolve(this.defaultEnvDir(name)),
         })
         if (!outcome.ok) {
-          throw new ApiError(
+          throw envError(
             'conflict',
-            `${rec.envDir} also holds files the install did not create: ${listNames(outcome.unconfirmed)}. ` +
-              'Removing the environment would delete them. Move them out of the folder and remove again, or ' +
-              'confirm each by name to delete it too (CLI: --confirm-foreign <name>, once per name).',
+            'env_remove_foreign',
+            { dir: rec.envDir, names: listNames(outcome.unconfirmed) },
             {
               kind: 'foreign_files',
               folder: rec.envDir,
@@ -924,10 +947,7 @@ export class EnvManager {
       (d) => existsSync(path.join(d, 'sdxl_train_network.py')) || existsSync(path.join(d, 'library')),
     )
     if (!srcDir) {
-      throw new ApiError(
-        'bad_request',
-        `No sd-scripts found in ${root}: expected sdxl_train_network.py (or a kohya_ss folder with sd-scripts/ inside). Choose the sd-scripts folder.`,
-      )
+      throw envError('bad_request', 'env_no_sd_scripts', { dir: root })
     }
     const bin = process.platform === 'win32' ? path.join('Scripts', 'python.exe') : path.join('bin', 'python')
     const venvDirs = venv
@@ -940,13 +960,10 @@ export class EnvManager {
         ]
     const venvDir = venvDirs.find((d) => existsSync(path.join(d, bin)))
     if (!venvDir) {
-      throw new ApiError(
-        'bad_request',
-        `No Python virtual environment found (looked in ${venvDirs.join(', ')}). Give its folder with --venv.`,
-      )
+      throw envError('bad_request', 'env_no_venv', { dirs: venvDirs.join(', ') })
     }
     if ((await this.registry()).environments.some((e) => e.name === name)) {
-      throw new ApiError('conflict', `An environment named "${name}" exists already. Pick another name.`)
+      throw envError('conflict', 'env_name_taken', { env: name })
     }
     const record: EnvRecord = {
       name,

@@ -1,5 +1,6 @@
 import { ApiError } from '../../../core/api/errors'
-import type { EnvRecord } from '../../../core/env/registry'
+import { envText, envTextWithParts, type EnvMessage } from '../../../core/env/messages'
+import type { EnvRecord, LastVerify } from '../../../core/env/registry'
 import { readState } from './runner'
 
 /**
@@ -9,84 +10,103 @@ import { readState } from './runner'
  */
 const BLOCKING_EXTERNAL = new Set(['probe', 'source', 'library', 'torch', 'training_scripts'])
 
-/** The first line of a step's failure message, ending in a full stop. */
-function firstSentenceLine(message: string): string {
-  const line = (message.split('\n')[0] ?? '').trim()
-  return /[.!?]$/.test(line) ? line : `${line}.`
+type Action = 'resume' | 'repair' | 'verify' | 'wait'
+
+/** Why an environment cannot train, coded (core/env/messages.ts: ready_*), and what to do. */
+export interface NotReady extends EnvMessage {
+  action: Action
 }
 
-function notReady(rec: EnvRecord, message: string, action: 'resume' | 'repair' | 'verify' | 'wait') {
-  return new ApiError('domain', message, { kind: 'environment_not_ready', environment: rec.name, action })
-}
+const problemsOf = (list: LastVerify['problems']): EnvMessage[] =>
+  list.map(({ message, code, params }) => ({ message, code, params }))
 
 /**
- * Refuses an environment that is not installed and verified, naming it and what to do: a managed
- * install must have finished (its last step is verify), and no later verify may have failed; an
- * existing install must have passed its last verify (use-existing runs one) on what training needs.
+ * Why the environment is not installed and verified, naming it and what to do; null when it can
+ * train. A managed install must have finished (its last step is verify), and no later verify may have
+ * failed; an existing install must have passed its last verify (use-existing runs one) on what
+ * training needs.
  */
-export async function checkReady(rec: EnvRecord): Promise<void> {
-  const other = 'or activate another environment'
+export async function notReadyReason(rec: EnvRecord): Promise<NotReady | null> {
+  const env = rec.name
   const last = rec.lastVerify ?? null
-  const problems = (last?.problems ?? []).map((p) => p.message).join(' ')
   if (rec.kind === 'managed') {
     const state = await readState(rec.envDir).catch(() => null)
-    if (!state) {
-      throw notReady(
-        rec,
-        `Environment "${rec.name}" has no install record in ${rec.envDir}: it is not installed. Open Environment and click Install, ${other}.`,
-        'resume',
-      )
-    }
-    if (state.status === 'running') {
-      throw notReady(
-        rec,
-        `Environment "${rec.name}" is still being installed. Wait for the install to finish and verify, ${other}.`,
-        'wait',
-      )
-    }
+    if (!state) return { ...envText('ready_not_installed', { env, dir: rec.envDir }), action: 'resume' }
+    if (state.status === 'running') return { ...envText('ready_installing', { env }), action: 'wait' }
     if (state.status !== 'done') {
-      const step = state.plan.steps.find((s) => s.id === state.lastError?.step)
-      const where = step ? ` at step "${step.title}"` : ''
-      const why = state.lastError ? `: ${firstSentenceLine(state.lastError.message)}` : ''
-      throw notReady(
-        rec,
-        `Environment "${rec.name}" is not installed and verified: its install ${state.status === 'interrupted' ? 'was interrupted' : 'failed'}${where}${why || '.'} Open Environment and press Resume (after fixing the cause), ${other}.`,
-        'resume',
-      )
+      const failure = state.lastError
+      const interrupted = state.status === 'interrupted'
+      if (!failure) {
+        const code = interrupted ? 'ready_interrupted_unknown' : 'ready_failed_unknown'
+        return { ...envText(code, { env }), action: 'resume' }
+      }
+      const title = state.plan.steps.find((s) => s.id === failure.step)?.title ?? failure.step
+      const cause: EnvMessage = {
+        message: failure.message,
+        code: failure.code,
+        params: failure.params,
+        parts: failure.parts,
+        step: failure.step,
+      }
+      // A failed verify: its problems say what to fix (the torch a user installs, a missing package).
+      const problems = failure.parts?.problemLines
+      if (problems && !interrupted) {
+        return {
+          ...envTextWithParts('ready_verify_failed', { env, step: title }, { problems }),
+          step: failure.step,
+          action: 'resume',
+        }
+      }
+      const code = interrupted ? 'ready_interrupted' : 'ready_failed'
+      return {
+        ...envTextWithParts(code, { env, step: title }, { cause: [cause] }),
+        step: failure.step,
+        action: 'resume',
+      }
     }
     if (last && !last.ok && last.at >= state.updatedAt) {
-      throw notReady(
-        rec,
-        `Environment "${rec.name}" does not verify: ${problems} Open Environment and press Repair, ${other}.`,
-        'repair',
-      )
+      return {
+        ...envTextWithParts('ready_broken', { env }, { problems: problemsOf(last.problems) }),
+        action: 'repair',
+      }
     }
-    return
+    return null
   }
-  if (!last) {
-    throw notReady(
-      rec,
-      `Environment "${rec.name}" (an existing install) has not been verified. Open Environment and press Verify, ${other}.`,
-      'verify',
-    )
-  }
+  if (!last) return { ...envText('ready_external_unverified', { env }), action: 'verify' }
   const blocking = last.problems.filter((p) => BLOCKING_EXTERNAL.has(p.check))
   if (blocking.length) {
-    throw notReady(
-      rec,
-      `Environment "${rec.name}" (an existing install) cannot train: ${blocking.map((p) => p.message).join(' ')} Fix that install (its venv: ${rec.venvPython}), then press Verify on the Environment page, ${other}.`,
-      'verify',
-    )
+    return {
+      ...envTextWithParts(
+        'ready_external_broken',
+        { env, python: rec.venvPython },
+        { problems: problemsOf(blocking) },
+      ),
+      action: 'verify',
+    }
   }
+  return null
+}
+
+/** The reason as a message (the action is the caller's to act on). */
+export function withoutAction(reason: NotReady): EnvMessage {
+  const { action, ...message } = reason
+  void action
+  return message
+}
+
+/** Refuses an environment that is not installed and verified (the reason coded in details.reason). */
+export async function checkReady(rec: EnvRecord): Promise<void> {
+  const reason = await notReadyReason(rec)
+  if (!reason) return
+  throw new ApiError('domain', reason.message, {
+    kind: 'environment_not_ready',
+    environment: rec.name,
+    action: reason.action,
+    reason: withoutAction(reason),
+  })
 }
 
 /** checkReady as a value: null when the environment can train, else the reason and what to do. */
 export async function readiness(rec: EnvRecord): Promise<string | null> {
-  try {
-    await checkReady(rec)
-    return null
-  } catch (error) {
-    if (error instanceof ApiError) return error.message
-    throw error
-  }
+  return (await notReadyReason(rec))?.message ?? null
 }

@@ -6,7 +6,7 @@ import { PtyFlow } from '../pty-flow'
 import { killRun } from '../runs/process-tree'
 import { displayCommand } from '../../../core/sdscripts/quote'
 import { diagnose, diagnoseError, type Diagnosis } from '../../../core/env/failures'
-import { envText } from '../../../core/env/messages'
+import { envText, envTextWithParts } from '../../../core/env/messages'
 import type { InstallPlan, PlanStep, StepCommand, StepId } from '../../../core/env/plan'
 import { evaluateProbe, ProbeReport, type ProbeContext, type ProbeProblem } from '../../../core/env/probe'
 import {
@@ -279,6 +279,7 @@ export class InstallRunner {
           kind: d.kind,
           message: d.message,
           ...(d.code ? { code: d.code, params: d.params ?? {} } : {}),
+          ...(d.parts ? { parts: d.parts } : {}),
         }
         state.childPid = null
         this.log(`\r\n!!! ${d.message.replace(/\n/g, '\r\n')}\r\n`)
@@ -380,17 +381,14 @@ export class InstallRunner {
     const resolved = path.isAbsolute(file) ? file : await findOnPath(file, env)
     this.log(`$ ${displayCommand(cmd.argv, process.platform === 'win32' ? 'windows' : 'posix')}\r\n`)
     if (!resolved) {
-      throw new StepFailure({
-        kind: 'command',
-        message: `${step.title} failed: "${file}" was not found on PATH. Install it (or fix PATH), then press Resume.`,
-      })
+      throw new StepFailure({ kind: 'command', ...envText('fail_not_on_path', { step: step.title, file }) })
     }
     if (path.isAbsolute(file)) {
       const exists = await fs.stat(file).catch(() => null)
       if (!exists) {
         throw new StepFailure({
           kind: 'command',
-          message: `${step.title} failed: ${file} does not exist (an earlier step did not finish?). Repair the environment.`,
+          ...envText('fail_file_missing', { step: step.title, file }),
         })
       }
     }
@@ -440,21 +438,19 @@ export class InstallRunner {
     } catch {
       throw new StepFailure({
         kind: 'verify',
-        message: `${step.title} failed: the probe wrote no report (${file}).`,
+        ...envText('fail_probe_no_report', { step: step.title, file }),
       })
     }
     const parsed = ProbeReport.safeParse(raw)
     if (!parsed.success) {
-      throw new StepFailure({
-        kind: 'verify',
-        message: `${step.title} failed: the probe report has an unexpected shape.`,
-      })
+      throw new StepFailure({ kind: 'verify', ...envText('fail_probe_bad_report', { step: step.title }) })
     }
     const problems = evaluateProbe(parsed.data, { ...this.o.probe, expect: step.probe! })
     if (problems.length) {
+      const items = problems.map(({ message, code, params }) => ({ message, code, params }))
       throw new StepFailure({
         kind: 'verify',
-        message: `The environment does not verify:\n${problems.map((p) => `- ${p.message}`).join('\n')}\nPress Repair to fix it.`,
+        ...envTextWithParts('fail_verify', {}, { problemLines: items }),
       })
     }
     this.log(

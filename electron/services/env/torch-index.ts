@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { layoutByName, type TorchIndexFacts } from '../../../core/env/torch-source'
+import { indexFacts, layoutByName, type TorchIndexFacts } from '../../../core/env/torch-source'
 import { urlAnswers, type NetAccess } from './net'
 
 const TIMEOUT_MS = 6000
@@ -33,13 +33,9 @@ export async function detectTorchIndex(
 ): Promise<TorchIndexFacts> {
   const base = url.trim().replace(/\/+$/, '')
   if (build && (await hasProject(`${base}/${build}`, 'torch', access))) {
-    return { layout: 'torch', why: `${url} has /${build}/torch/: a torch index root` }
+    return indexFacts('torch', 'torch_index_has_build', { url, build })
   }
   const flat = await hasProject(base, 'torch', access)
-  if (flat) return { layout: 'pypi', why: `${url} serves /torch/ directly: a PyPI-style index` }
-  const byName = layoutByName(url)
-  return {
-    ...byName,
-    why: `${byName.why} (it ${flat === false ? 'has no /torch/ page' : 'could not be asked'})`,
-  }
+  if (flat) return indexFacts('pypi', 'torch_index_flat', { url })
+  return layoutByName(url, flat === false ? 'no_page' : 'unasked')
 }

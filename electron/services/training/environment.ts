@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { TrainEnvironment } from '../../../core/api/domains/training'
 import { ApiError } from '../../../core/api/errors'
 import { envLayout } from '../../../core/env/layout'
+import { envText } from '../../../core/env/messages'
 import type { EnvManager } from '../env/manager'
 import { checkReady } from '../env/readiness'
 
@@ -43,20 +44,17 @@ export async function resolveTrainingEnvironment(
   const registry = await manager.registry()
   const rec = registry.environments.find((e) => e.name === registry.active)
   if (!rec) throw new ApiError('domain', NO_ENVIRONMENT, { kind: 'no_environment' })
+  const broken = (reason: ReturnType<typeof envText>) =>
+    new ApiError('domain', reason.message, { kind: 'environment_broken', environment: rec.name, reason })
   if (!existsSync(rec.venvPython)) {
-    throw new ApiError(
-      'domain',
-      `The Python of environment "${rec.name}" is missing: ${rec.venvPython}. ${rec.kind === 'managed' ? 'Open Environment and click Repair' : 'Open Environment and choose the install again'}, or activate another environment.`,
-      { kind: 'environment_broken' },
+    throw broken(
+      envText(rec.kind === 'managed' ? 'ready_python_missing' : 'ready_python_missing_external', {
+        env: rec.name,
+        python: rec.venvPython,
+      }),
     )
   }
-  if (!isDir(rec.srcDir)) {
-    throw new ApiError(
-      'domain',
-      `The sd-scripts folder of environment "${rec.name}" is missing: ${rec.srcDir}. Open Environment to repair or replace it.`,
-      { kind: 'environment_broken' },
-    )
-  }
+  if (!isDir(rec.srcDir)) throw broken(envText('ready_source_missing', { env: rec.name, dir: rec.srcDir }))
   if (options.requireReady !== false) await checkReady(rec)
   const os = process.platform === 'win32' ? 'win32' : 'linux'
   const layout = envLayout(os, rec.envDir)

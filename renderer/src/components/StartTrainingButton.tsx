@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next'
 import type { ApiError } from '../../../core/api/api-error'
 import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
 import { useAppCommands } from '../desktop/hooks'
+import { useEnvError } from '../i18n/env-messages'
 
 /*
  * "Start training" on the Train page: train.start with the current draft. The backend validates it,
@@ -31,6 +32,7 @@ function refusalIssues(error: ApiError): RefusedIssue[] {
 
 export function StartTrainingButton({ config, onAttempt }: { config: unknown; onAttempt?: () => void }) {
   const { t } = useTranslation('train')
+  const envError = useEnvError()
   const start = useApiAction('train.start')
   const [refusal, setRefusal] = useState<ApiError | null>(null)
   const list = useApiCall('run.list', {})
@@ -67,7 +69,10 @@ export function StartTrainingButton({ config, onAttempt }: { config: unknown; on
     if (!start.pending) onStart()
   })
 
-  const noEnvironment = (refusal?.details as { kind?: string } | undefined)?.kind === 'no_environment'
+  const refusalKind = (refusal?.details as { kind?: string } | undefined)?.kind
+  const noEnvironment = refusalKind === 'no_environment'
+  // The active environment cannot train yet: why (in the UI's language), and the way to it.
+  const envRefusal = refusalKind === 'environment_not_ready' || refusalKind === 'environment_broken'
   return (
     <Stack gap="xs">
       <Group>
@@ -82,9 +87,11 @@ export function StartTrainingButton({ config, onAttempt }: { config: unknown; on
       </Group>
       {refusal && (
         <Alert color="red" title={t('start.refused')} data-testid="train-start-refused">
-          {noEnvironment ? (
+          {noEnvironment || envRefusal ? (
             <Stack gap="xs" align="flex-start">
-              <Text size="sm">{t('start.noEnvironment')}</Text>
+              <Text size="sm" data-testid={noEnvironment ? undefined : 'train-start-not-ready'}>
+                {noEnvironment ? t('start.noEnvironment') : envError(refusal)}
+              </Text>
               <Button
                 size="xs"
                 variant="light"

@@ -23,7 +23,8 @@ import { useTranslation } from 'react-i18next'
 import type { RequestOutput } from '../../../core/api/contract'
 import type { InstallProgress, StepState } from '../../../core/env/state'
 import { useApiAction, useApiCall, useSubscription } from '../api/hooks'
-import { coded, useEnvMessage } from '../i18n/env-messages'
+import { coded, useEnvError, useEnvMessage, useTorchWhy } from '../i18n/env-messages'
+import { useFormat as useUiFormat } from '../i18n/format'
 
 type PlanResult = RequestOutput<'env.plan'>
 type VerifyResult = RequestOutput<'env.verify'>
@@ -104,7 +105,9 @@ const stateColor: Record<StepState, string> = {
 function useFormat() {
   const { i18n, t } = useTranslation('env')
   const one = new Intl.NumberFormat(i18n.language, { maximumFractionDigits: 1 })
+  const { date } = useUiFormat()
   return {
+    date,
     seconds: (ms: number | null) => (ms === null ? '' : t('seconds', { value: one.format(ms / 1000) })),
     bytes: (n: number | null) => {
       if (n === null) return ''
@@ -217,6 +220,7 @@ function StepsTable({ progress }: { progress: InstallProgress }) {
 function PlanView({ plan }: { plan: PlanResult }) {
   const { t } = useTranslation('env')
   const m = useEnvMessage()
+  const torchWhy = useTorchWhy()
   const f = useFormat()
   return (
     <Card withBorder data-testid="env-plan">
@@ -244,11 +248,11 @@ function PlanView({ plan }: { plan: PlanResult }) {
               })}
             </Text>
             {plan.plan.torch && (
-              <Text size="sm" c="dimmed">
+              <Text size="sm" c="dimmed" data-testid="env-plan-torch">
                 {t('torchChoice', {
                   torch: plan.plan.torch.torch,
                   index: plan.plan.torch.index,
-                  why: m(coded.why(plan.plan.torch)),
+                  why: torchWhy(plan.plan.torch),
                 })}
               </Text>
             )}
@@ -288,7 +292,11 @@ function VerifyView({ result }: { result: VerifyResult }) {
             })}
           </Text>
         )}
-        {result.error && <Text size="sm">{result.error}</Text>}
+        {result.error && (
+          <Text size="sm">
+            {m({ message: result.error, code: result.errorCode, params: result.errorParams })}
+          </Text>
+        )}
         {result.problems.map((pr, i) => (
           <Text key={i} size="sm">
             {m(pr)}
@@ -305,6 +313,7 @@ function VerifyView({ result }: { result: VerifyResult }) {
  */
 function EnvSummary({ env }: { env: EnvItem }) {
   const { t } = useTranslation('env')
+  const m = useEnvMessage()
   const f = useFormat()
   const last = env.lastVerify ?? null
   return (
@@ -324,12 +333,12 @@ function EnvSummary({ env }: { env: EnvItem }) {
         </Text>
         {env.notReady && (
           <Text size="sm" c="red" style={{ whiteSpace: 'pre-wrap' }} data-testid="env-not-ready">
-            {env.notReady}
+            {env.notReadyReason ? m(env.notReadyReason) : env.notReady}
           </Text>
         )}
         {last && (
           <Text size="xs" c="dimmed" data-testid="env-last-verify">
-            {t(last.ok ? 'lastVerifyOk' : 'lastVerifyBroken', { when: new Date(last.at).toLocaleString() })}
+            {t(last.ok ? 'lastVerifyOk' : 'lastVerifyBroken', { when: f.date(last.at) })}
           </Text>
         )}
       </Stack>
@@ -351,7 +360,9 @@ export default function EnvironmentPage() {
   const [confirmRemove, setConfirmRemove] = useState(false)
   const [foreign, setForeign] = useState<ForeignFiles | null>(null)
   const [ticked, setTicked] = useState<string[]>([])
-  const [error, setError] = useState<string | null>(null)
+  // The refusal as it came (its coded messages are shown in the UI's language).
+  const [error, setError] = useState<unknown>(null)
+  const errorText = useEnvError()
   // The form follows the environment it names (its recorded choices), so Resume/Repair act on what
   // is shown; typing another name starts a new install's form from there. Adjusted while rendering
   // (React's "state from changed data" pattern), once per name.
@@ -403,7 +414,7 @@ export default function EnvironmentPage() {
     try {
       await fn()
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e))
+      setError(e)
     } finally {
       list.reload()
     }
@@ -600,9 +611,9 @@ export default function EnvironmentPage() {
               onCancel={() => setForeign(null)}
             />
           )}
-          {error && (
+          {error !== null && (
             <Alert color="red" data-testid="env-error" style={{ whiteSpace: 'pre-wrap' }}>
-              {error}
+              {errorText(error)}
             </Alert>
           )}
           {info.data?.platform === 'win32' && (

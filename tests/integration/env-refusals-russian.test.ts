@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RequestName } from '../../core/api/contract'
+import { ApiError } from '../../core/api/errors'
+import { createServices, type Services } from '../../electron/services'
+import { acquireInstallLock } from '../../electron/services/env/lock'
+import { envErrorMessages } from '../../renderer/src/i18n/env-messages'
+import { expectEnvRussian } from '../helpers/env-russian'
+import { makeWorld, type TrainingWorld } from './training-helpers'
+
+/*
+ * The environment actions a user can be refused (on the Environment page, or through the API and CLI)
+ * come back with their code and parameters in the details, and the page's reading of a refusal
+ * shows each in Russian with no English words; the CLI keeps the English text.
+ */
+
+let w: TrainingWorld
+let services: Services
+
+async function refusal(method: RequestName, input: unknown): Promise<ApiError> {
+  const r = await services.router.call(method, input, { transport: 'test' })
+  if (r.ok) throw new Error(`${method} was not refused`)
+  return ApiError.from(r.error)
+}
+
+/** The refusal's one coded message, checked in Russian; returns its code. */
+function russianCode(error: ApiError): string {
+  const [message, ...more] = envErrorMessages(error)
+  expect(more).toEqual([])
+  expect(message!.message).toBe(error.message)
+  expectEnvRussian(message!)
+  return message!.code!
+}
+
+beforeAll(() => {
+  w = makeWorld('env-refusals-')
+  services = createServices({ dataDir: w.dataDir, mode: 'headless', env: process.env, version: 'test' })
+}, 120_000)
+
+afterAll(async () => {
+  await services?.dispose()
+  rmSync(w.root, { recursive: true, force: true })
+})
+
+describe('refused environment actions read in Russian', () => {
+  it('no environment, an unknown name, folders that are not an install, a name taken', async () => {
+    expect(russianCode(await refusal('env.verify', {}))).toBe('env_none_active')
+    expect(russianCode(await refusal('env.verify', { name: 'nope' }))).toBe('env_unknown_none')
+
+    const empty = path.join(w.root, 'empty')
+    mkdirSync(empty)
+    expect(russianCode(await refusal('env.useExisting', { name: 'x', folder: empty }))).toBe(
+      'env_no_sd_scripts',
+    )
+    const noVenv = path.join(w.root, 'no-venv')
+    mkdirSync(noVenv)
+    writeFileSync(path.join(noVenv, 'sdxl_train_network.py'), '')
+    expect(russianCode(await refusal('env.useExisting', { name: 'x', folder: noVenv }))).toBe('env_no_venv')
+
+    await services.router.call(
+      'env.useExisting',
+      { name: 'mine', folder: w.installDir },
+      { transport: 'test' },
+    )
+    expect(russianCode(await refusal('env.useExisting', { name: 'mine', folder: w.installDir }))).toBe(
+      'env_name_taken',
+    )
+    const unknown = await refusal('env.verify', { name: 'nope' })
+    expect(russianCode(unknown)).toBe('env_unknown')
+    expect(unknown.message).toContain('Known: mine.')
+  }, 120_000)
+
+  it('an existing install is never installed over, repaired or updated', async () => {
+    expect(russianCode(await refusal('env.install', { name: 'mine', source: w.installDir }))).toBe(
+      'env_external_name',
+    )
+    expect(russianCode(await refusal('env.repair', { name: 'mine' }))).toBe('env_external_unmanaged')
+    expect(russianCode(await refusal('env.update', { name: 'mine', version: 'v0.10.1' }))).toBe(
+      'env_external_unmanaged',
+    )
+  })
+
+  it('one install at a time: another process, or this one, holds the install lock', async () => {
+    const lockDir = path.join(w.root, 'lock')
+    mkdirSync(lockDir)
+    // A live process that is not this one holds it (its pid is in the lock file).
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' })
+    try {
+      const lockFile = path.join(lockDir, 'env-install.lock')
+      for (const action of ['install', 'repair', 'update']) {
+        writeFileSync(lockFile, JSON.stringify({ pid: other.pid, env: 'a', action, startedAt: 1 }))
+        const e = await acquireInstallLock(lockDir, 'b', 'install').then(
+          () => null,
+          (error: unknown) => error as ApiError,
+        )
+        expect(e?.details).toMatchObject({ kind: 'busy', pid: other.pid, env: 'a' })
+        expect(russianCode(e!)).toBe(`env_busy_${action}`)
+      }
+      rmSync(lockFile)
+      const held = await acquireInstallLock(lockDir, 'mine', 'repair')
+      const here = await acquireInstallLock(lockDir, 'mine', 'repair').then(
+        () => null,
+        (error: unknown) => error as ApiError,
+      )
+      expect(here!.message).toBe('A repair of "mine" is already running in this app.')
+      expect(russianCode(here!)).toBe('env_busy_here_repair')
+      await held()
+    } finally {
+      other.kill()
+    }
+  })
+})
