@@ -17,7 +17,9 @@ test('the gauge follows the form, and "Make it fit" turns a red 8 GB gauge green
   // The target control appears with the first GPU reading (the stand-in nvidia-smi reports a 24 GiB card),
   // and a new form starts from the preset for that card: LoRA rank 64, batch 4, gradient checkpointing.
   await expect(gauge.getByRole('radiogroup')).toBeVisible()
-  await expect(page.getByText(/Started from “SDXL LoRA · 24 GB”/)).toBeVisible()
+  await expect(page.getByTestId('train-preset-suggested')).toContainText('SDXL LoRA · 24 GB', {
+    timeout: 30_000,
+  })
   await expect(page.getByLabel('Batch size')).toHaveValue('4')
 
   // The README's picture of the Train page; only refreshed on request, so test runs leave the tree clean.
