@@ -7,7 +7,7 @@ import {
   type Moment,
 } from './activations'
 import { FITTED, GIB, type FittedConstants } from './constants'
-import { optimizerStateBytes } from './optimizers'
+import { optimizerStateBytes, optimizerStepShape } from './optimizers'
 import { trainableCounts } from './params'
 import { effectiveFlags, isNetwork, type VramScenario } from './scenario'
 import {
@@ -166,7 +166,14 @@ export function phaseTerms(
 
   const allGrads: Term = { id: 'gradients', gib: toGib(nTrain * pb) }
   const accumulating = s.gradient_accumulation_steps > 1 ? [allGrads] : []
-  const step = calibratedGib('optimizer', feats, coefficients)
+  // The step's temporaries: measured on the trace, plus Adafactor's fp32 copies of a half-precision
+  // tensor's gradient and weights, counted (optimizers.ts).
+  const upcast = optimizerStepShape(s.optimizer, {
+    params: nTrain,
+    paramBytes: pb,
+    largest: counts.largest,
+  }).upcastBytes
+  const step = calibratedGib('optimizer', feats, coefficients) + toGib(upcast)
 
   const phases: PhaseTerms[] = []
   const add = (phase: Phase, moment: PhaseTerms['moment'], terms: Term[]) =>

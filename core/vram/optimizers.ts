@@ -96,16 +96,22 @@ const IN_PLACE = new Set<OptimizerType>([
 
 /**
  * What the step's temporaries scale with: all parameters (foreach), the largest tensor in fp32 (one
- * tensor at a time: Adafactor's fp32 grad/param/update, Prodigy's denominator...), or nothing (in place).
- * The model multiplies these by coefficients measured on the trace (activations.ts, moment "optimizer").
+ * tensor at a time: Adafactor's update, Prodigy's denominator...), or nothing (in place). The model
+ * multiplies these by coefficients measured on the trace (activations.ts, moment "optimizer").
+ *
+ * `upcastBytes` is counted, not measured: Adafactor (transformers' and sd-scripts' fused one) steps a
+ * bf16/fp16 tensor through fp32 copies of its gradient and of the tensor itself (`grad.float()`,
+ * `p.float()`), alive for the whole step of that tensor; an fp32 tensor needs neither. The trace shows
+ * it: 4.7 × the largest tensor's fp32 bytes under full_bf16, 2.7 × in fp32.
  */
 export function optimizerStepShape(
   opt: OptimizerType,
   a: { params: number; paramBytes: number; largest: number },
-): { allBytes: number; largestFp32Bytes: number } {
-  if (FOREACH.has(opt)) return { allBytes: a.params * a.paramBytes, largestFp32Bytes: 0 }
-  if (IN_PLACE.has(opt)) return { allBytes: 0, largestFp32Bytes: 0 }
-  return { allBytes: 0, largestFp32Bytes: a.largest * 4 }
+): { allBytes: number; largestFp32Bytes: number; upcastBytes: number } {
+  if (FOREACH.has(opt)) return { allBytes: a.params * a.paramBytes, largestFp32Bytes: 0, upcastBytes: 0 }
+  if (IN_PLACE.has(opt)) return { allBytes: 0, largestFp32Bytes: 0, upcastBytes: 0 }
+  const upcast = opt === 'Adafactor' && a.paramBytes < 4 ? 2 * a.largest * 4 : 0
+  return { allBytes: 0, largestFp32Bytes: a.largest * 4, upcastBytes: upcast }
 }
 
 /** The optimizers whose state is 8-bit (bitsandbytes); used by advice. */

@@ -11,10 +11,12 @@ import { jobHash, traceJob, TraceOk } from './trace'
 import type { CalibrationPoint } from './calibrate'
 
 /**
- * The traced configs the gauge is calibrated against (resources/vram/trace-*.json, written by
- * `npm run vram:trace-grid`): every built-in preset, the grid of resources/vram/trace-grid.json and the
- * published table's rows. Each point names its config by reference, so a test can rebuild the config,
- * and carries the hash of the job it traced, so a changed preset or renderer shows up as stale data.
+ * The traced configs (resources/vram/trace-*.json, written by `npm run vram:trace-grid`): every built-in
+ * preset and the grid of resources/vram/trace-grid.json, which the gauge's coefficients are measured on,
+ * and the published table's rows, which check them on configs they were not measured on (and put the
+ * trace's figure next to each published reading). Each point names its config by reference, so a test
+ * can rebuild the config, and carries the hash of the job it traced, so a changed preset or renderer
+ * shows up as stale data.
  */
 
 export const TraceRef = z.union([
@@ -77,6 +79,16 @@ export function configForRef(ref: TraceRef): TrainingConfig {
   const point = resolvePublished(PUBLISHED_TABLE).find((x) => x.id === ref.published)
   if (!point) throw new Error(`No published row "${ref.published}".`)
   return configFromScenario(point.scenario)
+}
+
+/**
+ * Whether the calibration measures the gauge's coefficients on a traced point: presets and grid points
+ * do; the published table's rows are held out, so the gauge's distance from the trace on them is an
+ * out-of-sample check, and the residual fitted on their readings does not rest on coefficients tuned to
+ * the same configs.
+ */
+export function calibratesOn(point: { id: string }): boolean {
+  return !point.id.startsWith('published:')
 }
 
 /**

@@ -122,6 +122,9 @@ test('narrow window: the compact bar with the peak and "Make it fit" stays pinne
   await page.goto(server.url)
   await expect(page.getByTestId('train-sections')).toBeVisible({ timeout: 30_000 })
   await expect(page.getByTestId('vram-gauge')).toHaveCount(0)
+  // The form starts from the preset for the stand-in 24 GB card (batch 4), which arrives with the first GPU
+  // reading; typed before it, the batch would be kept and the suggestion dropped.
+  await expect(page.getByTestId('train-preset-suggested')).toBeVisible({ timeout: 30_000 })
   const batch = page.getByTestId('field-training.batch_size')
   await batch.scrollIntoViewIfNeeded()
   await batch.fill('16')

@@ -9,6 +9,7 @@ import {
   initialForm,
   removeItem,
   setValue,
+  suggestPreset,
   typeText,
   type FormState,
 } from '../../renderer/src/form/form-state'
@@ -78,6 +79,23 @@ describe('typed numbers', () => {
 
 describe('form state', () => {
   const fresh = (): FormState => initialForm(defaultConfig('lora'))
+
+  it('a preset suggested for the GPU applies to an untouched form, never over what the user typed meanwhile', () => {
+    const preset = {
+      ...defaultConfig('lora'),
+      training: { ...defaultConfig('lora').training, batch_size: 4 },
+    }
+    const suggested = suggestPreset(fresh(), preset, 'lora-24gb')
+    expect(suggested.config.training.batch_size).toBe(4)
+    expect(suggested.presetId).toBe('lora-24gb')
+    expect(suggested.touched).toBe(false)
+
+    const typed = typeText(fresh(), 'training.batch_size', '16', false)
+    const after = suggestPreset(typed, preset, 'lora-24gb')
+    expect(after).toBe(typed)
+    expect(after.config.training.batch_size).toBe(16)
+    expect(after.presetId).toBeNull()
+  })
 
   it('never puts a value the schema rejects into the config, whatever is typed', () => {
     const paths = FIELDS.filter(

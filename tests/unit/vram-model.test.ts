@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { FITTED, GB, GIB } from '../../core/vram/constants'
 import { phaseTerms, predict, type TermId } from '../../core/vram/model'
+import { trainableCounts } from '../../core/vram/params'
 import { VramScenario, type VramScenarioInput } from '../../core/vram/scenario'
 
 const S = (over: VramScenarioInput = {}) => VramScenario.parse(over)
@@ -113,6 +114,21 @@ describe('trainable parameters, gradients, optimizer state', () => {
     expect(
       termIn({ training_type: 'dreambooth', optimizer: 'AdamW8bit' }, 'optimizer', 'optimizer_step'),
     ).toBe(0)
+  })
+  it('Adafactor steps a bf16 tensor through fp32 copies of its gradient and weights; an fp32 one needs none', () => {
+    const db = { training_type: 'dreambooth', optimizer: 'Adafactor' } as const
+    const largest = trainableCounts(S(db)).largest // the U-Net's largest tensor (a 3×3 conv, 29.5 M)
+    expect(largest).toBe(1280 * 2560 * 9)
+    const fp32 = termIn(db, 'optimizer', 'optimizer_step')
+    const bf16 = termIn({ ...db, full_bf16: true }, 'optimizer', 'optimizer_step')
+    expect(fp32).toBeGreaterThan(0)
+    expect(bf16 - fp32).toBeCloseTo((2 * largest * 4) / GB, 6)
+    // Other optimizers stepping per tensor work in the parameters' dtype (pytorch_optimizer's CAME...)
+    const came = { training_type: 'dreambooth', optimizer: 'CAME' } as const
+    expect(termIn({ ...came, full_bf16: true }, 'optimizer', 'optimizer_step')).toBeCloseTo(
+      termIn(came, 'optimizer', 'optimizer_step'),
+      6,
+    )
   })
 })
 

@@ -99,6 +99,15 @@ export function replaceConfig(state: FormState, config: Config, presetId: string
   return { config, texts: {}, touched: state.touched, presetId }
 }
 
+/**
+ * A preset the page suggests for the GPU (not one the user chose): it arrives after the GPU reading and a
+ * preset read, so the user may have started filling in the form meanwhile; then it is dropped rather than
+ * overwrite their work.
+ */
+export function suggestPreset(state: FormState, config: Config, presetId: string): FormState {
+  return state.touched ? state : replaceConfig(state, config, presetId)
+}
+
 /** Removes item `index` of a list (subsets, prompts); texts of later items move up with them. */
 export function removeItem(state: FormState, listPath: string, index: number): FormState {
   const list = getPath(state.config, listPath)

@@ -23,6 +23,7 @@ import {
   changeConfig,
   removeItem,
   replaceConfig,
+  suggestPreset,
   setValue,
   typeAs,
   typeText,
@@ -144,7 +145,8 @@ function TrainFormLoaded({
   const getPreset = useApiAction('presets.get')
   const applyFix = useApiAction('config.applyFix')
   const { gpu } = useVramTotal()
-  const [presetNote, setPresetNote] = useState<string | null>(null)
+  /** "Started from the preset that fits your GPU": shown while the form is still on that preset. */
+  const [presetNote, setPresetNote] = useState<{ presetId: string; text: string } | null>(null)
 
   const api: FormApi = useMemo(
     () => ({
@@ -212,8 +214,7 @@ function TrainFormLoaded({
             output_name: d.saving.output_name,
           },
         }
-        const r = replaceConfig(s, next, id)
-        return touched ? { ...r, touched: true } : r
+        return touched ? { ...replaceConfig(s, next, id), touched: true } : suggestPreset(s, next, id)
       })
     },
     [getPreset, update],
@@ -227,7 +228,10 @@ function TrainFormLoaded({
     const p = suggestedPreset(presets.data, config.type, gpu.memory_total_mib)
     if (!p) return
     void choosePreset(p.id, false).then(() =>
-      setPresetNote(t('presetChosenForGpu', { name: presetName(t, p), gpu: gpu.name ?? 'GPU' })),
+      setPresetNote({
+        presetId: p.id,
+        text: t('presetChosenForGpu', { name: presetName(t, p), gpu: gpu.name ?? 'GPU' }),
+      }),
     )
   }, [fresh, state.touched, state.presetId, presets.data, gpu, config.type, choosePreset, t])
 
@@ -291,14 +295,14 @@ function TrainFormLoaded({
           {t('draftDropped', { fields: dropped.join(', ') })}
         </Alert>
       )}
-      {presetNote && (
+      {presetNote && presetNote.presetId === state.presetId && (
         <Alert
           color="teal"
           withCloseButton
           onClose={() => setPresetNote(null)}
           data-testid="train-preset-suggested"
         >
-          {presetNote}
+          {presetNote.text}
         </Alert>
       )}
       <SettingsSections
