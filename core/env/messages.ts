@@ -119,6 +119,15 @@ export const ENV_MESSAGES = {
   source_no_host: 'The sd-scripts URL {{source}} has no host name. Check it, or use a local folder.',
   source_ssh_dash:
     'The sd-scripts URL {{source}} has a host or user name starting with "-", which ssh would read as an option. Check the URL.',
+  // Mirror and proxy addresses that are refused before they are saved or used ({{field}}: ENV_FIELD_LABELS)
+  mirror_not_url:
+    'The {{field}} is not a web address: "{{value}}". Enter a full URL such as {{example}}, or leave it empty to use the default.',
+  mirror_scheme:
+    'The {{field}} must start with http:// or https://, not "{{scheme}}": "{{value}}". Enter a web address, or leave it empty to use the default.',
+  mirror_space:
+    'The {{field}} contains a space or a control character: "{{value}}". Enter the address on one line, spaces written as %20.',
+  setting_password_masked:
+    'The {{field}} address was changed, so its stored password no longer applies. Type the password again in place of {{mask}}.',
   // Prechecks
   pre_disk_short:
     'Not enough free space for the environment: {{free}} GB free where {{dir}} is, about {{need}} GB needed. Free some space or choose a folder on another drive.',
@@ -287,6 +296,34 @@ export const ENV_MESSAGES = {
 export type EnvCode = keyof typeof ENV_MESSAGES
 export type EnvParams = Record<string, string | number>
 
+/**
+ * The settings a message names by its `field` parameter: the parameter holds the setting's id, and
+ * the text its label (here in English; env.json: fields.*), so the UI names it in its language.
+ */
+export const ENV_FIELD_LABELS = {
+  source: 'sd-scripts source',
+  pypiIndex: 'PyPI index',
+  torchIndex: 'torch index',
+  hfEndpoint: 'Hugging Face endpoint',
+  pythonMirror: 'Python download mirror',
+  proxy: 'proxy',
+} as const
+export type EnvSettingField = keyof typeof ENV_FIELD_LABELS
+
+/** A coded message as core makes it: the English text, its code and parameters. */
+export interface EnvCodedText {
+  message: string
+  code: EnvCode
+  params: EnvParams
+}
+
+/** The parameters as the English text shows them: a setting named by its label, not its id. */
+function englishParams(params: EnvParams): EnvParams {
+  const field = params.field
+  if (typeof field !== 'string' || !(field in ENV_FIELD_LABELS)) return params
+  return { ...params, field: ENV_FIELD_LABELS[field as EnvSettingField] }
+}
+
 /** The first line of a message, ending in a full stop (a failure named inside another message). */
 export function firstSentenceLine(message: string): string {
   const line = (message.split('\n')[0] ?? '').trim().replace(/:$/, '')
@@ -355,11 +392,8 @@ export function envInterpolate(template: string, params: EnvParams = {}): string
 }
 
 /** A message of the environment domain: the English text with its code and parameters. */
-export function envText(
-  code: EnvCode,
-  params: EnvParams = {},
-): { message: string; code: EnvCode; params: EnvParams } {
-  return { message: envInterpolate(ENV_MESSAGES[code], params), code, params }
+export function envText(code: EnvCode, params: EnvParams = {}): EnvCodedText {
+  return { message: envInterpolate(ENV_MESSAGES[code], englishParams(params)), code, params }
 }
 
 /** A coded message whose part placeholders hold other coded messages (their English text here). */
@@ -370,7 +404,7 @@ export function envTextWithParts(
 ): { message: string; code: EnvCode; params: EnvParams; parts: Partial<Record<EnvPartName, EnvMessage[]>> } {
   const message = envInterpolate(
     ENV_MESSAGES[code],
-    withParts(params, parts, (m) => m.message),
+    withParts(englishParams(params), parts, (m) => m.message),
   )
   return { message, code, params, parts }
 }
