@@ -17,6 +17,21 @@ const SOURCE_ADVICE =
   'Downloads and mirrors: a git URL or a local sd-scripts checkout), then Install again.'
 
 /**
+ * How an existing install (registered with "use existing", never modified, so Repair does not apply)
+ * gets torch: by hand, with the command for its own Python, or by installing a managed environment.
+ */
+const EXISTING_TORCH_FIX =
+  'This is an existing install, which SDXL Studio never modifies (Repair does not apply): install torch ' +
+  'and torchvision into its venv yourself, e.g. {{command}} (or the build your GPU needs), then press ' +
+  'Verify. Or install an environment that SDXL Studio manages (Install).'
+
+/** How an existing install whose folders moved is used again: forgotten, then registered where it is. */
+const EXISTING_AGAIN =
+  'Remove the environment on the Environment page (an existing install is only forgotten, no file is ' +
+  'deleted) and register the install again where it is now (env use-existing <folder> --name {{env}}, with --venv <folder> when its ' +
+  'venv is elsewhere), or activate another environment.'
+
+/**
  * English templates of what the environment plan, the prechecks, the install and Verify say, by code.
  * Plan steps, problems and failures carry their code and parameters next to the English text, so the
  * Environment page shows them in the UI language (env.json: codes.*; tests/unit/i18n-codes.test.ts
@@ -204,6 +219,8 @@ export const ENV_MESSAGES = {
   // Verify
   probe_python:
     'The environment runs Python {{version}}; sd-scripts needs {{min}}–{{max}}. Repair recreates the venv.',
+  probe_python_existing:
+    'The environment runs Python {{version}}; sd-scripts needs {{min}}–{{max}}. This is an existing install, which SDXL Studio never modifies (Repair does not apply): recreate its venv with Python {{min}}–{{max}} yourself, or install an environment that SDXL Studio manages (Install).',
   probe_not_venv: '{{python}} is not a virtual environment.',
   probe_source_missing: 'The sd-scripts folder is missing: {{path}}.',
   probe_version: 'sd-scripts is at {{tag}}, expected {{expected}}.',
@@ -227,6 +244,10 @@ export const ENV_MESSAGES = {
   probe_torchvision_import:
     'torchvision does not import{{error}} (sd-scripts needs it beside torch). Repair reinstalls it.',
   probe_torchvision_import_user: `torchvision does not import{{error}} (sd-scripts needs it beside torch). ${TORCH_FIX}`,
+  probe_torch_missing_existing: `torch is not installed. ${EXISTING_TORCH_FIX}`,
+  probe_torch_import_existing: `torch does not import{{error}}. ${EXISTING_TORCH_FIX}`,
+  probe_torchvision_missing_existing: `torchvision is not installed (sd-scripts needs it beside torch). ${EXISTING_TORCH_FIX}`,
+  probe_torchvision_import_existing: `torchvision does not import{{error}} (sd-scripts needs it beside torch). ${EXISTING_TORCH_FIX}`,
   torch_fix_user: TORCH_FIX,
   probe_torch_replaced:
     'torch {{installed}} is installed, but this environment uses torch {{torch}} ({{index}}); another install replaced it. Repair reinstalls the planned build.',
@@ -283,10 +304,10 @@ export const ENV_MESSAGES = {
     'Environment "{{env}}" does not verify: {{problems}} Open Environment and press Repair, or activate another environment.',
   ready_python_missing:
     'The Python of environment "{{env}}" is missing: {{python}}. Open Environment and click Repair, or activate another environment.',
-  ready_python_missing_external:
-    'The Python of environment "{{env}}" is missing: {{python}}. Open Environment and choose the install again, or activate another environment.',
+  ready_python_missing_external: `The Python of environment "{{env}}" (an existing install) is missing: {{python}}. ${EXISTING_AGAIN}`,
   ready_source_missing:
     'The sd-scripts folder of environment "{{env}}" is missing: {{dir}}. Open Environment to repair or replace it.',
+  ready_source_missing_external: `The sd-scripts folder of environment "{{env}}" (an existing install) is missing: {{dir}}. ${EXISTING_AGAIN}`,
   ready_external_unverified:
     'Environment "{{env}}" (an existing install) has not been verified. Open Environment and press Verify, or activate another environment.',
   ready_external_broken:

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RequestName } from '../../core/api/contract'
@@ -7,6 +7,7 @@ import { ApiError } from '../../core/api/errors'
 import type { EnvMessage } from '../../core/env/messages'
 import { createServices, type Services } from '../../electron/services'
 import { acquireInstallLock } from '../../electron/services/env/lock'
+import { resolveTrainingEnvironment } from '../../electron/services/training/environment'
 import { envErrorMessages } from '../../renderer/src/i18n/env-messages'
 import { expectEnvRussian } from '../helpers/env-russian'
 import { makeWorld, type TrainingWorld } from './training-helpers'
@@ -158,5 +159,49 @@ describe('refused settings, sources and mirrors read in Russian', () => {
     expect(russianCode(install)).toBe('source_scheme')
 
     expect((await services.env.manager.registry()).environments.map((e) => e.name)).not.toContain('fresh')
+  })
+})
+
+describe('an existing install whose folders are gone: advice that does not offer Repair', () => {
+  /** Registers an existing install (made active): an sd-scripts folder, its venv beside it. */
+  async function adopt(name: string): Promise<{ folder: string; python: string }> {
+    const folder = path.join(w.root, name)
+    const venv = path.join(w.root, `${name}-venv`)
+    mkdirSync(folder)
+    mkdirSync(path.join(venv, 'bin'), { recursive: true })
+    writeFileSync(path.join(folder, 'sdxl_train_network.py'), '')
+    const python = path.join(venv, 'bin', 'python')
+    symlinkSync(w.venvPython, python)
+    const r = await services.router.call('env.useExisting', { name, folder, venv }, { transport: 'test' })
+    expect(r.ok).toBe(true)
+    return { folder, python }
+  }
+
+  async function brokenReason(): Promise<ApiError> {
+    const e = await resolveTrainingEnvironment(services.env.manager).then(
+      () => null,
+      (error: unknown) => error as ApiError,
+    )
+    expect(e?.details).toMatchObject({ kind: 'environment_broken' })
+    return e!
+  }
+
+  it('its Python or its sd-scripts folder moved: remove it and register it again where it is', async () => {
+    const py = await adopt('moved-python')
+    rmSync(py.python)
+    const noPython = await brokenReason()
+    const reason = (noPython.details as { reason: EnvMessage }).reason
+    expect(reason.code).toBe('ready_python_missing_external')
+    expect(reason.message).not.toMatch(/Repair|Resume/)
+    expect(reason.message).toContain('env use-existing <folder> --name moved-python')
+    expect(expectEnvRussian(reason)).toContain('«Окружение»')
+
+    const src = await adopt('moved-folder')
+    rmSync(src.folder, { recursive: true })
+    const noFolder = await brokenReason()
+    const moved = (noFolder.details as { reason: EnvMessage }).reason
+    expect(moved.code).toBe('ready_source_missing_external')
+    expect(moved.message).not.toMatch(/repair|Resume/i)
+    expectEnvRussian(moved)
   })
 })

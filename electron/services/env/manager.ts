@@ -13,6 +13,7 @@ import { listNames } from '../../../core/env/ownership'
 import {
   chooseTorch,
   DEFAULT_SOURCE,
+  existingTorchCommand,
   plan as makePlan,
   type GpuFacts,
   type InstallPlan,
@@ -842,12 +843,16 @@ export class EnvManager {
       if (!isLight) await this.recordVerify(name, broken)
       return broken
     }
+    const os = process.platform === 'win32' ? 'win32' : 'linux'
     const problems = evaluateProbe(parsed.data, {
       expect: effective,
       pythonRange: version.python,
       tag: rec.kind === 'managed' ? rec.version : null,
       extras: rec.kind === 'managed' ? version.extras : [],
       torchBuild: state ? torchBuildOf(state.plan) : null,
+      ...(rec.kind === 'external'
+        ? { existing: { torchCommand: existingTorchCommand(version, rec.venvPython, os) } }
+        : {}),
     })
     const result = { ...base, ok: problems.length === 0, problems, probe: parsed.data }
     if (!isLight) await this.recordVerify(name, result)
