@@ -55,6 +55,18 @@ export function redactUrls(text: string): string {
   })
 }
 
+/** A coded message as it is shown or logged: no URL in its text or string parameters keeps a password. */
+export function redactCoded<
+  T extends { message: string; params?: Record<string, string | number> | undefined },
+>(m: T): T {
+  const params = m.params
+    ? Object.fromEntries(
+        Object.entries(m.params).map(([k, v]) => [k, typeof v === 'string' ? redactUrls(v) : v]),
+      )
+    : undefined
+  return { ...m, message: redactUrls(m.message), ...(params ? { params } : {}) }
+}
+
 /** The strings to hide for a set of credentials: each password, raw and percent-encoded. */
 export function secretStrings(credentials: readonly HostCredential[]): string[] {
   const out = new Set<string>()

@@ -17,6 +17,21 @@ const SOURCE_ADVICE =
   'Downloads and mirrors: a git URL or a local sd-scripts checkout), then Install again.'
 
 /**
+ * How an existing install (registered with "use existing", never modified, so Repair does not apply)
+ * gets torch: by hand, with the command for its own Python, or by installing a managed environment.
+ */
+const EXISTING_TORCH_FIX =
+  'This is an existing install, which SDXL Studio never modifies (Repair does not apply): install torch ' +
+  'and torchvision into its venv yourself, e.g. {{command}} (or the build your GPU needs), then press ' +
+  'Verify. Or install an environment that SDXL Studio manages (Install).'
+
+/** How an existing install whose folders moved is used again: forgotten, then registered where it is. */
+const EXISTING_AGAIN =
+  'Remove the environment on the Environment page (an existing install is only forgotten, no file is ' +
+  'deleted) and register the install again where it is now (env use-existing <folder> --name {{env}}, with --venv <folder> when its ' +
+  'venv is elsewhere), or activate another environment.'
+
+/**
  * English templates of what the environment plan, the prechecks, the install and Verify say, by code.
  * Plan steps, problems and failures carry their code and parameters next to the English text, so the
  * Environment page shows them in the UI language (env.json: codes.*; tests/unit/i18n-codes.test.ts
@@ -119,6 +134,15 @@ export const ENV_MESSAGES = {
   source_no_host: 'The sd-scripts URL {{source}} has no host name. Check it, or use a local folder.',
   source_ssh_dash:
     'The sd-scripts URL {{source}} has a host or user name starting with "-", which ssh would read as an option. Check the URL.',
+  // Mirror and proxy addresses that are refused before they are saved or used ({{field}}: ENV_FIELD_LABELS)
+  mirror_not_url:
+    'The {{field}} is not a web address: "{{value}}". Enter a full URL such as {{example}}, or leave it empty to use the default.',
+  mirror_scheme:
+    'The {{field}} must start with http:// or https://, not "{{scheme}}": "{{value}}". Enter a web address, or leave it empty to use the default.',
+  mirror_space:
+    'The {{field}} contains a space or a control character: "{{value}}". Enter the address on one line, spaces written as %20.',
+  setting_password_masked:
+    'The {{field}} address was changed, so its stored password no longer applies. Type the password again in place of {{mask}}.',
   // Prechecks
   pre_disk_short:
     'Not enough free space for the environment: {{free}} GB free where {{dir}} is, about {{need}} GB needed. Free some space or choose a folder on another drive.',
@@ -195,6 +219,8 @@ export const ENV_MESSAGES = {
   // Verify
   probe_python:
     'The environment runs Python {{version}}; sd-scripts needs {{min}}–{{max}}. Repair recreates the venv.',
+  probe_python_existing:
+    'The environment runs Python {{version}}; sd-scripts needs {{min}}–{{max}}. This is an existing install, which SDXL Studio never modifies (Repair does not apply): recreate its venv with Python {{min}}–{{max}} yourself, or install an environment that SDXL Studio manages (Install).',
   probe_not_venv: '{{python}} is not a virtual environment.',
   probe_source_missing: 'The sd-scripts folder is missing: {{path}}.',
   probe_version: 'sd-scripts is at {{tag}}, expected {{expected}}.',
@@ -218,6 +244,10 @@ export const ENV_MESSAGES = {
   probe_torchvision_import:
     'torchvision does not import{{error}} (sd-scripts needs it beside torch). Repair reinstalls it.',
   probe_torchvision_import_user: `torchvision does not import{{error}} (sd-scripts needs it beside torch). ${TORCH_FIX}`,
+  probe_torch_missing_existing: `torch is not installed. ${EXISTING_TORCH_FIX}`,
+  probe_torch_import_existing: `torch does not import{{error}}. ${EXISTING_TORCH_FIX}`,
+  probe_torchvision_missing_existing: `torchvision is not installed (sd-scripts needs it beside torch). ${EXISTING_TORCH_FIX}`,
+  probe_torchvision_import_existing: `torchvision does not import{{error}} (sd-scripts needs it beside torch). ${EXISTING_TORCH_FIX}`,
   torch_fix_user: TORCH_FIX,
   probe_torch_replaced:
     'torch {{installed}} is installed, but this environment uses torch {{torch}} ({{index}}); another install replaced it. Repair reinstalls the planned build.',
@@ -274,10 +304,10 @@ export const ENV_MESSAGES = {
     'Environment "{{env}}" does not verify: {{problems}} Open Environment and press Repair, or activate another environment.',
   ready_python_missing:
     'The Python of environment "{{env}}" is missing: {{python}}. Open Environment and click Repair, or activate another environment.',
-  ready_python_missing_external:
-    'The Python of environment "{{env}}" is missing: {{python}}. Open Environment and choose the install again, or activate another environment.',
+  ready_python_missing_external: `The Python of environment "{{env}}" (an existing install) is missing: {{python}}. ${EXISTING_AGAIN}`,
   ready_source_missing:
     'The sd-scripts folder of environment "{{env}}" is missing: {{dir}}. Open Environment to repair or replace it.',
+  ready_source_missing_external: `The sd-scripts folder of environment "{{env}}" (an existing install) is missing: {{dir}}. ${EXISTING_AGAIN}`,
   ready_external_unverified:
     'Environment "{{env}}" (an existing install) has not been verified. Open Environment and press Verify, or activate another environment.',
   ready_external_broken:
@@ -286,6 +316,34 @@ export const ENV_MESSAGES = {
 
 export type EnvCode = keyof typeof ENV_MESSAGES
 export type EnvParams = Record<string, string | number>
+
+/**
+ * The settings a message names by its `field` parameter: the parameter holds the setting's id, and
+ * the text its label (here in English; env.json: fields.*), so the UI names it in its language.
+ */
+export const ENV_FIELD_LABELS = {
+  source: 'sd-scripts source',
+  pypiIndex: 'PyPI index',
+  torchIndex: 'torch index',
+  hfEndpoint: 'Hugging Face endpoint',
+  pythonMirror: 'Python download mirror',
+  proxy: 'proxy',
+} as const
+export type EnvSettingField = keyof typeof ENV_FIELD_LABELS
+
+/** A coded message as core makes it: the English text, its code and parameters. */
+export interface EnvCodedText {
+  message: string
+  code: EnvCode
+  params: EnvParams
+}
+
+/** The parameters as the English text shows them: a setting named by its label, not its id. */
+function englishParams(params: EnvParams): EnvParams {
+  const field = params.field
+  if (typeof field !== 'string' || !(field in ENV_FIELD_LABELS)) return params
+  return { ...params, field: ENV_FIELD_LABELS[field as EnvSettingField] }
+}
 
 /** The first line of a message, ending in a full stop (a failure named inside another message). */
 export function firstSentenceLine(message: string): string {
@@ -355,11 +413,8 @@ export function envInterpolate(template: string, params: EnvParams = {}): string
 }
 
 /** A message of the environment domain: the English text with its code and parameters. */
-export function envText(
-  code: EnvCode,
-  params: EnvParams = {},
-): { message: string; code: EnvCode; params: EnvParams } {
-  return { message: envInterpolate(ENV_MESSAGES[code], params), code, params }
+export function envText(code: EnvCode, params: EnvParams = {}): EnvCodedText {
+  return { message: envInterpolate(ENV_MESSAGES[code], englishParams(params)), code, params }
 }
 
 /** A coded message whose part placeholders hold other coded messages (their English text here). */
@@ -370,7 +425,7 @@ export function envTextWithParts(
 ): { message: string; code: EnvCode; params: EnvParams; parts: Partial<Record<EnvPartName, EnvMessage[]>> } {
   const message = envInterpolate(
     ENV_MESSAGES[code],
-    withParts(params, parts, (m) => m.message),
+    withParts(englishParams(params), parts, (m) => m.message),
   )
   return { message, code, params, parts }
 }

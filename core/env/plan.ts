@@ -695,27 +695,36 @@ export function plan(rawInput: PlanInput): PlanResult {
   }
 }
 
-/** How a user who manages torch installs it into this venv (sd-scripts\' tested build as the example). */
+/** sd-scripts' tested torch build as pip/uv install arguments: the example a user installs by hand. */
+function testedTorchArgs(version: SdScriptsVersion): string[] {
+  const b = version.torch.cuda[0]!
+  return [
+    `torch==${b.torch}`,
+    `torchvision==${b.torchvision}`,
+    '--index-url',
+    `${DEFAULT_TORCH_INDEX}/${b.index}`,
+  ]
+}
+
+/** How a user who manages torch installs it into this venv (sd-scripts' tested build as the example). */
 function userTorchFix(
   version: SdScriptsVersion,
   uv: string,
   venvPython: string,
   os: EnvOs,
 ): { torchFix: string; torchFixCommand: string } {
-  const b = version.torch.cuda[0]!
-  const argv = [
-    uv,
-    'pip',
-    'install',
-    '--python',
-    venvPython,
-    `torch==${b.torch}`,
-    `torchvision==${b.torchvision}`,
-    '--index-url',
-    `${DEFAULT_TORCH_INDEX}/${b.index}`,
-  ]
+  const argv = [uv, 'pip', 'install', '--python', venvPython, ...testedTorchArgs(version)]
   const command = displayCommand(argv, os === 'win32' ? 'windows' : 'posix')
   return { torchFix: envText('torch_fix_user', { command }).message, torchFixCommand: command }
+}
+
+/**
+ * How torch goes into an existing install's venv by hand (the app never modifies it): that venv's
+ * own Python and pip, which kohya_ss and sd-scripts venvs have.
+ */
+export function existingTorchCommand(version: SdScriptsVersion, venvPython: string, os: EnvOs): string {
+  const argv = [venvPython, '-m', 'pip', 'install', ...testedTorchArgs(version)]
+  return displayCommand(argv, os === 'win32' ? 'windows' : 'posix')
 }
 
 /**

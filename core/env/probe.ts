@@ -76,6 +76,11 @@ export interface ProbeContext {
    * the build reports when it carries no label); absent: not checked.
    */
   torchBuild?: { torch: string; index: string; cuda?: string | null | undefined } | null
+  /**
+   * An existing install ("use existing"): never modified, so Repair does not apply and its problems
+   * say how to fix it by hand, torch's with the command that installs it with that venv's Python.
+   */
+  existing?: { torchCommand: string } | undefined
 }
 
 function cmpMinor(a: string, b: string): number {
@@ -110,11 +115,14 @@ function buildName(t: { version: string | null; cuda_version: string | null }): 
 /** Turns a probe report into the problems Verify shows and the steps Repair re-runs. Pure. */
 export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProblem[] {
   const problems: ProbeProblem[] = []
+  const existing = ctx.existing
+  // Repair re-runs install steps; an existing install has none (Repair refuses it).
   const add = (check: ProbeProblem['check'], code: EnvCode, params: EnvParams, repair: StepId[]) =>
-    problems.push({ check, ...envText(code, params), repair })
+    problems.push({ check, ...envText(code, params), repair: existing ? [] : repair })
   const py = report.python.version
   if (cmpMinor(py, ctx.pythonRange.min) < 0 || cmpMinor(py, ctx.pythonRange.max) > 0) {
-    add('python', 'probe_python', { version: py, min: ctx.pythonRange.min, max: ctx.pythonRange.max }, [
+    const code = existing ? 'probe_python_existing' : 'probe_python'
+    add('python', code, { version: py, min: ctx.pythonRange.min, max: ctx.pythonRange.max }, [
       'venv',
       'torch',
       'requirements',
@@ -168,12 +176,14 @@ export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProb
   if (ctx.expect.torch) {
     const t = report.torch
     // torch: none: the user installs torch; Repair has no torch step to run, so say how instead
-    // (the command; records written before it was kept have the English sentence only).
+    // (the command; records written before it was kept have the English sentence only). An
+    // existing install is never modified: the command installs torch with its own Python.
     const userFix = ctx.expect.torchFix !== undefined
     const fixCommand = ctx.expect.torchFixCommand
     const repairTorch: StepId[] = userFix ? [] : ['torch']
-    const torchProblem = (code: EnvCode, user: EnvCode, params: EnvParams = {}) => {
-      if (!userFix) add('torch', code, params, repairTorch)
+    const torchProblem = (code: EnvCode, user: EnvCode, own: EnvCode, params: EnvParams = {}) => {
+      if (existing) add('torch', own, { ...params, command: existing.torchCommand }, [])
+      else if (!userFix) add('torch', code, params, repairTorch)
       else if (fixCommand !== undefined) add('torch', user, { ...params, command: fixCommand }, repairTorch)
       else
         problems.push({
@@ -185,9 +195,15 @@ export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProb
     const installed = report.packages.torch
     const importError = { error: t?.error ? `: ${t.error}` : '' }
     if (!t || !t.imported) {
-      if (!installed) torchProblem('probe_torch_missing', 'probe_torch_missing_user')
-      else if (userFix) torchProblem('probe_torch_import', 'probe_torch_import_user', importError)
-      else add('torch', 'probe_torch_import', importError, ['torch'])
+      if (!installed)
+        torchProblem('probe_torch_missing', 'probe_torch_missing_user', 'probe_torch_missing_existing')
+      else
+        torchProblem(
+          'probe_torch_import',
+          'probe_torch_import_user',
+          'probe_torch_import_existing',
+          importError,
+        )
     } else if (ctx.torchBuild && t.version && !torchMatches(t.version, t.cuda_version, ctx.torchBuild)) {
       const planned =
         ctx.torchBuild.cuda !== undefined
@@ -206,10 +222,18 @@ export function evaluateProbe(report: ProbeReport, ctx: ProbeContext): ProbeProb
       (t.torchvision_error !== null || !t.torchvision_version)
     ) {
       if (report.packages.torchvision)
-        torchProblem('probe_torchvision_import', 'probe_torchvision_import_user', {
-          error: t.torchvision_error ? `: ${t.torchvision_error}` : '',
-        })
-      else torchProblem('probe_torchvision_missing', 'probe_torchvision_missing_user')
+        torchProblem(
+          'probe_torchvision_import',
+          'probe_torchvision_import_user',
+          'probe_torchvision_import_existing',
+          { error: t.torchvision_error ? `: ${t.torchvision_error}` : '' },
+        )
+      else
+        torchProblem(
+          'probe_torchvision_missing',
+          'probe_torchvision_missing_user',
+          'probe_torchvision_missing_existing',
+        )
     } else if (ctx.expect.cuda && !t.cuda_available) {
       add('cuda', 'probe_cuda', { version: t.version ?? '?' }, ['torch'])
     }

@@ -233,3 +233,29 @@ test('in Russian, a torch download that fails names the torch index and how to s
   await expect(notReady).toContainText('на шаге «Установить torch»: Шаг «Установить torch» не выполнен')
   expect(englishWords(await notReady.innerText(), { ...recorded, envDir })).toEqual([])
 })
+
+test('in Russian, a source git must not be given is refused by Plan and by Install, with no English', async ({
+  page,
+  server,
+}) => {
+  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ language: 'ru' }))
+  await page.goto(`${server.url}#/environment`)
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ru')
+  const option = '--upload-pack=touch pwned'
+  await page.getByTestId('env-source').fill(option)
+  await page.getByTestId('env-plan-button').click()
+  const planError = page.getByTestId('env-plan-error')
+  await expect(planError).toContainText('начинается с «-», и git прочтёт его как параметр', {
+    timeout: 30_000,
+  })
+  expect(englishWords(await planError.innerText(), { option })).toEqual([])
+
+  const transport = 'ext::sh -c id'
+  await page.getByTestId('env-source').fill(transport)
+  await page.getByTestId('env-install').click()
+  const error = page.getByTestId('env-error')
+  await expect(error).toContainText('использует «ext», а это запрещено')
+  expect(englishWords(await error.innerText(), { transport })).toEqual([])
+  // Refused before anything ran.
+  expect(existsSync(path.join(server.dataDir, 'envs'))).toBe(false)
+})

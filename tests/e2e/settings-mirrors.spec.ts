@@ -1,5 +1,6 @@
-import { readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { englishWords } from '../helpers/english'
 import { expect, test } from './fixtures'
 
 const readEnvSettings = (dataDir: string) =>
@@ -122,4 +123,48 @@ test('an invalid URL or a missing source folder shows the server error under tha
   await page.getByTestId('settings-mirrors-save').click()
   await expect(page.getByTestId('settings-mirrors-saved')).toBeVisible()
   expect(readEnvSettings(server.dataDir).source).toBe(server.dataDir)
+})
+
+test('in Russian, a bad address for each mirror and a bad source are refused under their field, with no English', async ({
+  page,
+  server,
+}) => {
+  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ language: 'ru' }))
+  await page.goto(`${server.url}#/settings`)
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ru')
+  const missing = path.join(server.dataDir, 'нет-такой-папки')
+  const cases: Array<[string, string, string]> = [
+    ['pypiIndex', 'pypi.example.com/simple', 'Поле «Индекс PyPI»: «pypi.example.com/simple» — не веб-адрес.'],
+    [
+      'torchIndex',
+      'ftp://mirror.example.com/whl',
+      'Поле «Индекс torch»: адрес должен начинаться с «http://»',
+    ],
+    ['hfEndpoint', 'https://hf.example.com/a b', 'Поле «Адрес Hugging Face» содержит пробел'],
+    ['pythonMirror', 'зеркало', 'Поле «Зеркало загрузки Python»: «зеркало» — не веб-адрес.'],
+    ['proxy', 'socks5://bob:hunter2-pw@proxy.example.com:1080', 'Поле «Прокси»: адрес должен начинаться'],
+    ['source', '--upload-pack=touch pwned', 'начинается с «-», и git прочтёт его как параметр'],
+    ['source', 'ext::sh -c id', 'использует «ext», а это запрещено'],
+    ['source', missing, 'не git-адрес и не существующая папка'],
+  ]
+  let previous: string | null = null
+  for (const [field, value, russian] of cases) {
+    // One bad value at a time: the one typed before is cleared.
+    if (previous && previous !== field) await page.getByTestId(`settings-mirrors-${previous}`).fill('')
+    previous = field
+    await page.getByTestId(`settings-mirrors-${field}`).fill(value)
+    await page.getByTestId('settings-mirrors-save').click()
+    const error = page.getByTestId(`settings-mirrors-${field}-error`)
+    await expect(error).toContainText(russian)
+    const text = await error.innerText()
+    // The value typed (its password masked) is quoted as it is; every other word is Russian.
+    const shown = value.replace('hunter2-pw', '****')
+    expect(englishWords(text, { value, shown, example: 'https://mirror.example.com/simple' }), text).toEqual(
+      [],
+    )
+    await expect(page.getByTestId('settings-mirrors-error')).toHaveCount(0)
+  }
+  expect(await page.content()).not.toContain('hunter2-pw')
+  // Nothing was saved.
+  expect(existsSync(path.join(server.dataDir, 'env-settings.json'))).toBe(false)
 })

@@ -1,19 +1,22 @@
 import { spawn } from 'node:child_process'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RequestName } from '../../core/api/contract'
 import { ApiError } from '../../core/api/errors'
+import type { EnvMessage } from '../../core/env/messages'
 import { createServices, type Services } from '../../electron/services'
 import { acquireInstallLock } from '../../electron/services/env/lock'
+import { resolveTrainingEnvironment } from '../../electron/services/training/environment'
 import { envErrorMessages } from '../../renderer/src/i18n/env-messages'
 import { expectEnvRussian } from '../helpers/env-russian'
 import { makeWorld, type TrainingWorld } from './training-helpers'
 
 /*
- * The environment actions a user can be refused (on the Environment page, or through the API and CLI)
- * come back with their code and parameters in the details, and the page's reading of a refusal
- * shows each in Russian with no English words; the CLI keeps the English text.
+ * The environment actions and settings a user can be refused (on the Environment and Settings pages,
+ * or through the API and CLI) come back with their code and parameters in the details, and the
+ * pages' reading of a refusal shows each in Russian with no English words; the CLI keeps the English
+ * text.
  */
 
 let w: TrainingWorld
@@ -110,5 +113,95 @@ describe('refused environment actions read in Russian', () => {
     } finally {
       other.kill()
     }
+  })
+})
+
+describe('refused settings, sources and mirrors read in Russian', () => {
+  it('env.settings.update: each mirror field and the source, under the field they name, no password anywhere', async () => {
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ mirrors: { pypiIndex: 'pypi.example.com/simple' } }, 'pypiIndex', 'mirror_not_url'],
+      [{ mirrors: { torchIndex: 'ftp://alice:s3cret@mirror.example/whl' } }, 'torchIndex', 'mirror_scheme'],
+      [{ mirrors: { hfEndpoint: 'https://hf.example/a b' } }, 'hfEndpoint', 'mirror_space'],
+      [{ mirrors: { pythonMirror: 'зеркало' } }, 'pythonMirror', 'mirror_not_url'],
+      [{ mirrors: { proxy: 'socks5://bob:s3cret@proxy:1080' } }, 'proxy', 'mirror_scheme'],
+      [{ mirrors: { proxy: 'http://bob:****@other-proxy:3128' } }, 'proxy', 'setting_password_masked'],
+      [{ source: '--upload-pack=touch x' }, 'source', 'source_leading_dash'],
+      [{ source: 'ext::sh -c id' }, 'source', 'source_scheme'],
+      [{ source: 'https://alice:s3cret@git.example/a b' }, 'source', 'source_url_space'],
+      [{ source: path.join(w.root, 'no-such-sd-scripts') }, 'source', 'plan_source_folder_missing'],
+    ]
+    for (const [patch, field, code] of cases) {
+      const e = await refusal('env.settings.update', patch)
+      expect(e.details, code).toMatchObject({ kind: 'invalid_setting', field, code, params: {} })
+      expect(russianCode(e)).toBe(code)
+      expect(JSON.stringify({ message: e.message, details: e.details })).not.toContain('s3cret')
+    }
+  })
+
+  it('env.plan and env.install: a source git must not be given, before anything runs', async () => {
+    const request = { name: 'fresh', torch: 'cpu' }
+    // A refused plan is an answer (the Environment page shows its error), not an API error.
+    const planned = await services.router.call(
+      'env.plan',
+      { ...request, source: '-x' },
+      { transport: 'test' },
+    )
+    if (!planned.ok) throw new Error(planned.error.message)
+    const { error } = planned.result as { ok: boolean; error: EnvMessage & { kind: string } }
+    expect(planned.result).toMatchObject({
+      ok: false,
+      error: { kind: 'bad_source', code: 'source_leading_dash' },
+    })
+    expectEnvRussian(error)
+
+    const install = await refusal('env.install', { ...request, source: 'ext::sh -c id' })
+    expect(install.details).toMatchObject({ kind: 'bad_source', code: 'source_scheme' })
+    expect(russianCode(install)).toBe('source_scheme')
+
+    expect((await services.env.manager.registry()).environments.map((e) => e.name)).not.toContain('fresh')
+  })
+})
+
+describe('an existing install whose folders are gone: advice that does not offer Repair', () => {
+  /** Registers an existing install (made active): an sd-scripts folder, its venv beside it. */
+  async function adopt(name: string): Promise<{ folder: string; python: string }> {
+    const folder = path.join(w.root, name)
+    const venv = path.join(w.root, `${name}-venv`)
+    mkdirSync(folder)
+    mkdirSync(path.join(venv, 'bin'), { recursive: true })
+    writeFileSync(path.join(folder, 'sdxl_train_network.py'), '')
+    const python = path.join(venv, 'bin', 'python')
+    symlinkSync(w.venvPython, python)
+    const r = await services.router.call('env.useExisting', { name, folder, venv }, { transport: 'test' })
+    expect(r.ok).toBe(true)
+    return { folder, python }
+  }
+
+  async function brokenReason(): Promise<ApiError> {
+    const e = await resolveTrainingEnvironment(services.env.manager).then(
+      () => null,
+      (error: unknown) => error as ApiError,
+    )
+    expect(e?.details).toMatchObject({ kind: 'environment_broken' })
+    return e!
+  }
+
+  it('its Python or its sd-scripts folder moved: remove it and register it again where it is', async () => {
+    const py = await adopt('moved-python')
+    rmSync(py.python)
+    const noPython = await brokenReason()
+    const reason = (noPython.details as { reason: EnvMessage }).reason
+    expect(reason.code).toBe('ready_python_missing_external')
+    expect(reason.message).not.toMatch(/Repair|Resume/)
+    expect(reason.message).toContain('env use-existing <folder> --name moved-python')
+    expect(expectEnvRussian(reason)).toContain('«Окружение»')
+
+    const src = await adopt('moved-folder')
+    rmSync(src.folder, { recursive: true })
+    const noFolder = await brokenReason()
+    const moved = (noFolder.details as { reason: EnvMessage }).reason
+    expect(moved.code).toBe('ready_source_missing_external')
+    expect(moved.message).not.toMatch(/repair|Resume/i)
+    expectEnvRussian(moved)
   })
 })

@@ -95,7 +95,13 @@ describe('readiness', () => {
         code: 'ready_external_broken',
         params: { env: 'broken' },
         parts: {
-          problems: expect.arrayContaining([expect.objectContaining({ code: 'probe_torch_missing' })]),
+          // An existing install is never repaired: the problem says how to add torch to its venv.
+          problems: expect.arrayContaining([
+            expect.objectContaining({
+              code: 'probe_torch_missing_existing',
+              message: expect.stringMatching(/-m pip install torch==.*then press Verify\./),
+            }),
+          ]),
         },
       },
     })

@@ -3,12 +3,21 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { diagnose } from '../../core/env/failures'
-import type { EnvMessage } from '../../core/env/messages'
-import { plan, type InstallPlan, type PlanInput } from '../../core/env/plan'
+import { ENV_FIELD_LABELS, ENV_MESSAGES, type EnvMessage } from '../../core/env/messages'
+import { existingTorchCommand, plan, type InstallPlan, type PlanInput } from '../../core/env/plan'
 import { evaluateProbe, type ProbeContext, type ProbeReport } from '../../core/env/probe'
 import type { EnvRecord } from '../../core/env/registry'
 import { initialState, type FailureKind, type InstallState } from '../../core/env/state'
+import {
+  maskedPasswordProblem,
+  MIRROR_FIELDS,
+  mirrorUrlProblem,
+  sourceFolderMessage,
+  sourceSyntaxProblem,
+} from '../../core/env/settings-check'
+import { parseSource } from '../../core/env/source'
 import { layoutByName } from '../../core/env/torch-source'
+import { findVersion } from '../../core/env/versions'
 import { notReadyReason } from '../../electron/services/env/readiness'
 import { writeJsonAtomic } from '../../electron/services/store/atomic'
 import { expectEnvRussian, renderEnv } from '../helpers/env-russian'
@@ -365,5 +374,176 @@ describe('readiness: why an environment cannot train', () => {
     expect(render('ru', (await notReadyReason(recs[2]!))!)).toMatch(
       /на шаге «Установить torch»: Шаг «Установить torch» не выполнен: error sending request\. Откройте/,
     )
+  })
+})
+
+describe('settings refused before they are saved or used: the setting named in the UI language', () => {
+  /** The Settings page's labels, as the Russian text names each setting. */
+  const RUSSIAN_LABEL = {
+    source: 'Источник sd-scripts',
+    pypiIndex: 'Индекс PyPI',
+    torchIndex: 'Индекс torch',
+    hfEndpoint: 'Адрес Hugging Face',
+    pythonMirror: 'Зеркало загрузки Python',
+    proxy: 'Прокси',
+  }
+
+  it('every mirror field, every way an address is refused', () => {
+    const seen = new Set<string>()
+    for (const field of MIRROR_FIELDS) {
+      const problems = [
+        mirrorUrlProblem(field, 'not a url'),
+        mirrorUrlProblem(field, 'зеркало'),
+        mirrorUrlProblem(field, 'x'.repeat(10_000)),
+        mirrorUrlProblem(field, 'ftp://alice:s3cret@mirror.example/simple'),
+        mirrorUrlProblem(field, 'https://mirror.example/a b'),
+        maskedPasswordProblem(field, 'https://alice:****@other.example/simple'),
+      ]
+      expect(problems.map((p) => p?.code)).toEqual([
+        'mirror_not_url',
+        'mirror_not_url',
+        'mirror_not_url',
+        'mirror_scheme',
+        'mirror_space',
+        'setting_password_masked',
+      ])
+      for (const p of problems) {
+        seen.add(p!.code)
+        // The setting by its id in the parameters; its English label in the CLI's text.
+        expect(p!.params.field).toBe(field)
+        expect(p!.message).toMatch(new RegExp(`^The ${ENV_FIELD_LABELS[field]} `))
+        expect(JSON.stringify(p)).not.toContain('s3cret')
+        const russian = expectRussian(p!)
+        expect(russian).toContain(`«${RUSSIAN_LABEL[field]}»`)
+      }
+    }
+    expect([...seen].sort()).toEqual(
+      Object.keys(ENV_MESSAGES)
+        .filter((c) => c.startsWith('mirror_') || c.startsWith('setting_'))
+        .sort(),
+    )
+  })
+
+  it('the English names each setting as the CLI user knows it', () => {
+    expect(mirrorUrlProblem('hfEndpoint', 'hf-mirror')!.message).toBe(
+      'The Hugging Face endpoint is not a web address: "hf-mirror". Enter a full URL such as https://mirror.example.com/simple, or leave it empty to use the default.',
+    )
+    expect(maskedPasswordProblem('source', 'https://me:****@git.example/sd-scripts.git')!.message).toBe(
+      'The sd-scripts source address was changed, so its stored password no longer applies. Type the password again in place of ****.',
+    )
+  })
+
+  it('every source that is refused, typed in Settings or on the Environment page', () => {
+    const refused = [
+      '',
+      'a\nb',
+      '-x',
+      'ext::sh -c id',
+      'https://example.com/a b',
+      'https://[oops/x',
+      'ssh:///x',
+      'ssh://-oProxyCommand=id/x',
+    ].map((v) => sourceSyntaxProblem(v)!)
+    // Settings trims what was typed; the plan sees the source as it was given.
+    const untrimmed = parseSource(' https://example.com/x')
+    if (untrimmed.kind !== 'invalid') throw new Error('not refused')
+    const folder = [
+      sourceFolderMessage('/no/such', 'missing'),
+      sourceFolderMessage('/a/file.txt', 'not-a-folder'),
+    ]
+    const all = [...refused, untrimmed, ...folder]
+    expect(all.map((p) => p.code).sort()).toEqual(
+      [
+        ...Object.keys(ENV_MESSAGES).filter((c) => c.startsWith('source_')),
+        'plan_source_folder_missing',
+        'plan_source_not_folder',
+      ].sort(),
+    )
+    for (const p of all) expectRussian({ message: p.message, code: p.code, params: p.params })
+  })
+})
+
+describe('existing installs: advice that never offers Repair, which does not apply to them', () => {
+  const v = findVersion('v0.10.1')!
+  const command = existingTorchCommand(v, '/home/me/kohya_ss/venv/bin/python', 'linux')
+  const ctx = (existing: boolean): ProbeContext => ({
+    // What Verify expects of an install it did not plan (manager.verify).
+    expect: { torch: true, cuda: false, trainingScripts: true },
+    pythonRange: { min: '3.10', max: '3.11' },
+    tag: existing ? null : 'v0.10.1',
+    extras: [],
+    ...(existing ? { existing: { torchCommand: command } } : {}),
+  })
+  const torchless = { torch: '2.6.0', torchvision: '0.21.0' }
+  const cases: Array<[string, ProbeReport, string]> = [
+    ['torch missing', report(null, {}), 'probe_torch_missing'],
+    [
+      'torch broken',
+      report({ imported: false, error: 'OSError: libcudnn.so.9' }, torchless),
+      'probe_torch_import',
+    ],
+    [
+      'torchvision missing',
+      report({ torchvision_version: null }, { torch: '2.6.0' }),
+      'probe_torchvision_missing',
+    ],
+    [
+      'torchvision broken',
+      report(
+        { torchvision_version: null, torchvision_error: 'RuntimeError: operator torchvision::nms' },
+        torchless,
+      ),
+      'probe_torchvision_import',
+    ],
+  ]
+
+  it("the command installs sd-scripts' tested torch with the install's own Python", () => {
+    expect(command).toBe(
+      '/home/me/kohya_ss/venv/bin/python -m pip install torch==2.6.0 torchvision==0.21.0 --index-url https://download.pytorch.org/whl/cu124',
+    )
+    expect(existingTorchCommand(v, 'C:\\AI\\kohya ss\\venv\\Scripts\\python.exe', 'win32')).toMatch(
+      // PowerShell, where Windows users paste it.
+      /^& 'C:\\AI\\kohya ss\\venv\\Scripts\\python\.exe' -m pip install torch==2\.6\.0 /,
+    )
+  })
+
+  for (const [name, r, code] of cases) {
+    it(`${name}: Repair for a managed install, the command and Verify for an existing one`, () => {
+      const [managed] = evaluateProbe(r, ctx(false))
+      expect(managed).toMatchObject({ code, repair: ['torch'] })
+      expect(managed!.message).toMatch(/Repair reinstalls it|does not import/)
+      const [existing] = evaluateProbe(r, ctx(true))
+      expect(existing).toMatchObject({ check: 'torch', code: `${code}_existing`, repair: [] })
+      expect(existing!.message).not.toMatch(/Repair (reinstalls|recreates)|press Resume/)
+      expect(existing!.message).toContain(`e.g. ${command} (or the build your GPU needs), then press Verify.`)
+      const russian = expectRussian(existing!)
+      expect(russian).toContain(command)
+      expect(russian).toContain('«Проверить»')
+      expect(russian).not.toContain('«Продолжить»')
+    })
+  }
+
+  it('a Python sd-scripts cannot use: Repair recreates a managed venv; an existing one is recreated by hand', () => {
+    const old = report({}, torchless)
+    old.python.version = '3.8.10'
+    const [managed] = evaluateProbe(old, ctx(false))
+    expect(managed).toMatchObject({
+      code: 'probe_python',
+      repair: ['venv', 'torch', 'requirements', 'extras'],
+    })
+    const [existing] = evaluateProbe(old, ctx(true))
+    expect(existing).toMatchObject({ code: 'probe_python_existing', repair: [] })
+    expect(existing!.message).not.toMatch(/Repair recreates/)
+    expectRussian(existing!)
+  })
+
+  it('no problem of an existing install names a step for Repair', () => {
+    const bad = report({ imported: false, error: 'x' }, { torch: '2.6.0' })
+    bad.python.in_venv = false
+    bad.requirements.missing = ['toml']
+    bad.library = { importable: false, error: 'ImportError', path: null }
+    const problems = evaluateProbe(bad, ctx(true))
+    expect(problems.length).toBeGreaterThan(3)
+    for (const p of problems) expect(p.repair, p.message).toEqual([])
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mirrorUrlProblem, sourceFolderProblem, sourceIsFolder } from '../../core/env/settings-check'
+import { mirrorUrlProblem, sourceFolderMessage, sourceIsFolder } from '../../core/env/settings-check'
 
 describe('env settings checks', () => {
   it('accepts http and https mirrors, with or without surrounding spaces', () => {
@@ -8,12 +8,22 @@ describe('env settings checks', () => {
   })
 
   it('names the field and the value when a mirror is not a web address', () => {
-    expect(mirrorUrlProblem('hfEndpoint', 'hf-mirror')).toMatch(
-      /^The Hugging Face endpoint is not a web address: "hf-mirror"/,
-    )
-    expect(mirrorUrlProblem('pypiIndex', 'ftp://mirror.example.com/simple')).toMatch(
-      /PyPI index must start with http:\/\/ or https:\/\/, not "ftp:"/,
-    )
+    expect(mirrorUrlProblem('hfEndpoint', 'hf-mirror')).toMatchObject({
+      code: 'mirror_not_url',
+      params: { field: 'hfEndpoint', value: 'hf-mirror' },
+      message: expect.stringMatching(/^The Hugging Face endpoint is not a web address: "hf-mirror"/),
+    })
+    expect(mirrorUrlProblem('pypiIndex', 'ftp://mirror.example.com/simple')).toMatchObject({
+      code: 'mirror_scheme',
+      params: { field: 'pypiIndex', scheme: 'ftp:' },
+      message: expect.stringMatching(/PyPI index must start with http:\/\/ or https:\/\/, not "ftp:"/),
+    })
+  })
+
+  it('quotes a very long value shortened, so the message under the field stays readable', () => {
+    const p = mirrorUrlProblem('proxy', 'x'.repeat(10_000))!
+    expect(p.params.value).toBe(`${'x'.repeat(200)}…`)
+    expect(p.message.length).toBeLessThan(400)
   })
 
   it('treats git URLs as URLs and everything else as a folder to check on disk', () => {
@@ -21,8 +31,10 @@ describe('env settings checks', () => {
     expect(sourceIsFolder('git@github.com:kohya-ss/sd-scripts.git')).toBe(false)
     expect(sourceIsFolder('/home/me/sd-scripts')).toBe(true)
     expect(sourceIsFolder('D:\\sd-scripts')).toBe(true)
-    expect(sourceFolderProblem('/x', 'missing')).toContain('neither a git URL nor an existing folder: "/x"')
-    expect(sourceFolderProblem('/x/a.txt', 'not-a-folder')).toContain('is a file, not a folder')
+    expect(sourceFolderMessage('/x', 'missing').message).toContain(
+      'neither a git URL nor an existing folder: "/x"',
+    )
+    expect(sourceFolderMessage('/x/a.txt', 'not-a-folder').message).toContain('is a file, not a folder')
   })
 })
 

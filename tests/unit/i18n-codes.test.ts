@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { ExtraRisk } from '../../core/config/extras'
 import { BUILTIN_PRESETS } from '../../core/config/presets'
 import { enumOptions } from '../../core/config/leaves'
-import { ENV_MESSAGES } from '../../core/env/messages'
+import { ENV_FIELD_LABELS, ENV_MESSAGES } from '../../core/env/messages'
 import { FIX_LABELS, ISSUE_MESSAGES, NOTE_MESSAGES } from '../../core/sdscripts/messages'
 import { ALL_FIELDS, SECTIONS, type FieldDef } from '../../renderer/src/form/fields'
 import { INPUT_PROBLEM_CODES } from '../../renderer/src/form/number-text'
@@ -47,6 +47,8 @@ describe('message codes', () => {
   it('every import, export and model note', () => checkTable('train', 'notes', NOTE_MESSAGES))
   it('every environment plan step, precheck, install failure and Verify problem', () =>
     checkTable('env', 'codes', ENV_MESSAGES))
+  it('every setting an environment message names (its field parameter)', () =>
+    checkTable('env', 'fields', ENV_FIELD_LABELS))
 })
 
 describe('built-in presets', () => {

@@ -4,15 +4,16 @@ import { ApiError } from '../../../core/api/errors'
 import {
   keepMaskedPassword,
   redactChoices,
-  redactUrls,
+  redactCoded,
   splitChoiceCredentials,
 } from '../../../core/env/credentials'
-import { envText, type EnvParams } from '../../../core/env/messages'
+import { envText, type EnvCodedText, type EnvParams } from '../../../core/env/messages'
 import { envLayout } from '../../../core/env/layout'
 import { listNames } from '../../../core/env/ownership'
 import {
   chooseTorch,
   DEFAULT_SOURCE,
+  existingTorchCommand,
   plan as makePlan,
   type GpuFacts,
   type InstallPlan,
@@ -31,9 +32,9 @@ import {
 } from '../../../core/env/registry'
 import {
   maskedPasswordProblem,
+  MIRROR_FIELDS,
   mirrorUrlProblem,
   sourceFolderMessage,
-  sourceFolderProblem,
   sourceIsFolder,
   sourceSyntaxProblem,
   type EnvSettingField,
@@ -136,16 +137,6 @@ function lastVerifyOf(
       .filter(([, v]) => v !== null)
       .map(([k]) => k),
   }
-}
-
-/** A plan's refusal as it is shown: no URL in its text or parameters keeps a password. */
-function redactPlanError(error: PlanError): PlanError {
-  const params = error.params
-    ? Object.fromEntries(
-        Object.entries(error.params).map(([k, v]) => [k, typeof v === 'string' ? redactUrls(v) : v]),
-      )
-    : undefined
-  return { ...error, message: redactUrls(error.message), ...(params ? { params } : {}) }
 }
 
 /** A plan's refusal as an API error; details carry its code and parameters for the UI's language. */
@@ -255,9 +246,17 @@ export class EnvManager {
     source?: string | null | undefined
     mirrors?: Partial<Mirrors> | undefined
   }): Promise<void> {
-    const invalid = (field: EnvSettingField, message: string) =>
-      new ApiError('bad_request', message, { kind: 'invalid_setting', field })
-    for (const field of ['pypiIndex', 'torchIndex', 'hfEndpoint', 'pythonMirror', 'proxy'] as const) {
+    // Coded (details.code/params) for the UI's language; no password in the text or the parameters.
+    const invalid = (field: EnvSettingField, problem: EnvCodedText) => {
+      const shown = redactCoded(problem)
+      return new ApiError('bad_request', shown.message, {
+        kind: 'invalid_setting',
+        field,
+        code: shown.code,
+        params: shown.params,
+      })
+    }
+    for (const field of MIRROR_FIELDS) {
       const value = patch.mirrors?.[field]
       if (typeof value !== 'string') continue
       const problem = mirrorUrlProblem(field, value) ?? maskedPasswordProblem(field, value)
@@ -266,11 +265,11 @@ export class EnvManager {
     const source = patch.source
     if (typeof source !== 'string') return
     const syntax = sourceSyntaxProblem(source) ?? maskedPasswordProblem('source', source)
-    if (syntax) throw invalid('source', redactUrls(syntax))
+    if (syntax) throw invalid('source', syntax)
     if (sourceIsFolder(source)) {
       const stat = await fs.stat(path.resolve(source.trim())).catch(() => null)
-      if (!stat) throw invalid('source', sourceFolderProblem(source, 'missing'))
-      if (!stat.isDirectory()) throw invalid('source', sourceFolderProblem(source, 'not-a-folder'))
+      if (!stat) throw invalid('source', sourceFolderMessage(source, 'missing'))
+      if (!stat.isDirectory()) throw invalid('source', sourceFolderMessage(source, 'not-a-folder'))
     }
   }
 
@@ -509,7 +508,7 @@ export class EnvManager {
       toolsDir: this.toolsDir,
       choices: { ...clean, envDir },
     })
-    if (!result.ok) return refuse(redactPlanError(result.error))
+    if (!result.ok) return refuse(redactCoded(result.error))
     const report = evaluatePrechecks(
       {
         ...(await gatherPrecheckFacts({
@@ -851,12 +850,16 @@ export class EnvManager {
       if (!isLight) await this.recordVerify(name, broken)
       return broken
     }
+    const os = process.platform === 'win32' ? 'win32' : 'linux'
     const problems = evaluateProbe(parsed.data, {
       expect: effective,
       pythonRange: version.python,
       tag: rec.kind === 'managed' ? rec.version : null,
       extras: rec.kind === 'managed' ? version.extras : [],
       torchBuild: state ? torchBuildOf(state.plan) : null,
+      ...(rec.kind === 'external'
+        ? { existing: { torchCommand: existingTorchCommand(version, rec.venvPython, os) } }
+        : {}),
     })
     const result = { ...base, ok: problems.length === 0, problems, probe: parsed.data }
     if (!isLight) await this.recordVerify(name, result)

@@ -54,7 +54,11 @@ export async function resolveTrainingEnvironment(
       }),
     )
   }
-  if (!isDir(rec.srcDir)) throw broken(envText('ready_source_missing', { env: rec.name, dir: rec.srcDir }))
+  if (!isDir(rec.srcDir)) {
+    // An existing install is never repaired: it is registered again where it is now.
+    const code = rec.kind === 'managed' ? 'ready_source_missing' : 'ready_source_missing_external'
+    throw broken(envText(code, { env: rec.name, dir: rec.srcDir }))
+  }
   if (options.requireReady !== false) await checkReady(rec)
   const os = process.platform === 'win32' ? 'win32' : 'linux'
   const layout = envLayout(os, rec.envDir)

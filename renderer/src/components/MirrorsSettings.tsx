@@ -3,6 +3,7 @@ import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { RequestInput, RequestOutput } from '../../../core/api/contract'
 import { useApiAction, useApiCall } from '../api/hooks'
+import { useEnvError } from '../i18n/env-messages'
 
 type EnvSettings = RequestOutput<'env.settings.get'>
 const FIELDS = ['source', 'pypiIndex', 'torchIndex', 'hfEndpoint', 'pythonMirror', 'proxy'] as const
@@ -52,6 +53,8 @@ export function MirrorsSettings() {
   const [stored, setStored] = useState<EnvSettings | null>(null)
   const [edits, setEdits] = useState<Partial<Values>>({})
   const [saved, setSaved] = useState(false)
+  // The server's refusal is coded (details.code/params): shown in the UI's language.
+  const errorText = useEnvError()
 
   if (current.error) {
     return (
@@ -73,6 +76,7 @@ export function MirrorsSettings() {
   const values: Values = { ...storedValues, ...edits }
   const dirty = FIELDS.some((f) => values[f].trim() !== storedValues[f])
   const errorField = update.error ? fieldOf(update.error.details) : null
+  const errorMessage = update.error ? errorText(update.error) : null
 
   const submit = (next: Values) => {
     setSaved(false)
@@ -112,14 +116,14 @@ export function MirrorsSettings() {
             setSaved(false)
             setEdits((e) => ({ ...e, [field]: value }))
           }}
-          error={errorField === field ? update.error?.message : undefined}
+          error={errorField === field ? errorMessage : undefined}
           data-testid={`settings-mirrors-${field}`}
           errorProps={{ 'data-testid': `settings-mirrors-${field}-error` }}
         />
       ))}
       {update.error && errorField === null && (
         <Alert color="red" title={t('saveFailed')} data-testid="settings-mirrors-error">
-          {update.error.message}
+          {errorMessage}
         </Alert>
       )}
       <Group gap="sm">

@@ -46,6 +46,9 @@ export function envMessageText(
   const params = formatParams(m.params, language)
   // Failures name their step by its English title: the short translated name reads better.
   if (step && 'step' in params) params.step = t(`steps.${step}`, {})
+  // A setting is named by its id (core puts its English label in the text): its label here.
+  if (typeof params.field === 'string')
+    params.field = t(`fields.${params.field}`, { defaultValue: params.field })
   const filled = withParts(params, m.parts, (part) => envMessageText(t, language, part))
   return t(`codes.${m.code}`, { ...filled, defaultValue: m.message })
 }
@@ -108,8 +111,8 @@ export function useTorchWhy() {
 
 /**
  * The coded messages of an API error from the environment domain, for the UI's language: a readiness
- * refusal (details.reason), a plan refusal (details.code), refusing prechecks (details.problems);
- * else its English text.
+ * refusal (details.reason), a plan refusal or a refused setting (details.code), refusing prechecks
+ * (details.problems); else its English text.
  */
 export function envErrorMessages(error: unknown): Coded[] {
   const text = error instanceof Error ? error.message : String(error)
