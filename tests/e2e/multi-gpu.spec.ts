@@ -5,6 +5,7 @@ import path from 'node:path'
 import type { Page } from '@playwright/test'
 import { makeWorld, type TrainingWorld } from '../integration/training-helpers'
 import { expect, test } from './fixtures'
+import { chooseOption } from './train-page'
 import { repoRoot, type RunningServer } from './server'
 
 /*
@@ -57,8 +58,7 @@ exec "${w.venvPython}" "$@"
 }
 
 async function fillForm(page: Page, w: TrainingWorld) {
-  await page.getByTestId('train-preset').click()
-  await page.getByRole('option', { name: 'SDXL LoRA · 12 GB' }).click()
+  await chooseOption(page, 'train-preset', 'SDXL LoRA · 12 GB')
   await page.getByTestId('field-base_model').fill(w.model)
   await page.getByTestId('train-add-folder').click()
   await page.getByTestId('train-subset-0').getByLabel('Image folder').fill(w.imageDir)

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { writeImage } from '../helpers/dataset-images'
 import { writeSdxlCheckpoint } from '../helpers/safetensors'
 import { expect, test } from './fixtures'
+import { chooseOption } from './train-page'
 
 /*
  * Settings that kohya_ss users reach for and that the old form hid (resolution, LR scheduler with
@@ -34,8 +35,7 @@ test('resolution, scheduler with warmup, a sample prompt and an extra option rea
 
   await page.getByTestId('field-dataset.resolution.width').fill('896')
   await page.getByTestId('field-dataset.resolution.height').fill('1152')
-  await page.getByTestId('field-optimizer.lr_scheduler').click()
-  await page.getByRole('option', { name: 'cosine_with_restarts', exact: true }).click()
+  await chooseOption(page, 'field-optimizer.lr_scheduler', 'cosine_with_restarts', true)
   await page.getByTestId('field-optimizer.lr_warmup_steps').fill('150')
 
   await page.getByTestId('section-toggle-samples').click()

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { expect, test } from './fixtures'
+import { chooseOption } from './train-page'
 import { repoRoot } from './server'
 import { writeImage } from '../helpers/dataset-images'
 import { writeSdxlCheckpoint } from '../helpers/safetensors'
@@ -31,8 +32,7 @@ test('pick a preset, break a rule, see the message, apply the fix, see the comma
   await page.goto(server.url)
   await expect(page.getByRole('heading', { level: 2 })).toHaveText('Train')
 
-  await page.getByTestId('train-preset').click()
-  await page.getByRole('option', { name: 'SDXL LoRA · 12 GB' }).click()
+  await chooseOption(page, 'train-preset', 'SDXL LoRA · 12 GB')
   await expect(page.getByTestId('train-preset-rationale')).toContainText('12 GB')
 
   await page.getByTestId('field-base_model').fill(model)
@@ -94,8 +94,7 @@ test('shows checks and fixes in Russian', async ({ page, server }) => {
     timeout: 30_000,
   })
   await page.getByTestId('section-toggle-memory').click()
-  await page.getByTestId('field-memory.attention').click()
-  await page.getByRole('option', { name: 'Нет (намного больше памяти)' }).click()
+  await chooseOption(page, 'field-memory.attention', 'Нет (намного больше памяти)')
   await expect(page.getByTestId('fix-attention.none')).toHaveText('Исправить: Использовать SDPA')
   await page.getByTestId('fix-attention.none').click()
   await expect(page.getByTestId('issue-attention.none')).toHaveCount(0)
@@ -103,8 +102,7 @@ test('shows checks and fixes in Russian', async ({ page, server }) => {
 
 test('saves, renames, duplicates and deletes a user preset', async ({ page, server }) => {
   await page.goto(server.url)
-  await page.getByTestId('train-preset').click()
-  await page.getByRole('option', { name: 'SDXL LoRA · 8 GB' }).click()
+  await chooseOption(page, 'train-preset', 'SDXL LoRA · 8 GB')
   const presetDir = path.join(server.dataDir, 'presets')
 
   await page.getByTestId('train-preset-name').fill('My dog')

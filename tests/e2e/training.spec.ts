@@ -4,6 +4,7 @@ import path from 'node:path'
 import { englishWords } from '../helpers/english'
 import { makeWorld } from '../integration/training-helpers'
 import { expect, test } from './fixtures'
+import { chooseOption } from './train-page'
 import { repoRoot, type RunningServer } from './server'
 
 /*
@@ -46,8 +47,7 @@ test('Start training: refused without an environment, then starts, opens Runs, a
   await page.getByTestId('train-start').click()
   await expect(page.getByTestId('train-start-refused')).toContainText('Choose the SDXL base model')
 
-  await page.getByTestId('train-preset').click()
-  await page.getByRole('option', { name: 'SDXL LoRA · 12 GB' }).click()
+  await chooseOption(page, 'train-preset', 'SDXL LoRA · 12 GB')
   await page.getByTestId('field-base_model').fill(w.model)
   await page.getByTestId('train-add-folder').click()
   await page.getByTestId('field-dataset.subsets.0.image_dir').fill(w.imageDir)
