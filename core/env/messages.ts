@@ -141,6 +141,24 @@ export const ENV_MESSAGES = {
     'The {{field}} must start with http:// or https://, not "{{scheme}}": "{{value}}". Enter a web address, or leave it empty to use the default.',
   mirror_space:
     'The {{field}} contains a space or a control character: "{{value}}". Enter the address on one line, spaces written as %20.',
+  mirror_scheme_folder:
+    'The {{field}} must start with http://, https:// or file://, not "{{scheme}}": "{{value}}". Enter a web address or the file:// address of a folder, or leave it empty to use the default.',
+  mirror_path_not_url:
+    'The {{field}} is a folder path, not an address: "{{value}}". Write it as a file:// address: {{suggested}}',
+  mirror_file_host:
+    'The {{field}} names the computer "{{host}}": "{{value}}". A file:// address must name a folder on the machine that runs the installs, with three slashes (file:///srv/wheels/simple); mount a share from another computer there first.',
+  mirror_file_windows_path:
+    'The {{field}} is a Windows path, but the installs run on Linux: "{{value}}". Enter a folder on the Linux machine (when SDXL Studio is used in a browser, that is the GPU server), such as file:///srv/wheels/simple.',
+  mirror_file_no_drive:
+    'The {{field}} has no drive letter: "{{value}}". On Windows write the folder with its drive, such as file:///C:/wheels/simple, or a share as file://server/share/wheels.',
+  mirror_file_bad_path:
+    'The {{field}} is not a usable folder address: "{{value}}" (an escaped slash or NUL cannot be part of a folder name). Write the folder\'s path after file:///.',
+  mirror_folder_missing:
+    'The {{field}} folder does not exist: {{path}} (from "{{value}}"). It must be on the machine that runs the installs (when SDXL Studio is used in a browser, that is the GPU server, not this computer). Check the path, or leave the field empty to use the default.',
+  mirror_not_folder:
+    'The {{field}} is a file, not a folder: {{path}} (from "{{value}}"). Enter the folder itself (for a package index, the folder that holds one folder per package, such as …/simple).',
+  mirror_folder_flat:
+    'The {{field}} folder holds package files but is not a package index: {{path}}. pip and uv read a PyPI-style index there: one folder per package, each with an index.html that links its files. Build one from these files (docs/environment.md shows how) and enter its folder.',
   setting_password_masked:
     'The {{field}} address was changed, so its stored password no longer applies. Type the password again in place of {{mask}}.',
   // Prechecks

@@ -144,13 +144,13 @@ describe('credentials in mirror, proxy and source URLs', () => {
   })
 
   it('settings errors never echo a password', () => {
-    const problem = mirrorUrlProblem('pypiIndex', 'ftp://alice:s3cret@mirror/simple')!
+    const problem = mirrorUrlProblem('pypiIndex', 'ftp://alice:s3cret@mirror/simple', 'linux')!
     expect(problem.message).toContain('ftp://alice:****@mirror/simple')
     // The parameters are what the UI shows in its language: no password there either.
     expect(JSON.stringify(problem)).not.toContain('s3cret')
-    expect(mirrorUrlProblem('proxy', 'my proxy')?.message).toMatch(
+    expect(mirrorUrlProblem('proxy', 'my proxy', 'linux')?.message).toMatch(
       /proxy is not a web address.*http:\/\/proxy\.example\.com:3128/,
     )
-    expect(mirrorUrlProblem('pythonMirror', 'http://m/ x')?.message).toMatch(/space or a control character/)
+    expect(mirrorUrlProblem('pythonMirror', 'http://m/ x', 'linux')?.message).toMatch(/space or a control character/)
   })
 })

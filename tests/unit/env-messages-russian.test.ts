@@ -9,8 +9,10 @@ import { evaluateProbe, type ProbeContext, type ProbeReport } from '../../core/e
 import type { EnvRecord } from '../../core/env/registry'
 import { initialState, type FailureKind, type InstallState } from '../../core/env/state'
 import {
+  acceptsFolder,
   maskedPasswordProblem,
   MIRROR_FIELDS,
+  mirrorFolderMessage,
   mirrorUrlProblem,
   sourceFolderMessage,
   sourceSyntaxProblem,
@@ -392,21 +394,49 @@ describe('settings refused before they are saved or used: the setting named in t
     const seen = new Set<string>()
     for (const field of MIRROR_FIELDS) {
       const problems = [
-        mirrorUrlProblem(field, 'not a url'),
-        mirrorUrlProblem(field, 'зеркало'),
-        mirrorUrlProblem(field, 'x'.repeat(10_000)),
-        mirrorUrlProblem(field, 'ftp://alice:s3cret@mirror.example/simple'),
-        mirrorUrlProblem(field, 'https://mirror.example/a b'),
+        mirrorUrlProblem(field, 'not a url', 'linux'),
+        mirrorUrlProblem(field, 'зеркало', 'linux'),
+        mirrorUrlProblem(field, 'x'.repeat(10_000), 'linux'),
+        mirrorUrlProblem(field, 'ftp://alice:s3cret@mirror.example/simple', 'linux'),
+        mirrorUrlProblem(field, 'https://mirror.example/a b', 'linux'),
         maskedPasswordProblem(field, 'https://alice:****@other.example/simple'),
       ]
+      const folder = acceptsFolder(field)
       expect(problems.map((p) => p?.code)).toEqual([
         'mirror_not_url',
         'mirror_not_url',
         'mirror_not_url',
-        'mirror_scheme',
+        folder ? 'mirror_scheme_folder' : 'mirror_scheme',
         'mirror_space',
         'setting_password_masked',
       ])
+      if (folder) {
+        // A local wheel folder: each way its address or the folder itself is refused.
+        const fileProblems = [
+          mirrorUrlProblem(field, '/srv/колёса/simple', 'linux'),
+          mirrorUrlProblem(field, 'file://nas/wheels/simple', 'linux'),
+          mirrorUrlProblem(field, 'file:///C:/wheels/simple', 'linux'),
+          mirrorUrlProblem(field, 'file:///srv/wheels/simple', 'win32'),
+          mirrorUrlProblem(field, 'file:///srv/a%2Fb/simple', 'linux'),
+          mirrorFolderMessage(field, 'file:///srv/колёса', '/srv/колёса', 'missing'),
+          mirrorFolderMessage(field, 'file:///srv/index.html', '/srv/index.html', 'not-a-folder'),
+          mirrorFolderMessage(field, 'file:///srv/wheels', '/srv/wheels', 'no-index'),
+        ]
+        expect(fileProblems.map((p) => p?.code)).toEqual([
+          'mirror_path_not_url',
+          'mirror_file_host',
+          'mirror_file_windows_path',
+          'mirror_file_no_drive',
+          'mirror_file_bad_path',
+          'mirror_folder_missing',
+          'mirror_not_folder',
+          'mirror_folder_flat',
+        ])
+        problems.push(...fileProblems)
+      } else {
+        // Where only a web address works, a folder path is simply not one.
+        expect(mirrorUrlProblem(field, 'file:///srv/wheels', 'linux')?.code).toBe('mirror_scheme')
+      }
       for (const p of problems) {
         seen.add(p!.code)
         // The setting by its id in the parameters; its English label in the CLI's text.
@@ -425,7 +455,7 @@ describe('settings refused before they are saved or used: the setting named in t
   })
 
   it('the English names each setting as the CLI user knows it', () => {
-    expect(mirrorUrlProblem('hfEndpoint', 'hf-mirror')!.message).toBe(
+    expect(mirrorUrlProblem('hfEndpoint', 'hf-mirror', 'linux')!.message).toBe(
       'The Hugging Face endpoint is not a web address: "hf-mirror". Enter a full URL such as https://mirror.example.com/simple, or leave it empty to use the default.',
     )
     expect(maskedPasswordProblem('source', 'https://me:****@git.example/sd-scripts.git')!.message).toBe(

@@ -57,6 +57,7 @@ import { InstallRunner, installEnv, readState, type RunOutcome } from './runner'
 import { notReadyReason, withoutAction } from './readiness'
 import { envError } from './env-error'
 import { detectTorchIndex } from './torch-index'
+import { mirrorFolderProblem, thisMirrorOs } from './mirror-folder'
 import { isExecutableFile } from '../which'
 
 export interface PlanRequest {
@@ -144,6 +145,21 @@ function planRefused(error: PlanError): ApiError {
   return new ApiError('domain', error.message, {
     kind: error.kind,
     ...(error.code ? { code: error.code, params: error.params ?? {} } : {}),
+  })
+}
+
+/**
+ * A refused setting or mirror as the API error every caller gets (Settings, plan, install, resume):
+ * coded (details.code/params) for the UI's language, details.field for the input to mark, and no
+ * password in the text or the parameters.
+ */
+function invalidSetting(field: EnvSettingField, problem: EnvCodedText): ApiError {
+  const shown = redactCoded(problem)
+  return new ApiError('bad_request', shown.message, {
+    kind: 'invalid_setting',
+    field,
+    code: shown.code,
+    params: shown.params,
   })
 }
 
@@ -246,30 +262,33 @@ export class EnvManager {
     source?: string | null | undefined
     mirrors?: Partial<Mirrors> | undefined
   }): Promise<void> {
-    // Coded (details.code/params) for the UI's language; no password in the text or the parameters.
-    const invalid = (field: EnvSettingField, problem: EnvCodedText) => {
-      const shown = redactCoded(problem)
-      return new ApiError('bad_request', shown.message, {
-        kind: 'invalid_setting',
-        field,
-        code: shown.code,
-        params: shown.params,
-      })
-    }
-    for (const field of MIRROR_FIELDS) {
-      const value = patch.mirrors?.[field]
-      if (typeof value !== 'string') continue
-      const problem = mirrorUrlProblem(field, value) ?? maskedPasswordProblem(field, value)
-      if (problem) throw invalid(field, problem)
-    }
+    await this.checkMirrors(patch.mirrors)
     const source = patch.source
     if (typeof source !== 'string') return
     const syntax = sourceSyntaxProblem(source) ?? maskedPasswordProblem('source', source)
-    if (syntax) throw invalid('source', syntax)
+    if (syntax) throw invalidSetting('source', syntax)
     if (sourceIsFolder(source)) {
       const stat = await fs.stat(path.resolve(source.trim())).catch(() => null)
-      if (!stat) throw invalid('source', sourceFolderMessage(source, 'missing'))
-      if (!stat.isDirectory()) throw invalid('source', sourceFolderMessage(source, 'not-a-folder'))
+      if (!stat) throw invalidSetting('source', sourceFolderMessage(source, 'missing'))
+      if (!stat.isDirectory()) throw invalidSetting('source', sourceFolderMessage(source, 'not-a-folder'))
+    }
+  }
+
+  /**
+   * The one check of mirror and proxy values (core/env/settings-check.ts), for Settings and for every
+   * request that carries mirrors, before anything is planned or started: a typo is refused now, not
+   * minutes into an install. A file:// folder must exist here, on the machine that runs the installs.
+   */
+  private async checkMirrors(mirrors: Partial<Mirrors> | null | undefined): Promise<void> {
+    const os = thisMirrorOs()
+    for (const field of MIRROR_FIELDS) {
+      const value = mirrors?.[field]
+      if (typeof value !== 'string') continue
+      const problem =
+        mirrorUrlProblem(field, value, os) ??
+        maskedPasswordProblem(field, value) ??
+        (await mirrorFolderProblem(field, value, os))
+      if (problem) throw invalidSetting(field, problem)
     }
   }
 
@@ -479,10 +498,13 @@ export class EnvManager {
   }
 
   async plan(req: PlanRequest): Promise<PlanResponse> {
+    const choices = await this.choicesFor(req)
+    // The request's mirrors, and the settings' ones it keeps (a wheel folder may have gone since).
+    await this.checkMirrors(choices.mirrors)
     const facts = await this.machineFacts()
     const envDir = path.resolve(req.envDir ?? this.defaultEnvDir(req.name))
     // Plans are shown, logged and stored: they get every URL without its password.
-    const split = splitChoiceCredentials(await this.choicesFor(req))
+    const split = splitChoiceCredentials(choices)
     const { clean } = split
     const version = req.version ?? DEFAULT_VERSION
     const refuse = (error: PlanError): PlanResponse => ({
@@ -736,6 +758,8 @@ export class EnvManager {
     this.ensureIdle()
     const { rec, state } = await this.managedState(name)
     const changed = Object.fromEntries(Object.entries(mirrors ?? {}).filter(([, v]) => v !== undefined))
+    // The new mirrors, and the recorded ones the install goes on with, before a step runs or the record changes.
+    await this.checkMirrors({ ...rec.choices?.mirrors, ...changed })
     if (Object.keys(changed).length === 0) {
       return this.runPlan(name, state.plan, { action: 'install', access: this.accessFor(rec.choices) })
     }

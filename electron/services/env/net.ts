@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto'
-import { createWriteStream, promises as fs } from 'node:fs'
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs'
 import path from 'node:path'
-import { Transform } from 'node:stream'
+import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { EnvHttpProxyAgent, fetch, type Dispatcher, type Response } from 'undici'
+import type { ReadableStream } from 'node:stream/web'
+import { fileURLToPath } from 'node:url'
+import { EnvHttpProxyAgent, fetch, Response, type Dispatcher } from 'undici'
 import { redactUrls, type HostCredential } from '../../../core/env/credentials'
 import { envValue } from '../../../core/platform/path-lookup'
 
@@ -113,6 +115,7 @@ async function httpGet<T>(
   options: { accept?: string; signal?: AbortSignal },
   use: (res: Response) => Promise<T>,
 ): Promise<T> {
+  if (/^file:/i.test(url)) return fileGet(url, use)
   const dispatcher = dispatcherFor(access)
   const viaProxy = !!(
     access.proxy ?? variable(access.env, 'https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY')
@@ -153,6 +156,36 @@ async function httpGet<T>(
   } finally {
     await dispatcher.close().catch(() => undefined)
   }
+}
+
+/**
+ * A file:// address (a PyPI-style index in a local folder, as pip and uv read `--index-url file:///…`):
+ * a folder stands for its index.html, as in pip. Answered like a web server would, so uv's page and
+ * wheel come from an offline wheelhouse the same way as from a mirror.
+ */
+async function fileGet<T>(url: string, use: (res: Response) => Promise<T>): Promise<T> {
+  let file: string
+  try {
+    file = fileURLToPath(url)
+  } catch (error) {
+    throw new DownloadError(
+      `${redactUrls(url)} is not a folder on this machine (${(error as Error).message}).`,
+    )
+  }
+  const st = await fs.stat(file).catch(() => null)
+  // A folder (or an address ending in /, as a project page does) stands for its index.html.
+  const target = st?.isDirectory() || url.endsWith('/') ? path.join(file, 'index.html') : file
+  if (
+    !(await fs.stat(target).then(
+      (t) => t.isFile(),
+      () => false,
+    ))
+  ) {
+    throw new DownloadError(`${target} does not exist: check the mirror folder.`, 404)
+  }
+  const body = Readable.toWeb(createReadStream(target)) as ReadableStream<Uint8Array>
+  const type = /\.html?$/i.test(target) ? 'text/html' : 'application/octet-stream'
+  return use(new Response(body, { status: 200, headers: { 'content-type': type } }))
 }
 
 /**

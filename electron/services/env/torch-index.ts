@@ -1,23 +1,14 @@
-import { promises as fs } from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { indexFacts, layoutByName, type TorchIndexFacts } from '../../../core/env/torch-source'
 import { urlAnswers, type NetAccess } from './net'
 
 const TIMEOUT_MS = 6000
 
-/** Whether `<url>/<project>/` exists on a PEP 503 index: an http(s) page that answers 200, or a file:// folder. */
-async function hasProject(base: string, project: string, access: NetAccess): Promise<boolean | null> {
-  const url = `${base.replace(/\/+$/, '')}/${project}/`
-  if (url.startsWith('file:')) {
-    try {
-      return (await fs.stat(path.join(fileURLToPath(url), 'index.html'))).isFile()
-    } catch {
-      return false
-    }
-  }
-  // null: not reachable from here (or not at all): we cannot tell
-  return urlAnswers(url, access, TIMEOUT_MS)
+/**
+ * Whether `<url>/<project>/` exists on a PEP 503 index: an http(s) page that answers 200, or a file://
+ * folder with its index.html (net.ts reads file:// as pip does); null: not reachable from here.
+ */
+function hasProject(base: string, project: string, access: NetAccess): Promise<boolean | null> {
+  return urlAnswers(`${base.replace(/\/+$/, '')}/${project}/`, access, TIMEOUT_MS)
 }
 
 /**
