@@ -151,6 +151,8 @@ describe('credentials in mirror, proxy and source URLs', () => {
     expect(mirrorUrlProblem('proxy', 'my proxy', 'linux')?.message).toMatch(
       /proxy is not a web address.*http:\/\/proxy\.example\.com:3128/,
     )
-    expect(mirrorUrlProblem('pythonMirror', 'http://m/ x', 'linux')?.message).toMatch(/space or a control character/)
+    expect(mirrorUrlProblem('pythonMirror', 'http://m/ x', 'linux')?.message).toMatch(
+      /space or a control character/,
+    )
   })
 })
