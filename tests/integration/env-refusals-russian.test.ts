@@ -120,7 +120,17 @@ describe('refused settings, sources and mirrors read in Russian', () => {
   it('env.settings.update: each mirror field and the source, under the field they name, no password anywhere', async () => {
     const cases: Array<[Record<string, unknown>, string, string]> = [
       [{ mirrors: { pypiIndex: 'pypi.example.com/simple' } }, 'pypiIndex', 'mirror_not_url'],
-      [{ mirrors: { torchIndex: 'ftp://alice:s3cret@mirror.example/whl' } }, 'torchIndex', 'mirror_scheme'],
+      [
+        { mirrors: { torchIndex: 'ftp://alice:s3cret@mirror.example/whl' } },
+        'torchIndex',
+        'mirror_scheme_folder',
+      ],
+      [{ mirrors: { pypiIndex: 'file:///C:/wheels/simple' } }, 'pypiIndex', 'mirror_file_windows_path'],
+      [
+        { mirrors: { torchIndex: `file://${path.join(w.root, 'no-such-wheels')}` } },
+        'torchIndex',
+        'mirror_folder_missing',
+      ],
       [{ mirrors: { hfEndpoint: 'https://hf.example/a b' } }, 'hfEndpoint', 'mirror_space'],
       [{ mirrors: { pythonMirror: 'зеркало' } }, 'pythonMirror', 'mirror_not_url'],
       [{ mirrors: { proxy: 'socks5://bob:s3cret@proxy:1080' } }, 'proxy', 'mirror_scheme'],
@@ -135,6 +145,11 @@ describe('refused settings, sources and mirrors read in Russian', () => {
       expect(e.details, code).toMatchObject({ kind: 'invalid_setting', field, code, params: {} })
       expect(russianCode(e)).toBe(code)
       expect(JSON.stringify({ message: e.message, details: e.details })).not.toContain('s3cret')
+      // The same mirrors given with an install request: the same refusal, before anything runs.
+      if (!patch.mirrors) continue
+      const i = await refusal('env.install', { name: 'fresh', torch: 'cpu', mirrors: patch.mirrors })
+      expect(i.details, code).toMatchObject({ kind: 'invalid_setting', field, code })
+      expect(russianCode(i)).toBe(code)
     }
   })
 
