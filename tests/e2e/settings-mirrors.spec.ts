@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { englishWords } from '../helpers/english'
 import { expect, test } from './fixtures'
@@ -103,7 +103,7 @@ test('an invalid URL or a missing source folder shows the server error under tha
 
   await page.getByTestId('settings-mirrors-torchIndex').fill('ftp://mirror.example.com/whl')
   await page.getByTestId('settings-mirrors-save').click()
-  await expect(torchError).toContainText('must start with http:// or https://')
+  await expect(torchError).toContainText('must start with http://, https:// or file://')
 
   await page.getByTestId('settings-mirrors-torchIndex').fill('')
   const missing = path.join(server.dataDir, 'no-such-sd-scripts')
@@ -168,3 +168,49 @@ test('in Russian, a bad address for each mirror and a bad source are refused und
   // Nothing was saved.
   expect(existsSync(path.join(server.dataDir, 'env-settings.json'))).toBe(false)
 })
+
+for (const language of ['en', 'ru'] as const) {
+  test(`a local wheel folder (file://) is saved when it exists and refused when it does not (${language})`, async ({
+    page,
+    server,
+  }) => {
+    if (language === 'ru') {
+      writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ language: 'ru' }))
+    }
+    // The folder is on the machine that runs the installs: here, the headless server's.
+    const wheels = path.join(server.dataDir, 'колёса', 'simple')
+    mkdirSync(path.join(wheels, 'torch'), { recursive: true })
+    const missing = path.join(server.dataDir, 'нет-колёс', 'simple')
+    await page.goto(`${server.url}#/settings`)
+    await expect(page.locator('html')).toHaveAttribute('lang', language)
+    const pypi = page.getByTestId('settings-mirrors-pypiIndex')
+    const error = page.getByTestId('settings-mirrors-pypiIndex-error')
+
+    await pypi.fill(`file://${missing}`)
+    await page.getByTestId('settings-mirrors-save').click()
+    await expect(error).toContainText(
+      language === 'en'
+        ? `The PyPI index folder does not exist: ${missing}`
+        : `Поле «Индекс PyPI»: папки нет: ${missing}`,
+    )
+    await expect(error).toContainText(language === 'en' ? 'the GPU server, not this computer' : 'GPU-сервер')
+    if (language === 'ru') {
+      const text = await error.innerText()
+      expect(englishWords(text, { value: `file://${missing}`, path: missing }), text).toEqual([])
+    }
+    expect(existsSync(path.join(server.dataDir, 'env-settings.json'))).toBe(false)
+
+    // A folder path typed without file:// gets the address to write.
+    await pypi.fill(wheels)
+    await page.getByTestId('settings-mirrors-save').click()
+    await expect(error).toContainText(`file://${wheels}`)
+
+    await pypi.fill(`file://${wheels}`)
+    await page.getByTestId('settings-mirrors-save').click()
+    await expect(page.getByTestId('settings-mirrors-saved')).toBeVisible()
+    await expect(error).toHaveCount(0)
+    expect(readEnvSettings(server.dataDir).mirrors.pypiIndex).toBe(`file://${wheels}`)
+    await page.reload()
+    await expect(page.getByTestId('settings-mirrors-pypiIndex')).toHaveValue(`file://${wheels}`)
+  })
+}
