@@ -259,3 +259,27 @@ test('in Russian, a source git must not be given is refused by Plan and by Insta
   // Refused before anything ran.
   expect(existsSync(path.join(server.dataDir, 'envs'))).toBe(false)
 })
+
+test('in Russian, a wheel folder from the settings that has gone is refused by Plan and by Install before anything runs', async ({
+  page,
+  server,
+}) => {
+  writeFileSync(path.join(server.dataDir, 'settings.json'), JSON.stringify({ language: 'ru' }))
+  // Saved when the folder existed (Settings accepts it), then the drive was unplugged.
+  const wheels = path.join(server.dataDir, 'колёса', 'simple')
+  writeFileSync(
+    path.join(server.dataDir, 'env-settings.json'),
+    JSON.stringify({ mirrors: { pypiIndex: `file://${wheels}` } }),
+  )
+  await page.goto(`${server.url}#/environment`)
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ru')
+  const error = page.getByTestId('env-error')
+  for (const button of ['env-plan-button', 'env-install']) {
+    await page.getByTestId(button).click()
+    await expect(error).toContainText(`Поле «Индекс PyPI»: папки нет: ${wheels}`, { timeout: 30_000 })
+    await expect(error).toContainText('GPU-сервер, а не этот компьютер')
+    expect(englishWords(await error.innerText(), { value: `file://${wheels}`, path: wheels })).toEqual([])
+  }
+  expect(existsSync(path.join(server.dataDir, 'envs'))).toBe(false)
+  expect(existsSync(path.join(server.dataDir, 'environments.json'))).toBe(false)
+})
