@@ -19,6 +19,7 @@ const Reply = z.object({
   result: z.unknown().optional(),
   error: z.object({ message: z.string() }).optional(),
 })
+const Event = z.object({ method: z.string(), params: z.unknown().optional() })
 const Evaluated = z.object({
   result: z.object({ value: z.unknown().optional() }),
   exceptionDetails: z.object({ text: z.string() }).optional(),
@@ -29,6 +30,8 @@ export interface CdpPage {
   evaluate<T>(expression: string): Promise<T>
   /** Any DevTools protocol method (e.g. Profiler.start and Profiler.stop). */
   send(method: string, params?: object): Promise<unknown>
+  /** DevTools protocol events of one method (e.g. Tracing.dataCollected); returns the unsubscribe. */
+  on(method: string, listener: (params: unknown) => void): () => void
   /** JS heap in use, in bytes. */
   heapUsed(): Promise<number>
   /** Polls `expression` every `everyMs` until it is truthy. */
@@ -93,9 +96,15 @@ export async function openPage(
     })
     let nextId = 1
     const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+    const listeners = new Map<string, Set<(params: unknown) => void>>()
     socket.on('message', (raw: Buffer) => {
-      const parsed = Reply.safeParse(JSON.parse(raw.toString('utf8')))
-      if (!parsed.success) return // an event: none of ours needs them
+      const message: unknown = JSON.parse(raw.toString('utf8'))
+      const parsed = Reply.safeParse(message)
+      if (!parsed.success) {
+        const event = Event.safeParse(message)
+        if (event.success) for (const l of listeners.get(event.data.method) ?? []) l(event.data.params)
+        return
+      }
       const p = pending.get(parsed.data.id)
       pending.delete(parsed.data.id)
       if (parsed.data.error) p?.reject(new Error(parsed.data.error.message))
@@ -130,6 +139,11 @@ export async function openPage(
       evaluate,
       waitFor,
       send,
+      on(method, listener) {
+        const set = listeners.get(method) ?? new Set()
+        listeners.set(method, set.add(listener))
+        return () => set.delete(listener)
+      },
       async heapUsed() {
         const r = z.object({ usedSize: z.number() }).parse(await send('Runtime.getHeapUsage'))
         return r.usedSize

@@ -16,6 +16,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import path from 'node:path'
 import { ensureRendererBuilt, repoRoot, startServer } from '../../tests/e2e/server'
 import { z } from 'zod'
+import { startPageTrace } from './page-trace'
 import { openPage, type CdpPage } from './cdp-page'
 
 function procStat(pid: number): { cpuS: number; hwmMb: number } | null {
@@ -201,6 +202,8 @@ export async function chromiumLeg(targetMb: number, filler: number): Promise<voi
       await page.send('Profiler.enable')
       await page.send('Profiler.start')
     }
+    const traceTo = process.env.BENCH_PAGE_TRACE
+    const trace = traceTo ? await startPageTrace(page, traceTo) : null
     await page.evaluate(`${byTestId('new-run-start')}.click()`)
     const stateText = `${byTestId('run-state')}?.textContent ?? ''`
     let finalState = ''
@@ -222,6 +225,7 @@ export async function chromiumLeg(targetMb: number, filler: number): Promise<voi
       await new Promise((r) => setTimeout(r, 250))
     }
     const secs = (Date.now() - t0) / 1000
+    await trace?.stop()
     if (profileTo) {
       const { profile } = z.object({ profile: z.unknown() }).parse(await page.send('Profiler.stop'))
       writeFileSync(profileTo, JSON.stringify(profile))
