@@ -175,12 +175,8 @@ async function fileGet<T>(url: string, use: (res: Response) => Promise<T>): Prom
   const st = await fs.stat(file).catch(() => null)
   // A folder (or an address ending in /, as a project page does) stands for its index.html.
   const target = st?.isDirectory() || url.endsWith('/') ? path.join(file, 'index.html') : file
-  if (
-    !(await fs.stat(target).then(
-      (t) => t.isFile(),
-      () => false,
-    ))
-  ) {
+  const found = target === file ? st : await fs.stat(target).catch(() => null)
+  if (!found?.isFile()) {
     throw new DownloadError(`${target} does not exist: check the mirror folder.`, 404)
   }
   const body = Readable.toWeb(createReadStream(target)) as ReadableStream<Uint8Array>
