@@ -181,6 +181,8 @@ for (const language of ['en', 'ru'] as const) {
     const wheels = path.join(server.dataDir, 'колёса', 'simple')
     mkdirSync(path.join(wheels, 'torch'), { recursive: true })
     const missing = path.join(server.dataDir, 'нет-колёс', 'simple')
+    // A laptop's screen: the long refusal wraps under its field, nothing is pushed sideways.
+    await page.setViewportSize({ width: 1280, height: 720 })
     await page.goto(`${server.url}#/settings`)
     await expect(page.locator('html')).toHaveAttribute('lang', language)
     const pypi = page.getByTestId('settings-mirrors-pypiIndex')
@@ -199,6 +201,12 @@ for (const language of ['en', 'ru'] as const) {
       expect(englishWords(text, { value: `file://${missing}`, path: missing }), text).toEqual([])
     }
     expect(existsSync(path.join(server.dataDir, 'env-settings.json'))).toBe(false)
+    for (const box of [
+      await error.boundingBox(),
+      await page.getByTestId('settings-mirrors-save').boundingBox(),
+    ])
+      expect(box!.x + box!.width).toBeLessThanOrEqual(1280)
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280)
 
     // A folder path typed without file:// gets the address to write.
     await pypi.fill(wheels)
