@@ -100,20 +100,29 @@ function evidence(log: string, test: RegExp | null): string {
  * what Resume cannot do: the torch step downloads from the torch index (not --index-url), and Resume
  * fetches the same sd-scripts source again, so a source that is wrong must be changed and installed anew.
  */
-function stepAdvice(kind: FailureKind, step: StepId | undefined): EnvCode | null {
+function stepAdvice(kind: FailureKind, step: StepId | undefined, found: string): EnvCode | null {
   if (step === 'torch' && kind === 'network') return 'fail_torch_network'
   if (step === 'torch' && kind === 'bad_package') return 'fail_torch_bad_package'
   if (step === 'source' && (kind === 'tag_missing' || kind === 'bad_package')) return 'fail_source'
+  if (kind === 'bad_package' && BUILD_TOOL_MISSING.test(found)) return 'fail_build_tools_missing'
   return null
 }
+
+/**
+ * The package the index lacks is one pip and uv build source packages with (sd-scripts' own `-e .`,
+ * sdist-only packages): an index made by hand (a wheelhouse) often has every requirement but these.
+ * uv: "Because setuptools was not found in the package registry"; pip: "… satisfies the requirement
+ * setuptools>=40.8.0", "No matching distribution found for setuptools>=40.8.0".
+ */
+const BUILD_TOOL_MISSING = /(?:Because|the requirement|found for) (?:setuptools|wheel)(?![\w-])/i
 
 export function diagnose(stepTitle: string, exitCode: number | null, log: string, step?: StepId): Diagnosis {
   const flat = unwrap(clean(log))
   for (const rule of RULES) {
     if (!rule.test.test(flat)) continue
-    const code = stepAdvice(rule.kind, step) ?? CODES[rule.kind]
-    if (code)
-      return { kind: rule.kind, ...envText(code, { step: stepTitle, evidence: evidence(log, rule.test) }) }
+    const found = evidence(log, rule.test)
+    const code = stepAdvice(rule.kind, step, found) ?? CODES[rule.kind]
+    if (code) return { kind: rule.kind, ...envText(code, { step: stepTitle, evidence: found }) }
   }
   const params = { step: stepTitle, evidence: evidence(log, null) }
   // A source that fails to fetch is not fixed by fetching it again.

@@ -217,6 +217,8 @@ export const ENV_MESSAGES = {
     '{{step}} failed: {{evidence}}\nThe network failed while downloading. Check the connection (or set a mirror: --index-url, --torch-index-url, --hf-endpoint), then press Resume.',
   fail_bad_package:
     '{{step}} failed: {{evidence}}\nA required package or version was not found on the package index. If you use a PyPI mirror (--index-url), check that it is complete; otherwise the requirement is wrong.',
+  fail_build_tools_missing:
+    '{{step}} failed: {{evidence}}\nThe package index has no setuptools or wheel, which pip and uv need to build packages that come as source (sd-scripts\' own library among them). Add setuptools and wheel to the index (for a folder of wheels: "pip download -d <folder> setuptools wheel", then make the index again), then press Resume.',
   fail_command_exit:
     '{{step}} failed: the command exited with code {{exit}}. Last lines of its log:\n{{evidence}}\nFix the cause shown above, then press Resume.',
   fail_command_stopped:

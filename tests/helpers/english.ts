@@ -12,7 +12,7 @@ const SAME_IN_EVERY_LANGUAGE = [
   'xfs venv PATH GeForce true false constant constant_with_warmup loss nan pt refiner library tokenizer Add',
   'to iA3 kohya network_module algo locon loha lokr metadata_file sdpa none cpu Stable Diffusion OpenCLIP',
   'CLIP accelerate lycoris networks AdEMAMix8bit Resume Repair requirements txt caption npz SGD Lion',
-  'Paged prodigyopt dadaptation schedulefree Multires Original GUI ID all',
+  'Paged prodigyopt dadaptation schedulefree setuptools wheel Multires Original GUI ID all',
   'alpha dim conv prior gamma attention cosine linear polynomial full huber finetune bypass env name',
   'sks dog Studio GitHub https ssh PyPI Colab Kaggle CLI Debian Ubuntu PID English Game Ready NCCL gloo DDP',
 ]

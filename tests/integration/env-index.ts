@@ -66,10 +66,11 @@ const basic = (req: http.IncomingMessage): string | null => {
  * pages are fetched from pypi.org and passed through (their files stay on PyPI's file host), so a
  * real install works against it. With `auth` ("user:password") every index request without those
  * credentials gets 401, like a private mirror. `/pbs/...` records Python download requests.
- * `tamper` serves a wheel whose bytes differ from the listed hash.
+ * `tamper` serves a wheel whose bytes differ from the listed hash. `local` serves some projects from
+ * PyPI-style folders on disk (project → folder with index.html and the files it links) instead.
  */
 export async function startLocalIndex(
-  opts: { auth?: string; tamper?: boolean; html?: boolean } = {},
+  opts: { auth?: string; tamper?: boolean; html?: boolean; local?: Record<string, string> } = {},
 ): Promise<LocalIndex> {
   const wheel = cachedUvWheel()
   const wheelName = path.basename(wheel)
@@ -115,6 +116,19 @@ export async function startLocalIndex(
       const out = opts.tamper ? Buffer.concat([body, Buffer.from('tampered')]) : body
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': out.length })
       res.end(out)
+      return
+    }
+    const onDisk = /^\/simple\/([^/]+)\/([^/]*)$/.exec(p)
+    const folder = onDisk?.[1] ? opts.local?.[onDisk[1]] : undefined
+    if (onDisk && folder) {
+      const file = path.join(folder, onDisk[2] || 'index.html')
+      fs.readFile(file).then(
+        (data) =>
+          res
+            .writeHead(200, { 'Content-Type': onDisk[2] ? 'application/octet-stream' : 'text/html' })
+            .end(data),
+        () => res.writeHead(404).end('not found'),
+      )
       return
     }
     const project = /^\/simple\/([^/]+)\/?$/.exec(p)

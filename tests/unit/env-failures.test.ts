@@ -118,6 +118,29 @@ describe('diagnose: what a failed step tells the user', () => {
     )
   })
 
+  it("an index without setuptools or wheel says to add them, in uv's and pip's words; other missing packages do not", () => {
+    const step = "Install sd-scripts' requirements (and its library package)"
+    for (const log of [
+      // uv 0.13.9 building `-e .` against a wheel folder made an index (tests/integration/env-offline-install.test.ts)
+      'error: Failed to resolve requirements from `setup.py` build\n  cause: No solution found when resolving: `setuptools>=40.8.0`\n  cause: Because setuptools was not found in the package registry and you require setuptools>=40.8.0, we can conclude\n         that your requirements are unsatisfiable.\n',
+      // pip in its isolated build environment
+      'ERROR: Could not find a version that satisfies the requirement setuptools>=40.8.0 (from versions: none)\nERROR: No matching distribution found for setuptools>=40.8.0\n',
+      'ERROR: Could not find a version that satisfies the requirement wheel (from versions: none)\nERROR: No matching distribution found for wheel\n',
+    ]) {
+      const d = diagnose(step, 1, log, 'requirements')
+      expect(d.kind).toBe('bad_package')
+      expect(d.code).toBe('fail_build_tools_missing')
+      expect(d.message).toMatch(/(setuptools|wheel)/)
+      expect(d.message).toContain('Add setuptools and wheel to the index')
+    }
+    for (const log of [
+      'ERROR: No matching distribution found for setuptools-scm-git-archive==9.9\n',
+      'ERROR: No matching distribution found for wheelhouse-helper==1.0\n',
+      '  ╰─▶ Because toml==9.9 was not found in the package registry and you require toml==9.9, we can conclude that your requirements are unsatisfiable.\n',
+    ])
+      expect(diagnose(step, 1, log, 'requirements').code, log).toBe('fail_bad_package')
+  })
+
   it('the torch step names the torch index option (not --index-url) and what a PyPI index gives', () => {
     for (const log of [
       'error: Failed to fetch: `https://download.pytorch.org/whl/cu124/torch/`\n  Caused by: error sending request',

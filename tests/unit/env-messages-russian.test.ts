@@ -200,15 +200,22 @@ describe('install failures: advice for the step that failed', () => {
       'fatal: Remote branch v9.9.9 not found in upstream origin',
       'fail_source',
     ],
+    [
+      'requirements step, the index has no setuptools',
+      'requirements',
+      1,
+      '  cause: Because setuptools was not found in the package registry and you require setuptools>=40.8.0',
+      'fail_build_tools_missing',
+    ],
     ['source step, command failed', 'source', 128, 'fatal: repository not found', 'fail_source_exit'],
     ['source step, stopped', 'source', null, 'Cloning into sd-scripts...', 'fail_source_stopped'],
   ]
   for (const [name, step, exit, log, code] of cases) {
     it(name, () => {
-      const d = diagnose(torchTitle, exit, log, step as 'torch' | 'source')
+      const d = diagnose(torchTitle, exit, log, step as 'torch' | 'source' | 'requirements')
       expect(d.code).toBe(code)
       const russian = expectRussian(d, step)
-      expect(russian).toMatch(/^Шаг «(Установить torch|Загрузить sd-scripts)» не выполнен/)
+      expect(russian).toMatch(/^Шаг «(Установить torch|Загрузить sd-scripts|Установить зависимости)/)
       if (step === 'torch') expect(russian).toContain('Настройки → Загрузки и зеркала')
     })
   }
