@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, promises as fs, readFileSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  promises as fs,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { InstallState } from '../../core/env/state'
@@ -24,6 +32,8 @@ const version = findVersion(DEFAULT_VERSION)!
 
 let root: string
 let standin: string
+/** The wheelhouse index of the first test (file://…/simple), reused by the second. */
+let wheelhouse: string | undefined
 
 beforeAll(() => {
   root = tempDir('offline')
@@ -61,6 +71,27 @@ function pathWithoutUv(): string {
     .split(path.delimiter)
     .filter((d) => d && !existsSync(path.join(d, 'uv')))
     .join(path.delimiter)
+}
+
+/** `env install` of the stand-in with torch "cpu" in a network namespace with no network at all. */
+function installOffline(dataDir: string, mirrors: string[]) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SDXL_STUDIO_DATA_DIR: dataDir,
+    SDXL_STUDIO_PYTHON: realPython(),
+    PIP_CACHE_DIR: path.join(dataDir, 'pip-cache'),
+    UV_CACHE_DIR: path.join(dataDir, 'uv-cache'),
+    PATH: pathWithoutUv(),
+  }
+  for (const k of ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy', 'HF_ENDPOINT']) delete env[k]
+  return runCollecting(
+    'unshare',
+    [
+      ...['-rn', 'npm', 'run', '-s', 'cli', '--', 'env', 'install', '--source', standin, '--torch', 'cpu'],
+      ...[...mirrors, '--yes'],
+    ],
+    { cwd: repoRoot, env },
+  )
 }
 
 describe('the offline walkthrough in docs/environment.md', () => {
@@ -126,25 +157,9 @@ describe.skipIf(!canUnshare)("an install with no network at all, from the docs' 
     expect(existsSync(path.join(index, 'uv', 'index.html'))).toBe(true)
 
     // Step 3: the install as the docs write it, with no network, empty caches and no uv on PATH.
+    wheelhouse = `file://${index}`
     const dataDir = path.join(root, 'data')
-    const url = `file://${index}`
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      SDXL_STUDIO_DATA_DIR: dataDir,
-      SDXL_STUDIO_PYTHON: realPython(),
-      PIP_CACHE_DIR: path.join(root, 'pip-cache-offline'),
-      UV_CACHE_DIR: path.join(root, 'uv-cache-offline'),
-      PATH: pathWithoutUv(),
-    }
-    for (const k of ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy', 'HF_ENDPOINT']) delete env[k]
-    const r = await runCollecting(
-      'unshare',
-      [
-        ...['-rn', 'npm', 'run', '-s', 'cli', '--', 'env', 'install', '--source', standin],
-        ...['--torch', 'cpu', '--index-url', url, '--torch-index-url', url, '--yes'],
-      ],
-      { cwd: repoRoot, env },
-    )
+    const r = await installOffline(dataDir, ['--index-url', wheelhouse, '--torch-index-url', wheelhouse])
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0)
     expect(r.stdout).toContain('is installed and verified')
 
@@ -156,5 +171,48 @@ describe.skipIf(!canUnshare)("an install with no network at all, from the docs' 
     expect(state.plan.torch).toMatchObject({ layout: 'pypi', torch: version.torch.cpu.torch })
     const sources = await readJson<Record<string, string>>(path.join(envDir, 'tokenizers', 'source.json'))
     for (const s of Object.values(sources)) expect(s).toMatch(/^built offline from the open-clip-torch wheel/)
+  }, 600_000)
+
+  it("torch from a torch root of its own (the docs' way for Windows): labelled wheels, indexed under <root>/<build>", async () => {
+    expect(wheelhouse, 'the wheelhouse of the test above').toBeDefined()
+    // The labelled wheels as download.pytorch.org/whl/<build> has them (here the CPU build, which
+    // Linux can install; on Windows the docs say cu124), in a folder of their own.
+    const build = version.torch.cpu.index
+    const made = spawnSync(realPython(), [
+      path.join(repoRoot, 'tests/fixtures/torch-standin/make_index.py'),
+      ...['--out', path.join(root, 'labelled'), '--build', build],
+      ...['--torch', version.torch.cpu.torch, '--torchvision', version.torch.cpu.torchvision],
+    ])
+    expect(made.status).toBe(0)
+    const torchWheels = path.join(root, 'torch-wheels')
+    mkdirSync(torchWheels)
+    for (const project of ['torch', 'torchvision'])
+      for (const f of readdirSync(path.join(root, 'labelled', build, project)).filter((n) =>
+        n.endsWith('.whl'),
+      ))
+        copyFileSync(path.join(root, 'labelled', build, project, f), path.join(torchWheels, f))
+    // "make that the index <torch root>/<build> with step 2, and set the torch index to the torch root"
+    const torchRoot = path.join(root, 'torch root')
+    const script = path.join(root, 'make_index.py')
+    const indexed = spawnSync(realPython(), [script, torchWheels, path.join(torchRoot, build)], {
+      encoding: 'utf8',
+    })
+    expect(indexed.status, indexed.stderr).toBe(0)
+
+    const dataDir = path.join(root, 'data-torch-root')
+    const torchIndex = `file://${torchRoot.split('/').map(encodeURIComponent).join('/')}`
+    const r = await installOffline(dataDir, ['--index-url', wheelhouse!, '--torch-index-url', torchIndex])
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0)
+    const state = InstallState.parse(
+      await readJson(path.join(dataDir, 'envs', 'default', 'install-state.json')),
+    )
+    expect(state.status).toBe('done')
+    expect(state.plan.torch).toMatchObject({ layout: 'torch', index: build })
+    // The labelled build is what the environment's Python imports.
+    const venvPython = path.join(dataDir, 'envs', 'default', 'venv', 'bin', 'python')
+    const imported = spawnSync(venvPython, ['-c', 'import torch; print(torch.__version__)'], {
+      encoding: 'utf8',
+    })
+    expect(imported.stdout.trim()).toBe(`${version.torch.cpu.torch}+${build}`)
   }, 600_000)
 })
