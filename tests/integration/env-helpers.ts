@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, promises as fs, symlinkSync, existsSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { InstallState } from '../../core/env/state'
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..')
 
@@ -126,6 +127,11 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 export async function readJson<T = unknown>(file: string): Promise<T> {
   return JSON.parse(await fs.readFile(file, 'utf8')) as T
+}
+
+/** An environment's install record (`<envDir>/install-state.json`), checked against its schema. */
+export async function readInstallState(envDir: string): Promise<InstallState> {
+  return InstallState.parse(await readJson(path.join(envDir, 'install-state.json')))
 }
 
 /**

@@ -3,10 +3,10 @@ import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ProbeReport } from '../../core/env/probe'
-import { InstallState } from '../../core/env/state'
 import { createServices } from '../../electron/services'
 import {
   createStandinRepo,
+  readInstallState,
   readJson,
   repoRoot,
   sharedUvBin,
@@ -54,7 +54,7 @@ describe('env install end to end (real git, venv, uv, pip)', () => {
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0)
     expect(r.stdout).toContain('is installed and verified')
     const envDir = path.join(dataDir, 'envs', 'default')
-    const state = InstallState.parse(await readJson(path.join(envDir, 'install-state.json')))
+    const state = await readInstallState(envDir)
     expect(state.status).toBe('done')
     expect(state.steps.uv!.state).toBe('done')
     expect(state.steps.torch!.state).toBe('done')

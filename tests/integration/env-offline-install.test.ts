@@ -10,12 +10,19 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { InstallState } from '../../core/env/state'
 import { UV_VERSION } from '../../core/env/uv-wheel'
 import { DEFAULT_VERSION, findVersion } from '../../core/env/versions'
 import { OPEN_CLIP_SPEC } from '../../scripts/harness/tools'
 import { runCollecting } from '../helpers/processes'
-import { createStandinRepo, readJson, realPython, repoRoot, standinTorchIndex, tempDir } from './env-helpers'
+import {
+  createStandinRepo,
+  readInstallState,
+  readJson,
+  realPython,
+  repoRoot,
+  standinTorchIndex,
+  tempDir,
+} from './env-helpers'
 import { startLocalIndex } from './env-index'
 
 /*
@@ -164,7 +171,7 @@ describe.skipIf(!canUnshare)("an install with no network at all, from the docs' 
     expect(r.stdout).toContain('is installed and verified')
 
     const envDir = path.join(dataDir, 'envs', 'default')
-    const state = InstallState.parse(await readJson(path.join(envDir, 'install-state.json')))
+    const state = await readInstallState(envDir)
     expect(state.status).toBe('done')
     expect(state.steps.uv!.state).toBe('done')
     expect(state.steps.extras!.state).toBe('done')
@@ -203,9 +210,7 @@ describe.skipIf(!canUnshare)("an install with no network at all, from the docs' 
     const torchIndex = `file://${torchRoot.split('/').map(encodeURIComponent).join('/')}`
     const r = await installOffline(dataDir, ['--index-url', wheelhouse!, '--torch-index-url', torchIndex])
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0)
-    const state = InstallState.parse(
-      await readJson(path.join(dataDir, 'envs', 'default', 'install-state.json')),
-    )
+    const state = await readInstallState(path.join(dataDir, 'envs', 'default'))
     expect(state.status).toBe('done')
     expect(state.plan.torch).toMatchObject({ layout: 'torch', index: build })
     // The labelled build is what the environment's Python imports.
